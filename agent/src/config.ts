@@ -1,0 +1,78 @@
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { BoardProfileId } from '@edgehook/shared';
+
+const FLAGS = {
+  server: { env: 'EDGEHOOK_SERVER', help: 'control-plane URL, e.g. http://192.168.1.10:8080' },
+  enroll: { env: 'EDGEHOOK_ENROLL_TOKEN', help: 'enrollment token (first start only)' },
+  'state-dir': { env: 'EDGEHOOK_STATE_DIR', help: 'where credentials are kept (default /var/lib/edgehook-agent)' },
+  profile: { env: 'EDGEHOOK_PROFILE', help: 'board profile id (default generic-linux)' },
+  hostname: { env: 'EDGEHOOK_HOSTNAME', help: 'name to enroll under (default: the system hostname)' },
+  'mqtt-transport': { env: 'EDGEHOOK_MQTT_TRANSPORT', help: 'tcp or ws (MQTT over websocket, for proxies that pass only HTTP)' },
+  'log-level': { env: 'EDGEHOOK_LOG_LEVEL', help: 'debug, info, warn or error' },
+  'log-format': { env: 'EDGEHOOK_LOG_FORMAT', help: 'pretty or json' },
+} as const;
+
+const AgentConfigSchema = z.object({
+  server: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  enroll: z.string().min(10, 'looks too short to be an enrollment token').optional(),
+  'state-dir': z.string().min(1).default('/var/lib/edgehook-agent'),
+  profile: BoardProfileId.default('generic-linux'),
+  hostname: z.string().min(1).max(253).default(os.hostname()),
+  'mqtt-transport': z.enum(['tcp', 'ws']).default('tcp'),
+  'log-level': z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  'log-format': z.enum(['pretty', 'json']).default('pretty'),
+});
+
+export interface AgentConfig {
+  server: string | undefined;
+  enrollToken: string | undefined;
+  stateDir: string;
+  profile: string;
+  hostname: string;
+  mqttTransport: 'tcp' | 'ws';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logFormat: 'pretty' | 'json';
+}
+
+export class ConfigError extends Error {}
+
+export function agentHelp(): string {
+  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(15)} ${f.help} [${f.env}]`);
+  return ['Usage: edgehook-agent --server URL --enroll TOKEN [options]', '       edgehook-agent [options]   (after enrollment)', '', ...lines].join('\n');
+}
+
+export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new ConfigError(`${err instanceof Error ? err.message : String(err)}\n\n${agentHelp()}`);
+  }
+  if (values['help'] === true) throw new ConfigError(agentHelp());
+  const raw: Record<string, string | undefined> = {};
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const given = values[name];
+    const value = typeof given === 'string' ? given : env[flag.env];
+    raw[name] = value === '' ? undefined : value;
+  }
+  const parsed = AgentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `--${String(i.path[0] ?? '')}=${JSON.stringify(raw[String(i.path[0] ?? '')])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}\n\n${agentHelp()}`);
+  }
+  const v = parsed.data;
+  return Object.freeze({
+    server: v.server,
+    enrollToken: v.enroll,
+    stateDir: resolve(v['state-dir']),
+    profile: v.profile,
+    hostname: v.hostname,
+    mqttTransport: v['mqtt-transport'],
+    logLevel: v['log-level'],
+    logFormat: v['log-format'],
+  });
+}

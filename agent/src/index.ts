@@ -1,0 +1,3 @@
+export { runAgent, AGENT_VERSION } from './agent.js';
+export type { RunningAgent, AgentDeps } from './agent.js';
+export { loadAgentConfig } from './config.js';

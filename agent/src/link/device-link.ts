@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { encodeJson, filterFor, topicFor, type DeviceDescription, type Logger, type PresenceMessage } from '@edgehook/shared';
+import { connectMqtt, type LinkState, type MqttTransport } from '@edgehook/shared/transport';
+import type { SavedCredentials } from './credentials.store.js';
+import { RpcDispatcher, type RpcHandlers } from './rpc.dispatcher.js';
+
+export interface DeviceLinkOptions {
+  credentials: SavedCredentials;
+  transport: 'tcp' | 'ws';
+  describe: () => Promise<DeviceDescription>;
+  handlers: RpcHandlers;
+  log: Logger;
+  now: () => number;
+  onState?: (s: LinkState) => void;
+}
+
+export interface DeviceLink {
+  readonly transport: MqttTransport;
+  /** Publishes `offline` and disconnects cleanly (no will). */
+  close(): Promise<void>;
+}
+
+/**
+ * The device's one MQTT connection: retained presence with a last will, a retained
+ * self-description on every connect, and the RPC request subscription.
+ */
+export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLink> {
+  const { credentials, log } = opts;
+  const deviceId = credentials.deviceId;
+  // A new session id per process start lets the control plane ignore a stale will.
+  const session = randomBytes(8).toString('hex');
+  const statusTopic = topicFor('status', { deviceId });
+  const presence = (state: PresenceMessage['state']): Buffer => encodeJson({ state, ts: opts.now(), session });
+  let description = await opts.describe();
+
+  const transport = await connectMqtt({
+    url: opts.transport === 'ws' ? credentials.mqtt.wsUrl : credentials.mqtt.url,
+    clientId: deviceId,
+    username: credentials.mqtt.username,
+    password: credentials.mqtt.password,
+    keepalive: 15,
+    will: { topic: statusTopic, payload: presence('offline'), qos: 1, retain: true },
+    backoff: { baseMs: 1000, maxMs: 60_000 },
+    onConnectMessages: () => [
+      { topic: topicFor('hello', { deviceId }), payload: encodeJson(description), retain: true },
+      { topic: statusTopic, payload: presence('online'), retain: true },
+    ],
+    log,
+  });
+
+  const dispatcher = new RpcDispatcher({
+    deviceId,
+    handlers: opts.handlers,
+    log,
+    now: opts.now,
+    publish: (topic, payload) => transport.publish(topic, payload, { qos: 1 }),
+  });
+
+  transport.onState((s) => {
+    if (s.state === 'connected') {
+      log.info('connected to the control plane', { deviceId });
+      // Refresh uptime and friends for the next connect's hello.
+      opts.describe().then(
+        (d) => {
+          description = d;
+        },
+        () => undefined,
+      );
+    } else {
+      log.warn('disconnected from the control plane', { reason: s.reason, error: s.error, retryInMs: s.retryInMs });
+    }
+    opts.onState?.(s);
+  });
+
+  await transport.subscribe(filterFor('rpcRequest', { deviceId }), (topic, payload) => dispatcher.handle(topic, payload), { qos: 1 });
+
+  return {
+    transport,
+    close: () => transport.close([{ topic: statusTopic, payload: presence('offline'), retain: true }]),
+  };
+}

@@ -1,0 +1,34 @@
+import { ApiErrorBody, decodeJson, EnrollResponse, type DeviceDescription } from '@edgehook/shared';
+
+export class EnrollmentError extends Error {
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+    this.name = 'EnrollmentError';
+  }
+}
+
+/** Trades an enrollment token for this device's own credentials (`POST /api/enroll`). */
+export async function enroll(server: string, token: string, description: DeviceDescription, fetchImpl: typeof fetch = fetch): Promise<EnrollResponse> {
+  let res: Response;
+  try {
+    res = await fetchImpl(new URL('/api/enroll', server), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(description),
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (err) {
+    throw new EnrollmentError(`cannot reach ${server}: ${err instanceof Error ? err.message : String(err)}`, true);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text.slice(0, 300);
+    const parsed = decodeJson(ApiErrorBody, text);
+    if (parsed.ok) message = parsed.value.error.message;
+    // 4xx will not get better by retrying (bad token, bad description); 5xx might.
+    throw new EnrollmentError(`enrollment refused (${res.status}): ${message}`, res.status >= 500);
+  }
+  const body = decodeJson(EnrollResponse, text);
+  if (!body.ok) throw new EnrollmentError(`the server answered enrollment with an unexpected body: ${body.error}`, false);
+  return body.value;
+}

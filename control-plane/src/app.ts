@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import type { Clock, Logger } from '@edgehook/shared';
+import type { Transport } from '@edgehook/shared/transport';
+import type { Database } from './db/database.js';
+import type { AppEnv } from './http/context.js';
+import { errorHandler, notFound } from './http/errors.js';
+import type { Authenticator } from './auth/authenticator.js';
+import { requireAuth } from './auth/auth.middleware.js';
+import { authRoutes } from './auth/auth.routes.js';
+import type { TokenLifetimes } from './auth/sessions.repository.js';
+import { usersRoutes } from './users/users.routes.js';
+import { rolesRoutes } from './users/roles.routes.js';
+import { devicesRoutes } from './devices/devices.routes.js';
+import { enrollRoutes, enrollmentTokenRoutes } from './devices/enrollment.routes.js';
+import type { RpcClient } from './devices/rpc.client.js';
+import type { BrokerAdmin } from './broker/embedded-broker.js';
+import type { FleetEvents } from './events/fleet-events.js';
+
+export interface AppDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  auth: Authenticator;
+  rpc: RpcClient;
+  broker: BrokerAdmin;
+  transport: Transport;
+  events: FleetEvents;
+  config: {
+    tokens: TokenLifetimes;
+    secureCookies: boolean;
+    mqtt: { port: number; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
+    version: string;
+  };
+}
+
+/** The whole HTTP API as a Hono app that never listens: tests drive it in memory. */
+export function buildApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(errorHandler(deps.log));
+  app.notFound(notFound);
+
+  app.get('/api/health', (c) => c.json({ ok: true, version: deps.config.version }));
+  app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));
+  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
+  app.route('/api/enroll', enrollRoutes(enrollment));
+
+  // Everything below needs a user; each route then checks its own permission.
+  const authed = new Hono<AppEnv>();
+  authed.use(requireAuth(deps.auth));
+  authed.route('/users', usersRoutes(deps));
+  authed.route('/roles', rolesRoutes(deps));
+  authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
+  authed.route('/devices', devicesRoutes(deps));
+  app.route('/api', authed);
+  return app;
+}

@@ -1,0 +1,89 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The schema as kysely sees it. Dialect-neutral on purpose (SQLite today, Postgres later):
+ * ids are text UUIDs made in JS, times ISO-8601 UTC text, booleans 0/1, JSON as text.
+ */
+export interface Database {
+  roles: RolesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  auth_tokens: AuthTokensTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  devices: DevicesTable;
+}
+
+export interface RolesTable {
+  id: string;
+  name: string;
+  permissions: string;
+  builtin: number;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  email: string | null;
+  password_hash: string;
+  role_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface AuthTokensTable {
+  /** sha256 of the token: the token itself is never stored. */
+  hash: string;
+  session_id: string;
+  kind: 'access' | 'refresh';
+  expires_at: string;
+  /** Set when a refresh token was exchanged: presenting it again means it leaked. */
+  used_at: string | null;
+}
+
+export interface EnrollmentTokensTable {
+  id: string;
+  token_hash: string;
+  expires_at: string;
+  max_uses: number;
+  uses: Generated<number>;
+  tags: string;
+  note: string | null;
+  created_by: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface DevicesTable {
+  id: string;
+  name: string;
+  secret_hash: string;
+  hostname: string;
+  profile: string;
+  agent_version: string;
+  hardware: string | null;
+  system: string | null;
+  tags: string;
+  online: Generated<number>;
+  /** The agent session whose `online` we last applied: a stale will from an older session is ignored. */
+  presence_session: string | null;
+  last_seen: string | null;
+  created_at: string;
+  enrollment_token_id: string | null;
+}
+
+export type RoleRow = Selectable<RolesTable>;
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type DeviceRow = Selectable<DevicesTable>;
+export type NewDevice = Insertable<DevicesTable>;
+export type EnrollmentTokenRow = Selectable<EnrollmentTokensTable>;

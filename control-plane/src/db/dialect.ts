@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './database.js';
+import * as initial from './migrations/2026-11-22T0001-initial.js';
+
+/** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
+export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export function parseStoreLocation(value: string): StoreLocation {
+  if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value };
+  return { kind: 'sqlite', path: value.replace(/^sqlite:(\/\/)?/, '') };
+}
+
+/** Native drivers load lazily, so a SQLite deployment never needs pg and vice versa. */
+export async function openDatabase(location: StoreLocation): Promise<Kysely<Database>> {
+  if (location.kind === 'sqlite') {
+    const { default: SqliteDatabase } = await import('better-sqlite3');
+    if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
+    const sqlite = new SqliteDatabase(location.path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: location.url, max: 10 });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+// Listed here rather than read from disk, so the build output is self-contained.
+const migrations: Record<string, Migration> = {
+  '2026-11-22T0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const why = error instanceof Error ? error.message : String(error ?? 'unknown error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${why}`);
+  }
+}

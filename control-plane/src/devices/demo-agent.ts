@@ -1,0 +1,33 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Logger } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import { createEnrollmentToken } from './enrollment.repository.js';
+
+/**
+ * `npm start` runs one simulated device beside the control plane, as a real agent process
+ * that enrolls over HTTP and connects over MQTT like any Pi would.
+ */
+export async function startDemoAgent(deps: { db: Kysely<Database>; log: Logger; now: number }, opts: { serverUrl: string; dataDir: string }): Promise<{ stop(): Promise<void> }> {
+  const agentMain = fileURLToPath(import.meta.resolve('@edgehook/agent/main'));
+  // A fresh single-use token each start: the agent ignores it when its saved credentials still work.
+  const { token } = await createEnrollmentToken(deps.db, { expiresIn: 3600, maxUses: 1, tags: ['demo'], note: 'demo device' }, null, deps.now);
+  const args = [agentMain, '--server', opts.serverUrl, '--enroll', token, '--state-dir', join(opts.dataDir, 'demo-agent'), '--profile', 'simulated', '--hostname', 'demo-device'];
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, EDGEHOOK_LOG_FORMAT: 'pretty' } });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') deps.log.warn('demo agent exited', { code, signal });
+  });
+  deps.log.info('started the simulated demo device', { pid: child.pid });
+  return {
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

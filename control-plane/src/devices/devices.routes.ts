@@ -1,0 +1,78 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { DevicePatch, EdgehookError, topicFor, type Clock, type Logger } from '@edgehook/shared';
+import type { Transport } from '@edgehook/shared/transport';
+import type { Database } from '../db/database.js';
+import type { AppEnv } from '../http/context.js';
+import { requirePermission } from '../auth/auth.middleware.js';
+import { jsonBody } from '../http/validate.js';
+import type { BrokerAdmin } from '../broker/embedded-broker.js';
+import type { FleetEvents } from '../events/fleet-events.js';
+import type { RpcClient } from './rpc.client.js';
+import { deleteDevice, findDeviceByRef, listDevices, nameTaken, toDeviceView, updateDevice } from './devices.repository.js';
+
+export interface DevicesRoutesDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  rpc: RpcClient;
+  broker: BrokerAdmin;
+  transport: Transport;
+  events: FleetEvents;
+}
+
+export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { db, clock } = deps;
+
+  async function mustFind(ref: string) {
+    const row = await findDeviceByRef(db, ref);
+    if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
+    return row;
+  }
+
+  app.get('/', requirePermission('devices.read'), async (c) => {
+    const online = c.req.query('online');
+    if (online !== undefined && online !== 'true' && online !== 'false') throw new EdgehookError('BAD_REQUEST', 'online must be true or false');
+    const rows = await listDevices(db, { tag: c.req.query('tag'), online: online === undefined ? undefined : online === 'true' });
+    return c.json(rows.map(toDeviceView));
+  });
+
+  app.get('/:id', requirePermission('devices.read'), async (c) => c.json(toDeviceView(await mustFind(c.req.param('id')))));
+
+  app.patch('/:id', requirePermission('devices.write'), async (c) => {
+    const row = await mustFind(c.req.param('id'));
+    const patch = await jsonBody(c, DevicePatch);
+    if (patch.name !== undefined && patch.name !== row.name && (await nameTaken(db, patch.name))) {
+      throw new EdgehookError('CONFLICT', `another device is named ${patch.name}`);
+    }
+    await updateDevice(db, row.id, patch);
+    const device = toDeviceView(await mustFind(row.id));
+    await deps.events.announce({ type: 'device.updated', deviceId: row.id, ts: clock.now(), device });
+    return c.json(device);
+  });
+
+  // Deleting revokes the credentials (the row holds the only secret hash) and drops the live link.
+  app.delete('/:id', requirePermission('devices.delete'), async (c) => {
+    const row = await mustFind(c.req.param('id'));
+    await deleteDevice(db, row.id);
+    await deps.broker.disconnect(row.id);
+    for (const name of ['status', 'hello'] as const) {
+      await deps.transport.publish(topicFor(name, { deviceId: row.id }), '', { qos: 1, retain: true }).catch(() => undefined);
+    }
+    await deps.events.announce({ type: 'device.deleted', deviceId: row.id, ts: clock.now() });
+    deps.log.info('device deleted', { deviceId: row.id, name: row.name, by: c.get('principal').username });
+    return c.body(null, 204);
+  });
+
+  app.post('/:id/ping', requirePermission('devices.ping'), async (c) => {
+    const row = await mustFind(c.req.param('id'));
+    if (row.online !== 1) throw new EdgehookError('DEVICE_OFFLINE', `device ${row.name} is offline`);
+    const started = clock.monotonic();
+    await deps.rpc.call(row.id, 'ping', { sentAt: clock.now() }, { timeoutMs: 5000 });
+    const rttMs = Math.round((clock.monotonic() - started) * 1000) / 1000;
+    return c.json({ rttMs });
+  });
+
+  return app;
+}

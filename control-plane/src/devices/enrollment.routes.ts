@@ -1,0 +1,88 @@
+import { Hono, type Context } from 'hono';
+import type { Kysely } from 'kysely';
+import { CreateEnrollmentToken, DeviceDescription, EdgehookError, type Clock, type EnrollResponse, type Logger } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import type { AppEnv } from '../http/context.js';
+import { requirePermission } from '../auth/auth.middleware.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { bearerToken } from '../auth/credentials.js';
+import { hashSecret, newId, newSecret } from '../db/ids.js';
+import { jsonBody } from '../http/validate.js';
+import type { FleetEvents } from '../events/fleet-events.js';
+import { consumeEnrollmentToken, createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, toEnrollmentTokenView } from './enrollment.repository.js';
+import { findDevice, insertDevice, nameTaken, toDeviceView } from './devices.repository.js';
+
+export interface EnrollmentDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  auth: Authenticator;
+  events: FleetEvents;
+  mqtt: { port: number; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
+}
+
+/** A name from the hostname that no other device has yet. */
+async function uniqueName(db: Kysely<Database>, hostname: string): Promise<string> {
+  const base = hostname.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 54) || 'device';
+  if (!(await nameTaken(db, base))) return base;
+  for (let i = 2; i < 10_000; i++) {
+    const candidate = `${base}-${i}`;
+    if (!(await nameTaken(db, candidate))) return candidate;
+  }
+  return `${base}-${newId().slice(0, 8)}`;
+}
+
+/** The broker address as the device reached us, unless configured. */
+function brokerUrls(c: Context, cfg: EnrollmentDeps['mqtt']): { url: string; wsUrl: string } {
+  const requestUrl = new URL(c.req.url);
+  const host = c.req.header('x-forwarded-host') ?? c.req.header('host') ?? requestUrl.host;
+  const secure = (c.req.header('x-forwarded-proto') ?? requestUrl.protocol.replace(':', '')) === 'https';
+  const hostname = new URL(`http://${host}`).hostname;
+  return {
+    url: cfg.publicUrl ?? `mqtt://${hostname.includes(':') ? `[${hostname}]` : hostname}:${cfg.port}`,
+    wsUrl: cfg.publicWsUrl ?? `${secure ? 'wss' : 'ws'}://${host}/mqtt`,
+  };
+}
+
+export function enrollmentTokenRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requirePermission('devices.enroll'));
+  app.post('/', async (c) => {
+    const input = await jsonBody(c, CreateEnrollmentToken);
+    const { token, row } = await createEnrollmentToken(deps.db, input, c.get('principal').userId, deps.clock.now());
+    return c.json({ ...toEnrollmentTokenView(row), token }, 201);
+  });
+  app.get('/', async (c) => c.json((await listEnrollmentTokens(deps.db)).map(toEnrollmentTokenView)));
+  app.delete('/:id', async (c) => {
+    if (!(await revokeEnrollmentToken(deps.db, c.req.param('id'), deps.clock.now()))) throw new EdgehookError('NOT_FOUND', 'no such active enrollment token');
+    return c.body(null, 204);
+  });
+  return app;
+}
+
+/** `POST /api/enroll`: a device trades an enrollment token for its own credentials, once. */
+export function enrollRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post('/', async (c) => {
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw new EdgehookError('UNAUTHENTICATED', 'send the enrollment token as Authorization: Bearer <token>');
+    const description = await jsonBody(c, DeviceDescription);
+    const now = deps.clock.now();
+    const deviceId = newId();
+    const secret = newSecret('ehd');
+    // One transaction: a failed insert must not burn a use of the token.
+    const name = await deps.db.transaction().execute(async (trx) => {
+      const used = await consumeEnrollmentToken(trx, token, now);
+      if (!used) throw new EdgehookError('ENROLLMENT_TOKEN_INVALID');
+      const deviceName = await uniqueName(trx, description.hostname);
+      await insertDevice(trx, { id: deviceId, name: deviceName, secretHash: hashSecret(secret), description, tags: toEnrollmentTokenView(used).tags, enrollmentTokenId: used.id }, now);
+      return deviceName;
+    });
+    const row = await findDevice(deps.db, deviceId);
+    if (row) await deps.events.announce({ type: 'device.registered', deviceId, ts: now, device: toDeviceView(row) });
+    deps.log.info('device enrolled', { deviceId, name, hostname: description.hostname, profile: description.profile });
+    const body: EnrollResponse = { deviceId, name, mqtt: { ...brokerUrls(c, deps.mqtt), username: deviceId, password: secret } };
+    return c.json(body, 201);
+  });
+  return app;
+}

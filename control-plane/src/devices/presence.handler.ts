@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+import { decodeJson, DeviceDescription, filterFor, matchTopic, PresenceMessage, type Clock, type Logger } from '@edgehook/shared';
+import type { Transport } from '@edgehook/shared/transport';
+import type { Database } from '../db/database.js';
+import type { FleetEvents } from '../events/fleet-events.js';
+import { applyDescription, markOffline, markOnline } from './devices.repository.js';
+
+/**
+ * Keeps the store's view of presence in step with the retained status topics. Runs on every
+ * replica: the updates are idempotent, and each replica tells its own websocket clients.
+ */
+export async function startPresence(deps: { db: Kysely<Database>; transport: Transport; events: FleetEvents; clock: Clock; log: Logger }): Promise<void> {
+  const { db, clock, log, events } = deps;
+
+  // Messages of one device are applied in arrival order, without blocking other devices.
+  const chains = new Map<string, Promise<void>>();
+  const enqueue = (deviceId: string, work: () => Promise<void>): void => {
+    const next = (chains.get(deviceId) ?? Promise.resolve())
+      .then(work)
+      .catch((err: unknown) => log.error('presence update failed', { deviceId, err }))
+      .finally(() => {
+        if (chains.get(deviceId) === next) chains.delete(deviceId);
+      });
+    chains.set(deviceId, next);
+  };
+
+  await deps.transport.subscribe(filterFor('status'), (topic, payload) => {
+    const deviceId = matchTopic(topic)?.params['deviceId'];
+    if (!deviceId) return;
+    // An empty retained payload clears the topic (device deleted): nothing to apply.
+    if (payload.length === 0) return;
+    const msg = decodeJson(PresenceMessage, payload);
+    if (!msg.ok) {
+      log.warn('malformed status message', { deviceId, error: msg.error });
+      return;
+    }
+    enqueue(deviceId, async () => {
+      const now = clock.now();
+      const session = msg.value.session ?? null;
+      if (msg.value.state === 'online') {
+        if (await markOnline(db, deviceId, session, now)) events.emitLocal({ type: 'device.online', deviceId, ts: now });
+      } else if (await markOffline(db, deviceId, session, now)) {
+        events.emitLocal({ type: 'device.offline', deviceId, ts: now });
+      }
+    });
+  });
+
+  await deps.transport.subscribe(filterFor('hello'), (topic, payload) => {
+    const deviceId = matchTopic(topic)?.params['deviceId'];
+    if (!deviceId || payload.length === 0) return;
+    const msg = decodeJson(DeviceDescription, payload);
+    if (!msg.ok) {
+      log.warn('malformed hello message', { deviceId, error: msg.error });
+      return;
+    }
+    enqueue(deviceId, async () => {
+      await applyDescription(db, deviceId, msg.value, clock.now());
+    });
+  });
+}

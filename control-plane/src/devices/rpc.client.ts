@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import {
+  decodeJson,
+  EdgehookError,
+  encodeJson,
+  filterFor,
+  isErrorCode,
+  RpcMethods,
+  RpcResponse,
+  topicFor,
+  validate,
+  type Clock,
+  type Logger,
+  type RpcMethod,
+  type RpcParams,
+  type RpcRequest,
+  type RpcResult,
+} from '@edgehook/shared';
+import type { Transport } from '@edgehook/shared/transport';
+
+interface Pending {
+  deviceId: string;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Calls into devices over the broker. Answers come back on a topic carrying this instance's id,
+ * so with several control-plane replicas each gets only its own responses; the pending map
+ * is per-process on purpose (a call lives exactly as long as the HTTP request waiting on it).
+ */
+export class RpcClient {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly deps: { transport: Transport; instanceId: string; clock: Clock; log: Logger; defaultTimeoutMs: number },
+  ) {}
+
+  async start(): Promise<void> {
+    await this.deps.transport.subscribe(filterFor('rpcResponse', { replyTo: this.deps.instanceId }), (topic, payload) => this.onResponse(topic, payload));
+  }
+
+  private onResponse(topic: string, payload: Buffer): void {
+    const decoded = decodeJson(RpcResponse, payload);
+    if (!decoded.ok) {
+      this.deps.log.warn('malformed rpc response', { topic, error: decoded.error });
+      return;
+    }
+    const res = decoded.value;
+    const pending = this.pending.get(res.id);
+    // Unknown ids are late answers to calls that timed out, or duplicates: nothing waits for them.
+    if (!pending || !topic.includes(`/d/${pending.deviceId}/`)) return;
+    this.pending.delete(res.id);
+    clearTimeout(pending.timer);
+    if (res.ok) pending.resolve(res.result);
+    else pending.reject(new EdgehookError(isErrorCode(res.error.code) ? res.error.code : 'INTERNAL', res.error.message, res.error.details));
+  }
+
+  async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number } = {}): Promise<RpcResult<M>> {
+    const timeoutMs = opts.timeoutMs ?? this.deps.defaultTimeoutMs;
+    const id = randomBytes(12).toString('hex');
+    const request: RpcRequest = { id, method, params, deadline: this.deps.clock.now() + timeoutMs };
+    const raw = await new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new EdgehookError('DEVICE_TIMEOUT', `the device did not answer ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { deviceId, resolve, reject, timer });
+      this.deps.transport
+        .publish(topicFor('rpcRequest', { deviceId, replyTo: this.deps.instanceId, requestId: id }), encodeJson(request), { qos: 1 })
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          reject(new EdgehookError('DEVICE_OFFLINE', `cannot reach the broker: ${err instanceof Error ? err.message : String(err)}`));
+        });
+    });
+    const checked = validate(RpcMethods[method].result, raw);
+    if (!checked.ok) throw new EdgehookError('INTERNAL', `the device answered ${method} with an invalid result: ${checked.error}`);
+    return checked.value;
+  }
+
+  /** Fails every call still waiting (shutdown). */
+  cancelAll(reason: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new EdgehookError('DEVICE_OFFLINE', reason));
+      this.pending.delete(id);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '@edgehook/shared';
+import type { Authenticator, Principal } from '../auth/authenticator.js';
+import { can } from '../auth/authenticator.js';
+import type { Permission } from '@edgehook/shared';
+
+export interface SocketRoute {
+  /** Matched against the path; groups become `params`. */
+  path: RegExp;
+  /** Raw streams (MQTT over websocket) skip user auth: the broker authenticates them. */
+  kind: 'user' | 'raw';
+  permission?: Permission;
+  protocols?: string[];
+  onUser?: (ws: WebSocket, principal: Principal, params: string[], req: IncomingMessage) => void;
+  onRaw?: (ws: WebSocket, req: IncomingMessage) => void;
+}
+
+const STATUS: Record<number, [string, string]> = {
+  401: ['Unauthorized', 'UNAUTHENTICATED'],
+  403: ['Forbidden', 'FORBIDDEN'],
+  404: ['Not Found', 'NOT_FOUND'],
+  500: ['Internal Server Error', 'INTERNAL'],
+};
+
+function reject(socket: Duplex, status: 401 | 403 | 404 | 500, message: string): void {
+  const [text, code] = STATUS[status] ?? ['Error', 'INTERNAL'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Routes websocket upgrades and authenticates before the handshake completes,
+ * so an unauthenticated client never gets an open socket (ws README, "Client authentication").
+ */
+export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator; log: Logger }, routes: SocketRoute[]): WebSocketServer {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 16 * 1024 * 1024,
+    handleProtocols: (protocols) => {
+      // MQTT clients offer "mqtt" (or the legacy "mqttv3.1"); answer with the one they asked for.
+      for (const p of protocols) return p;
+      return false;
+    },
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const route = routes.find((r) => r.path.test(path));
+    if (!route) return reject(socket, 404, `no websocket at ${path}`);
+    const params = route.path.exec(path)?.slice(1) ?? [];
+    if (route.kind === 'raw') {
+      wss.handleUpgrade(req, socket, head, (ws) => route.onRaw?.(ws, req));
+      return;
+    }
+    deps.auth
+      .authenticate((name) => {
+        const v = req.headers[name.toLowerCase()];
+        return Array.isArray(v) ? v[0] : v;
+      })
+      .then(
+        (outcome) => {
+          if (outcome.kind === 'none') return reject(socket, 401, 'no credentials');
+          if (outcome.kind === 'invalid') return reject(socket, 403, 'wrong or expired credentials');
+          if (route.permission && !can(outcome.principal, route.permission)) return reject(socket, 403, `your role lacks the permission ${route.permission}`);
+          wss.handleUpgrade(req, socket, head, (ws) => route.onUser?.(ws, outcome.principal, params, req));
+        },
+        (err: unknown) => {
+          deps.log.error('websocket authentication failed', { err });
+          reject(socket, 500, 'authentication unavailable');
+        },
+      );
+  });
+  return wss;
+}

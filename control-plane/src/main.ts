@@ -1,0 +1,50 @@
+import { ConfigError, loadServeConfig, serveHelp } from './config.js';
+import { startControlPlane } from './control-plane.js';
+import { runClientCommand, clientHelp } from './cli/cli.js';
+
+/** Composition root of the `edgehook` command: `serve` runs the control plane, the rest are clients. */
+async function serve(argv: string[]): Promise<void> {
+  const config = loadServeConfig(argv, process.env);
+  const cp = await startControlPlane(config);
+  const banner = [`Edgehook control plane: ${cp.url}  (MQTT on port ${cp.mqttPort})`];
+  if (cp.generatedAdminPassword) {
+    banner.push(`First start: log in as admin with password ${cp.generatedAdminPassword}`, 'It is shown only once; set EDGEHOOK_ADMIN_PASSWORD to choose it yourself.');
+  } else {
+    banner.push('Log in with an existing user, e.g.: npx edgehook login --server ' + cp.url + ' --username admin');
+  }
+  process.stdout.write(banner.join('\n') + '\n');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: shutting down\n`);
+    setTimeout(() => process.exit(1), 10_000).unref();
+    cp.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'serve') return serve(rest);
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${clientHelp()}\n\n${serveHelp()}\n`);
+    return;
+  }
+  process.exitCode = await runClientCommand(command, rest, {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`edgehook: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

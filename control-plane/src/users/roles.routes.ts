@@ -1,0 +1,52 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { CreateRole, EdgehookError, UpdateRole, type Clock } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import type { AppEnv } from '../http/context.js';
+import { requirePermission } from '../auth/auth.middleware.js';
+import { jsonBody } from '../http/validate.js';
+import { countUsersWithRole, deleteRole, findRole, insertRole, listRoles, updateRole } from './roles.repository.js';
+
+export function rolesRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { db, clock } = deps;
+
+  async function mustFind(id: string) {
+    const role = await findRole(db, { id });
+    if (!role) throw new EdgehookError('NOT_FOUND', 'no such role');
+    return role;
+  }
+
+  app.get('/', requirePermission('users.read'), async (c) => c.json(await listRoles(db)));
+  app.get('/:id', requirePermission('users.read'), async (c) => c.json(await mustFind(c.req.param('id'))));
+
+  app.post('/', requirePermission('users.admin'), async (c) => {
+    const input = await jsonBody(c, CreateRole);
+    if (await findRole(db, { name: input.name })) throw new EdgehookError('CONFLICT', `a role named ${input.name} exists`);
+    return c.json(await insertRole(db, input, clock.now()), 201);
+  });
+
+  app.patch('/:id', requirePermission('users.admin'), async (c) => {
+    const role = await mustFind(c.req.param('id'));
+    const patch = await jsonBody(c, UpdateRole);
+    // Built-in roles keep their names, and admin keeps '*', so nobody can lock the fleet out.
+    if (role.builtin && patch.name !== undefined && patch.name !== role.name) throw new EdgehookError('CONFLICT', 'built-in roles cannot be renamed');
+    if (role.name === 'admin' && patch.permissions !== undefined) throw new EdgehookError('CONFLICT', 'the admin role always has every permission');
+    if (patch.name !== undefined && patch.name !== role.name && (await findRole(db, { name: patch.name }))) {
+      throw new EdgehookError('CONFLICT', `a role named ${patch.name} exists`);
+    }
+    await updateRole(db, role.id, patch);
+    return c.json(await mustFind(role.id));
+  });
+
+  app.delete('/:id', requirePermission('users.admin'), async (c) => {
+    const role = await mustFind(c.req.param('id'));
+    if (role.builtin) throw new EdgehookError('CONFLICT', 'built-in roles cannot be deleted');
+    const users = await countUsersWithRole(db, role.id);
+    if (users > 0) throw new EdgehookError('CONFLICT', `${users} user(s) still have this role`);
+    await deleteRole(db, role.id);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,46 @@
+/**
+ * Error codes shared by the control plane, the agent and every client.
+ * One code per failure a caller can act on; `httpStatus` is how the REST API reports it.
+ */
+export const ErrorCodes = {
+  BAD_REQUEST: { httpStatus: 400, message: 'The request is malformed or has invalid values' },
+  UNAUTHENTICATED: { httpStatus: 401, message: 'No credentials were given' },
+  INVALID_CREDENTIALS: { httpStatus: 403, message: 'The credentials are wrong, expired or revoked' },
+  FORBIDDEN: { httpStatus: 403, message: 'Your role does not allow this' },
+  NOT_FOUND: { httpStatus: 404, message: 'No such resource' },
+  CONFLICT: { httpStatus: 409, message: 'The resource is busy or already exists' },
+  ENROLLMENT_TOKEN_INVALID: { httpStatus: 403, message: 'The enrollment token is unknown, expired, revoked or used up' },
+  DEVICE_OFFLINE: { httpStatus: 503, message: 'The device is not connected' },
+  DEVICE_TIMEOUT: { httpStatus: 504, message: 'The device did not answer in time' },
+  UNKNOWN_METHOD: { httpStatus: 501, message: 'The device does not support this operation' },
+  INTERNAL: { httpStatus: 500, message: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ErrorCodes, value);
+}
+
+/** An error that carries a protocol error code across process and wire boundaries. */
+export class EdgehookError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ErrorCodes[code].message);
+    this.name = 'EdgehookError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get httpStatus(): number {
+    return ErrorCodes[this.code].httpStatus;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { Tags } from './device.js';
+
+export const CreateEnrollmentToken = z
+  .object({
+    /** Lifetime in seconds (default one day, at most a year). */
+    expiresIn: z.number().int().min(1).max(366 * 24 * 3600).default(24 * 3600),
+    maxUses: z.number().int().min(1).max(1_000_000).default(1),
+    tags: Tags.default([]),
+    note: z.string().max(200).optional(),
+  })
+  .strict();
+export type CreateEnrollmentToken = z.infer<typeof CreateEnrollmentToken>;
+
+export const EnrollmentTokenView = z.object({
+  id: z.string(),
+  expiresAt: z.string(),
+  maxUses: z.number(),
+  uses: z.number(),
+  tags: z.array(z.string()),
+  note: z.string().nullable(),
+  createdAt: z.string(),
+  revoked: z.boolean(),
+});
+export type EnrollmentTokenView = z.infer<typeof EnrollmentTokenView>;
+
+/** Returned once, when the token is created: the secret is never shown again. */
+export const CreatedEnrollmentToken = EnrollmentTokenView.extend({ token: z.string() });
+export type CreatedEnrollmentToken = z.infer<typeof CreatedEnrollmentToken>;
+
+export const MqttCredentials = z.object({
+  url: z.string(),
+  wsUrl: z.string(),
+  username: z.string(),
+  password: z.string(),
+});
+export type MqttCredentials = z.infer<typeof MqttCredentials>;
+
+export const EnrollResponse = z.object({ deviceId: z.string(), name: z.string(), mqtt: MqttCredentials });
+export type EnrollResponse = z.infer<typeof EnrollResponse>;

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { DeviceDescription } from './device.js';
+
+/**
+ * Control plane -> device calls. Each method has one params and one result schema;
+ * the agent validates params, the control plane validates results.
+ */
+const definitions = {
+  ping: {
+    params: z.object({ sentAt: z.number() }).strict(),
+    result: z.object({ sentAt: z.number(), agentTime: z.number() }),
+  },
+  'system.describe': {
+    params: z.object({}).strict(),
+    result: DeviceDescription,
+  },
+} as const;
+
+type Definitions = typeof definitions;
+export type RpcMethod = keyof Definitions;
+export type RpcParams<M extends RpcMethod> = z.input<Definitions[M]['params']>;
+export type RpcParamsParsed<M extends RpcMethod> = z.output<Definitions[M]['params']>;
+export type RpcResult<M extends RpcMethod> = z.output<Definitions[M]['result']>;
+
+// The mapped type lets generic code index by method name and keep the types.
+export const RpcMethods: { [M in RpcMethod]: { params: z.ZodType<RpcParamsParsed<M>>; result: z.ZodType<RpcResult<M>> } } = definitions;
+
+export function isRpcMethod(name: string): name is RpcMethod {
+  return Object.hasOwn(RpcMethods, name);
+}
+
+export const RpcRequest = z.object({
+  id: z.string().min(1).max(64),
+  method: z.string().min(1).max(64),
+  params: z.unknown(),
+  /** Epoch ms after which the caller has given up: the agent skips work that arrives later. */
+  deadline: z.number().int().nonnegative(),
+});
+export type RpcRequest = z.infer<typeof RpcRequest>;
+
+export const RpcErrorBody = z.object({ code: z.string().max(64), message: z.string().max(2000), details: z.unknown().optional() });
+
+export const RpcResponse = z.discriminatedUnion('ok', [
+  z.object({ id: z.string().min(1).max(64), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.string().min(1).max(64), ok: z.literal(false), error: RpcErrorBody }),
+]);
+export type RpcResponse = z.infer<typeof RpcResponse>;
+

@@ -1,0 +1,97 @@
+import type { z } from 'zod';
+import { DeviceDescription, PresenceMessage } from './messages/device.js';
+import { FleetEvent } from './messages/events.js';
+import { RpcRequest, RpcResponse } from './messages/rpc.js';
+
+/** The versioned root: a v2 protocol can live beside v1 on the same broker. */
+export const TOPIC_ROOT = 'edgehook/v1';
+
+export type Direction = 'device->cp' | 'cp->device' | 'cp->cp';
+
+interface TopicSpec<S extends z.ZodType> {
+  /** Pattern with `{param}` segments, below TOPIC_ROOT. */
+  readonly pattern: string;
+  readonly direction: Direction;
+  readonly schema: S;
+  readonly retained: boolean;
+  readonly qos: 0 | 1;
+}
+
+function topic<S extends z.ZodType>(spec: TopicSpec<S>): TopicSpec<S> {
+  return spec;
+}
+
+/**
+ * Every MQTT topic Edgehook uses, with its payload schema. Nothing defines a topic elsewhere.
+ * Correlation ids travel in the topic (MQTT 3.1.1 brokers have no response-topic property).
+ */
+export const Topics = {
+  /** Retained presence; the agent's last will publishes `offline` here. */
+  status: topic({ pattern: 'd/{deviceId}/status', direction: 'device->cp', schema: PresenceMessage, retained: true, qos: 1 }),
+  /** Retained self-description, published on every connect. */
+  hello: topic({ pattern: 'd/{deviceId}/hello', direction: 'device->cp', schema: DeviceDescription, retained: true, qos: 1 }),
+  /** A call to the device; `replyTo` names the control-plane instance waiting for the answer. */
+  rpcRequest: topic({ pattern: 'd/{deviceId}/rpc/req/{replyTo}/{requestId}', direction: 'cp->device', schema: RpcRequest, retained: false, qos: 1 }),
+  rpcResponse: topic({ pattern: 'd/{deviceId}/rpc/res/{replyTo}/{requestId}', direction: 'device->cp', schema: RpcResponse, retained: false, qos: 1 }),
+  /** Fleet events shared by every control-plane replica, so each can feed its own websocket clients. */
+  fleetEvents: topic({ pattern: 'cp/events', direction: 'cp->cp', schema: FleetEvent, retained: false, qos: 0 }),
+} as const;
+
+export type TopicName = keyof typeof Topics;
+export type TopicPayload<T extends TopicName> = z.output<(typeof Topics)[T]['schema']>;
+
+type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never;
+export type TopicParams<T extends TopicName> = { [K in ParamNames<(typeof Topics)[T]['pattern']>]: string };
+
+const SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Builds a concrete topic; refuses parameters that would add levels or wildcards. */
+export function topicFor<T extends TopicName>(name: T, params: TopicParams<T>): string {
+  const values: Record<string, string> = params;
+  const path = Topics[name].pattern.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const value = values[key];
+    if (value === undefined || !SEGMENT.test(value)) throw new Error(`invalid topic parameter ${key}=${String(value)}`);
+    return value;
+  });
+  return `${TOPIC_ROOT}/${path}`;
+}
+
+/** A subscription filter: named parameters become `+` unless given. */
+export function filterFor<T extends TopicName>(name: T, params: Partial<TopicParams<T>> = {}): string {
+  const values: Record<string, string | undefined> = params;
+  const path = Topics[name].pattern.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '+');
+  return `${TOPIC_ROOT}/${path}`;
+}
+
+export interface MatchedTopic {
+  name: TopicName;
+  params: Record<string, string>;
+}
+
+const compiled = (Object.keys(Topics) as TopicName[]).map((name) => {
+  const keys: string[] = [];
+  const source = Topics[name].pattern.replace(/\{(\w+)\}/g, (_, key: string) => {
+    keys.push(key);
+    return '([^/]+)';
+  });
+  return { name, keys, regex: new RegExp(`^${TOPIC_ROOT.replace('/', '\\/')}\\/${source}$`) };
+});
+
+/** Which protocol topic a concrete topic string is, with its parameters. */
+export function matchTopic(topicString: string): MatchedTopic | null {
+  for (const { name, keys, regex } of compiled) {
+    const m = regex.exec(topicString);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    keys.forEach((key, i) => {
+      params[key] = m[i + 1] ?? '';
+    });
+    return { name, params };
+  }
+  return null;
+}
+
+/** The prefix every topic of one device lives under (used by broker ACLs). */
+export function devicePrefix(deviceId: string): string {
+  return `${TOPIC_ROOT}/d/${deviceId}/`;
+}

@@ -1,0 +1,71 @@
+/** Small runtime seams both programs pass through their `deps` object. */
+
+export interface Clock {
+  /** Wall-clock epoch milliseconds. */
+  now(): number;
+  /** Monotonic milliseconds, for durations. */
+  monotonic(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+};
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** 'json' for machines (one object per line), 'pretty' for people. */
+  format: 'json' | 'pretty';
+  write?: (line: string) => void;
+  base?: LogFields;
+}
+
+function errorFields(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? v.message : v;
+  return out;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const base = opts.base ?? {};
+  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    if (ORDER[level] < ORDER[opts.level]) return;
+    const all = errorFields({ ...base, ...fields });
+    if (opts.format === 'json') {
+      write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...all }));
+    } else {
+      const extra = Object.entries(all)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger({ ...opts, write, base: { ...base, ...fields } }),
+  };
+}
+
+/** Exponential backoff with full jitter, capped: the delay before attempt `n` (0-based). */
+export function backoffDelay(attempt: number, opts: { baseMs: number; maxMs: number }, random: () => number = Math.random): number {
+  const ceiling = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(attempt, 30));
+  // Half fixed, half random: spreads a fleet's reconnects without ever retrying instantly.
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

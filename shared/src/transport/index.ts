@@ -1,0 +1,3 @@
+export * from './transport.js';
+export * from './memory-transport.js';
+export * from './mqtt-transport.js';

@@ -1,0 +1,87 @@
+/**
+ * The message link both programs use: MQTT in production, an in-memory bus in tests of
+ * code that only needs pub/sub. One contract suite runs over both (shared/test/transport.contract.ts).
+ */
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+}
+
+export type LinkState =
+  | { state: 'connected' }
+  /** `reason` is set when the broker refused us: `not-authorized` tells a revoked device to stop. */
+  | { state: 'disconnected'; reason?: 'not-authorized' | 'identifier-rejected' | 'closed' | 'error'; error?: string; retryInMs?: number };
+
+export interface Transport {
+  readonly connected: boolean;
+  /** Rejects when offline: nothing is queued in memory (callers choose to drop or buffer on disk). */
+  publish(topic: string, payload: Buffer | string, opts?: PublishOptions): Promise<void>;
+  /** Subscriptions survive reconnects. The returned function unsubscribes. */
+  subscribe(filter: string, handler: MessageHandler, opts?: { qos?: 0 | 1 }): Promise<() => Promise<void>>;
+  onState(listener: (s: LinkState) => void): () => void;
+  close(): Promise<void>;
+}
+
+export class NotConnectedError extends Error {
+  constructor() {
+    super('not connected to the broker');
+    this.name = 'NotConnectedError';
+  }
+}
+
+/** MQTT topic filter matching with `+` and `#`. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const part = f[i];
+    if (part === '#') return true;
+    if (i >= t.length) return false;
+    if (part !== '+' && part !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** Keeps handlers per filter and dispatches an incoming message to every matching one. */
+export class HandlerTable {
+  private readonly entries = new Map<string, Set<MessageHandler>>();
+
+  add(filter: string, handler: MessageHandler): { first: boolean } {
+    let set = this.entries.get(filter);
+    const first = set === undefined;
+    if (!set) {
+      set = new Set();
+      this.entries.set(filter, set);
+    }
+    set.add(handler);
+    return { first };
+  }
+
+  remove(filter: string, handler: MessageHandler): { last: boolean } {
+    const set = this.entries.get(filter);
+    if (!set) return { last: false };
+    set.delete(handler);
+    if (set.size > 0) return { last: false };
+    this.entries.delete(filter);
+    return { last: true };
+  }
+
+  filters(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  dispatch(topic: string, payload: Buffer, onError: (err: unknown) => void): void {
+    for (const [filter, handlers] of this.entries) {
+      if (!topicMatches(filter, topic)) continue;
+      for (const handler of handlers) {
+        try {
+          handler(topic, payload);
+        } catch (err) {
+          onError(err);
+        }
+      }
+    }
+  }
+}
