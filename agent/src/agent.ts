@@ -14,6 +14,8 @@ export interface AgentDeps {
   log: Logger;
   /** Which board profiles exist (from firmware-profiles). */
   profileExists: (id: string) => boolean;
+  /** Called when the agent cannot go on (credentials refused and no way to enroll again). */
+  onFatal: (err: Error) => void;
 }
 
 export interface RunningAgent {
@@ -25,11 +27,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** First start: enroll with the token; later starts: reuse saved credentials. */
-async function obtainCredentials(deps: AgentDeps, store: CredentialsStore, describe: () => ReturnType<typeof describeSystem>): Promise<SavedCredentials> {
+/** Enrolls with the configured token, retrying only failures that may pass (server down, 5xx). */
+async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describe: () => ReturnType<typeof describeSystem>): Promise<SavedCredentials> {
   const { config, log } = deps;
-  const saved = await store.load();
-  if (saved) return saved;
   if (!config.server || !config.enrollToken) {
     throw new Error(`not enrolled yet (no ${store.path}): start once with --server <control-plane URL> --enroll <token>`);
   }
@@ -37,6 +37,7 @@ async function obtainCredentials(deps: AgentDeps, store: CredentialsStore, descr
     try {
       const res = await enroll(config.server, config.enrollToken, await describe());
       const creds: SavedCredentials = { deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date(deps.clock.now()).toISOString() };
+      // Saved only after success: a failed re-enrollment never destroys working credentials.
       await store.save(creds);
       log.info('enrolled', { deviceId: res.deviceId, name: res.name });
       return creds;
@@ -59,7 +60,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
     'system.describe': describe,
   };
 
-  let credentials = await obtainCredentials(deps, store, describe);
+  let credentials = (await store.load()) ?? (await enrollWithToken(deps, store, describe));
   let link: DeviceLink | undefined;
   let stopped = false;
   let reEnrolling = false;
@@ -82,12 +83,15 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
         reEnrolling = true;
         log.warn('credentials refused; enrolling again with the configured token');
         void (async () => {
+          const fresh = await enrollWithToken(deps, store, describe);
           await link?.close();
-          await store.clear();
-          credentials = await obtainCredentials(deps, store, describe);
+          credentials = fresh;
           if (!stopped) await connect();
         })()
-          .catch((err: unknown) => log.error('re-enrollment failed', { err }))
+          .catch((err: unknown) => {
+            log.error('the control plane refuses our credentials and re-enrollment failed', { err });
+            deps.onFatal(err instanceof Error ? err : new Error(String(err)));
+          })
           .finally(() => {
             reEnrolling = false;
           });

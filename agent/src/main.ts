@@ -17,7 +17,15 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'agent' } });
   const profiles = await loadProfiles(defaultProfileDirs());
-  const agent = await runAgent({ config, clock: systemClock, log, profileExists: (id) => profiles.has(id) });
+  const agent = await runAgent({
+    config,
+    clock: systemClock,
+    log,
+    profileExists: (id) => profiles.has(id),
+    onFatal: () => {
+      agent.stop().finally(() => process.exit(1));
+    },
+  });
 
   let stopping = false;
   const shutdown = (signal: string): void => {

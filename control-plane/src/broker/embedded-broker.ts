@@ -20,7 +20,7 @@ export interface EmbeddedBroker extends BrokerAdmin {
   close(): Promise<void>;
 }
 
-function authError(message: string, code: 2 | 4 | 5): AuthenticateError {
+function authError(message: string, code: 2 | 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code });
 }
 
@@ -60,7 +60,7 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; po
         },
         (err: unknown) => {
           log.error('mqtt authentication failed', { clientId: client.id, err });
-          done(authError('authentication unavailable', 5), false);
+          done(authError('authentication unavailable', 3), false);
         },
       );
     },
@@ -74,7 +74,8 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; po
       const check = policy.authorizeSubscribe(usernameOf(client), sub.topic);
       if (check.ok) return done(null, sub);
       log.warn('mqtt subscribe refused', { clientId: client.id, topic: sub.topic, reason: check.reason });
-      done(new Error(check.reason));
+      // A null subscription is answered with return code 0x80 (failure) and the client stays connected.
+      done(null, null);
     },
   });
   broker.on('clientError', (client, err) => log.debug('mqtt client error', { clientId: client.id, err: err.message }));

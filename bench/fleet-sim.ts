@@ -1,0 +1,218 @@
+/**
+ * The fleet simulator: N agents in one process, each enrolled with the agent's own `enroll()` and
+ * connected with the agent's own `openDeviceLink()` (real MQTT over TCP, real RPC dispatcher).
+ * Runs as a child of fleet.bench.ts and is driven over IPC (see lib/sim-handle.ts), so its event
+ * loop is not the one that times the pings.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { DeviceDescription, Logger, LogFields } from '@edgehook/shared';
+import { enroll } from '../agent/src/link/enrollment.js';
+import { openDeviceLink, type DeviceLink } from '../agent/src/link/device-link.js';
+import type { SavedCredentials } from '../agent/src/link/credentials.store.js';
+import type { SimCommand } from './lib/sim-handle.js';
+
+interface SimAgent {
+  index: number;
+  credentials: SavedCredentials;
+  link?: DeviceLink;
+  connected: boolean;
+  connects: number;
+  /** Set by `mark`: first disconnect / first connect afterwards, and disconnect events since. */
+  downAt: number | null;
+  upAt: number | null;
+  closesSinceMark: number;
+  /** With EDGEHOOK_BENCH_TRACE=1: this client's MQTT events since the mark, ms after it. */
+  trace?: string[];
+}
+
+const TRACE = process.env['EDGEHOOK_BENCH_TRACE'] === '1';
+
+const agents: SimAgent[] = [];
+const logCounts = new Map<string, number>();
+const retryDelays: number[] = [];
+let markAt = 0;
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+
+function countingLogger(base: LogFields = {}): Logger {
+  const count = (level: string, msg: string, fields?: LogFields): void => {
+    if (level === 'debug' || level === 'info') return;
+    const reason = fields?.['reason'] ?? fields?.['err'] ?? fields?.['error'];
+    const key = `${level}: ${msg}${reason ? ` (${String(reason instanceof Error ? reason.message : reason).slice(0, 80)})` : ''}`;
+    logCounts.set(key, (logCounts.get(key) ?? 0) + 1);
+  };
+  return {
+    debug: (m, f) => count('debug', m, f),
+    info: (m, f) => count('info', m, f),
+    warn: (m, f) => count('warn', m, f),
+    error: (m, f) => count('error', m, f),
+    child: (fields) => countingLogger({ ...base, ...fields }),
+  };
+}
+const log = countingLogger();
+
+const connectedCount = (): number => agents.reduce((n, a) => n + (a.connected ? 1 : 0), 0);
+
+function description(i: number): DeviceDescription {
+  return {
+    hostname: `sim-${String(i).padStart(6, '0')}`,
+    profile: 'simulated',
+    agentVersion: '0.1.0-sim',
+    hardware: { arch: 'x64', platform: 'linux', cpus: 1, memTotalBytes: 512 * 2 ** 20 },
+  };
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+async function doEnroll(server: string, token: string, count: number, concurrency: number): Promise<unknown> {
+  const started = performance.now();
+  const failures: Record<string, number> = {};
+  const latencies: number[] = [];
+  const indexes = Array.from({ length: count }, (_, i) => agents.length + i);
+  await pool(indexes, concurrency, async (i) => {
+    const t = performance.now();
+    try {
+      const res = await enroll(server, token, description(i));
+      latencies.push(performance.now() - t);
+      agents.push({ index: i, credentials: { deviceId: res.deviceId, name: res.name, server, mqtt: res.mqtt, enrolledAt: new Date().toISOString() }, connected: false, connects: 0, downAt: null, upAt: null, closesSinceMark: 0 });
+    } catch (err) {
+      const key = err instanceof Error ? err.message.slice(0, 100) : String(err);
+      failures[key] = (failures[key] ?? 0) + 1;
+    }
+  });
+  latencies.sort((a, b) => a - b);
+  return {
+    ms: performance.now() - started,
+    enrolled: agents.length,
+    failures,
+    latencyP50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
+    latencyP99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+    deviceIds: agents.map((a) => a.credentials.deviceId),
+  };
+}
+
+async function openLink(a: SimAgent): Promise<void> {
+  const desc = description(a.index);
+  a.link = await openDeviceLink({
+    credentials: a.credentials,
+    transport: 'tcp',
+    describe: async () => desc,
+    handlers: { ping: async (p) => ({ sentAt: p.sentAt, agentTime: Date.now() }) },
+    log,
+    now: () => Date.now(),
+    onState: (s) => {
+      const now = Date.now();
+      if (s.state === 'connected') {
+        a.connected = true;
+        a.connects++;
+        if (markAt && a.upAt === null && a.downAt !== null) a.upAt = now;
+      } else {
+        a.connected = false;
+        if (markAt) {
+          a.downAt ??= now;
+          a.closesSinceMark++;
+          if (s.retryInMs !== undefined) retryDelays.push(s.retryInMs);
+        }
+      }
+    },
+  });
+  if (TRACE) {
+    const client = Reflect.get(a.link.transport, 'client') as import('mqtt').MqttClient;
+    const note = (what: string): void => {
+      if (markAt) (a.trace ??= []).push(`${Date.now() - markAt} ${what}`);
+    };
+    for (const ev of ['connect', 'close', 'reconnect', 'end'] as const) client.on(ev, () => note(`mqtt ${ev}`));
+    client.on('error', (e: Error & { code?: unknown }) => note(`mqtt error ${String(e.code ?? '')} ${e.message}`));
+  }
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** Opens links `batch` at a time, waiting for each batch to connect before the next. */
+async function doConnect(batch: number, batchTimeoutMs: number, totalTimeoutMs: number): Promise<unknown> {
+  const started = performance.now();
+  let slowBatches = 0;
+  for (let i = 0; i < agents.length; i += batch) {
+    const slice = agents.slice(i, i + batch);
+    await Promise.all(slice.map(openLink));
+    if (!(await waitUntil(() => slice.every((a) => a.connected), batchTimeoutMs))) slowBatches++;
+    process.send?.({ event: 'progress', connected: connectedCount(), total: agents.length });
+  }
+  const all = await waitUntil(() => connectedCount() === agents.length, totalTimeoutMs);
+  return { ms: performance.now() - started, connected: connectedCount(), all, slowBatches };
+}
+
+function restartReport(): unknown {
+  return {
+    markAt,
+    connectedNow: connectedCount(),
+    total: agents.length,
+    downAt: agents.map((a) => a.downAt),
+    upAt: agents.map((a) => a.upAt),
+    closesSinceMark: agents.map((a) => a.closesSinceMark),
+    retryDelaysMs: retryDelays,
+  };
+}
+
+async function doStop(): Promise<unknown> {
+  const started = performance.now();
+  const batch = 500;
+  for (let i = 0; i < agents.length; i += batch) {
+    await Promise.all(agents.slice(i, i + batch).map((a) => a.link?.close().catch(() => undefined)));
+  }
+  return { ms: performance.now() - started };
+}
+
+async function handle(msg: SimCommand): Promise<unknown> {
+  switch (msg.cmd) {
+    case 'enroll':
+      return doEnroll(msg.server, msg.token, msg.count, msg.concurrency);
+    case 'connect':
+      return doConnect(msg.batch, msg.batchTimeoutMs, msg.totalTimeoutMs);
+    case 'mark':
+      markAt = Date.now();
+      retryDelays.length = 0;
+      for (const a of agents) Object.assign(a, { downAt: null, upAt: null, closesSinceMark: 0, trace: undefined });
+      return { markAt };
+    case 'trace': {
+      const wanted = new Set(msg.ids);
+      return Object.fromEntries(agents.filter((a) => wanted.has(a.credentials.deviceId)).map((a) => [a.credentials.deviceId, a.trace ?? []]));
+    }
+    case 'restart-report':
+      return restartReport();
+    case 'status':
+      return { connected: connectedCount(), total: agents.length, rssKb: Math.round(process.memoryUsage.rss() / 1024), logCounts: Object.fromEntries(logCounts) };
+    case 'loop-reset':
+      loop.reset();
+      return {};
+    case 'loop':
+      // The histogram records whole sampling intervals: subtract the 10 ms resolution to get the lag.
+      return { p50Ms: loop.percentile(50) / 1e6 - 10, p99Ms: loop.percentile(99) / 1e6 - 10, maxMs: loop.max / 1e6 - 10 };
+    case 'stop':
+      return doStop();
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const msg = raw as SimCommand & { id: number };
+  handle(msg).then(
+    (result) => process.send?.({ id: msg.id, ok: true, result }),
+    (err: unknown) => process.send?.({ id: msg.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ event: 'ready' });

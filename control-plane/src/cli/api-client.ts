@@ -1,0 +1,111 @@
+import type { z } from 'zod';
+import { TokenPair, decodeJson } from '@edgehook/shared';
+import type { CommandContext } from './context.js';
+import type { CredentialsStore, StoredCredentials } from './credentials.store.js';
+import { notLoggedIn, sessionExpired } from './errors.js';
+import { apiErrorOf, expectJson, expectSuccess, send, unexpectedResponse, type FetchFn, type RawResponse, type RequestSpec } from './http.client.js';
+import { normalizeServerUrl } from './server-url.js';
+
+/** Refresh this long before the stored expiry, so a token does not lapse in flight. */
+const EXPIRY_MARGIN_MS = 10_000;
+
+export type CallOptions = Omit<RequestSpec, 'method' | 'path' | 'token'>;
+
+/** Stores a freshly issued pair; `accessExpiresAt` comes from the relative `expiresIn`. */
+export function credentialsFrom(server: string, username: string, pair: TokenPair, now: number): StoredCredentials {
+  return {
+    server,
+    username,
+    accessToken: pair.accessToken,
+    refreshToken: pair.refreshToken,
+    accessExpiresAt: new Date(now + pair.expiresIn * 1000).toISOString(),
+  };
+}
+
+/** A rejected token (401, or 403 INVALID_CREDENTIALS), as opposed to a missing permission. */
+function isAuthFailure(res: RawResponse): boolean {
+  if (res.status === 401) return true;
+  return res.status === 403 && apiErrorOf(res)?.code === 'INVALID_CREDENTIALS';
+}
+
+/** Calls the API as the logged-in user, refreshing the token pair when needed. */
+export class ApiClient {
+  private credentials: StoredCredentials;
+
+  constructor(
+    private readonly deps: { fetch: FetchFn; now: () => number; store: CredentialsStore },
+    readonly server: string,
+    credentials: StoredCredentials,
+  ) {
+    this.credentials = credentials;
+  }
+
+  async json<S extends z.ZodType>(schema: S, method: string, path: string, options: CallOptions = {}): Promise<z.output<S>> {
+    const spec = { method, path, ...options };
+    return expectJson(this.deps.fetch, this.server, spec, await this.authorized(spec), schema);
+  }
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<void> {
+    const spec = { method, path, ...options };
+    return expectSuccess(this.deps.fetch, this.server, spec, await this.authorized(spec));
+  }
+
+  private expired(credentials: StoredCredentials): boolean {
+    return Date.parse(credentials.accessExpiresAt) - EXPIRY_MARGIN_MS <= this.deps.now();
+  }
+
+  /** Sends with the access token; on expiry or rejection refreshes once and sends again. */
+  private async authorized(spec: RequestSpec): Promise<RawResponse> {
+    let refreshed = false;
+    if (this.expired(this.credentials)) {
+      await this.refresh();
+      refreshed = true;
+    }
+    let res = await send(this.deps.fetch, this.server, { ...spec, token: this.credentials.accessToken });
+    if (isAuthFailure(res) && !refreshed) {
+      await this.refresh();
+      res = await send(this.deps.fetch, this.server, { ...spec, token: this.credentials.accessToken });
+    }
+    if (isAuthFailure(res)) throw sessionExpired(this.server);
+    return res;
+  }
+
+  private async refresh(): Promise<void> {
+    const stale = this.credentials;
+    this.credentials = await this.deps.store.withLock(async () => {
+      const current = await this.deps.store.load();
+      if (!current || current.server !== this.server) throw sessionExpired(this.server);
+      // Another edgehook command rotated the pair while we waited for the lock: use its
+      // result; sending our (now used) refresh token would revoke the whole session.
+      if (current.refreshToken !== stale.refreshToken && !this.expired(current)) return current;
+      const spec: RequestSpec = { method: 'POST', path: '/api/auth/refresh', token: current.refreshToken };
+      const res = await send(this.deps.fetch, this.server, spec);
+      if (res.status === 401 || res.status === 403) throw sessionExpired(this.server);
+      if (res.status !== 200) throw apiErrorOf(res) ?? (await unexpectedResponse(this.deps.fetch, this.server, spec, res));
+      const pair = decodeJson(TokenPair, res.text);
+      if (!pair.ok) throw await unexpectedResponse(this.deps.fetch, this.server, spec, res, pair.error);
+      const next = credentialsFrom(this.server, current.username, pair.value, this.deps.now());
+      await this.deps.store.save(next);
+      return next;
+    });
+  }
+}
+
+/** `--server`, else EDGEHOOK_SERVER, else nothing (the stored server is used). */
+export function serverOverride(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const raw = flag ?? (env['EDGEHOOK_SERVER'] || undefined);
+  return raw === undefined ? undefined : normalizeServerUrl(raw);
+}
+
+/**
+ * The client for a logged-in command. Tokens are only ever sent to the server that issued
+ * them: a different `--server` (or a stale EDGEHOOK_SERVER) must not leak them elsewhere.
+ */
+export async function openSession(ctx: CommandContext, serverFlag: string | undefined): Promise<ApiClient> {
+  const override = serverOverride(serverFlag, ctx.io.env);
+  const stored = await ctx.store.load();
+  if (!stored) throw notLoggedIn(override);
+  const server = override ?? stored.server;
+  if (server !== stored.server) throw notLoggedIn(server, ` to ${server} (the stored login is for ${stored.server})`);
+  return new ApiClient({ fetch: ctx.fetch, now: ctx.now, store: ctx.store }, server, stored);
+}

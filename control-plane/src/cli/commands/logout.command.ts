@@ -1,0 +1,44 @@
+import { parseArgs } from 'node:util';
+import { openSession } from '../api-client.js';
+import { COMMON_OPTIONS, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { CliError, SessionExpiredError } from '../errors.js';
+
+const USAGE = `Usage: edgehook logout [--server URL]
+
+Ends the session on the server and deletes the stored credentials.
+
+Options:
+  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help     show this help`;
+
+export const logoutCommand: Command = {
+  name: 'logout',
+  summary: 'end the session and forget the stored credentials',
+  usage: USAGE,
+  async run(argv, ctx) {
+    const { values } = withUsage(USAGE, () => parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: false }));
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    if (!(await ctx.store.load())) {
+      ctx.io.stdout('Not logged in; nothing to do.\n');
+      return 0;
+    }
+    const api = await openSession(ctx, values.server);
+    try {
+      await api.call('POST', '/api/auth/logout');
+    } catch (err) {
+      if (!(err instanceof SessionExpiredError)) {
+        // The local copy goes either way; say that the server may still honour the session.
+        await ctx.store.clear();
+        const reason = err instanceof CliError ? err.message : String(err);
+        throw new CliError(`removed the stored credentials, but could not end the session on the server: ${reason}`);
+      }
+    }
+    await ctx.store.clear();
+    ctx.io.stdout(`Logged out of ${api.server}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { UserView } from '@edgehook/shared';
+import { openSession } from '../api-client.js';
+import { COMMON_OPTIONS, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { json, printable } from '../table.js';
+
+const USAGE = `Usage: edgehook whoami [--json] [--server URL]
+
+Shows the logged-in user, role and permissions.
+
+Options:
+  --json         print the user as JSON
+  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help     show this help`;
+
+const AuthCheck = z.object({ ok: z.literal(true), user: UserView });
+
+export const whoamiCommand: Command = {
+  name: 'whoami',
+  summary: 'show the logged-in user and permissions',
+  usage: USAGE,
+  async run(argv, ctx) {
+    const { values } = withUsage(USAGE, () =>
+      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false }),
+    );
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const api = await openSession(ctx, values.server);
+    const { user } = await api.json(AuthCheck, 'GET', '/api/auth/check');
+    if (values.json) {
+      ctx.io.stdout(json(user));
+      return 0;
+    }
+    ctx.io.stdout(
+      [
+        `${printable(user.username)} (role ${printable(user.role.name)}) on ${api.server}`,
+        `permissions: ${user.permissions.length > 0 ? user.permissions.map(printable).join(', ') : '(none)'}`,
+      ].join('\n') + '\n',
+    );
+    return 0;
+  },
+};
