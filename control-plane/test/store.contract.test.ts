@@ -1,0 +1,101 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Kysely } from 'kysely';
+import type { Database } from '../src/db/database.js';
+import { hashSecret } from '../src/db/ids.js';
+import { ensureBuiltinRoles, findRole, insertRole, listRoles } from '../src/users/roles.repository.js';
+import { countUsers, findUserByLogin, insertUser } from '../src/users/users.repository.js';
+import { createSession, findAccessToken, revokeSession, rotateRefreshToken } from '../src/auth/sessions.repository.js';
+import { consumeEnrollmentToken, createEnrollmentToken } from '../src/devices/enrollment.repository.js';
+import { applyDescription, deleteDevice, findDeviceByRef, insertDevice, listDevices, markAllOffline, markOffline, markOnline, toDeviceView } from '../src/devices/devices.repository.js';
+import { storeFixtures } from './helpers/stores.js';
+
+// One contract, every store: the same repositories must behave the same on SQLite and Postgres.
+const { fixtures, skipped } = await storeFixtures();
+for (const s of skipped) console.log(`  (store contract skipped for ${s})`);
+
+const ttl = { accessTtlMs: 60_000, refreshTtlMs: 3_600_000 };
+const description = { hostname: 'pi', profile: 'simulated', agentVersion: '1', hardware: { arch: 'arm64', platform: 'linux', cpus: 4, memTotalBytes: 1 } };
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+async function withUser(db: Kysely<Database>): Promise<string> {
+  await ensureBuiltinRoles(db, T0);
+  const role = await findRole(db, { name: 'admin' });
+  return insertUser(db, { username: 'ann', email: 'Ann@Example.com', passwordHash: 'x', roleId: role!.id }, T0);
+}
+
+for (const store of fixtures) {
+  test(`${store.name}: built-in roles once, users by username or email`, async () => {
+    const db = await store.open();
+    await withUser(db);
+    await ensureBuiltinRoles(db, T0);
+    assert.equal((await listRoles(db)).map((r) => r.name), ['admin', 'operator', 'viewer']);
+    assert.equal((await findRole(db, { name: 'admin' }))!.permissions, ['*']);
+    await insertRole(db, { name: 'custom', permissions: ['devices.read'] }, T0);
+    assert.is(await countUsers(db), 1);
+    assert.is((await findUserByLogin(db, 'ann'))!.username, 'ann');
+    assert.is((await findUserByLogin(db, 'ann@example.com'))!.email, 'ann@example.com');
+    assert.is(await findUserByLogin(db, 'nobody'), undefined);
+    let duplicate = false;
+    await insertUser(db, { username: 'ann', email: null, passwordHash: 'x', roleId: (await findRole(db, { name: 'viewer' }))!.id }, T0).catch(() => {
+      duplicate = true;
+    });
+    assert.ok(duplicate, 'usernames are unique');
+  });
+
+  test(`${store.name}: sessions rotate, expire, and a reused refresh token revokes the session`, async () => {
+    const db = await store.open();
+    const userId = await withUser(db);
+    const first = await createSession(db, userId, T0, ttl);
+    assert.equal(await findAccessToken(db, first.accessToken, T0 + 1), { sessionId: first.sessionId, userId });
+    assert.is(await findAccessToken(db, first.accessToken, T0 + ttl.accessTtlMs + 1), undefined, 'expired');
+    const rotated = await rotateRefreshToken(db, first.refreshToken, T0 + 10, ttl);
+    assert.is(rotated.kind, 'rotated');
+    assert.is(await findAccessToken(db, first.accessToken, T0 + 11), undefined, 'old access token gone');
+    const reuse = await rotateRefreshToken(db, first.refreshToken, T0 + 20, ttl);
+    assert.is(reuse.kind, 'reused');
+    if (rotated.kind === 'rotated') assert.is(await findAccessToken(db, rotated.tokens.accessToken, T0 + 21), undefined, 'session revoked');
+    const other = await createSession(db, userId, T0, ttl);
+    await revokeSession(db, other.sessionId, T0 + 1);
+    assert.is((await rotateRefreshToken(db, other.refreshToken, T0 + 2, ttl)).kind, 'invalid');
+  });
+
+  test(`${store.name}: enrollment tokens never exceed maxUses, even under concurrent use`, async () => {
+    const db = await store.open();
+    const { token } = await createEnrollmentToken(db, { expiresIn: 60, maxUses: 3, tags: ['a'] }, null, T0);
+    const results = await Promise.all(Array.from({ length: 10 }, () => consumeEnrollmentToken(db, token, T0 + 1)));
+    assert.is(results.filter(Boolean).length, 3);
+    const { token: expired } = await createEnrollmentToken(db, { expiresIn: 1, maxUses: 5, tags: [] }, null, T0);
+    assert.is(await consumeEnrollmentToken(db, expired, T0 + 1001), undefined);
+    assert.is(await consumeEnrollmentToken(db, 'ehe_unknown', T0), undefined);
+  });
+
+  test(`${store.name}: devices, presence gated by session, and removal`, async () => {
+    const db = await store.open();
+    await insertDevice(db, { id: 'd1', name: 'pi-1', secretHash: hashSecret('s'), description, tags: ['lab'], enrollmentTokenId: 't' }, T0);
+    await insertDevice(db, { id: 'd2', name: 'pi-2', secretHash: hashSecret('s'), description, tags: [], enrollmentTokenId: 't' }, T0);
+    assert.is((await findDeviceByRef(db, 'pi-1'))!.id, 'd1');
+    assert.is((await findDeviceByRef(db, 'd2'))!.name, 'pi-2');
+    assert.ok(await markOnline(db, 'd1', 'session-b', T0 + 5));
+    // A late will from the previous session must not mark the device offline.
+    await markOffline(db, 'd1', 'session-a', T0 + 6);
+    assert.ok(toDeviceView((await findDeviceByRef(db, 'd1'))!).online);
+    assert.ok(await markOffline(db, 'd1', 'session-b', T0 + 7));
+    assert.not.ok(toDeviceView((await findDeviceByRef(db, 'd1'))!).online);
+    await markOnline(db, 'd2', null, T0 + 8);
+    assert.equal((await listDevices(db, { online: true })).map((d) => d.id), ['d2']);
+    assert.equal((await listDevices(db, { tag: 'lab' })).map((d) => d.id), ['d1']);
+    assert.is(await markAllOffline(db, T0 + 9), 1);
+    assert.ok(await applyDescription(db, 'd2', { ...description, agentVersion: '2' }, T0 + 10));
+    assert.is(toDeviceView((await findDeviceByRef(db, 'd2'))!).agentVersion, '2');
+    assert.ok(await deleteDevice(db, 'd1'));
+    assert.not.ok(await deleteDevice(db, 'd1'));
+    assert.not.ok(await markOnline(db, 'd1', null, T0 + 11), 'a deleted device cannot come back online');
+  });
+}
+
+test.after(async () => {
+  for (const s of fixtures) await s.close();
+});
+
+test.run();
