@@ -4,8 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/database.js';
 import { hashSecret } from '../src/db/ids.js';
 import { ensureBuiltinRoles, findRole, insertRole, listRoles } from '../src/users/roles.repository.js';
-import { countUsers, findUserByLogin, insertUser } from '../src/users/users.repository.js';
-import { createSession, findAccessToken, revokeSession, rotateRefreshToken } from '../src/auth/sessions.repository.js';
+import { countUsers, findUserByAccessToken, findUserByLogin, insertUser } from '../src/users/users.repository.js';
+import { createSession, revokeSession, rotateRefreshToken } from '../src/auth/sessions.repository.js';
 import { consumeEnrollmentToken, createEnrollmentToken } from '../src/devices/enrollment.repository.js';
 import { applyDescription, deleteDevice, findDeviceByRef, insertDevice, listDevices, markAllOffline, markOffline, markOnline, toDeviceView } from '../src/devices/devices.repository.js';
 import { storeFixtures } from './helpers/stores.js';
@@ -14,6 +14,10 @@ import { storeFixtures } from './helpers/stores.js';
 const { fixtures, skipped } = await storeFixtures();
 for (const s of skipped) console.log(`  (store contract skipped for ${s})`);
 
+const findAccessToken = async (db: Kysely<Database>, token: string, now: number) => {
+  const found = await findUserByAccessToken(db, token, now);
+  return found && { sessionId: found.sessionId, userId: found.user.id };
+};
 const ttl = { accessTtlMs: 60_000, refreshTtlMs: 3_600_000 };
 const description = { hostname: 'pi', profile: 'simulated', agentVersion: '1', hardware: { arch: 'arm64', platform: 'linux', cpus: 4, memTotalBytes: 1 } };
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hasPermission, type Clock, type Permission } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
-import { findUserById, findUserByLogin, type UserWithRole } from '../users/users.repository.js';
+import { findUserByAccessToken, findUserByLogin, type UserWithRole } from '../users/users.repository.js';
 import { verifyPassword } from './passwords.js';
 import { readCredentials, type HeaderGetter } from './credentials.js';
-import { findAccessToken } from './sessions.repository.js';
 
 export interface Principal {
   userId: string;
@@ -80,10 +79,9 @@ export function createAuthenticator(deps: { db: Kysely<Database>; clock: Clock }
         const user = await checkPassword(creds.login, creds.password);
         return user ? { kind: 'ok', principal: toPrincipal(user, null) } : { kind: 'invalid' };
       }
-      const owner = await findAccessToken(deps.db, creds.token, deps.clock.now());
-      if (!owner) return { kind: 'invalid' };
-      const user = await findUserById(deps.db, owner.userId);
-      return user ? { kind: 'ok', principal: toPrincipal(user, owner.sessionId) } : { kind: 'invalid' };
+      // One query on the hot path: token -> live session -> user -> role.
+      const found = await findUserByAccessToken(deps.db, creds.token, deps.clock.now());
+      return found ? { kind: 'ok', principal: toPrincipal(found.user, found.sessionId) } : { kind: 'invalid' };
     },
   };
 }

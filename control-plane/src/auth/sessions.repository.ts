@@ -37,25 +37,6 @@ export async function createSession(db: Kysely<Database>, userId: string, now: n
   return issuePair(db, sessionId, now, ttl);
 }
 
-export interface TokenOwner {
-  sessionId: string;
-  userId: string;
-}
-
-/** The live session behind an access token, or undefined when unknown, expired or revoked. */
-export async function findAccessToken(db: Kysely<Database>, token: string, now: number): Promise<TokenOwner | undefined> {
-  const row = await db
-    .selectFrom('auth_tokens')
-    .innerJoin('sessions', 'sessions.id', 'auth_tokens.session_id')
-    .select(['sessions.id as sessionId', 'sessions.user_id as userId'])
-    .where('auth_tokens.hash', '=', hashSecret(token))
-    .where('auth_tokens.kind', '=', 'access')
-    .where('auth_tokens.expires_at', '>', isoTime(now))
-    .where('sessions.revoked_at', 'is', null)
-    .executeTakeFirst();
-  return row;
-}
-
 export type RefreshOutcome =
   | { kind: 'rotated'; tokens: IssuedTokens; userId: string }
   | { kind: 'invalid' }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { UserView } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
-import { isoTime, isStringArray, newId, parseJsonColumn } from '../db/ids.js';
+import { hashSecret, isoTime, isStringArray, newId, parseJsonColumn } from '../db/ids.js';
 
 export interface UserWithRole {
   id: string;
@@ -68,6 +68,20 @@ export function toUserView(user: UserWithRole): UserView {
 export async function findUserById(db: Kysely<Database>, id: string): Promise<UserWithRole | undefined> {
   const row = await baseQuery(db).where('users.id', '=', id).executeTakeFirst();
   return row ? toUser(row) : undefined;
+}
+
+/** The user behind a live access token (not expired, session not revoked). */
+export async function findUserByAccessToken(db: Kysely<Database>, token: string, now: number): Promise<{ user: UserWithRole; sessionId: string } | undefined> {
+  const row = await baseQuery(db)
+    .innerJoin('sessions', 'sessions.user_id', 'users.id')
+    .innerJoin('auth_tokens', 'auth_tokens.session_id', 'sessions.id')
+    .select('sessions.id as session_id')
+    .where('auth_tokens.hash', '=', hashSecret(token))
+    .where('auth_tokens.kind', '=', 'access')
+    .where('auth_tokens.expires_at', '>', isoTime(now))
+    .where('sessions.revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row ? { user: toUser(row), sessionId: row.session_id } : undefined;
 }
 
 /** Login accepts a username or an email address. */
