@@ -1,15 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import mqtt, { type MqttClient } from 'mqtt';
-import { adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from './helpers/harness.js';
+import { createEnrollmentToken, spawnAgent, tempDir, waitFor, withControlPlane, type SuiteContext, enrollRaw, cleanup, type Api, type TestControlPlane } from './helpers/harness.js';
 
-const t = suite<{ cp: TestControlPlane; api: Api }>('broker policy');
-const description = { hostname: 'acl', profile: 'simulated', agentVersion: '0.1.0', hardware: { arch: 'arm64', platform: 'linux', cpus: 4, memTotalBytes: 4e9 } };
+const t = suite<SuiteContext>('broker policy');
 
 async function enrollDevice(cp: TestControlPlane, api: Api): Promise<{ deviceId: string; mqtt: { url: string; wsUrl: string; username: string; password: string } }> {
   const token = await createEnrollmentToken(api);
-  const res = await fetch(cp.url + '/api/enroll', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(description) });
-  return res.json();
+  return (await enrollRaw(cp, token)).json();
 }
 
 /** Resolves with the client once connected, or with the CONNACK refusal code. */
@@ -28,15 +26,7 @@ function closed(client: MqttClient): Promise<void> {
   });
 }
 
-t.before(async (ctx) => {
-  ctx.cp = await startTestControlPlane();
-  ctx.api = await adminApi(ctx.cp);
-});
-t.after(async (ctx) => {
-  await killAllAgents();
-  await ctx.cp.close();
-  await cleanup(ctx.cp.dataDir);
-});
+withControlPlane(t);
 
 t('only enrolled devices with the right secret and client id connect', async ({ cp, api }) => {
   const dev = await enrollDevice(cp, api);

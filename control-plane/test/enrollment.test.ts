@@ -2,22 +2,13 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminApi, cleanup, killAllAgents, createEnrollmentToken, enrolledAgent, spawnAgent, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from './helpers/harness.js';
+import { createEnrollmentToken, enrolledAgent, spawnAgent, tempDir, waitFor, withControlPlane, type SuiteContext, enrollRaw, SAMPLE_DESCRIPTION, cleanup } from './helpers/harness.js';
 
-const t = suite<{ cp: TestControlPlane; api: Api }>('enrollment');
-const description = { hostname: 'pi-a', profile: 'simulated', agentVersion: '0.1.0', hardware: { arch: 'arm64', platform: 'linux', cpus: 4, memTotalBytes: 4e9 } };
-const enroll = (cp: TestControlPlane, token: string, body: unknown = description) =>
-  fetch(cp.url + '/api/enroll', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+const t = suite<SuiteContext>('enrollment');
+const description = SAMPLE_DESCRIPTION;
+const enroll = enrollRaw;
 
-t.before(async (ctx) => {
-  ctx.cp = await startTestControlPlane();
-  ctx.api = await adminApi(ctx.cp);
-});
-t.after(async (ctx) => {
-  await killAllAgents();
-  await ctx.cp.close();
-  await cleanup(ctx.cp.dataDir);
-});
+withControlPlane(t);
 
 t('a token enrolls up to maxUses devices, then is refused; tags carry over', async ({ cp, api }) => {
   const token = await createEnrollmentToken(api, { maxUses: 2, tags: ['lab', 'site=berlin'] });

@@ -1,19 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
-import { adminApi, cleanup, enrolledAgent, killAllAgents, login, spawnAgent, startTestControlPlane, waitFor, type Api, type TestControlPlane } from './helpers/harness.js';
+import { enrolledAgent, login, waitFor, withControlPlane, type SuiteContext, type TestControlPlane } from './helpers/harness.js';
 
-const t = suite<{ cp: TestControlPlane; api: Api }>('presence and rpc');
+const t = suite<SuiteContext>('presence and rpc');
 
-t.before(async (ctx) => {
-  ctx.cp = await startTestControlPlane();
-  ctx.api = await adminApi(ctx.cp);
-});
-t.after(async (ctx) => {
-  await killAllAgents();
-  await ctx.cp.close();
-  await cleanup(ctx.cp.dataDir);
-});
+withControlPlane(t);
 
 function eventsSocket(cp: TestControlPlane, token: string): Promise<{ ws: WebSocket; events: any[] }> {
   const ws = new WebSocket(cp.url.replace('http', 'ws') + '/api/events', { headers: { authorization: `Bearer ${token}` } });

@@ -169,3 +169,28 @@ export async function enrolledAgent(cp: { url: string }, api: Api, opts: { hostn
 export async function cleanup(...dirs: string[]): Promise<void> {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 }
+
+export interface SuiteContext {
+  cp: TestControlPlane;
+  api: Api;
+}
+
+/** Gives a uvu suite a fresh control plane and an admin API client, torn down with every agent it spawned. */
+export function withControlPlane(s: { before(fn: (ctx: SuiteContext) => Promise<void>): void; after(fn: (ctx: SuiteContext) => Promise<void>): void }): void {
+  s.before(async (ctx) => {
+    ctx.cp = await startTestControlPlane();
+    ctx.api = await adminApi(ctx.cp);
+  });
+  s.after(async (ctx) => {
+    await killAllAgents();
+    await ctx.cp.close();
+    await cleanup(ctx.cp.dataDir);
+  });
+}
+
+export const SAMPLE_DESCRIPTION = { hostname: 'pi-a', profile: 'simulated', agentVersion: '0.1.0', hardware: { arch: 'arm64', platform: 'linux', cpus: 4, memTotalBytes: 4e9 } };
+
+/** `POST /api/enroll` as a device would send it. */
+export function enrollRaw(cp: { url: string }, token: string, body: unknown = SAMPLE_DESCRIPTION): Promise<Response> {
+  return fetch(cp.url + '/api/enroll', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+}
