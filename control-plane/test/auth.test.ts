@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ADMIN_PASSWORD, adminApi, apiClient, cleanup, login, startTestControlPlane, type TestControlPlane } from './helpers/harness.js';
+import { ADMIN_PASSWORD, adminApi, apiClient, cleanup, login, startTestControlPlane, type TestControlPlane, jsonOf } from './helpers/harness.js';
 
 const t = suite<{ cp: TestControlPlane }>('auth');
 
@@ -15,7 +15,7 @@ t.after(async (ctx) => {
 t('JSON login returns tokens and sets an HttpOnly SameSite=Strict auth_token cookie', async ({ cp }) => {
   const res = await fetch(cp.url + '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
   assert.is(res.status, 200);
-  const body = await res.json();
+  const body = await jsonOf(res);
   assert.type(body.accessToken, 'string');
   assert.type(body.refreshToken, 'string');
   assert.ok(body.expiresIn > 0);
@@ -43,7 +43,7 @@ t('wrong credentials give 403; malformed login bodies give 400', async ({ cp }) 
   assert.is(broken.status, 400);
   const missing = await fetch(cp.url + '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'x' }) });
   assert.is(missing.status, 400);
-  assert.match((await missing.json()).error.message, /username or email/);
+  assert.match((await jsonOf(missing)).error.message, /username or email/);
 });
 
 t('check: 401 without credentials, 403 with wrong ones, 200 with each accepted method', async ({ cp }) => {
@@ -65,17 +65,17 @@ t('refresh rotates; a reused refresh token is refused and revokes the session', 
   const first = await login(cp.url);
   const r1 = await fetch(cp.url + '/api/auth/refresh', { method: 'POST', headers: { authorization: `Bearer ${first.refreshToken}` } });
   assert.is(r1.status, 200);
-  const second = await r1.json();
+  const second = await jsonOf(r1);
   assert.is.not(second.refreshToken, first.refreshToken);
   // Encedeus clients refresh with GET.
   const r2 = await fetch(cp.url + '/api/auth/refresh', { headers: { authorization: `Bearer ${second.refreshToken}` } });
   assert.is(r2.status, 200);
-  const third = await r2.json();
+  const third = await jsonOf(r2);
   const oldAccess = await fetch(cp.url + '/api/auth/check', { headers: { authorization: `Bearer ${first.accessToken}` } });
   assert.is(oldAccess.status, 403, 'access tokens of a rotated pair stop working');
   const reuse = await fetch(cp.url + '/api/auth/refresh', { method: 'POST', headers: { authorization: `Bearer ${first.refreshToken}` } });
   assert.is(reuse.status, 403);
-  assert.match((await reuse.json()).error.message, /already used/);
+  assert.match((await jsonOf(reuse)).error.message, /already used/);
   const afterTheft = await fetch(cp.url + '/api/auth/check', { headers: { authorization: `Bearer ${third.accessToken}` } });
   assert.is(afterTheft.status, 403, 'the whole session is revoked after reuse');
   const noToken = await fetch(cp.url + '/api/auth/refresh', { method: 'POST' });

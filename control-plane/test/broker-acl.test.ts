@@ -1,13 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createEnrollmentToken, spawnAgent, tempDir, waitFor, withControlPlane, type SuiteContext, enrollRaw, cleanup, type Api, type TestControlPlane } from './helpers/harness.js';
+import { createEnrollmentToken, spawnAgent, tempDir, waitFor, withControlPlane, type SuiteContext, enrollRaw, cleanup, type Api, type TestControlPlane, jsonOf } from './helpers/harness.js';
 
 const t = suite<SuiteContext>('broker policy');
 
 async function enrollDevice(cp: TestControlPlane, api: Api): Promise<{ deviceId: string; mqtt: { url: string; wsUrl: string; username: string; password: string } }> {
   const token = await createEnrollmentToken(api);
-  return (await enrollRaw(cp, token)).json();
+  return jsonOf(await enrollRaw(cp, token));
 }
 
 /** Resolves with the client once connected, or with the CONNACK refusal code. */

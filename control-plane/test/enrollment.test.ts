@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createEnrollmentToken, enrolledAgent, spawnAgent, tempDir, waitFor, withControlPlane, type SuiteContext, enrollRaw, SAMPLE_DESCRIPTION, cleanup } from './helpers/harness.js';
+import { createEnrollmentToken, enrolledAgent, spawnAgent, tempDir, waitFor, withControlPlane, type SuiteContext, enrollRaw, SAMPLE_DESCRIPTION, cleanup, jsonOf } from './helpers/harness.js';
 
 const t = suite<SuiteContext>('enrollment');
 const description = SAMPLE_DESCRIPTION;
@@ -14,7 +14,7 @@ t('a token enrolls up to maxUses devices, then is refused; tags carry over', asy
   const token = await createEnrollmentToken(api, { maxUses: 2, tags: ['lab', 'site=berlin'] });
   const a = await enroll(cp, token);
   assert.is(a.status, 201);
-  const body = await a.json();
+  const body = await jsonOf(a);
   assert.type(body.deviceId, 'string');
   assert.is(body.mqtt.username, body.deviceId);
   assert.match(body.mqtt.url, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
@@ -22,7 +22,7 @@ t('a token enrolls up to maxUses devices, then is refused; tags carry over', asy
   assert.is((await enroll(cp, token)).status, 201);
   const third = await enroll(cp, token);
   assert.is(third.status, 403);
-  assert.is((await third.json()).error.code, 'ENROLLMENT_TOKEN_INVALID');
+  assert.is((await jsonOf(third)).error.code, 'ENROLLMENT_TOKEN_INVALID');
   const device = await api.request('GET', `/api/devices/${body.deviceId}`);
   assert.equal(device.body.tags, ['lab', 'site=berlin']);
   assert.is(device.body.name, 'pi-a');
@@ -34,8 +34,8 @@ t('a token enrolls up to maxUses devices, then is refused; tags carry over', asy
 
 t('second device with the same hostname gets a distinct name', async ({ cp, api }) => {
   const token = await createEnrollmentToken(api, { maxUses: 2 });
-  const a = await (await enroll(cp, token, { ...description, hostname: 'twin' })).json();
-  const b = await (await enroll(cp, token, { ...description, hostname: 'twin' })).json();
+  const a = await jsonOf(await enroll(cp, token, { ...description, hostname: 'twin' }));
+  const b = await jsonOf(await enroll(cp, token, { ...description, hostname: 'twin' }));
   assert.is(a.name, 'twin');
   assert.is(b.name, 'twin-2');
 });
@@ -53,7 +53,7 @@ t('expired, revoked, unknown and missing tokens are refused; bad descriptions ge
   const good = await createEnrollmentToken(api);
   const bad = await enroll(cp, good, { hostname: '', profile: 'Not Valid' });
   assert.is(bad.status, 400);
-  assert.match((await bad.json()).error.message, /profile|hostname|hardware/);
+  assert.match((await jsonOf(bad)).error.message, /profile|hostname|hardware/);
   // The refused request did not burn the single use.
   assert.is((await enroll(cp, good)).status, 201);
   assert.is((await api.request('POST', '/api/enrollment-tokens', { maxUses: 0 })).status, 400);

@@ -194,3 +194,8 @@ export const SAMPLE_DESCRIPTION = { hostname: 'pi-a', profile: 'simulated', agen
 export function enrollRaw(cp: { url: string }, token: string, body: unknown = SAMPLE_DESCRIPTION): Promise<Response> {
   return fetch(cp.url + '/api/enroll', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
 }
+
+/** Test assertions read response bodies loosely; the product code validates with zod. */
+export function jsonOf(res: Response): Promise<any> {
+  return res.json();
+}
