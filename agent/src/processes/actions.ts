@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { describeIssues, EdgehookError } from '@edgehook/shared';
+
+/**
+ * Server-defined processes (pow-1 "calls"), declared in the agent's actions file.
+ * `command` is an argv; `{0}`, `{1}`... are replaced by the call's params, and with
+ * `args: "append"` (the default) the params are also appended after the command.
+ */
+export const ActionSpec = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'letters, digits, _ . - only'),
+    description: z.string().max(500).optional(),
+    command: z.array(z.string().min(1)).min(1),
+    args: z.enum(['append', 'ignore']).default('append'),
+    params: z
+      .object({
+        min: z.number().int().min(0).default(0),
+        max: z.number().int().min(0).max(256).default(16),
+        /** Each param must match this (anchored) regular expression. */
+        pattern: z.string().optional(),
+      })
+      .strict()
+      .default({ min: 0, max: 16 }),
+    /** What a successful run is fulfilled with. */
+    value: z.enum(['params', 'exitCode', 'none']).default('exitCode'),
+    timeoutMs: z.number().int().positive().max(7 * 24 * 3600_000).optional(),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+  })
+  .strict();
+export type ActionSpec = z.infer<typeof ActionSpec>;
+
+export const ActionsFile = z
+  .object({ actions: z.array(ActionSpec) })
+  .strict()
+  .refine((f) => new Set(f.actions.map((a) => a.name)).size === f.actions.length, 'action names must be unique');
+
+export class Actions {
+  private readonly byName: Map<string, ActionSpec>;
+  constructor(list: ActionSpec[]) {
+    this.byName = new Map(list.map((a) => [a.name, a]));
+  }
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The argv for a call, or a refusal that says why. */
+  resolve(call: string, params: string[]): { action: ActionSpec; argv: string[] } {
+    const action = this.byName.get(call);
+    if (!action) throw new EdgehookError('NOT_FOUND', `unknown process ${JSON.stringify(call)}`);
+    const { min, max, pattern } = action.params;
+    if (params.length < min || params.length > max) throw new EdgehookError('BAD_REQUEST', `${call} takes ${min === max ? min : `${min} to ${max}`} params, got ${params.length}`);
+    if (pattern !== undefined) {
+      const re = new RegExp(`^(?:${pattern})$`);
+      const bad = params.findIndex((p) => !re.test(p));
+      if (bad >= 0) throw new EdgehookError('BAD_REQUEST', `param ${bad} of ${call} does not match ${pattern}`);
+    }
+    let used = false;
+    const argv = action.command.map((part) =>
+      part.replace(/\{(\d+)\}/g, (_, n: string) => {
+        used = true;
+        const v = params[Number(n)];
+        if (v === undefined) throw new EdgehookError('BAD_REQUEST', `${call} needs param ${n}`);
+        return v;
+      }),
+    );
+    if (action.args === 'append' && !used) argv.push(...params);
+    return { action, argv };
+  }
+}
+
+export async function loadActions(path: string | undefined): Promise<Actions> {
+  if (!path) return new Actions([]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read actions file ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = ActionsFile.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid actions file ${path}: ${describeIssues(parsed.error)}`);
+  return new Actions(parsed.data.actions);
+}

@@ -1,0 +1,118 @@
+import { EdgehookError, ProcessOpenSpec, validate, type RunningProcess } from '@edgehook/shared';
+import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { AgentStream, StreamKind } from '../streams/stream-host.js';
+import { groupUsage, listeningSockets, ticksToMs } from './proc-info.js';
+import { TailBuffer, type ProcessManager } from './process-manager.js';
+
+/** Finished REST sessions are kept this long for a last `status`. */
+const KEEP_FINISHED_MS = 10 * 60_000;
+
+/**
+ * Processes as a stream kind (pow-1 websocket, `edgehook exec`): output flows over the stream with
+ * flow control; the operator leaving (detach) cancels the process.
+ */
+export function processStreamKind(manager: ProcessManager, opts: { allowArbitrary: boolean }): StreamKind {
+  return {
+    async open(rawSpec: unknown, stream: AgentStream) {
+      const checked = validate(ProcessOpenSpec, rawSpec);
+      if (!checked.ok) throw new EdgehookError('BAD_REQUEST', `invalid process request: ${checked.error}`);
+      if ('argv' in checked.value && !opts.allowArbitrary) throw new EdgehookError('FORBIDDEN', 'this agent does not run arbitrary commands');
+      const resumeListeners: Array<() => void> = [];
+      stream.onDrain(() => {
+        for (const l of resumeListeners) l();
+      });
+      const session = await manager.start(checked.value, {
+        write: (data, channel) => stream.write(data, channel),
+        onResume: (l) => resumeListeners.push(l),
+      });
+      stream.onInput((data, done) => session.writeInput(data, done));
+      stream.onCommand((cmd) => {
+        if (cmd.type === 'close-input') session.closeInput();
+        else if (cmd.type === 'cancel') session.cancel();
+      });
+      stream.onGone(() => session.cancel('the operator disconnected'));
+      void session.done.then((result) => {
+        stream.end(result);
+        manager.forget(session.id);
+      });
+      return { id: session.id, pid: session.pid };
+    },
+  };
+}
+
+/** Cpu % between two looks at the same pid; the first look averages over the process's life. */
+const lastSample = new Map<number, { ticks: number; at: number }>();
+
+export function processRpcHandlers(manager: ProcessManager, now: () => number, opts: { allowArbitrary: boolean }): RpcHandlers {
+  const buffers = new Map<string, TailBuffer>();
+  const mustFind = (id: string) => {
+    const s = manager.find(id);
+    if (!s || !buffers.has(id)) throw new EdgehookError('NOT_FOUND', `process ${id} not found`);
+    return s;
+  };
+  const sweep = (): void => {
+    for (const s of manager.all) {
+      if (s.finishedAt !== undefined && buffers.has(s.id) && now() - s.finishedAt > KEEP_FINISHED_MS) {
+        buffers.delete(s.id);
+        manager.forget(s.id);
+      }
+    }
+  };
+  return {
+    'processes.start': async ({ spec }) => {
+      sweep();
+      if ('argv' in spec && !opts.allowArbitrary) throw new EdgehookError('FORBIDDEN', 'this agent does not run arbitrary commands');
+      const buffer = new TailBuffer();
+      const session = await manager.start(spec, buffer);
+      buffers.set(session.id, buffer);
+      return { id: session.id, pid: session.pid };
+    },
+    'processes.status': async ({ id }) => {
+      const s = mustFind(id);
+      const buffer = buffers.get(id);
+      return { result: s.result ?? { status: 'pending' as const }, buffer: buffer?.value ?? '', truncated: buffer?.truncated ?? false };
+    },
+    'processes.input': async ({ id, data }) => {
+      const s = mustFind(id);
+      await new Promise<void>((resolve) => s.writeInput(Buffer.from(data), resolve));
+      return {};
+    },
+    'processes.closeInput': async ({ id }) => {
+      mustFind(id).closeInput();
+      return {};
+    },
+    'processes.cancel': async ({ id }) => {
+      mustFind(id).cancel();
+      return {};
+    },
+    'processes.signal': async ({ pid, signal }) => {
+      manager.signal(pid, signal);
+      return {};
+    },
+    'processes.list': async () => {
+      const sockets = await listeningSockets();
+      const out: RunningProcess[] = [];
+      for (const s of manager.running()) {
+        const usage = await groupUsage(s.pid, sockets);
+        const at = now();
+        const prev = lastSample.get(s.pid);
+        const cpuMs = ticksToMs(usage.cpuTicks);
+        const cpu = prev ? (ticksToMs(usage.cpuTicks - prev.ticks) / Math.max(1, at - prev.at)) * 100 : (cpuMs / Math.max(1, at - s.startedAt)) * 100;
+        lastSample.set(s.pid, { ticks: usage.cpuTicks, at });
+        out.push({
+          id: s.id,
+          pid: s.pid,
+          title: s.title,
+          reqc: s.argv.join(' '),
+          cpu_util: Math.round(cpu * 10) / 10,
+          mem_util: usage.rssMb,
+          port_util: usage.ports,
+          startedAt: s.startedAt,
+          kind: s.kind,
+        });
+      }
+      for (const pid of lastSample.keys()) if (!out.some((p) => p.pid === pid)) lastSample.delete(pid);
+      return out;
+    },
+  };
+}

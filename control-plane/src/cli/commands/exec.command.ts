@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+import { COMMON_OPTIONS, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { CliError, UsageError } from '../errors.js';
+import { deviceSocket, exitStatus, outputWriters, parseServerMessage } from './remote-socket.js';
+
+const USAGE = `Usage: edgehook exec <device> <action> [params...] [--server URL]
+       edgehook exec <device> --raw [--server URL] -- <command> [args...]
+
+Runs a process on a device through the control plane. Standard input is piped to it (end it with
+Ctrl-D or EOF), its output and errors are streamed back, and the exit code is the remote one.
+Ctrl-C cancels the remote process (its whole process tree).
+
+  <action>     a server-defined action declared in the agent's actions file (devices.exec)
+  --raw        run an arbitrary argv, never through a shell (needs devices.exec.arbitrary)
+  --no-stdin   do not read standard input (the remote side sees EOF at once)
+  --server URL the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help   show this help`;
+
+export const execCommand: Command = {
+  name: 'exec',
+  summary: 'run a process on a device (an action, or --raw argv)',
+  usage: USAGE,
+  async run(argv, ctx) {
+    const parsed = withUsage(USAGE, () =>
+      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, raw: { type: 'boolean' }, 'no-stdin': { type: 'boolean' } }, strict: true, allowPositionals: true }),
+    );
+    const { values } = parsed;
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const [ref, ...rest] = parsed.positionals;
+    if (!ref) throw new UsageError('missing <device>', USAGE);
+    if (rest.length === 0) throw new UsageError(values.raw ? 'missing <command> after --' : 'missing <action>', USAGE);
+    const [first = '', ...params] = rest;
+    const open = values.raw ? { type: 'open', argv: rest } : { type: 'open', call: first, params };
+
+    const { ws } = await deviceSocket(ctx, values.server, ref, 'exec');
+    const write = outputWriters(ctx.io);
+    const stdin = ctx.io.stdin;
+    let result: number | undefined;
+    let failure: CliError | undefined;
+    let interrupts = 0;
+    const onSigint = (): void => {
+      interrupts++;
+      if (interrupts === 1) ws.send(JSON.stringify({ type: 'cancel' }));
+      else ws.terminate();
+    };
+    process.on('SIGINT', onSigint);
+
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) {
+        const body = data.subarray(1);
+        if (data[0] === 2) write.err(body);
+        else write.out(body);
+        return;
+      }
+      const msg = parseServerMessage(data);
+      if (msg?.type === 'end') {
+        result = exitStatus(msg.result);
+        if (msg.result.status === 'rejected' && msg.result.exitCode == null) ctx.io.stderr(`edgehook: ${msg.result.reason}\n`);
+      } else if (msg?.type === 'error') failure = new CliError(msg.code === 'FORBIDDEN' ? `permission denied: ${msg.message}` : msg.message);
+      else if (msg?.type === 'notice') ctx.io.stderr(`edgehook: ${msg.message}\n`);
+    });
+    ws.send(JSON.stringify(open));
+
+    // Standard input, with backpressure: stop reading while the socket has much unsent.
+    const pump = (chunk: Buffer | string): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, { binary: true });
+      if (ws.bufferedAmount > 1024 * 1024) {
+        stdin.pause();
+        const wait = setInterval(() => {
+          if (ws.bufferedAmount > 256 * 1024 && ws.readyState === ws.OPEN) return;
+          clearInterval(wait);
+          stdin.resume();
+        }, 5);
+      }
+    };
+    const endInput = (): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'close-input' }));
+    };
+    if (values['no-stdin']) endInput();
+    else {
+      stdin.on('data', pump);
+      stdin.once('end', endInput);
+    }
+    await new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    process.off('SIGINT', onSigint);
+    stdin.off('data', pump);
+    stdin.off('end', endInput);
+    stdin.pause();
+    if (failure) throw failure;
+    if (result === undefined) throw new CliError('the connection closed before the process ended');
+    return result;
+  },
+};

@@ -1,0 +1,325 @@
+import { randomBytes } from 'node:crypto';
+import {
+  decodeJson,
+  EdgehookError,
+  encodeJson,
+  filterFor,
+  isErrorCode,
+  matchTopic,
+  STREAM_CHUNK_MAX,
+  STREAM_KEEPALIVE_MS,
+  STREAM_WINDOW_DEFAULT,
+  StreamCtl,
+  topicFor,
+  type Logger,
+  type StreamCmd,
+  type StreamResult,
+} from '@edgehook/shared';
+import type { Transport } from '@edgehook/shared/transport';
+import type { FleetEvents } from '../events/fleet-events.js';
+
+export interface RelayStreamHandlers {
+  /** Output bytes; call `stream.consumed(data.length)` once they have left (credit for more). */
+  onData(data: Buffer, channel: number): void;
+  onNotice?(message: string): void;
+  /** The work ended; all output was delivered before. */
+  onEnd(result: StreamResult): void;
+  /** The stream failed (device offline, refused, timed out); no `onEnd` follows. */
+  onError(err: EdgehookError): void;
+}
+
+/** How long a device has to answer `open`. */
+const OPEN_TIMEOUT_MS = 10_000;
+/** After `end`, how long to wait for data still in flight. */
+const TAIL_WAIT_MS = 2000;
+
+/**
+ * The control plane's end of one device stream. Output arrives with credit-based flow control
+ * (the device stops at `window` unacknowledged bytes); input is sent under the device's credit.
+ */
+export class RelayStream {
+  readonly id = randomBytes(12).toString('base64url');
+  private state: 'opening' | 'open' | 'done' = 'opening';
+  private received = 0;
+  private pendingAck = 0;
+  private ackScheduled = false;
+  private inputSent = 0;
+  private inputInflight = 0;
+  private readonly inputWindow = STREAM_WINDOW_DEFAULT;
+  private writableListeners: Array<() => void> = [];
+  /** Input and commands issued before the device answered `open`, in order. */
+  private early: Array<Buffer | StreamCmd> = [];
+  /** The operator left while the device was still opening: detach as soon as it answers. */
+  private abandoned = false;
+  private pendingEnd: { result: StreamResult; sent: number; timer: NodeJS.Timeout } | undefined;
+  private openTimer: NodeJS.Timeout | undefined;
+  private resolveOpened!: (info: Record<string, unknown>) => void;
+  private rejectOpened!: (err: EdgehookError) => void;
+  /** Resolves with the kind's info (pid, session id) once the device started the work. */
+  readonly opened: Promise<Record<string, unknown>>;
+
+  constructor(
+    readonly deviceId: string,
+    private readonly relay: StreamRelay,
+    private readonly handlers: RelayStreamHandlers,
+  ) {
+    this.opened = new Promise((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+    this.opened.catch(() => undefined);
+  }
+
+  get done(): boolean {
+    return this.state === 'done';
+  }
+
+  /** @internal */
+  start(kind: string, spec: unknown): void {
+    this.openTimer = setTimeout(() => this.fail(new EdgehookError('DEVICE_TIMEOUT', `the device did not start the ${kind} within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
+    this.command({ type: 'open', kind, spec, window: STREAM_WINDOW_DEFAULT });
+  }
+
+  /** Sends input; false when the device's credit is used up (wait for `onWritable`). */
+  write(data: Buffer): boolean {
+    if (this.state === 'done') return false;
+    if (this.state === 'opening') {
+      // Typed ahead of the device's answer: kept (under the same window) and sent once it runs.
+      this.early.push(data);
+      this.inputInflight += data.length;
+      this.inputSent += data.length;
+      return this.inputInflight < this.inputWindow;
+    }
+    for (let off = 0; off < data.length; off += STREAM_CHUNK_MAX) {
+      const part = data.subarray(off, off + STREAM_CHUNK_MAX);
+      this.inputSent += part.length;
+      this.inputInflight += part.length;
+      this.relay.publishInput(this, part);
+    }
+    return this.inputInflight < this.inputWindow;
+  }
+
+  /** Called once, when credit is back. */
+  onWritable(listener: () => void): void {
+    this.writableListeners.push(listener);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.command({ type: 'resize', cols, rows });
+  }
+  closeInput(): void {
+    this.command({ type: 'close-input', sent: this.inputSent });
+  }
+  cancel(): void {
+    this.command({ type: 'cancel' });
+  }
+  /** The operator left: the device detaches (pty) or cancels (process). Local state is dropped. */
+  detach(): void {
+    if (this.state === 'done') return;
+    if (this.state === 'opening') {
+      // A detach that overtook the open would be ignored and leave the work orphaned on the device.
+      this.abandoned = true;
+      return;
+    }
+    this.command({ type: 'detach' });
+    this.finish();
+  }
+
+  /** Returns credit for output the consumer has passed on. */
+  consumed(bytes: number): void {
+    if (this.state === 'done') return;
+    this.pendingAck += bytes;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      const n = this.pendingAck;
+      this.pendingAck = 0;
+      if (n > 0 && this.state !== 'done') this.command({ type: 'ack', bytes: n });
+    });
+  }
+
+  private command(cmd: StreamCmd): void {
+    if (this.state === 'opening' && cmd.type !== 'open') {
+      this.early.push(cmd);
+      return;
+    }
+    this.relay.publishCmd(this, cmd).catch((err: unknown) => this.fail(new EdgehookError('DEVICE_OFFLINE', `cannot reach the broker: ${err instanceof Error ? err.message : String(err)}`)));
+  }
+
+  /** @internal Tells the device this instance still holds the stream. */
+  keepalive(): void {
+    if (this.state === 'open') this.command({ type: 'keepalive' });
+  }
+
+  /** @internal */
+  data(payload: Buffer): void {
+    if (this.state === 'done' || payload.length < 1) return;
+    const channel = payload[0] ?? 1;
+    const data = payload.subarray(1);
+    this.received += data.length;
+    this.handlers.onData(data, channel);
+    if (this.pendingEnd && this.received >= this.pendingEnd.sent) this.deliverEnd();
+  }
+
+  /** @internal */
+  control(msg: StreamCtl): void {
+    if (this.state === 'done') return;
+    switch (msg.type) {
+      case 'opened':
+        if (this.state !== 'opening') return;
+        clearTimeout(this.openTimer);
+        this.state = 'open';
+        if (this.abandoned) {
+          this.rejectOpened(new EdgehookError('BAD_REQUEST', 'the operator left before the device answered'));
+          return this.detach();
+        }
+        this.flushEarly();
+        this.resolveOpened(msg.info);
+        return;
+      case 'error':
+        return this.fail(new EdgehookError(isErrorCode(msg.code) ? msg.code : 'INTERNAL', msg.message));
+      case 'ack': {
+        const blocked = this.inputInflight >= this.inputWindow;
+        this.inputInflight = Math.max(0, this.inputInflight - msg.bytes);
+        if (blocked && this.inputInflight < this.inputWindow) {
+          const listeners = this.writableListeners;
+          this.writableListeners = [];
+          for (const l of listeners) l();
+        }
+        return;
+      }
+      case 'notice':
+        this.handlers.onNotice?.(msg.message);
+        return;
+      case 'end':
+        clearTimeout(this.openTimer);
+        if (this.state === 'opening') {
+          this.state = 'open';
+          this.resolveOpened({});
+        }
+        this.pendingEnd = { result: msg.result, sent: msg.sent, timer: setTimeout(() => this.deliverEnd(), TAIL_WAIT_MS) };
+        if (this.received >= msg.sent) this.deliverEnd();
+        return;
+    }
+  }
+
+  private flushEarly(): void {
+    const early = this.early;
+    this.early = [];
+    for (const item of early) {
+      if (!Buffer.isBuffer(item)) {
+        this.command(item);
+        continue;
+      }
+      this.inputInflight -= item.length;
+      this.inputSent -= item.length;
+      this.write(item);
+    }
+  }
+
+  private deliverEnd(): void {
+    const end = this.pendingEnd;
+    if (!end || this.state === 'done') return;
+    clearTimeout(end.timer);
+    this.finish();
+    this.handlers.onEnd(end.result);
+  }
+
+  /** @internal */
+  fail(err: EdgehookError): void {
+    if (this.state === 'done') return;
+    const wasOpening = this.state === 'opening';
+    this.finish();
+    if (wasOpening) this.rejectOpened(err);
+    if (!this.abandoned) this.handlers.onError(err);
+  }
+
+  private finish(): void {
+    this.state = 'done';
+    clearTimeout(this.openTimer);
+    if (this.pendingEnd) clearTimeout(this.pendingEnd.timer);
+    this.writableListeners = [];
+    this.early = [];
+    this.relay.forget(this);
+  }
+}
+
+/**
+ * Routes stream traffic between devices and this control-plane instance. Device topics carry this
+ * instance's id, so with several replicas each receives only its own streams' bytes.
+ */
+export class StreamRelay {
+  private readonly streams = new Map<string, RelayStream>();
+  private keepalive: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: { transport: Transport; instanceId: string; events: FleetEvents; log: Logger }) {}
+
+  get openCount(): number {
+    return this.streams.size;
+  }
+
+  async start(): Promise<void> {
+    const cp = this.deps.instanceId;
+    await this.deps.transport.subscribe(filterFor('streamData', { cp }), (topic, payload) => {
+      const m = matchTopic(topic);
+      if (m?.name !== 'streamData') return;
+      const s = this.streams.get(m.params['streamId'] ?? '');
+      if (s && s.deviceId === m.params['deviceId']) s.data(payload);
+    }, { qos: 0 });
+    await this.deps.transport.subscribe(filterFor('streamCtl', { cp }), (topic, payload) => {
+      const m = matchTopic(topic);
+      if (m?.name !== 'streamCtl') return;
+      const s = this.streams.get(m.params['streamId'] ?? '');
+      if (!s || s.deviceId !== m.params['deviceId']) return;
+      const decoded = decodeJson(StreamCtl, payload);
+      if (decoded.ok) s.control(decoded.value);
+      else this.deps.log.warn('malformed stream control message', { topic, error: decoded.error });
+    }, { qos: 1 });
+    this.keepalive = setInterval(() => {
+      for (const s of this.streams.values()) s.keepalive();
+    }, STREAM_KEEPALIVE_MS);
+    this.keepalive.unref();
+    // A device that drops off ends its streams with a clear error instead of a silent hang.
+    this.deps.events.subscribe((event) => {
+      if (event.type !== 'device.offline' && event.type !== 'device.deleted') return;
+      for (const s of [...this.streams.values()]) {
+        if (s.deviceId === event.deviceId) s.fail(new EdgehookError('DEVICE_OFFLINE', 'the device went offline'));
+      }
+    });
+  }
+
+  /** Asks the device to start `kind` with `spec`; watch `stream.opened` for the answer. */
+  open(deviceId: string, kind: string, spec: unknown, handlers: RelayStreamHandlers): RelayStream {
+    const stream = new RelayStream(deviceId, this, handlers);
+    this.streams.set(stream.id, stream);
+    stream.start(kind, spec);
+    return stream;
+  }
+
+  /** Fails every stream (shutdown). */
+  closeAll(reason: string): void {
+    clearInterval(this.keepalive);
+    for (const s of [...this.streams.values()]) s.fail(new EdgehookError('DEVICE_OFFLINE', reason));
+  }
+
+  /** @internal */
+  forget(stream: RelayStream): void {
+    this.streams.delete(stream.id);
+  }
+
+  /** @internal */
+  publishCmd(stream: RelayStream, cmd: StreamCmd): Promise<void> {
+    // Only `open` is QoS 1. Everything after it goes at QoS 0 like the input bytes, so the broker
+    // keeps one order for keys, resizes, close and cancel (QoS 1 takes a slower path and could be
+    // overtaken); a stream does not outlive its connection anyway.
+    return this.deps.transport.publish(topicFor('streamCmd', { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id }), encodeJson(cmd), { qos: cmd.type === 'open' ? 1 : 0 });
+  }
+
+  /** @internal */
+  publishInput(stream: RelayStream, data: Buffer): void {
+    this.deps.transport
+      .publish(topicFor('streamInput', { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id }), data, { qos: 0 })
+      .catch((err: unknown) => stream.fail(new EdgehookError('DEVICE_OFFLINE', `cannot reach the broker: ${err instanceof Error ? err.message : String(err)}`)));
+  }
+}

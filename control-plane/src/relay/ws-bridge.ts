@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { WebSocket } from 'ws';
+import { EdgehookError } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import { findDeviceByRef } from '../devices/devices.repository.js';
+import type { RelayStream } from './stream-relay.js';
+
+/** The device behind `:id` (id or name), which must be online to run anything. */
+export async function onlineDevice(db: Kysely<Database>, ref: string): Promise<{ id: string; name: string }> {
+  const row = await findDeviceByRef(db, ref);
+  if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
+  if (row.online !== 1) throw new EdgehookError('DEVICE_OFFLINE', `device ${row.name} is offline`);
+  return { id: row.id, name: row.name };
+}
+
+/**
+ * Sends stream output to an operator's socket. Credit goes back to the device only once ws has
+ * handed the frame to the kernel, so a slow operator pauses the source (the pty or the process)
+ * instead of growing our memory: at most one window per stream is ever buffered here.
+ */
+export function sendWithCredit(ws: WebSocket, stream: RelayStream, data: Buffer | string, bytes: number, binary: boolean): void {
+  if (ws.readyState !== ws.OPEN) return stream.consumed(bytes);
+  ws.send(data, { binary }, () => stream.consumed(bytes));
+}
+
+/** Forwards operator input under the device's credit; the socket stops being read while none is left. */
+export function forwardInput(ws: WebSocket, stream: RelayStream, data: Buffer): void {
+  if (!stream.write(data)) {
+    ws.pause();
+    stream.onWritable(() => ws.resume());
+  }
+}
+
+export function asBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** One text frame of JSON, skipped when the socket has gone. */
+export function sendJson(ws: WebSocket, value: unknown): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(value));
+}
+
+/**
+ * Like events' keepAlive, but a socket we paused ourselves (input backpressure: the remote program
+ * is not reading) cannot answer pings, and must not be dropped for that.
+ */
+export function relayKeepAlive(ws: WebSocket, everyMs = 30_000): void {
+  let alive = true;
+  ws.on('pong', () => {
+    alive = true;
+  });
+  const timer = setInterval(() => {
+    if (ws.isPaused) return;
+    if (!alive) return ws.terminate();
+    alive = false;
+    ws.ping();
+  }, everyMs);
+  timer.unref();
+  ws.once('close', () => clearInterval(timer));
+}

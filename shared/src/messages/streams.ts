@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/**
+ * Device <-> control-plane byte streams (shells, processes, later serial and container consoles).
+ *
+ * Data travels as raw MQTT payloads on the `streamData` (device->cp) and `streamInput` (cp->device)
+ * topics; control travels as JSON on `streamCmd` (cp->device) and `streamCtl` (device->cp).
+ * Device->cp data payloads start with one channel byte (see StreamChannel), so a process can keep
+ * stdout and stderr apart without JSON or base64 per chunk. Input payloads are raw bytes.
+ *
+ * Flow control is credit based in both directions: a sender never has more than `window` bytes
+ * unacknowledged; the receiver acks bytes once they have left its hands (written to the pty or
+ * the process, or handed to the operator's websocket and flushed).
+ */
+export const StreamChannel = { stdout: 1, stderr: 2 } as const;
+
+export const STREAM_ID = /^[A-Za-z0-9_-]{8,64}$/;
+export const StreamId = z.string().regex(STREAM_ID, 'must be 8-64 letters, digits, _ or -');
+
+/** Largest data payload either side sends in one MQTT message. */
+export const STREAM_CHUNK_MAX = 64 * 1024;
+export const STREAM_WINDOW_DEFAULT = 512 * 1024;
+export const STREAM_KEEPALIVE_MS = 20_000;
+export const STREAM_SILENCE_MS = 75_000;
+
+export const PtyOpenSpec = z
+  .object({
+    cols: z.number().int().min(1).max(1000),
+    rows: z.number().int().min(1).max(1000),
+    /** Absolute path of a shell listed in /etc/shells; the agent's default when absent. */
+    shell: z.string().min(1).max(256).optional(),
+    /** Reattach to a detached session instead of starting a new one; its scrollback is replayed. */
+    attach: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+export type PtyOpenSpec = z.infer<typeof PtyOpenSpec>;
+
+/** A server-defined process (pow-1 `call`) or an arbitrary argv (Quix `execute`). */
+export const ProcessOpenSpec = z.union([
+  z.object({ call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) }).strict(),
+  z
+    .object({
+      argv: z.array(z.string().max(65536)).min(1).max(1024),
+      cwd: z.string().max(4096).optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    })
+    .strict(),
+]);
+export type ProcessOpenSpec = z.infer<typeof ProcessOpenSpec>;
+
+export const StreamOpen = z.object({
+  type: z.literal('open'),
+  kind: z.string().min(1).max(32),
+  spec: z.unknown(),
+  /** Bytes the device may send before the first ack. */
+  window: z.number().int().min(1024).max(64 * 1024 * 1024),
+});
+
+/** cp -> device control. */
+export const StreamCmd = z.discriminatedUnion('type', [
+  StreamOpen,
+  /** Credit for `bytes` more output. */
+  z.object({ type: z.literal('ack'), bytes: z.number().int().positive() }),
+  z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) }),
+  /** `sent`: input bytes sent before it, so the close never overtakes input still in flight. */
+  z.object({ type: z.literal('close-input'), sent: z.number().int().nonnegative().optional() }),
+  /** Ends the work (process tree killed, pty closed). */
+  z.object({ type: z.literal('cancel') }),
+  /** Sent every STREAM_KEEPALIVE_MS while a stream is open: a device that hears nothing for
+   *  STREAM_SILENCE_MS assumes the control-plane instance died and treats it as a detach. */
+  z.object({ type: z.literal('keepalive') }),
+  /** The operator left: a pty stays alive (detached) for a reattach, a process is cancelled. */
+  z.object({ type: z.literal('detach') }),
+]);
+export type StreamCmd = z.infer<typeof StreamCmd>;
+
+export const StreamResult = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('fulfilled'), value: z.unknown().optional(), exitCode: z.number().int().nullable().optional(), signal: z.string().nullable().optional() }),
+  z.object({ status: z.literal('rejected'), reason: z.string().max(4000), exitCode: z.number().int().nullable().optional(), signal: z.string().nullable().optional() }),
+]);
+export type StreamResult = z.infer<typeof StreamResult>;
+
+/** device -> cp control. */
+export const StreamCtl = z.discriminatedUnion('type', [
+  /** The work started; `info` is kind-specific (pty session id, process pid). */
+  z.object({ type: z.literal('opened'), info: z.record(z.string(), z.unknown()) }),
+  /** Opening failed: unknown action, bad params, unknown session... */
+  z.object({ type: z.literal('error'), code: z.string().max(64), message: z.string().max(2000) }),
+  /** Credit for `bytes` more input. */
+  z.object({ type: z.literal('ack'), bytes: z.number().int().positive() }),
+  /** Out-of-band notice for the operator (e.g. scrollback truncated). */
+  z.object({ type: z.literal('notice'), message: z.string().max(2000) }),
+  /** Last message of a stream; `sent` counts data bytes (without channel bytes) sent before it. */
+  z.object({ type: z.literal('end'), result: StreamResult, sent: z.number().int().nonnegative() }),
+]);
+export type StreamCtl = z.infer<typeof StreamCtl>;
+
+/** Operator -> control plane text frames on `/api/devices/:id/shell` (binary frames are keystrokes). */
+export const ShellClientMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('open'),
+    cols: z.number().int().min(1).max(1000),
+    rows: z.number().int().min(1).max(1000),
+    shell: z.string().min(1).max(256).optional(),
+    /** Reattach to this session id (from an earlier `opened`). */
+    session: z.string().min(1).max(64).optional(),
+  }),
+  z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) }),
+  /** Ends the shell (a socket closed without it leaves the shell detached for a reattach). */
+  z.object({ type: z.literal('close') }),
+]);
+export type ShellClientMessage = z.infer<typeof ShellClientMessage>;
+
+/** Operator -> control plane text frames on `/api/devices/:id/exec` (binary frames are stdin). */
+export const ExecClientMessage = z.union([
+  z.object({ type: z.literal('open'), call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) }),
+  z.object({ type: z.literal('open'), argv: z.array(z.string().max(65536)).min(1).max(1024), cwd: z.string().max(4096).optional(), env: z.record(z.string(), z.string()).optional() }),
+  z.object({ type: z.literal('close-input') }),
+  z.object({ type: z.literal('cancel') }),
+]);
+export type ExecClientMessage = z.infer<typeof ExecClientMessage>;
+
+/** Control plane -> operator text frames on the shell and exec sockets. */
+export const RelayServerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('opened'), info: z.record(z.string(), z.unknown()) }),
+  z.object({ type: z.literal('notice'), message: z.string() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('end'), result: StreamResult }),
+]);
+export type RelayServerMessage = z.infer<typeof RelayServerMessage>;
+
+/** pow-1 binary control frames from the client. */
+export const PowCallFrame = z.object({ call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) });
+export const PowSignalFrame = z.object({ signal: z.enum(['close', 'cancel']) });
