@@ -1,0 +1,69 @@
+import { EdgehookError } from '@edgehook/shared';
+import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { Hardware } from './hardware.js';
+import type { PressResult } from './gpio/gpio.controller.js';
+import { readSensors } from './i2c/i2c.service.js';
+import { systemInfo } from './info/system-info.js';
+
+/** `wait` false answers once the operation started (kvmd runs it in the background). */
+async function finish(op: { done: Promise<PressResult> } | undefined, wait: boolean): Promise<{ done: boolean; durationMs?: number }> {
+  if (!op) return { done: true };
+  if (!wait) return { done: false };
+  const { durationMs } = await op.done;
+  return { done: true, durationMs: Math.round(durationMs * 1000) / 1000 };
+}
+
+/** The hardware RPC methods (shared/src/messages/hardware.ts) over one board. */
+export function hardwareHandlers(hw: Hardware): RpcHandlers {
+  const { gpio, atx, keyboard, serial } = hw;
+  // Operations that move something are logged on the device too: its own record of what was done.
+  const op = (what: string, fields: Record<string, unknown>) => hw.deps.log.info(what, fields);
+  const infoDeps = { profile: hw.deps.profile, hostname: hw.deps.hostname, agentVersion: hw.deps.agentVersion, now: () => hw.deps.clock.now() };
+  return {
+    'hw.snapshot': async () => ({ gpioModel: gpio.model(), gpio: gpio.state(), atx: atx.state(), hid: keyboard.state(), info: await systemInfo(infoDeps) }),
+    info: async (p) => systemInfo(infoDeps, p.fields),
+    log: async (p) => hw.deps.logRing.query(p),
+    'gpio.state': async () => ({ model: gpio.model(), state: gpio.state() }),
+    'gpio.switch': async (p) => {
+      await gpio.switch(p.channel, p.state);
+      op('gpio switch', { channel: p.channel, state: p.state });
+      return { done: true };
+    },
+    'gpio.pulse': async (p) => {
+      const pulse = await gpio.pulse(p.channel, p.delay);
+      op('gpio pulse', { channel: p.channel, delay: p.delay });
+      return finish(pulse, p.wait);
+    },
+    'atx.state': async () => atx.state(),
+    'atx.power': async (p) => {
+      const press = await atx.power(p.action);
+      op('atx power', { action: p.action, pressed: press !== undefined });
+      return finish(press, p.wait);
+    },
+    'atx.click': async (p) => {
+      const press = await atx.click(p.button);
+      op('atx click', { button: p.button });
+      return finish(press, p.wait);
+    },
+    'hid.state': async () => keyboard.state(),
+    'hid.key': async (p) => {
+      await keyboard.key(p.key, p.state);
+      return {};
+    },
+    'hid.print': async (p) => keyboard.print(p.text, { limit: p.limit, keymap: p.keymap, slow: p.slow }),
+    'hid.releaseAll': async () => {
+      await keyboard.releaseAll();
+      return {};
+    },
+    'hid.reports': async (p) => {
+      const sink = hw.sim.hid;
+      if (!sink) throw new EdgehookError('BAD_REQUEST', 'only the simulated HID keeps the reports it wrote');
+      const reports = sink.reports().map((r) => r.toString('hex'));
+      if (p.clear) sink.clear();
+      return { reports };
+    },
+    'i2c.read': async () => ({ sensors: await readSensors(hw.deps.profile, hw.i2c) }),
+    'serial.list': async () => ({ ports: serial.list() }),
+    'serial.exchange': async (p) => ({ data: await serial.exchange(p.port, p.data, { baud: p.baud, readMs: p.readMs }) }),
+  };
+}

@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DeviceView, GpioModel, GpioState, HwDone } from '@edgehook/shared';
+import { openSession } from '../api-client.js';
+import { COMMON_OPTIONS, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { UsageError } from '../errors.js';
+import { json, renderTable } from '../table.js';
+
+const USAGE = `Usage: edgehook gpio <device> [--json]
+       edgehook gpio <device> switch <channel> on|off [--wait]
+       edgehook gpio <device> pulse <channel> [--delay SECONDS] [--wait]
+
+Shows a device's GPIO channels, switches an output, or pulses one (like a button press).
+<device> is a device id or name; channels and their pulse bounds come from the board profile.
+
+Options:
+  --delay SECONDS   pulse length (default: the channel's default)
+  --wait            return only when the operation has finished
+  --json            print the state as JSON
+  --server URL      the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help        show this help`;
+
+const GpioView = z.object({ model: GpioModel, state: GpioState });
+
+const ON = new Set(['on', '1', 'true', 'high']);
+const OFF = new Set(['off', '0', 'false', 'low']);
+
+export function gpioTable(view: z.infer<typeof GpioView>): string {
+  const rows: string[][] = [];
+  for (const [name, s] of Object.entries(view.state.inputs)) rows.push([name, 'input', s.online ? (s.state ? 'on' : 'off') : 'offline', '', '']);
+  for (const [name, s] of Object.entries(view.state.outputs)) {
+    const m = view.model.scheme.outputs[name];
+    const mode = m ? (m.switch ? 'switch+pulse' : 'pulse') : '';
+    const pulse = m ? `${m.pulse.delay}s (${m.pulse.min_delay}..${m.pulse.max_delay})` : '';
+    rows.push([name, 'output', s.online ? (s.state ? 'on' : 'off') + (s.busy ? ' (busy)' : '') : 'offline', mode, pulse]);
+  }
+  return renderTable(['CHANNEL', 'DIRECTION', 'STATE', 'MODE', 'PULSE'], rows);
+}
+
+export const gpioCommand: Command = {
+  name: 'gpio',
+  summary: "show, switch or pulse a device's GPIO channels",
+  usage: USAGE,
+  async run(argv, ctx) {
+    const parsed = withUsage(USAGE, () =>
+      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' }, delay: { type: 'string' } }, strict: true, allowPositionals: true }),
+    );
+    const { values, positionals } = parsed;
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const [ref, action, channel, word, ...extra] = positionals;
+    if (ref === undefined) throw new UsageError('missing <device>', USAGE);
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`, USAGE);
+    if (action !== undefined && action !== 'switch' && action !== 'pulse') throw new UsageError(`unknown action ${JSON.stringify(action)} (switch or pulse)`, USAGE);
+    if (action !== undefined && channel === undefined) throw new UsageError('missing <channel>', USAGE);
+    let state: boolean | undefined;
+    if (action === 'switch') {
+      if (word === undefined || !(ON.has(word) || OFF.has(word))) throw new UsageError('switch needs on or off', USAGE);
+      state = ON.has(word);
+    } else if (word !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(word)}`, USAGE);
+    let delay = 0;
+    if (values.delay !== undefined) {
+      if (action !== 'pulse') throw new UsageError('--delay is for pulse', USAGE);
+      delay = Number(values.delay);
+      if (!/^\d+(\.\d+)?$/.test(values.delay) || delay <= 0) throw new UsageError(`--delay must be a number of seconds, got ${JSON.stringify(values.delay)}`, USAGE);
+    }
+
+    const api = await openSession(ctx, values.server);
+    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+    const base = `/api/devices/${encodeURIComponent(device.id)}/hardware/gpio`;
+    if (action === undefined) {
+      const view = await api.json(GpioView, 'GET', base);
+      ctx.io.stdout(values.json ? json(view) : (Object.keys(view.model.scheme.inputs).length + Object.keys(view.model.scheme.outputs).length === 0 ? 'This board has no GPIO channels.\n' : gpioTable(view) + '\n'));
+      return 0;
+    }
+    const path = `${base}/${encodeURIComponent(channel ?? '')}/${action}`;
+    const body = action === 'switch' ? { state, wait: values.wait === true } : { delay, wait: values.wait === true };
+    const done = await api.json(HwDone, 'POST', path, { body });
+    const what = action === 'switch' ? `${channel} switched ${state ? 'on' : 'off'}` : `${channel} pulsed${done.durationMs !== undefined ? ` for ${done.durationMs.toFixed(1)} ms` : done.done ? '' : ' (running)'}`;
+    ctx.io.stdout(`${what}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { AtxState, DeviceView, HwDone } from '@edgehook/shared';
+import { openSession } from '../api-client.js';
+import { COMMON_OPTIONS, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { UsageError } from '../errors.js';
+import { json } from '../table.js';
+
+const USAGE = `Usage: edgehook power <device> [status] [--json]
+       edgehook power <device> on|off|off-hard|reset [--wait]
+
+Drives the ATX power and reset buttons wired to a device (a PiKVM-style board), as the
+PiKVM API does: on (if off), off (short press: the OS shuts down), off-hard (long press:
+forced off), reset (reset button). Needs the devices.power permission.
+
+Options:
+  --wait            return only when the button press has finished
+  --json            print the ATX state as JSON
+  --server URL      the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help        show this help`;
+
+const ACTIONS = { on: 'on', off: 'off', 'off-hard': 'off_hard', reset: 'reset_hard' } as const;
+
+function isAction(word: string): word is keyof typeof ACTIONS {
+  return Object.hasOwn(ACTIONS, word);
+}
+
+export function describeAtx(s: AtxState): string {
+  if (!s.enabled) return 'ATX: not wired on this board\n';
+  return `power: ${s.leds.power ? 'on' : 'off'}  hdd: ${s.leds.hdd ? 'active' : 'idle'}${s.busy ? '  (busy)' : ''}\n`;
+}
+
+export const powerCommand: Command = {
+  name: 'power',
+  summary: 'ATX power: status, on, off, off-hard, reset',
+  usage: USAGE,
+  async run(argv, ctx) {
+    const { values, positionals } = withUsage(USAGE, () =>
+      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' } }, strict: true, allowPositionals: true }),
+    );
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const [ref, word = 'status', ...extra] = positionals;
+    if (ref === undefined) throw new UsageError('missing <device>', USAGE);
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`, USAGE);
+    if (word !== 'status' && !isAction(word)) throw new UsageError(`unknown action ${JSON.stringify(word)} (status, on, off, off-hard or reset)`, USAGE);
+
+    const api = await openSession(ctx, values.server);
+    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+    const base = `/api/devices/${encodeURIComponent(device.id)}/hardware/atx`;
+    if (word !== 'status') {
+      const done = await api.json(HwDone, 'POST', `${base}/power`, { body: { action: ACTIONS[word], wait: values.wait === true } });
+      ctx.io.stdout(`${word}: ${done.done ? 'done' : 'button pressed'}\n`);
+    }
+    const state = await api.json(AtxState, 'GET', base);
+    ctx.io.stdout(values.json ? json(state) : describeAtx(state));
+    return 0;
+  },
+};

@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { DeviceView } from '@edgehook/shared';
+import { openSession } from '../api-client.js';
+import { COMMON_OPTIONS, positiveInt, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { CliError, notLoggedIn, UsageError } from '../errors.js';
+import { printable } from '../table.js';
+import { outputWriters, parseServerMessage } from './remote-socket.js';
+
+const USAGE = `Usage: edgehook serial <device> [port] [--baud N] [--server URL]
+
+A serial console of a device's board (e.g. the host's console on a PiKVM HAT), through the
+control plane. Every key goes to the line, Ctrl-C included; press Ctrl-] to quit.
+[port] is a serial port name from the board profile (default: the first one).
+
+  --baud N       line speed (default: the profile's)
+  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help     show this help`;
+
+/** Ctrl-]: telnet's escape, since Ctrl-C belongs to the remote line. */
+const QUIT = 0x1d;
+
+function isTty(stream: NodeJS.ReadableStream): stream is NodeJS.ReadStream {
+  return 'setRawMode' in stream && typeof stream.setRawMode === 'function';
+}
+
+export const serialCommand: Command = {
+  name: 'serial',
+  summary: "open a device's serial console",
+  usage: USAGE,
+  async run(argv, ctx) {
+    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: { ...COMMON_OPTIONS, baud: { type: 'string' } }, strict: true, allowPositionals: true }));
+    const { values } = parsed;
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const [ref, port, extra] = parsed.positionals;
+    if (!ref) throw new UsageError('missing <device>', USAGE);
+    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`, USAGE);
+    const baud = values.baud === undefined ? undefined : positiveInt('baud', values.baud, USAGE, 4_000_000);
+
+    const api = await openSession(ctx, values.server);
+    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+    if (!device.online) throw new CliError(`device ${printable(device.name)} is offline`);
+    const stored = await ctx.store.load();
+    if (!stored) throw notLoggedIn(api.server);
+    const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}/api/devices/${encodeURIComponent(device.id)}/serial`, { headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(new CliError(res.statusCode === 403 ? 'permission denied: the serial console needs devices.hardware.write' : `HTTP ${res.statusCode}`)));
+      ws.once('error', (err) => reject(new CliError(`cannot connect to ${api.server}: ${err.message}`)));
+    });
+    ws.on('error', () => undefined);
+
+    const write = outputWriters(ctx.io);
+    const stdin = ctx.io.stdin;
+    const raw = isTty(stdin) && stdin.isTTY;
+    let failure: CliError | undefined;
+    let markOpened: () => void = () => undefined;
+    const opened = new Promise<void>((resolve) => (markOpened = resolve));
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) return write.out(data);
+      const msg = parseServerMessage(data);
+      if (msg?.type === 'opened') {
+        if (raw) ctx.io.stderr(`[connected to ${printable(String(msg.info['port']))} at ${String(msg.info['baud'])} baud; Ctrl-] quits]\r\n`);
+        markOpened();
+      } else if (msg?.type === 'error') failure = new CliError(msg.message);
+      else if (msg?.type === 'notice') ctx.io.stderr(`\r\nedgehook: ${msg.message}\r\n`);
+    });
+    ws.send(JSON.stringify({ type: 'open', ...(port ? { port } : {}), ...(baud ? { baud } : {}) }));
+
+    const onInput = (chunk: Buffer | string): void => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const quit = raw ? bytes.indexOf(QUIT) : -1;
+      if (ws.readyState !== ws.OPEN) return;
+      if (quit >= 0) {
+        if (quit > 0) ws.send(bytes.subarray(0, quit), { binary: true });
+        ws.send(JSON.stringify({ type: 'close' }));
+        return;
+      }
+      ws.send(bytes, { binary: true });
+    };
+    // Piped input (not a terminal): send it all, then close once the line has had time to answer.
+    const onEnd = (): void => {
+      setTimeout(() => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'close' }));
+      }, 300);
+    };
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    // Input before the port is open would be lost: start reading only then.
+    await Promise.race([opened, closed]);
+    if (raw && isTty(stdin)) stdin.setRawMode(true);
+    stdin.on('data', onInput);
+    stdin.once('end', onEnd);
+    stdin.resume();
+    await closed;
+    stdin.off('data', onInput);
+    stdin.off('end', onEnd);
+    if (raw && isTty(stdin)) stdin.setRawMode(false);
+    stdin.pause();
+    if (failure) throw failure;
+    return 0;
+  },
+};

@@ -1,0 +1,38 @@
+import type { Kysely } from 'kysely';
+import { EdgehookError, type RpcMethod, type RpcParams, type RpcResult } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import { findDeviceByRef } from '../devices/devices.repository.js';
+import type { RpcClient } from '../devices/rpc.client.js';
+
+export interface DeviceRef {
+  id: string;
+  name: string;
+  online: boolean;
+}
+
+/** A device by id or name; unknown -> NOT_FOUND. */
+export async function findTarget(db: Kysely<Database>, ref: string): Promise<DeviceRef> {
+  const row = await findDeviceByRef(db, ref);
+  if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
+  return { id: row.id, name: row.name, online: row.online === 1 };
+}
+
+/** Base allowance for a hardware call; operations that wait get their own duration on top. */
+const BASE_TIMEOUT_MS = 5000;
+
+/** How long a call may take: `wait` operations last as long as the pulse or press they perform. */
+export function timeoutFor<M extends RpcMethod>(method: M, params: RpcParams<M>): number {
+  const p: Record<string, unknown> = { ...params };
+  const waits = p['wait'] === true;
+  if (method === 'gpio.pulse' && waits) return BASE_TIMEOUT_MS + 1000 * Math.max(10, Number(p['delay'] ?? 0));
+  if ((method === 'atx.click' || method === 'atx.power') && waits) return BASE_TIMEOUT_MS + 30_000;
+  if (method === 'hid.print') return BASE_TIMEOUT_MS + String(p['text'] ?? '').length * (p['slow'] === true ? 50 : 10);
+  if (method === 'serial.exchange') return BASE_TIMEOUT_MS + Number(p['readMs'] ?? 0);
+  return BASE_TIMEOUT_MS;
+}
+
+/** Calls a hardware method on an online device (offline -> DEVICE_OFFLINE, with the device named). */
+export async function callHardware<M extends RpcMethod>(rpc: RpcClient, device: DeviceRef, method: M, params: RpcParams<M>): Promise<RpcResult<M>> {
+  if (!device.online) throw new EdgehookError('DEVICE_OFFLINE', `device ${device.name} is offline`);
+  return rpc.call(device.id, method, params, { timeoutMs: timeoutFor(method, params) });
+}

@@ -1,0 +1,31 @@
+import type { HwSnapshot } from '@edgehook/shared';
+
+/** Prometheus names allow [a-zA-Z0-9_:]; channel names may have '-' and '.'. */
+function metricName(parts: string[]): string {
+  return parts.join('_').replace(/[^a-zA-Z0-9_]/g, '_');
+}
+
+/** kvmd flattens nested health values into one gauge per leaf (pikvm_hw_temp_cpu ...). */
+function flatten(prefix: string[], value: unknown, out: [string, number][]): void {
+  if (typeof value === 'boolean') out.push([metricName(prefix), value ? 1 : 0]);
+  else if (typeof value === 'number' && Number.isFinite(value)) out.push([metricName(prefix), value]);
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) flatten([...prefix, k], v, out);
+}
+
+/** `/api/export/prometheus/metrics` as kvmd renders it: `# TYPE <name> gauge` then `<name> <value>`. */
+export function prometheusMetrics(s: HwSnapshot): string {
+  const rows: [string, number][] = [];
+  flatten(['pikvm', 'atx', 'enabled'], s.atx.enabled, rows);
+  flatten(['pikvm', 'atx', 'power'], s.atx.leds.power, rows);
+  for (const [mode, channels] of [['input', s.gpio.inputs], ['output', s.gpio.outputs]] as const) {
+    for (const name of Object.keys(channels).sort()) {
+      const ch = channels[name];
+      if (!ch) continue;
+      flatten(['pikvm', 'gpio', mode, 'online', name], ch.online, rows);
+      flatten(['pikvm', 'gpio', mode, 'state', name], ch.state, rows);
+    }
+  }
+  flatten(['pikvm', 'hid', 'online'], s.hid.online, rows);
+  if (s.info.hw) flatten(['pikvm', 'hw'], s.info.hw.health, rows);
+  return rows.map(([name, value]) => `# TYPE ${name} gauge\n${name} ${value}\n`).join('\n');
+}

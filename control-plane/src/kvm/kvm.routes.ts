@@ -1,0 +1,230 @@
+import { Hono, type Context } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import { streamText } from 'hono/streaming';
+import type { Kysely } from 'kysely';
+import {
+  EdgehookError,
+  InfoField,
+  InfoFields,
+  KvmAtxClickQuery,
+  KvmAtxPowerQuery,
+  KvmGpioPulseQuery,
+  KvmGpioSwitchQuery,
+  KvmInfoQuery,
+  KvmLogQuery,
+  KvmPrintQuery,
+  KvmSendKeyQuery,
+  LoginForm,
+  validate,
+  type Clock,
+  type Logger,
+  type Permission,
+} from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import { can, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { ACCESS_COOKIE } from '../auth/credentials.js';
+import { createSession, revokeSession, type TokenLifetimes } from '../auth/sessions.repository.js';
+import type { RpcClient } from '../devices/rpc.client.js';
+import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
+import { kvmFail, kvmOk, kvmQuery, toKvmError } from './kvm-envelope.js';
+import { prometheusMetrics } from './kvm-metrics.js';
+
+export interface KvmRoutesDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  auth: Authenticator;
+  rpc: RpcClient;
+  tokens: TokenLifetimes;
+  secureCookies: boolean;
+}
+
+const FOLLOW_POLL_MS = 500;
+
+interface Call {
+  c: Context;
+  principal: Principal;
+  device: DeviceRef;
+}
+
+/**
+ * kvmd's HTTP API for one device, mounted at `/kvm/:deviceId/api`: the same paths, query
+ * parameters (even on POST), `{ok, result}` envelopes, error classes and statuses, and the
+ * same auth (X-KVMD-User/X-KVMD-Passwd, auth_token cookie, Basic). Existing PiKVM clients work
+ * with the host replaced by `<control-plane>/kvm/<device>`.
+ */
+export function kvmRoutes(deps: KvmRoutesDeps): Hono {
+  const app = new Hono();
+  const { log } = deps;
+
+  async function principalOf(c: Context): Promise<Principal> {
+    const outcome = await deps.auth.authenticate((name) => c.req.header(name));
+    if (outcome.kind === 'none') throw new EdgehookError('UNAUTHENTICATED', 'no credentials given');
+    if (outcome.kind === 'invalid') throw new EdgehookError('INVALID_CREDENTIALS', 'wrong credentials or expired token');
+    return outcome.principal;
+  }
+
+  /** Auth, permission, device lookup, then `fn`; every failure in kvmd's envelope. */
+  function handle(permission: Permission | null, fn: (call: Call) => Promise<unknown>, raw = false) {
+    return async (c: Context): Promise<Response> => {
+      try {
+        const principal = await principalOf(c);
+        if (permission && !can(principal, permission)) throw new EdgehookError('FORBIDDEN', `your role lacks the permission ${permission}`);
+        const device = await findTarget(deps.db, c.req.param('deviceId') ?? '');
+        const result = await fn({ c, principal, device });
+        return raw && result instanceof Response ? result : kvmOk(c, result);
+      } catch (err) {
+        return kvmFail(c, toKvmError(err, log));
+      }
+    };
+  }
+
+  const audit = (call: Call, what: string, fields: Record<string, unknown>) => log.info(what, { via: 'kvm', by: call.principal.username, device: call.device.id, ...fields });
+
+  // --- auth ---
+  app.post('/auth/login', async (c) => {
+    try {
+      await findTarget(deps.db, c.req.param('deviceId') ?? '');
+      const type = c.req.header('content-type') ?? '';
+      const fields: Record<string, unknown> = type.includes('form') ? await c.req.parseBody() : {};
+      const form = validate(LoginForm, { user: fields['user'] ?? c.req.query('user'), passwd: fields['passwd'] ?? c.req.query('passwd') });
+      if (!form.ok) throw new EdgehookError('BAD_REQUEST', `send user and passwd (${form.error})`);
+      const user = await deps.auth.checkPassword(form.value.user, form.value.passwd);
+      if (!user) throw new EdgehookError('INVALID_CREDENTIALS', 'wrong user or password');
+      const issued = await createSession(deps.db, user.id, deps.clock.now(), deps.tokens);
+      const maxAge = Math.round((issued.accessExpiresAt - deps.clock.now()) / 1000);
+      setCookie(c, ACCESS_COOKIE, issued.accessToken, { path: '/', httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, maxAge });
+      return kvmOk(c, {});
+    } catch (err) {
+      return kvmFail(c, toKvmError(err, log));
+    }
+  });
+  app.get('/auth/check', handle(null, async () => ({})));
+  app.post(
+    '/auth/logout',
+    handle(null, async ({ c, principal }) => {
+      if (principal.sessionId) await revokeSession(deps.db, principal.sessionId, deps.clock.now());
+      deleteCookie(c, ACCESS_COOKIE, { path: '/' });
+      return {};
+    }),
+  );
+
+  // --- info and log ---
+  app.get(
+    '/info',
+    handle('devices.hardware.read', async ({ c, device }) => {
+      const q = kvmQuery(c, KvmInfoQuery);
+      if (q.fields === undefined || q.fields.trim() === '') return callHardware(deps.rpc, device, 'info', {});
+      const fields: (typeof InfoFields)[number][] = [];
+      for (const f of q.fields.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const v = validate(InfoField, f);
+        if (!v.ok) throw new EdgehookError('BAD_REQUEST', `unknown info field '${f}' (known: ${InfoFields.join(', ')})`, { pikvmError: 'ValidatorError' });
+        fields.push(v.value);
+      }
+      return callHardware(deps.rpc, device, 'info', { fields });
+    }),
+  );
+  app.get(
+    '/log',
+    handle(
+      'devices.hardware.read',
+      async ({ c, device }) => {
+        const q = kvmQuery(c, KvmLogQuery);
+        const first = await callHardware(deps.rpc, device, 'log', q.seek > 0 ? { seekSec: q.seek } : {});
+        const text = (lines: { line: string }[]) => lines.map((l) => l.line + '\n').join('');
+        if (!q.follow) return c.text(text(first.lines));
+        return streamText(c, async (stream) => {
+          let after = first.lastSeq;
+          await stream.write(text(first.lines));
+          while (!stream.aborted && !stream.closed) {
+            await stream.sleep(FOLLOW_POLL_MS);
+            try {
+              const next = await callHardware(deps.rpc, device, 'log', { afterSeq: after });
+              after = next.lastSeq;
+              if (next.lines.length > 0) await stream.write(text(next.lines));
+            } catch (err) {
+              await stream.write(`-- log follow ended: ${err instanceof Error ? err.message : String(err)}\n`);
+              break;
+            }
+          }
+        });
+      },
+      true,
+    ),
+  );
+
+  // --- ATX ---
+  app.get('/atx', handle('devices.hardware.read', ({ device }) => callHardware(deps.rpc, device, 'atx.state', {})));
+  app.post(
+    '/atx/power',
+    handle('devices.power', async (call) => {
+      const q = kvmQuery(call.c, KvmAtxPowerQuery);
+      await callHardware(deps.rpc, call.device, 'atx.power', q);
+      audit(call, 'atx power', { action: q.action });
+      return {};
+    }),
+  );
+  app.post(
+    '/atx/click',
+    handle('devices.power', async (call) => {
+      const q = kvmQuery(call.c, KvmAtxClickQuery);
+      await callHardware(deps.rpc, call.device, 'atx.click', q);
+      audit(call, 'atx click', { button: q.button });
+      return {};
+    }),
+  );
+
+  // --- GPIO ---
+  app.get('/gpio', handle('devices.hardware.read', ({ device }) => callHardware(deps.rpc, device, 'gpio.state', {})));
+  app.post(
+    '/gpio/switch',
+    handle('devices.hardware.write', async (call) => {
+      const q = kvmQuery(call.c, KvmGpioSwitchQuery);
+      await callHardware(deps.rpc, call.device, 'gpio.switch', q);
+      audit(call, 'gpio switch', { channel: q.channel, state: q.state });
+      return {};
+    }),
+  );
+  app.post(
+    '/gpio/pulse',
+    handle('devices.hardware.write', async (call) => {
+      const q = kvmQuery(call.c, KvmGpioPulseQuery);
+      await callHardware(deps.rpc, call.device, 'gpio.pulse', q);
+      audit(call, 'gpio pulse', { channel: q.channel, delay: q.delay });
+      return {};
+    }),
+  );
+
+  // --- HID ---
+  app.get('/hid', handle('devices.hardware.read', ({ device }) => callHardware(deps.rpc, device, 'hid.state', {})));
+  app.post(
+    '/hid/events/send_key',
+    handle('devices.hardware.write', async ({ c, device }) => {
+      const q = kvmQuery(c, KvmSendKeyQuery);
+      await callHardware(deps.rpc, device, 'hid.key', q.state === undefined ? { key: q.key } : { key: q.key, state: q.state });
+      return {};
+    }),
+  );
+  app.post(
+    '/hid/print',
+    handle('devices.hardware.write', async ({ c, device }) => {
+      const q = kvmQuery(c, KvmPrintQuery);
+      const text = await c.req.text();
+      await callHardware(deps.rpc, device, 'hid.print', { text, limit: q.limit, keymap: q.keymap, slow: q.slow });
+      return {};
+    }),
+  );
+
+  // --- Prometheus ---
+  app.get(
+    '/export/prometheus/metrics',
+    handle(
+      'devices.hardware.read',
+      async ({ c, device }) => c.text(prometheusMetrics(await callHardware(deps.rpc, device, 'hw.snapshot', {}))),
+      true,
+    ),
+  );
+
+  app.all('*', (c) => kvmFail(c, { status: 404, error: 'NotFoundError', message: `no PiKVM API at ${c.req.method} ${c.req.path}` }));
+  return app;
+}

@@ -1,0 +1,116 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import WebSocket from 'ws';
+import { adminApi, ADMIN_PASSWORD, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { basic, curl, KVMD_ADMIN, kvmSocket, userWith } from './kvm-helpers.js';
+
+interface Ctx {
+  cp: TestControlPlane;
+  api: Api;
+  agent: AgentProcess & { deviceId: string };
+  kvm: string;
+}
+const t = suite<Ctx>('PiKVM event websocket (simulated board, real agent)');
+
+t.before(async (ctx) => {
+  ctx.cp = await startTestControlPlane();
+  ctx.api = await adminApi(ctx.cp);
+  ctx.agent = await enrolledAgent(ctx.cp, ctx.api, { profile: 'simulated' });
+  ctx.kvm = `${ctx.cp.url}/kvm/${ctx.agent.deviceId}/api`;
+});
+t.after(async (ctx) => {
+  await killAllAgents();
+  await ctx.cp.close();
+  await cleanup(ctx.cp.dataDir);
+});
+
+t('on connect: the state bundle then loop; ping -> pong', async ({ cp, agent }) => {
+  const s = await kvmSocket(cp.url, agent.deviceId, KVMD_ADMIN);
+  await s.next('loop');
+  const types = s.frames.map((f) => f.event_type);
+  for (const type of ['gpio_model_state', 'gpio_state', 'atx_state', 'hid_state', 'info_hw_state', 'info_system_state', 'info_meta_state']) assert.ok(types.includes(type), type);
+  assert.is(types.at(-1), 'loop');
+  const atx = s.frames.find((f) => f.event_type === 'atx_state')?.event;
+  assert.equal(Object.keys(atx).sort(), ['busy', 'enabled', 'leds']);
+  assert.ok(s.frames.find((f) => f.event_type === 'gpio_model_state')?.event.scheme.outputs.relay);
+  s.ws.send(JSON.stringify({ event_type: 'ping', event: {} }));
+  assert.equal((await s.next('pong')).event, {});
+  s.close();
+});
+
+t('an ATX click on the REST API shows up as atx_state LED changes on the socket', async ({ cp, agent, kvm }) => {
+  const s = await kvmSocket(cp.url, agent.deviceId, basic('admin', ADMIN_PASSWORD));
+  await s.next('loop');
+  const on = s.next('atx_state', (e) => e.leds.power === true);
+  const busy = s.next('atx_state', (e) => e.busy === true);
+  assert.is((await curl(`${kvm}/atx/click?button=power`, { method: 'POST', headers: KVMD_ADMIN })).status, 200);
+  await busy;
+  await on;
+  await s.next('atx_state', (e) => e.leds.hdd === true); // booting: the HDD LED blinks
+  await s.next('atx_state', (e) => e.busy === false);
+  // And off again with a short press, so later tests start from a known state.
+  const off = s.next('atx_state', (e) => e.leds.power === false, 3000);
+  await curl(`${kvm}/atx/click?button=power&wait=1`, { method: 'POST', headers: KVMD_ADMIN });
+  await off;
+  s.close();
+});
+
+t('gpio changes arrive as gpio_state: a pulse is seen going up and down', async ({ cp, agent, kvm }) => {
+  const s = await kvmSocket(cp.url, agent.deviceId, KVMD_ADMIN);
+  await s.next('loop');
+  const up = s.next('gpio_state', (e) => e.outputs.doorbell?.state === true);
+  const down = s.next('gpio_state', (e) => e.outputs.doorbell?.state === false && e.outputs.doorbell?.busy === false);
+  await curl(`${kvm}/gpio/pulse?channel=doorbell&delay=0.2`, { method: 'POST', headers: KVMD_ADMIN });
+  const [a, b] = [await up, await down];
+  assert.ok(b.at - a.at >= 100, `pulse seen for ${b.at - a.at} ms`);
+  s.close();
+});
+
+t('key events from the socket reach the simulated HID as reports; held keys are released on close', async ({ cp, api, agent }) => {
+  await api.request('GET', `/api/devices/${agent.deviceId}/hardware/hid/reports?clear=true`);
+  const s = await kvmSocket(cp.url, agent.deviceId, KVMD_ADMIN);
+  await s.next('loop');
+  const send = (key: string, state: boolean) => s.ws.send(JSON.stringify({ event_type: 'key', event: { key, state } }));
+  send('ControlLeft', true);
+  send('KeyC', true);
+  send('KeyC', false);
+  send('KeyX', true); // still held when the socket closes
+  s.ws.send('not json');
+  s.ws.send(JSON.stringify({ event_type: 'key', event: { key: 'Bogus!', state: true } }));
+  await s.next('hid_state', (e) => e.keyboard.pressed.includes('KeyX'));
+  s.close();
+  const reports = await waitFor('release on close', async () => {
+    const r = (await api.request('GET', `/api/devices/${agent.deviceId}/hardware/hid/reports`)).body.reports as string[];
+    return r.at(-1) === '0000000000000000' && r.length >= 5 ? r : undefined;
+  }, 5000);
+  assert.equal(reports, ['0100000000000000', '0100060000000000', '0100000000000000', '01001b0000000000', '0000000000000000']);
+});
+
+t('a viewer without hardware.write may watch but its key events are ignored', async ({ cp, api, agent }) => {
+  const viewer = await userWith(api, 'watcher', ['devices.read', 'devices.hardware.read']);
+  await api.request('GET', `/api/devices/${agent.deviceId}/hardware/hid/reports?clear=true`);
+  const s = await kvmSocket(cp.url, agent.deviceId, { 'x-kvmd-user': viewer.user, 'x-kvmd-passwd': viewer.pass });
+  await s.next('loop');
+  s.ws.send(JSON.stringify({ event_type: 'key', event: { key: 'KeyA', state: true } }));
+  s.ws.send(JSON.stringify({ event_type: 'ping', event: {} }));
+  await s.next('pong');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await api.request('GET', `/api/devices/${agent.deviceId}/hardware/hid/reports`)).body.reports, []);
+  s.close();
+});
+
+t('refusals: no credentials 401, wrong 403 before the handshake; unknown device closes with 4404', async ({ cp }) => {
+  const status = (headers: Record<string, string>, device = 'x') =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/kvm/${device}/api/ws?stream=0`, { headers });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('close', (code) => resolve(code));
+      ws.on('error', () => undefined);
+    });
+  assert.is(await status({}), 401);
+  assert.is(await status({ 'x-kvmd-user': 'admin', 'x-kvmd-passwd': 'wrong' }), 403);
+  assert.is(await status(KVMD_ADMIN, 'no-such-device'), 4404);
+  assert.is(await status(KVMD_ADMIN, '%E0%A4%A'), 4404);
+});
+
+t.run();
