@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { COLLECTOR_NAMES, type CollectorName } from './collectors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function durationMs(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
+  return m ? Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000)) : NaN;
+}
+
+export const TelemetryInterval = z
+  .string()
+  .transform(durationMs)
+  .refine((ms) => Number.isFinite(ms) && ms >= 1000 && ms <= 3_600_000, 'must be a duration from 1s to 1h, e.g. 10s');
+
+export const BufferAge = z
+  .string()
+  .transform(durationMs)
+  .refine((ms) => Number.isFinite(ms) && ms >= 60_000, 'must be a duration of at least 1m, e.g. 7d');
+
+/** `disk=60s,wireguard=off`: per-collector intervals (multiples of the base interval) or off. */
+export const CollectorOverrides = z.string().transform((v, ctx) => {
+  const out: Partial<Record<CollectorName, number | 'off'>> = {};
+  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=');
+    if (!name || !value || !(COLLECTOR_NAMES as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: 'custom', message: `expected name=interval|off with a collector of ${COLLECTOR_NAMES.join(', ')}, got ${JSON.stringify(part)}` });
+      return z.NEVER;
+    }
+    const ms = value === 'off' ? 'off' : durationMs(value);
+    if (ms !== 'off' && (!Number.isFinite(ms) || ms < 1000)) {
+      ctx.addIssue({ code: 'custom', message: `interval for ${name} must be a duration of at least 1s or off, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    out[name as CollectorName] = ms;
+  }
+  return out;
+});
+
+export const LocalPort = z.union([z.literal('off').transform(() => null), z.coerce.number().int().min(0).max(65535)]);
+
+export interface TelemetryConfig {
+  intervalMs: number;
+  collectors: Partial<Record<CollectorName, number | 'off'>>;
+  bufferBytes: number;
+  bufferMaxAgeMs: number;
+  replayPerSecond: number;
+  /** null = no local endpoint; 0 = any free port. */
+  localPort: number | null;
+}

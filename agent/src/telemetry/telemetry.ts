@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import type { Clock, Logger } from '@edgehook/shared';
+import type { Transport } from '@edgehook/shared/transport';
+import type { Profile } from '@edgehook/firmware-profiles';
+import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import { allCollectors, type Collector, type CollectorEnv, type CollectorName } from './collectors.js';
+import { startLocalEndpoint } from './local-endpoint.js';
+import { SequenceNumbers } from './sequence.js';
+import { telemetrySnapshot } from './snapshot.js';
+import { Spool } from './spool.js';
+import { TelemetryAgent } from './telemetry-agent.js';
+import type { TelemetryConfig } from './telemetry-config.js';
+
+export interface RunningTelemetry {
+  agent: TelemetryAgent;
+  handlers: Pick<RpcHandlers, 'telemetry'>;
+  localPort: number | undefined;
+  attach(transport: Transport): void;
+  stop(): Promise<void>;
+}
+
+/** Telemetry for one agent: collectors per the board profile, spool in the state dir, local endpoint. */
+export async function startTelemetryAgent(deps: {
+  config: TelemetryConfig;
+  stateDir: string;
+  profile: Profile;
+  deviceId: () => string;
+  clock: Clock;
+  log: Logger;
+  readSensors?: CollectorEnv['readSensors'];
+  root?: string;
+}): Promise<RunningTelemetry> {
+  const { config, profile, clock } = deps;
+  const log = deps.log.child({ part: 'telemetry' });
+  const env: CollectorEnv = {
+    root: deps.root ?? '/',
+    thermalZones: profile.thermalZones,
+    vcgencmd: profile.throttling.vcgencmd,
+    ...(deps.readSensors ? { readSensors: deps.readSensors } : {}),
+  };
+  const collectors: Partial<Record<CollectorName, Collector>> = {};
+  const intervals: Partial<Record<CollectorName, number>> = {};
+  for (const [name, c] of Object.entries(allCollectors(env)) as Array<[CollectorName, Collector]>) {
+    const setting = config.collectors[name];
+    if (setting === 'off') continue;
+    collectors[name] = c;
+    if (setting !== undefined) intervals[name] = setting;
+  }
+  const spool = await Spool.open({ dir: join(deps.stateDir, 'telemetry-spool'), maxBytes: config.bufferBytes, maxAgeMs: config.bufferMaxAgeMs, clock, log });
+  const seq = await SequenceNumbers.open(deps.stateDir);
+  const agent = new TelemetryAgent({ deviceId: deps.deviceId, clock, log, collectors, baseMs: config.intervalMs, intervals, spool, seq, replayPerSecond: config.replayPerSecond });
+  await agent.start();
+  const endpoint =
+    config.localPort === null ? undefined : await startLocalEndpoint({ port: config.localPort, log, now: () => clock.now(), push: (s) => agent.pushCustom(s) }).catch((err: unknown) => {
+      log.warn('local telemetry endpoint not started', { err });
+      return undefined;
+    });
+  return {
+    agent,
+    localPort: endpoint?.port,
+    handlers: { telemetry: (p) => telemetrySnapshot(env, p.stat_types) },
+    attach: (t) => agent.attach(t),
+    async stop() {
+      agent.stop();
+      await endpoint?.close();
+    },
+  };
+}

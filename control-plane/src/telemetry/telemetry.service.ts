@@ -1,0 +1,70 @@
+import { sql, SqliteAdapter, type Kysely } from 'kysely';
+import type { Clock, Logger } from '@edgehook/shared';
+import type { Transport } from '@edgehook/shared/transport';
+import type { Database } from '../db/database.js';
+import { TelemetryIngest, type StoredBatch } from './ingest.js';
+import { KyselyIngestWriter, SqliteIngestWriter } from './ingest.writer.js';
+import { TelemetryMaintenance, type RetentionOptions } from './maintenance.js';
+import { SeriesRegistry } from './series.registry.js';
+import { telemetryDb, type TelemetryDb } from './telemetry.tables.js';
+
+export interface TelemetryOptions {
+  retention: RetentionOptions;
+  /** The SQLite file, when the store is SQLite: ingest then writes through its own fast connection. */
+  sqlitePath?: string | undefined;
+  flushMs?: number;
+  maxRows?: number;
+  rollupEveryMs?: number;
+  retentionEveryMs?: number;
+  writeBackEveryMs?: number;
+}
+
+export interface TelemetryService {
+  db: TelemetryDb;
+  registry: SeriesRegistry;
+  ingest: TelemetryIngest;
+  maintenance: TelemetryMaintenance;
+  retention: RetentionOptions;
+  /** Live feed of stored batches (this replica ingests every batch, so each replica has all). */
+  subscribe(listener: (stored: StoredBatch[]) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Starts telemetry ingest and upkeep on the bus; the routes read through the returned service. */
+export async function startTelemetry(deps: { db: Kysely<Database>; transport: Transport; clock: Clock; log: Logger }, options: TelemetryOptions): Promise<TelemetryService> {
+  const db = telemetryDb(deps.db);
+  const sqlite = deps.db.getExecutor().adapter instanceof SqliteAdapter;
+  if (sqlite) await sql`pragma cache_size = -65536`.execute(deps.db);
+  const registry = new SeriesRegistry(db);
+  await registry.load();
+  const log = deps.log.child({ part: 'telemetry' });
+  const writer = sqlite && options.sqlitePath && options.sqlitePath !== ':memory:' ? await SqliteIngestWriter.open(options.sqlitePath, registry) : new KyselyIngestWriter(db, registry);
+  const ingest = new TelemetryIngest({ writer, registry, transport: deps.transport, clock: deps.clock, log, options: { flushMs: options.flushMs ?? 200, maxRows: options.maxRows ?? 20_000, rawRetentionMs: options.retention.rawMs } });
+  const maintenance = new TelemetryMaintenance({
+    db,
+    registry,
+    clock: deps.clock,
+    log,
+    retention: options.retention,
+    rollupEveryMs: options.rollupEveryMs ?? 30_000,
+    retentionEveryMs: options.retentionEveryMs ?? 10 * 60_000,
+    writeBackEveryMs: options.writeBackEveryMs ?? 5_000,
+    writeLatest: (series) => writer.writeLatest(series),
+  });
+  ingest.onStored(maintenance.onStored);
+  await ingest.start();
+  maintenance.start();
+  return {
+    db,
+    registry,
+    ingest,
+    maintenance,
+    retention: options.retention,
+    subscribe: (listener) => ingest.onStored(listener),
+    async close() {
+      await ingest.close();
+      await maintenance.stop();
+      await writer.close();
+    },
+  };
+}
