@@ -1,10 +1,23 @@
-import type { Clock, Logger } from '@edgehook/shared';
+import { encodeJson, topicFor, type Clock, type HwEvent, type Logger } from '@edgehook/shared';
+import type { Profile } from '@edgehook/firmware-profiles';
 import type { AgentConfig } from './config.js';
 import { CredentialsStore, type SavedCredentials } from './link/credentials.store.js';
 import { enroll, EnrollmentError } from './link/enrollment.js';
 import { openDeviceLink, type DeviceLink } from './link/device-link.js';
 import type { RpcHandlers } from './link/rpc.dispatcher.js';
 import { describeSystem } from './system/describe.js';
+import { openHardware } from './hardware/hardware.js';
+import { readSensors } from './hardware/i2c/i2c.service.js';
+import { startTelemetryAgent } from './telemetry/telemetry.js';
+import { hardwareHandlers } from './hardware/hardware.handlers.js';
+import { serialStreamKind } from './hardware/serial/serial.stream.js';
+import type { LogRing } from './hardware/log/log-ring.js';
+import { StreamHost } from './streams/stream-host.js';
+import type { PtyFactory } from './pty/pty-factory.js';
+import { PtySessions } from './pty/pty-sessions.js';
+import { loadActions } from './processes/actions.js';
+import { ProcessManager } from './processes/process-manager.js';
+import { processRpcHandlers, processStreamKind } from './processes/processes.handler.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -16,6 +29,12 @@ export interface AgentDeps {
   profileExists: (id: string) => boolean;
   /** Called when the agent cannot go on (credentials refused and no way to enroll again). */
   onFatal: (err: Error) => void;
+  /** The board profile by id (main.ts loads the registry). */
+  getProfile: (id: string) => Profile;
+  /** The agent's own recent log lines, served by the `log` RPC. */
+  logRing: LogRing;
+  /** Real (node-pty) or simulated terminals for shells. */
+  ptyFactory: PtyFactory;
 }
 
 export interface RunningAgent {
@@ -55,12 +74,44 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   if (!deps.profileExists(config.profile)) throw new Error(`unknown board profile ${config.profile}`);
   const store = new CredentialsStore(config.stateDir);
   const describe = () => describeSystem({ hostname: config.hostname, profile: config.profile, agentVersion: AGENT_VERSION });
+  // Remote execution: processes (pow-1 / Quix) and PTY shells over the stream mechanism.
+  const streams = new StreamHost(log.child({ part: 'streams' }));
+  const processes = new ProcessManager({ actions: await loadActions(config.actionsFile), clock, log: log.child({ part: 'processes' }) });
+  const ptys = new PtySessions({ factory: deps.ptyFactory, log: log.child({ part: 'pty' }) });
+  streams.register('process', processStreamKind(processes, { allowArbitrary: config.execArbitrary }));
+  streams.register('pty', ptys);
+  // Hardware per the board profile; state changes go out on hwState once the link is up.
+  let publishHw: (e: HwEvent) => void = () => undefined;
+  const hardware = await openHardware({
+    profile: deps.getProfile(config.profile),
+    clock,
+    log: log.child({ part: 'hardware' }),
+    logRing: deps.logRing,
+    hostname: config.hostname,
+    agentVersion: AGENT_VERSION,
+    emit: (e) => publishHw(e),
+  });
+  streams.register('serial', serialStreamKind(hardware.serial));
   const handlers: RpcHandlers = {
     ping: async (p) => ({ sentAt: p.sentAt, agentTime: clock.now() }),
     'system.describe': describe,
+    ...hardwareHandlers(hardware),
+    ...processRpcHandlers(processes, () => clock.now(), { allowArbitrary: config.execArbitrary }),
   };
 
   let credentials = (await store.load()) ?? (await enrollWithToken(deps, store, describe));
+  // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
+  const profile = deps.getProfile(config.profile);
+  const telemetry = await startTelemetryAgent({
+    config: config.telemetry,
+    stateDir: config.stateDir,
+    profile,
+    deviceId: () => credentials.deviceId,
+    clock,
+    log,
+    ...(profile.i2c.some((b) => b.sensors.length > 0) ? { readSensors: () => readSensors(profile, hardware.i2c) } : {}),
+  });
+  Object.assign(handlers, telemetry.handlers);
   let link: DeviceLink | undefined;
   let stopped = false;
   let reEnrolling = false;
@@ -74,6 +125,8 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       log,
       now: () => clock.now(),
       onState: (s) => {
+        // Keys held for a client that is gone would stay pressed on the target: release them.
+        if (s.state === 'disconnected') void hardware.keyboard.releaseAll();
         if (s.state !== 'disconnected' || s.reason !== 'not-authorized' || stopped || reEnrolling) return;
         // Our credentials were revoked (device deleted) or the server's data was reset.
         if (!config.enrollToken || !config.server) {
@@ -97,8 +150,13 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
           });
       },
     });
+    await streams.attach(link.transport, credentials.deviceId);
+    telemetry.attach(link.transport);
   };
   await connect();
+  publishHw = (e) => {
+    link?.transport.publish(topicFor('hwState', { deviceId: credentials.deviceId }), encodeJson(e), { qos: 0 }).catch(() => undefined);
+  };
 
   return {
     get deviceId() {
@@ -106,6 +164,11 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
     },
     async stop() {
       stopped = true;
+      await hardware.close();
+      streams.dropAll();
+      processes.cancelAll();
+      ptys.closeAll();
+      await telemetry.stop();
       await link?.close();
     },
   };

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BoardProfileId } from '@edgehook/shared';
+import { BufferAge, CollectorOverrides, LocalPort, TelemetryInterval, type TelemetryConfig } from './telemetry/telemetry-config.js';
 
 const FLAGS = {
   server: { env: 'EDGEHOOK_SERVER', help: 'control-plane URL, e.g. http://192.168.1.10:8080' },
@@ -13,6 +14,15 @@ const FLAGS = {
   'mqtt-transport': { env: 'EDGEHOOK_MQTT_TRANSPORT', help: 'tcp or ws (MQTT over websocket, for proxies that pass only HTTP)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', help: 'pretty or json' },
+  actions: { env: 'EDGEHOOK_ACTIONS', help: 'JSON file declaring the server-defined processes (pow-1 calls)' },
+  pty: { env: 'EDGEHOOK_PTY', help: 'node-pty (real terminals, default) or simulated' },
+  'exec-arbitrary': { env: 'EDGEHOOK_EXEC_ARBITRARY', help: 'on (default) or off: run arbitrary commands for roles allowed to' },
+  'telemetry-interval': { env: 'EDGEHOOK_TELEMETRY_INTERVAL', help: 'collect and send telemetry this often (default 10s)' },
+  'telemetry-collectors': { env: 'EDGEHOOK_TELEMETRY_COLLECTORS', help: 'per-collector intervals or off, e.g. disk=60s,wireguard=off' },
+  'telemetry-buffer-mb': { env: 'EDGEHOOK_TELEMETRY_BUFFER_MB', help: 'on-disk buffer for telemetry while offline, MB (default 64)' },
+  'telemetry-buffer-max-age': { env: 'EDGEHOOK_TELEMETRY_BUFFER_MAX_AGE', help: 'drop buffered telemetry older than this (default 7d)' },
+  'telemetry-replay-rate': { env: 'EDGEHOOK_TELEMETRY_REPLAY_RATE', help: 'buffered batches replayed per second after an outage (default 20)' },
+  'telemetry-port': { env: 'EDGEHOOK_TELEMETRY_PORT', help: 'port on 127.0.0.1 where local apps push custom series (default 7677; off)' },
 } as const;
 
 const AgentConfigSchema = z.object({
@@ -24,6 +34,15 @@ const AgentConfigSchema = z.object({
   'mqtt-transport': z.enum(['tcp', 'ws']).default('tcp'),
   'log-level': z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   'log-format': z.enum(['pretty', 'json']).default('pretty'),
+  actions: z.string().min(1).optional(),
+  pty: z.enum(['node-pty', 'simulated']).default('node-pty'),
+  'exec-arbitrary': z.enum(['on', 'off']).default('on'),
+  'telemetry-interval': TelemetryInterval.default(10_000),
+  'telemetry-collectors': CollectorOverrides.default({}),
+  'telemetry-buffer-mb': z.coerce.number().min(0.01).max(100_000).default(64),
+  'telemetry-buffer-max-age': BufferAge.default(7 * 86_400_000),
+  'telemetry-replay-rate': z.coerce.number().min(0.1).max(10_000).default(20),
+  'telemetry-port': LocalPort.default(7677),
 });
 
 export interface AgentConfig {
@@ -35,6 +54,10 @@ export interface AgentConfig {
   mqttTransport: 'tcp' | 'ws';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'pretty' | 'json';
+  actionsFile: string | undefined;
+  pty: 'node-pty' | 'simulated';
+  execArbitrary: boolean;
+  telemetry: TelemetryConfig;
 }
 
 export class ConfigError extends Error {}
@@ -74,5 +97,16 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     mqttTransport: v['mqtt-transport'],
     logLevel: v['log-level'],
     logFormat: v['log-format'],
+    actionsFile: v.actions === undefined ? undefined : resolve(v.actions),
+    pty: v.pty,
+    execArbitrary: v['exec-arbitrary'] === 'on',
+    telemetry: {
+      intervalMs: v['telemetry-interval'],
+      collectors: v['telemetry-collectors'],
+      bufferBytes: Math.round(v['telemetry-buffer-mb'] * 1024 * 1024),
+      bufferMaxAgeMs: v['telemetry-buffer-max-age'],
+      replayPerSecond: v['telemetry-replay-rate'],
+      localPort: v['telemetry-port'],
+    },
   });
 }

@@ -2,6 +2,9 @@ import { createLogger, systemClock } from '@edgehook/shared';
 import { defaultProfileDirs, loadProfiles } from '@edgehook/firmware-profiles';
 import { ConfigError, loadAgentConfig } from './config.js';
 import { runAgent } from './agent.js';
+import { LogRing } from './hardware/log/log-ring.js';
+import { nodePtyFactory } from './pty/node-pty.factory.js';
+import { simulatedPtyFactory } from './pty/simulated-pty.factory.js';
 
 /** Composition root: the only place that builds real dependencies. */
 async function main(): Promise<void> {
@@ -15,13 +18,26 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'agent' } });
+  // The agent's log also goes to a bounded ring, which the `log` RPC (PiKVM /api/log) serves.
+  const logRing = new LogRing();
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    base: { app: 'agent' },
+    write: (line) => {
+      logRing.push(line);
+      process.stderr.write(line + '\n');
+    },
+  });
   const profiles = await loadProfiles(defaultProfileDirs());
   const agent = await runAgent({
     config,
     clock: systemClock,
     log,
     profileExists: (id) => profiles.has(id),
+    getProfile: (id) => profiles.get(id),
+    logRing,
+    ptyFactory: config.pty === 'simulated' ? simulatedPtyFactory() : nodePtyFactory(),
     onFatal: () => {
       agent.stop().finally(() => process.exit(1));
     },

@@ -16,6 +16,12 @@ import { enrollRoutes, enrollmentTokenRoutes } from './devices/enrollment.routes
 import type { RpcClient } from './devices/rpc.client.js';
 import type { BrokerAdmin } from './broker/embedded-broker.js';
 import type { FleetEvents } from './events/fleet-events.js';
+import type { TelemetryService } from './telemetry/telemetry.service.js';
+import { deviceTelemetryRoutes, fleetTelemetryRoutes } from './telemetry/telemetry.routes.js';
+import { prometheusRoutes } from './telemetry/prometheus.routes.js';
+import { hardwareRoutes } from './hardware/hardware.routes.js';
+import { kvmRoutes } from './kvm/kvm.routes.js';
+import { processesRoutes } from './processes/processes.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -26,6 +32,8 @@ export interface AppDeps {
   broker: BrokerAdmin;
   transport: Transport;
   events: FleetEvents;
+  /** Telemetry store and ingest; its routes are mounted only when given. */
+  telemetry?: TelemetryService;
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
@@ -44,6 +52,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
   app.route('/api/enroll', enrollRoutes(enrollment));
+  // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
+  app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));
 
   // Everything below needs a user; each route then checks its own permission.
   const authed = new Hono<AppEnv>();
@@ -52,6 +62,14 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/roles', rolesRoutes(deps));
   authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
   authed.route('/devices', devicesRoutes(deps));
+  authed.route('/devices', hardwareRoutes(deps));
+  authed.route('/devices', processesRoutes(deps));
+  if (deps.telemetry) {
+    const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };
+    authed.route('/devices', deviceTelemetryRoutes(telemetry));
+    authed.route('/telemetry', fleetTelemetryRoutes(telemetry));
+    authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
+  }
   app.route('/api', authed);
   return app;
 }

@@ -5,6 +5,13 @@ import { parseStoreLocation, type StoreLocation } from './db/dialect.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const Seconds = z.coerce.number().int().min(1);
+// Retention periods: 36h, 7d, 2w (telemetry flags).
+const DURATION_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const Retention = z
+  .string()
+  .regex(/^\d+[mhdw]$/, 'must be a duration like 36h, 7d or 2w')
+  .transform((v) => Number(v.slice(0, -1)) * (DURATION_UNITS_MS[v.slice(-1)] ?? 0))
+  .refine((ms) => ms >= 3_600_000, 'must be at least 1h');
 const Bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** Every flag, the environment variable that also sets it, and its schema. */
@@ -20,6 +27,9 @@ const FLAGS = {
   'refresh-ttl': { env: 'EDGEHOOK_REFRESH_TTL', schema: Seconds, default: String(30 * 24 * 3600), help: 'refresh token lifetime, seconds' },
   'secure-cookies': { env: 'EDGEHOOK_SECURE_COOKIES', schema: Bool, default: 'false', help: 'mark cookies Secure (behind HTTPS)' },
   demo: { env: 'EDGEHOOK_DEMO', schema: Bool, default: 'false', help: 'also run a simulated demo device' },
+  'telemetry-raw-retention': { env: 'EDGEHOOK_TELEMETRY_RAW_RETENTION', schema: Retention, default: '7d', help: 'keep raw telemetry samples this long' },
+  'telemetry-1m-retention': { env: 'EDGEHOOK_TELEMETRY_1M_RETENTION', schema: Retention, default: '90d', help: 'keep 1-minute telemetry aggregates this long' },
+  'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', schema: z.enum(['pretty', 'json']), default: 'pretty', help: 'pretty or json' },
 } as const;
@@ -45,6 +55,8 @@ export interface ServeConfig {
   demo: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'pretty' | 'json';
+  /** How long telemetry is kept: raw samples, 1-minute and 1-hour aggregates (ms). */
+  telemetryRetention: { rawMs: number; minuteMs: number; hourMs: number };
   /** Only from the environment, so it never shows in `ps`. */
   adminPassword: string | undefined;
 }
@@ -95,6 +107,11 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     demo: v.demo ?? false,
     logLevel: v['log-level'] ?? 'info',
     logFormat: v['log-format'] ?? 'pretty',
+    telemetryRetention: {
+      rawMs: v['telemetry-raw-retention'] ?? 7 * 86_400_000,
+      minuteMs: v['telemetry-1m-retention'] ?? 90 * 86_400_000,
+      hourMs: v['telemetry-1h-retention'] ?? 730 * 86_400_000,
+    },
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };
   const database = v.database;

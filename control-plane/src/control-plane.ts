@@ -21,6 +21,15 @@ import { RpcClient } from './devices/rpc.client.js';
 import { startPresence } from './devices/presence.handler.js';
 import { findSecretHash, markAllOffline } from './devices/devices.repository.js';
 import { startDemoAgent } from './devices/demo-agent.js';
+import { startTelemetry } from './telemetry/telemetry.service.js';
+import { serveTelemetryLive } from './telemetry/live.socket.js';
+import { HardwareEvents } from './hardware/hardware-events.js';
+import { serveKvmSocket } from './kvm/kvm.socket.js';
+import { serveSerialSocket } from './hardware/serial.socket.js';
+import { StreamRelay } from './relay/stream-relay.js';
+import { serveShellSocket } from './shell/shell.socket.js';
+import { servePowSocket } from './processes/pow.socket.js';
+import { serveExecSocket } from './processes/exec.socket.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -92,6 +101,11 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   const rpc = new RpcClient({ transport, instanceId, clock, log, defaultTimeoutMs: 10_000 });
   await rpc.start();
   await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) });
+  const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));
+  await hwEvents.start();
+  const relay = new StreamRelay({ transport, instanceId, events, log: log.child({ part: 'relay' }) });
+  await relay.start();
+  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined });
 
   const auth = createAuthenticator({ db, clock });
   const app = buildApp({
@@ -103,6 +117,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     broker,
     transport,
     events,
+    telemetry,
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
@@ -124,6 +139,45 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       kind: 'user',
       permission: 'devices.read',
       onUser: (ws, principal) => serveEventsSocket({ db, events, log }, ws, principal),
+    },
+    {
+      path: /^\/api\/telemetry\/live$/,
+      kind: 'user',
+      permission: 'telemetry.read',
+      onUser: (ws, principal, _params, req) => serveTelemetryLive({ db, telemetry, log }, ws, principal, req),
+    },
+    {
+      // PiKVM's event socket (kvmd /api/ws) per device; stream=0 and other query values are accepted.
+      path: /^\/kvm\/([^/]+)\/api\/ws$/,
+      kind: 'user',
+      permission: 'devices.hardware.read',
+      onUser: (ws, principal, [device = '']) => serveKvmSocket({ db, rpc, hwEvents, log }, ws, principal, device),
+    },
+    {
+      // A board serial console over the stream relay (stream kind 'serial' on the agent).
+      path: /^\/api\/devices\/([^/]+)\/serial$/,
+      kind: 'user',
+      permission: 'devices.hardware.write',
+      onUser: (ws, principal, [device = '']) => serveSerialSocket({ db, relay, log }, ws, principal, device),
+    },
+    {
+      path: /^\/api\/devices\/([^/]+)\/shell$/,
+      kind: 'user',
+      permission: 'devices.shell',
+      onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+    },
+    {
+      path: /^\/api\/devices\/([^/]+)\/pow$/,
+      kind: 'user',
+      permission: 'devices.exec',
+      protocols: ['pow-1'],
+      onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+    },
+    {
+      path: /^\/api\/devices\/([^/]+)\/exec$/,
+      kind: 'user',
+      permission: 'devices.exec',
+      onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
     },
   ]);
   await new Promise<void>((resolve, reject) => {
@@ -154,11 +208,13 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
         clearInterval(prune);
         await demo?.stop();
         rpc.cancelAll('the control plane is shutting down');
+        relay.closeAll('the control plane is shutting down');
         for (const ws of wss.clients) ws.close(1001, 'server shutting down');
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await telemetry.close();
         await transport.close();
         await broker.close();
         await db.destroy();

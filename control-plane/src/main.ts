@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     stdin: process.stdin,
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+    stdoutBytes: (b) => process.stdout.write(b),
+    stderrBytes: (b) => process.stderr.write(b),
   });
 }
 

@@ -9,3 +9,7 @@ export * from './messages/rpc.js';
 export * from './messages/events.js';
 export * from './runtime.js';
 export * from './messages/api.js';
+export * from './messages/telemetry.js';
+export * from './messages/hardware.js';
+export * from './messages/streams.js';
+export * from './messages/processes.js';

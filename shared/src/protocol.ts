@@ -1,7 +1,10 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { DeviceDescription, PresenceMessage } from './messages/device.js';
 import { FleetEvent } from './messages/events.js';
+import { HwEvent } from './messages/hardware.js';
 import { RpcRequest, RpcResponse } from './messages/rpc.js';
+import { TelemetryBatch } from './messages/telemetry.js';
+import { StreamCmd, StreamCtl } from './messages/streams.js';
 
 /** The versioned root: a v2 protocol can live beside v1 on the same broker. */
 export const TOPIC_ROOT = 'edgehook/v1';
@@ -15,6 +18,8 @@ interface TopicSpec<S extends z.ZodType> {
   readonly schema: S;
   readonly retained: boolean;
   readonly qos: 0 | 1;
+  /** 'binary' payloads are raw bytes (stream data): the broker checks prefix and direction only. */
+  readonly encoding?: 'json' | 'binary';
 }
 
 function topic<S extends z.ZodType>(spec: TopicSpec<S>): TopicSpec<S> {
@@ -33,6 +38,15 @@ export const Topics = {
   /** A call to the device; `replyTo` names the control-plane instance waiting for the answer. */
   rpcRequest: topic({ pattern: 'd/{deviceId}/rpc/req/{replyTo}/{requestId}', direction: 'cp->device', schema: RpcRequest, retained: false, qos: 1 }),
   rpcResponse: topic({ pattern: 'd/{deviceId}/rpc/res/{replyTo}/{requestId}', direction: 'device->cp', schema: RpcResponse, retained: false, qos: 1 }),
+  /** Byte streams (see messages/streams.ts); `{cp}` names the control-plane instance at the other end. */
+  streamData: topic({ pattern: 'd/{deviceId}/stream/{cp}/{streamId}/out', direction: 'device->cp', schema: z.unknown(), retained: false, qos: 0, encoding: 'binary' }),
+  streamInput: topic({ pattern: 'd/{deviceId}/stream/{cp}/{streamId}/in', direction: 'cp->device', schema: z.unknown(), retained: false, qos: 0, encoding: 'binary' }),
+  streamCtl: topic({ pattern: 'd/{deviceId}/stream/{cp}/{streamId}/ctl', direction: 'device->cp', schema: StreamCtl, retained: false, qos: 1 }),
+  streamCmd: topic({ pattern: 'd/{deviceId}/stream/{cp}/{streamId}/cmd', direction: 'cp->device', schema: StreamCmd, retained: false, qos: 1 }),
+  /** Hardware state changes (GPIO, ATX LEDs, HID), pushed as they happen for the PiKVM websocket. */
+  hwState: topic({ pattern: 'd/{deviceId}/hw/state', direction: 'device->cp', schema: HwEvent, retained: false, qos: 0 }),
+  /** Telemetry batches (one per collection interval, replays after an outage); idempotent by (device, seq). */
+  telemetry: topic({ pattern: 'd/{deviceId}/telemetry', direction: 'device->cp', schema: TelemetryBatch, retained: false, qos: 1 }),
   /** Fleet events shared by every control-plane replica, so each can feed its own websocket clients. */
   fleetEvents: topic({ pattern: 'cp/events', direction: 'cp->cp', schema: FleetEvent, retained: false, qos: 0 }),
 } as const;

@@ -59,6 +59,8 @@ export function createBrokerPolicy(deps: PolicyDeps) {
     const spec = Topics[matched.name];
     if (spec.direction !== 'device->cp') return { ok: false, reason: `devices may not publish ${matched.name}` };
     if (spec.retained && payload.length === 0) return { ok: true };
+    // Raw stream bytes: prefix and direction are what keep devices apart; there is no schema to check.
+    if (spec.encoding === 'binary') return { ok: true };
     let parsed: unknown;
     try {
       parsed = JSON.parse(payload.toString('utf8'));

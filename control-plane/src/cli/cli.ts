@@ -7,10 +7,21 @@ import { loginCommand } from './commands/login.command.js';
 import { logoutCommand } from './commands/logout.command.js';
 import { pingCommand } from './commands/ping.command.js';
 import { whoamiCommand } from './commands/whoami.command.js';
+import { telemetryCommand } from './commands/telemetry.command.js';
+import { topCommand } from './commands/top.command.js';
+import { watchCommand } from './commands/watch.command.js';
+import { gpioCommand } from './commands/gpio.command.js';
+import { powerCommand } from './commands/power.command.js';
+import { typeCommand } from './commands/type.command.js';
+import { serialCommand } from './commands/serial.command.js';
+import { execCommand } from './commands/exec.command.js';
+import { shellCommand } from './commands/shell.command.js';
+import { psCommand } from './commands/ps.command.js';
+import { killCommand } from './commands/kill.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand];
 
 export function clientHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'serve'.length) + 2;

@@ -6,6 +6,9 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Byte-exact output for remote programs (exec, shell); falls back to UTF-8 text when absent. */
+  stdoutBytes?: (b: Uint8Array) => void;
+  stderrBytes?: (b: Uint8Array) => void;
 }
 
 /** Everything a command touches outside itself. */

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.js';
 import * as initial from './migrations/2026-11-22T0001-initial.js';
+import * as telemetry from './migrations/2026-11-22T0002-telemetry.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -32,6 +33,7 @@ export async function openDatabase(location: StoreLocation): Promise<Kysely<Data
 // Listed here rather than read from disk, so the build output is self-contained.
 const migrations: Record<string, Migration> = {
   '2026-11-22T0001-initial': initial,
+  '2026-11-22T0002-telemetry': telemetry,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

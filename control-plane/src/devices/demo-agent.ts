@@ -15,6 +15,8 @@ export async function startDemoAgent(deps: { db: Kysely<Database>; log: Logger; 
   // A fresh single-use token each start: the agent ignores it when its saved credentials still work.
   const { token } = await createEnrollmentToken(deps.db, { expiresIn: 3600, maxUses: 1, tags: ['demo'], note: 'demo device' }, null, deps.now);
   const args = [agentMain, '--server', opts.serverUrl, '--enroll', token, '--state-dir', join(opts.dataDir, 'demo-agent'), '--profile', 'simulated', '--hostname', 'demo-device'];
+  // The demo device declares pow-1 actions (among them `echo`, as the pow-1 example server).
+  args.push('--actions', fileURLToPath(new URL('../demo/actions.json', import.meta.resolve('@edgehook/agent/main'))));
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, EDGEHOOK_LOG_FORMAT: 'pretty' } });
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') deps.log.warn('demo agent exited', { code, signal });

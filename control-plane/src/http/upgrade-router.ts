@@ -18,13 +18,14 @@ export interface SocketRoute {
 }
 
 const STATUS: Record<number, [string, string]> = {
+  400: ['Bad Request', 'BAD_REQUEST'],
   401: ['Unauthorized', 'UNAUTHENTICATED'],
   403: ['Forbidden', 'FORBIDDEN'],
   404: ['Not Found', 'NOT_FOUND'],
   500: ['Internal Server Error', 'INTERNAL'],
 };
 
-function reject(socket: Duplex, status: 401 | 403 | 404 | 500, message: string): void {
+function reject(socket: Duplex, status: 400 | 401 | 403 | 404 | 500, message: string): void {
   const [text, code] = STATUS[status] ?? ['Error', 'INTERNAL'];
   const body = JSON.stringify({ error: { code, message } });
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -50,6 +51,11 @@ export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator;
     const route = routes.find((r) => r.path.test(path));
     if (!route) return reject(socket, 404, `no websocket at ${path}`);
     const params = route.path.exec(path)?.slice(1) ?? [];
+    // A route that names subprotocols (pow-1) refuses clients that offer none of them.
+    if (route.protocols) {
+      const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+      if (!route.protocols.some((p) => offered.includes(p))) return reject(socket, 400, `subprotocol ${route.protocols.join(' or ')} required`);
+    }
     if (route.kind === 'raw') {
       wss.handleUpgrade(req, socket, head, (ws) => route.onRaw?.(ws, req));
       return;

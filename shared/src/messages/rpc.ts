@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { DeviceDescription } from './device.js';
+import { TelemetrySnapshot, TelemetrySnapshotParams } from './telemetry.js';
+import { hardwareRpcDefinitions } from './hardware.js';
+import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -14,6 +17,18 @@ const definitions = {
     params: z.object({}).strict(),
     result: DeviceDescription,
   },
+  // The Quix `telemetry` request: a snapshot of the given stat types (messages/telemetry.ts).
+  telemetry: { params: TelemetrySnapshotParams, result: TelemetrySnapshot },
+  // Hardware: GPIO, ATX, HID, serial, I2C, info, log (messages/hardware.ts).
+  ...hardwareRpcDefinitions,
+  // Processes without a live stream (pow-1 REST mirror, Quix execute/view_running/proc_signal).
+  'processes.start': { params: ProcessStartParams, result: ProcessStartResult },
+  'processes.status': { params: ProcessRef, result: ProcessStatusResult },
+  'processes.input': { params: ProcessInputParams, result: z.object({}) },
+  'processes.closeInput': { params: ProcessRef, result: z.object({}) },
+  'processes.cancel': { params: ProcessRef, result: z.object({}) },
+  'processes.list': { params: z.object({}).strict(), result: z.array(RunningProcess) },
+  'processes.signal': { params: ProcessSignalParams, result: z.object({}) },
 } as const;
 
 type Definitions = typeof definitions;
