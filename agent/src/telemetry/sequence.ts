@@ -1,5 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { decodeJson } from '@edgehook/shared';
 
 const BLOCK = 1000;
 
@@ -9,6 +11,8 @@ const BLOCK = 1000;
  * skips the rest of the block (a gap), which is harmless; reuse would make the control plane
  * discard new data as duplicates.
  */
+const SavedSequence = z.object({ reservedUpTo: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
+
 export class SequenceNumbers {
   private next = 0;
   private reservedUpTo = 0;
@@ -17,11 +21,10 @@ export class SequenceNumbers {
 
   static async open(stateDir: string): Promise<SequenceNumbers> {
     const seq = new SequenceNumbers(join(stateDir, 'telemetry-seq.json'));
-    const saved = await readFile(seq.path, 'utf8').then(
-      (t) => (JSON.parse(t) as { reservedUpTo?: unknown }).reservedUpTo,
-      () => 0,
-    );
-    seq.next = typeof saved === 'number' && Number.isSafeInteger(saved) && saved >= 0 ? saved : 0;
+    // A missing or damaged file restarts at 0: the control plane then sees a new device session.
+    const text = await readFile(seq.path, 'utf8').catch(() => undefined);
+    const saved = text === undefined ? undefined : decodeJson(SavedSequence, text);
+    seq.next = saved?.ok ? saved.value.reservedUpTo : 0;
     seq.reservedUpTo = seq.next;
     return seq;
   }

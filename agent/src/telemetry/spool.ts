@@ -1,6 +1,14 @@
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { decodeJson, TelemetryBatch, type Clock, type Logger } from '@edgehook/shared';
+
+const Count = z.number().int().nonnegative();
+const SpoolState = z.object({
+  head: z.string().nullable(),
+  cursor: Count.optional(),
+  dropped: z.object({ batches: Count, samples: Count }).optional(),
+});
 
 export interface SpoolOptions {
   dir: string;
@@ -75,12 +83,13 @@ export class Spool {
       this.segments.push(seg);
       this.next = Math.max(this.next, Number(SEGMENT_RE.exec(name)?.[1] ?? 0) + 1);
     }
-    const state = await readFile(join(this.opts.dir, 'state.json'), 'utf8').then(
-      (t) => JSON.parse(t) as { head?: unknown; cursor?: unknown; dropped?: { batches?: unknown; samples?: unknown } },
-      () => undefined,
-    );
-    if (state && typeof state.head === 'string' && state.head === this.segments[0]?.name && typeof state.cursor === 'number') this.cursor = state.cursor;
-    if (state && typeof state.dropped?.batches === 'number' && typeof state.dropped.samples === 'number') this.dropped = { batches: state.dropped.batches, samples: state.dropped.samples };
+    // A missing or damaged state file means "replay the head segment from its start": duplicates are
+    // harmless (ingest is idempotent by sequence), losses are not.
+    const text = await readFile(join(this.opts.dir, 'state.json'), 'utf8').catch(() => undefined);
+    const decoded = text === undefined ? undefined : decodeJson(SpoolState, text);
+    const state = decoded?.ok ? decoded.value : undefined;
+    if (state && state.head === this.segments[0]?.name && state.cursor !== undefined) this.cursor = state.cursor;
+    if (state?.dropped) this.dropped = state.dropped;
   }
 
   private async saveState(): Promise<void> {

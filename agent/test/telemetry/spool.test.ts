@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -58,6 +58,18 @@ t('batches come back in order and survive a restart, without repeats after ack',
   const seqs = await drain(again);
   assert.equal(seqs, Array.from({ length: 50 - 20 }, (_, i) => 20 + i));
   assert.ok(again.isEmpty);
+});
+
+t('damaged state files replay from the head instead of failing; sequence numbers restart safely', async ({ dir }) => {
+  const clock = new ManualClock();
+  const spool = await Spool.open({ dir, maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock, log });
+  for (let i = 0; i < 3; i++) await spool.append(batch(i, clock.now()));
+  await writeFile(join(dir, 'state.json'), '{not json');
+  const reopened = await Spool.open({ dir, maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock, log });
+  assert.equal(await drain(reopened), [0, 1, 2]);
+  await writeFile(join(dir, 'telemetry-seq.json'), '{"reservedUpTo": "lots"}');
+  const seq = await SequenceNumbers.open(dir);
+  assert.type(await seq.take(), 'number');
 });
 
 t('appends during replay go behind the batches being replayed', async ({ dir }) => {
