@@ -27,10 +27,15 @@ export interface DeviceLink {
 export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLink> {
   const { credentials, log } = opts;
   const deviceId = credentials.deviceId;
-  // A new session id per process start lets the control plane ignore a stale will.
-  const session = randomBytes(8).toString('hex');
+  // A new session id per connection attempt: the control plane applies "offline" only for the
+  // connection it last saw come online, so the will of an abandoned or older connection is ignored.
+  let session = randomBytes(8).toString('hex');
   const statusTopic = topicFor('status', { deviceId });
   const presence = (state: PresenceMessage['state']): Buffer => encodeJson({ state, ts: opts.now(), session });
+  const nextSessionWill = (): Buffer => {
+    session = randomBytes(8).toString('hex');
+    return presence('offline');
+  };
   let description = await opts.describe();
 
   const transport = await connectMqtt({
@@ -39,7 +44,7 @@ export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLin
     username: credentials.mqtt.username,
     password: credentials.mqtt.password,
     keepalive: 15,
-    will: { topic: statusTopic, payload: presence('offline'), qos: 1, retain: true },
+    will: { topic: statusTopic, payload: nextSessionWill, qos: 1, retain: true },
     backoff: { baseMs: 1000, maxMs: 60_000 },
     onConnectMessages: () => [
       { topic: topicFor('hello', { deviceId }), payload: encodeJson(description), retain: true },

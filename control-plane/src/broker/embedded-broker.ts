@@ -2,8 +2,14 @@ import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { createRequire } from 'node:module';
+import type { AedesMemoryPersistence } from 'aedes-persistence';
 import type { Logger } from '@edgehook/shared';
 import type { BrokerPolicy } from './broker-policy.js';
+import { skipImpossibleRetainedScans } from './retained-filter.js';
+
+// aedes-persistence is CommonJS whose typings claim an ES default export; require gives the factory.
+const memoryPersistence: () => AedesMemoryPersistence = createRequire(import.meta.url)('aedes-persistence');
 
 /** What the control plane needs from "the broker", embedded or external. */
 export interface BrokerAdmin {
@@ -47,6 +53,7 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; po
 
   broker = await Aedes.createBroker({
     connectTimeout: 10_000,
+    persistence: skipImpossibleRetainedScans(memoryPersistence()),
     authenticate(client, username, password, done) {
       policy.authenticate(client.id, username, password?.toString('utf8')).then(
         (result) => {
@@ -85,7 +92,9 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; po
   const server: Server = createServer({ noDelay: true }, (socket) => broker.handle(socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
+    // A fleet reconnecting at once overflows Node's default queue of 511 (tens of thousands of
+    // kernel drops per restart at 5,000 devices, measured), so clients time out and retry later.
+    server.listen({ port: opts.port, host: opts.host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -10,7 +10,8 @@ export interface MqttTransportOptions {
   password: string;
   /** Seconds; the broker declares us dead after 1.5x this without traffic. */
   keepalive?: number;
-  will?: { topic: string; payload: Buffer | string; qos?: 0 | 1; retain?: boolean };
+  /** A function payload is evaluated before every connection attempt (e.g. a per-connection session id). */
+  will?: { topic: string; payload: Buffer | string | (() => Buffer | string); qos?: 0 | 1; retain?: boolean };
   backoff?: { baseMs: number; maxMs: number };
   /** Published (retained as given) after every successful connect, before state listeners run. */
   onConnectMessages?: () => Array<{ topic: string; payload: Buffer | string; qos?: 0 | 1; retain?: boolean }>;
@@ -48,9 +49,6 @@ export async function connectMqtt(opts: MqttTransportOptions): Promise<MqttTrans
     resubscribe: false,
     manualConnect: true,
   };
-  if (opts.will) {
-    options.will = { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: opts.will.qos ?? 1, retain: opts.will.retain ?? false };
-  }
   const client = mqtt.connect(opts.url, options);
   return new MqttTransport(client, opts);
 }
@@ -76,7 +74,16 @@ export class MqttTransport implements Transport {
       else opts.log.debug('mqtt error', { err: err.message });
     });
     client.on('close', () => this.onClose());
+    this.armWill();
     client.connect();
+  }
+
+  /** mqtt.js builds each CONNECT from client.options, so a fresh will goes in before every attempt. */
+  private armWill(): void {
+    const will = this.opts.will;
+    if (!will) return;
+    const payload = typeof will.payload === 'function' ? will.payload() : will.payload;
+    this.client.options.will = { topic: will.topic, payload: Buffer.from(payload), qos: will.qos ?? 1, retain: will.retain ?? false };
   }
 
   get connected(): boolean {
@@ -131,7 +138,9 @@ export class MqttTransport implements Transport {
     this.emit(refusal && refusal.state === 'disconnected' ? { ...refusal, retryInMs: delay } : { state: 'disconnected', reason: 'closed', retryInMs: delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (!this.closed) this.client.reconnect();
+      if (this.closed) return;
+      this.armWill();
+      this.client.reconnect();
     }, delay);
   }
 
