@@ -5,7 +5,7 @@
  * loop is not the one that times the pings.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { DeviceDescription, Logger, LogFields } from '@edgehook/shared';
+import { topicFor, type DeviceDescription, type Logger, type LogFields } from '@edgehook/shared';
 import { enroll } from '../agent/src/link/enrollment.js';
 import { openDeviceLink, type DeviceLink } from '../agent/src/link/device-link.js';
 import type { SavedCredentials } from '../agent/src/link/credentials.store.js';
@@ -168,6 +168,28 @@ function restartReport(): unknown {
   };
 }
 
+/** What the link of each named device believes, and the retained presence the broker holds for it. */
+async function inspect(ids: string[]): Promise<unknown> {
+  const wanted = new Set(ids);
+  const out: Record<string, unknown> = {};
+  for (const a of agents.filter((x) => wanted.has(x.credentials.deviceId))) {
+    let retained: unknown = null;
+    const transport = a.link?.transport;
+    if (transport?.connected) {
+      // A device may subscribe inside its own prefix; the broker answers with the retained message.
+      const got = new Promise<unknown>((resolve) => {
+        setTimeout(() => resolve('none within 2 s'), 2000);
+        void transport
+          .subscribe(topicFor('status', { deviceId: a.credentials.deviceId }), (_t, payload) => resolve(JSON.parse(payload.toString('utf8'))))
+          .then((off) => setTimeout(() => void off(), 2500));
+      });
+      retained = await got;
+    }
+    out[a.credentials.deviceId] = { connected: a.connected, connects: a.connects, closesSinceMark: a.closesSinceMark, upAt: a.upAt, retainedStatus: retained, trace: a.trace ?? [] };
+  }
+  return out;
+}
+
 async function doStop(): Promise<unknown> {
   const started = performance.now();
   const batch = 500;
@@ -188,10 +210,8 @@ async function handle(msg: SimCommand): Promise<unknown> {
       retryDelays.length = 0;
       for (const a of agents) Object.assign(a, { downAt: null, upAt: null, closesSinceMark: 0, trace: undefined });
       return { markAt };
-    case 'trace': {
-      const wanted = new Set(msg.ids);
-      return Object.fromEntries(agents.filter((a) => wanted.has(a.credentials.deviceId)).map((a) => [a.credentials.deviceId, a.trace ?? []]));
-    }
+    case 'inspect':
+      return inspect(msg.ids);
     case 'restart-report':
       return restartReport();
     case 'status':

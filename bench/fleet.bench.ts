@@ -7,16 +7,17 @@
  *
  * Sizes: EDGEHOOK_BENCH_AGENTS (5000), EDGEHOOK_BENCH_PING_SECONDS (30), EDGEHOOK_BENCH_PING_RATE (100),
  * EDGEHOOK_BENCH_RESTART_TIMEOUT_S (180), EDGEHOOK_BENCH_CONNECT_BATCH (200), EDGEHOOK_BENCH_ENROLL_CONCURRENCY (50),
- * EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S (10); EDGEHOOK_BENCH_SKIP=restart,idle-agent skips phases.
+ * EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S (10), EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S (30), EDGEHOOK_BENCH_RESTARTS (1); EDGEHOOK_BENCH_SKIP=restart,idle-agent skips phases.
+ * EDGEHOOK_BENCH_TRACE=1 records each simulated client's MQTT events after a restart (for diagnosis).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './lib/api.js';
 import { idleAgentPhase, restartPhase, type IdleAgentResult, type RestartResult } from './lib/fleet-phases.js';
 import { runOpenLoop, runPingLoad, type PingResult } from './lib/pinger.js';
 import { cpuSecondsOf, freePort, memoryOf, sleep, startControlPlaneProcess, startProcess, waitFor, type ControlPlaneProcess } from './lib/proc.js';
-import { envNumber, fmt, machine, printTable, writeResults, type Row } from './lib/report.js';
+import { envNumber, fmt, machine, printTable, revision, writeResults, type Row } from './lib/report.js';
 import { SimHandle } from './lib/sim-handle.js';
 
 const N = envNumber('EDGEHOOK_BENCH_AGENTS', 5000);
@@ -26,6 +27,8 @@ const RESTART_TIMEOUT_S = envNumber('EDGEHOOK_BENCH_RESTART_TIMEOUT_S', 180);
 const BATCH = envNumber('EDGEHOOK_BENCH_CONNECT_BATCH', 200);
 const ENROLL_CONCURRENCY = envNumber('EDGEHOOK_BENCH_ENROLL_CONCURRENCY', 50);
 const IDLE_WAIT_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S', 10);
+const RESTARTS = envNumber('EDGEHOOK_BENCH_RESTARTS', 1);
+const IDLE_SETTLE_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S', 30);
 const SKIP = new Set((process.env['EDGEHOOK_BENCH_SKIP'] ?? '').split(',').filter(Boolean));
 const ADMIN_PASSWORD = 'bench-admin-password';
 const MB = 1024; // KB
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
   let cp: ControlPlaneProcess | undefined;
   let sim: SimHandle | undefined;
   let api: ApiClient | undefined;
-  const results: Record<string, unknown> = { bench: 'fleet', startedAt: new Date().toISOString(), machine: machine(), config: { agents: N, pingSeconds: PING_S, pingRate: PING_RATE, connectBatch: BATCH, enrollConcurrency: ENROLL_CONCURRENCY, restartTimeoutS: RESTART_TIMEOUT_S, skip: [...SKIP] } };
+  const results: Record<string, unknown> = { bench: 'fleet', startedAt: new Date().toISOString(), machine: machine(), revision: revision(), config: { agents: N, pingSeconds: PING_S, pingRate: PING_RATE, connectBatch: BATCH, enrollConcurrency: ENROLL_CONCURRENCY, restartTimeoutS: RESTART_TIMEOUT_S, restarts: RESTARTS, skip: [...SKIP] } };
   const onSignal = (): void => {
     void Promise.allSettled([sim?.stop(), cp?.stop(2000)]).then(() => process.exit(130));
   };
@@ -120,20 +123,21 @@ async function main(): Promise<void> {
     log(`ping: http p50 ${ping.http.p50} ms, p99 ${ping.http.p99} ms, errors ${ping.errors}; cp CPU ${cpuDuringPing.controlPlanePct}%`);
     results['memory'] = { baseline, enrolled: enrolledMem, connected: connectedMem, rssAfterPingKb: memAfterPing.rssKb, hwmKb: memAfterPing.hwmKb, simRssKb: simConnected.rssKb };
 
-    let restart: RestartResult | undefined;
+    const restarts: RestartResult[] = [];
     let postRestartPing: PingResult | undefined;
-    if (!SKIP.has('restart')) {
-      log(`restarting the control plane (SIGTERM, same data dir and ports); waiting up to ${RESTART_TIMEOUT_S} s`);
+    for (let i = 1; i <= (SKIP.has('restart') ? 0 : RESTARTS); i++) {
+      log(`restart #${i}: SIGTERM the control plane, start it on the same data dir and ports; waiting up to ${RESTART_TIMEOUT_S} s`);
       api.close();
       const r = await restartPhase(cp, sim, { ...cpOpts, timeoutMs: RESTART_TIMEOUT_S * 1000, total: N });
       cp = r.cp;
-      restart = r.result;
-      const { timeline, ...rest } = restart;
-      results['restart'] = { ...rest, timeline };
-      log(`restart: 99% back ${fmt(restart.simP99Ms / 1000)} s, 100% ${fmt(restart.simP100Ms / 1000)} s after SIGTERM (new cp ready at ${fmt(restart.downtimeMs / 1000)} s)`);
+      restarts.push(r.result);
+      log(`restart #${i}: 99% back ${fmt(r.result.simP99Ms / 1000)} s, 100% ${fmt(r.result.simP100Ms / 1000)} s after SIGTERM (new cp ready at ${fmt(r.result.downtimeMs / 1000)} s)`);
       api = new ApiClient(cp.url, '', 64);
       await api.login(ADMIN_PASSWORD);
       postRestartPing = await runPingLoad(api, deviceIds, { rate: PING_RATE, durationMs: 5000 });
+    }
+    if (restarts.length > 0) {
+      results['restarts'] = restarts;
       results['postRestartPing'] = postRestartPing;
       results['memory'] = { ...(results['memory'] as object), rssAfterRestartKb: memoryOf(cp.pid).rssKb };
     }
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
     let idle: IdleAgentResult | undefined;
     if (!SKIP.has('idle-agent')) {
       log(`idle real agent: waiting ${IDLE_WAIT_S} s after it is online`);
-      idle = await idleAgentPhase(api, cp.url, IDLE_WAIT_S);
+      idle = await idleAgentPhase(api, cp.url, IDLE_WAIT_S, IDLE_SETTLE_S);
       results['idleAgent'] = idle;
     }
     results['controlPlaneLogs'] = cp.output.summary();
@@ -176,20 +180,26 @@ async function main(): Promise<void> {
       { metric: 'control-plane RSS per agent (connected - idle)', value: fmt(perAgentFromIdleKb, 1, ' KB') },
       { metric: 'control-plane RSS after pings / peak', value: `${fmt(memAfterPing.rssKb / MB)} / ${fmt(memAfterPing.hwmKb / MB)} MB` },
     ];
-    if (restart) {
+    restarts.forEach((r, i) => {
+      const at = (ms: number | null): string => (ms === null ? 'never' : fmt(ms / 1000, 1));
       rows.push(
-        { metric: 'restart: SIGTERM -> exited / -> new cp healthy', value: `${fmt(restart.shutdownMs / 1000, 2)} s / ${fmt(restart.downtimeMs / 1000, 2)} s` },
-        { metric: 'restart: 99% of agents back (from SIGTERM)', value: fmt(restart.simP99Ms / 1000, 1, ' s'), target: '<= 30 s', pass: restart.simP99Ms <= 30_000 },
-        { metric: 'restart: 100% of agents back (from SIGTERM)', value: fmt(restart.simP100Ms / 1000, 1, ' s') },
-        { metric: 'restart: 99% / 100% online per API', value: `${restart.apiP99Ms === null ? 'never' : fmt(restart.apiP99Ms / 1000, 0, ' s')} / ${restart.apiP100Ms === null ? 'never' : fmt(restart.apiP100Ms / 1000, 0, ' s')}` },
-        { metric: 'restart: reconnect attempts per agent p50 / max', value: `${restart.attempts.p50} / ${restart.attempts.max}` },
-        { metric: 'restart: broker refusals "already connected"', value: String(Object.entries(cp.output.summary()).filter(([k]) => k.includes('already connected')).reduce((n, [, v]) => n + v, 0)) },
-        { metric: 'restart: kernel TCP listen-queue overflows', value: String(restart.tcp.listenOverflows) },
+        { metric: `restart #${i + 1}: exited / new cp healthy (from SIGTERM)`, value: `${fmt(r.shutdownMs / 1000, 2)} / ${fmt(r.downtimeMs / 1000, 2)} s` },
+        { metric: `restart #${i + 1}: 99% / 100% of agents back`, value: `${at(r.simP99Ms)} / ${at(r.simP100Ms)} s`, target: '99% <= 30 s', pass: r.simP99Ms <= 30_000 },
+        { metric: `restart #${i + 1}: 99% / 100% online per API`, value: `${at(r.apiP99Ms)} / ${at(r.apiP100Ms)} s` },
+        { metric: `restart #${i + 1}: attempts per agent p50 / max`, value: `${r.attempts.p50} / ${r.attempts.max}` },
+        { metric: `restart #${i + 1}: "already connected" refusals / listen overflows`, value: `${r.refusedAlreadyConnected} / ${r.tcp.listenOverflows}` },
+        { metric: `restart #${i + 1}: connected but shown offline`, value: String(r.stuckOffline.count), target: '0', pass: r.stuckOffline.count === 0 },
+      );
+    });
+    if (postRestartPing) rows.push({ metric: 'ping after restart p50 / p99, errors', value: `${fmt(postRestartPing.http.p50, 2)} / ${fmt(postRestartPing.http.p99, 2)} ms, ${postRestartPing.errors} of ${postRestartPing.sent}`, pass: postRestartPing.errors === 0 });
+    if (idle) {
+      rows.push(
+        { metric: `idle real agent RSS (${IDLE_WAIT_S} s after online)`, value: fmt(idle.rssKb / MB, 1, ' MB'), target: '<= 80 MB', pass: idle.rssKb <= 80 * MB },
+        { metric: `idle real agent RSS settled (${IDLE_SETTLE_S} s) / peak`, value: `${fmt(idle.settledRssKb / MB, 1)} / ${fmt(idle.hwmKb / MB, 1)} MB` },
       );
     }
-    if (postRestartPing) rows.push({ metric: 'ping after restart p50 / p99, errors', value: `${fmt(postRestartPing.http.p50, 2)} / ${fmt(postRestartPing.http.p99, 2)} ms, ${postRestartPing.errors} of ${postRestartPing.sent}`, pass: postRestartPing.errors === 0 });
-    if (idle) rows.push({ metric: `idle real agent RSS (${IDLE_WAIT_S} s after online)`, value: fmt(idle.rssKb / MB, 1, ' MB'), target: '<= 80 MB', pass: idle.rssKb <= 80 * MB });
     results['rows'] = rows;
+    results['loadAverageAtEnd'] = loadavg();
     printTable(`Fleet: presence, ping, restart (N=${N})`, rows);
     console.log(`\nresults: ${writeResults(`fleet-${N}`, results)}`);
   } finally {

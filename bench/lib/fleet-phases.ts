@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './api.js';
-import { AGENT_MAIN, memoryOf, sleep, startControlPlaneProcess, startProcess, tcpListenCounters, waitFor, type ControlPlaneProcess } from './proc.js';
+import { AGENT_MAIN, freePort, memoryOf, sleep, startControlPlaneProcess, startProcess, tcpListenCounters, waitFor, type ControlPlaneProcess } from './proc.js';
 import { percentile, summarize, type Summary } from './report.js';
 import type { SimHandle } from './sim-handle.js';
 
@@ -31,12 +31,16 @@ export interface RestartResult {
   attempts: Summary;
   retryDelays: Summary;
   timeline: Array<{ tMs: number; simConnected: number; apiOnline: number | null }>;
+  /** Broker log lines "connection refused ... already connected" from the new process. */
+  refusedAlreadyConnected: number;
   /** Kernel counters during the phase: connections dropped because the accept queue was full. */
   tcp: { listenOverflows: number; synCookies: number };
   /** The control plane's warnings/errors after the restart, a few samples of each. */
   controlPlaneWarnings: Record<string, string[]>;
-  /** With EDGEHOOK_BENCH_TRACE=1: MQTT event traces of the clients named in those warnings. */
-  traces?: Record<string, string[]>;
+  /** Devices whose link is connected but the API says offline when the phase ended (a presence bug), inspected. */
+  stuckOffline: { count: number; apiOfflineTotal: number; devices: Record<string, unknown> };
+  /** With EDGEHOOK_BENCH_TRACE=1: the clients named in those warnings, inspected (with MQTT event traces). */
+  traces?: Record<string, unknown>;
 }
 
 /** SIGTERMs the control plane, starts it again on the same ports and data, and times the fleet's return. */
@@ -57,6 +61,8 @@ export async function restartPhase(
   let apiP99: number | null = null;
   let apiP100: number | null = null;
   const timeline: RestartResult['timeline'] = [];
+  let lastOnline: number | null = null;
+  let lastChangeAt = 0;
   while (Date.now() - t0 < opts.timeoutMs) {
     const status = await sim.call({ cmd: 'status' });
     const online = await api.onlineCount().catch(() => null);
@@ -64,9 +70,14 @@ export async function restartPhase(
     timeline.push({ tMs: t, simConnected: status.connected, apiOnline: online });
     if (online !== null && online >= need99) apiP99 ??= t;
     if (online !== null && online >= opts.total) apiP100 ??= t;
-    if (status.connected >= opts.total && apiP100 !== null) break;
+    if (online !== lastOnline) [lastOnline, lastChangeAt] = [online, t];
+    // Done when all are back, or when every link is up but the API count has been stuck for 15 s.
+    if (status.connected >= opts.total && (apiP100 !== null || t - lastChangeAt > 15_000)) break;
     await sleep(1000);
   }
+  const offline = await api.expect<Array<{ id: string; lastSeen: string | null }>>(200, 'GET', '/api/devices?online=false').catch(() => []);
+  const inspected = await sim.call({ cmd: 'inspect', ids: offline.slice(0, 50).map((d) => d.id) });
+  const stuck = Object.fromEntries(offline.filter((d) => (inspected[d.id] as { connected?: boolean } | undefined)?.connected).map((d) => [d.id, { apiLastSeen: d.lastSeen, ...(inspected[d.id] as object) }]));
   api.close();
   const tcpAfter = tcpListenCounters();
   const report = await sim.call({ cmd: 'restart-report' });
@@ -89,6 +100,8 @@ export async function restartPhase(
     attempts: summarize(report.closesSinceMark),
     retryDelays: summarize(report.retryDelaysMs),
     timeline,
+    refusedAlreadyConnected: [...next.output.counts].filter(([k]) => k.includes('already connected')).reduce((n, [, v]) => n + v, 0),
+    stuckOffline: { count: Object.keys(stuck).length, apiOfflineTotal: offline.length, devices: stuck },
     tcp: { listenOverflows: tcpAfter.listenOverflows - tcpBefore.listenOverflows, synCookies: tcpAfter.synCookies - tcpBefore.synCookies },
     controlPlaneWarnings: Object.fromEntries([...next.output.samples].filter(([k]) => /^(warn|error):/.test(k))),
   };
@@ -97,7 +110,7 @@ export async function restartPhase(
       .flat()
       .map((line) => (JSON.parse(line) as { clientId?: string }).clientId)
       .filter((id): id is string => typeof id === 'string');
-    result.traces = await sim.call({ cmd: 'trace', ids });
+    result.traces = await sim.call({ cmd: 'inspect', ids });
   }
   return { cp: next, result };
 }
@@ -105,19 +118,27 @@ export async function restartPhase(
 export interface IdleAgentResult {
   /** Spawn to the control plane reporting the device online. */
   onlineAfterMs: number;
+  /** VmRSS `waitS` seconds after online (the figure the target is about). */
   rssKb: number;
+  /** VmRSS once per second from online to `settleS`: V8 gives memory back late, so one reading misleads. */
+  rssSeriesKb: number[];
+  /** Lowest VmRSS in the last 5 s of the series. */
+  settledRssKb: number;
   hwmKb: number;
   waitedS: number;
   pingOk: boolean;
   logs: Record<string, number>;
 }
 
-/** One real agent process (agent/dist/main.js), enrolled fresh, measured after `waitS` idle seconds online. */
-export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: number): Promise<IdleAgentResult> {
+/** One real agent process (agent/dist/main.js), enrolled fresh, measured `waitS` s after online and until `settleS`. */
+export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: number, settleS = waitS): Promise<IdleAgentResult> {
   const token = await api.enrollmentToken(1);
   const stateDir = await mkdtemp(join(tmpdir(), 'edgehook-bench-agent-'));
   const started = performance.now();
-  const agent = startProcess('agent', [AGENT_MAIN, '--server', serverUrl, '--enroll', token, '--state-dir', stateDir, '--profile', 'simulated', '--hostname', 'bench-idle-agent', '--log-level', 'warn', '--log-format', 'json']);
+  const args = [AGENT_MAIN, '--server', serverUrl, '--enroll', token, '--state-dir', stateDir, '--profile', 'simulated', '--hostname', 'bench-idle-agent', '--log-level', 'warn', '--log-format', 'json'];
+  // Its local telemetry endpoint on a free port (by env, so an agent without the feature ignores it):
+  // the default 7677 may be held by another agent on this machine.
+  const agent = startProcess('agent', args, { EDGEHOOK_TELEMETRY_PORT: String(await freePort()) });
   try {
     const deviceId = await waitFor(
       'the idle agent to enroll',
@@ -130,10 +151,16 @@ export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: n
     );
     await waitFor('the idle agent to be online', async () => ((await api.expect<{ online: boolean }>(200, 'GET', `/api/devices/${deviceId}`)).online ? true : undefined), 30_000, 100);
     const onlineAfterMs = performance.now() - started;
-    await sleep(waitS * 1000);
-    const mem = memoryOf(agent.pid);
+    const series: number[] = [];
+    let rssKb = NaN;
+    for (let s = 1; s <= Math.max(waitS, settleS); s++) {
+      await sleep(1000);
+      series.push(memoryOf(agent.pid).rssKb);
+      if (s === waitS) rssKb = series.at(-1) ?? NaN;
+    }
+    const hwmKb = memoryOf(agent.pid).hwmKb;
     const ping = await api.call('POST', `/api/devices/${deviceId}/ping`);
-    return { onlineAfterMs: Math.round(onlineAfterMs), rssKb: mem.rssKb, hwmKb: mem.hwmKb, waitedS: waitS, pingOk: ping.status === 200, logs: agent.output.summary() };
+    return { onlineAfterMs: Math.round(onlineAfterMs), rssKb, rssSeriesKb: series, settledRssKb: Math.min(...series.slice(-5)), hwmKb, waitedS: waitS, pingOk: ping.status === 200, logs: agent.output.summary() };
   } finally {
     await agent.stop(5000);
     await rm(stateDir, { recursive: true, force: true });

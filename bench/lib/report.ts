@@ -1,6 +1,7 @@
 /** Percentiles, the printed table, and the JSON file every bench leaves in bench-results/. */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './proc.js';
 
@@ -51,7 +52,14 @@ export function printTable(title: string, rows: Row[]): void {
 }
 
 export function machine(): Record<string, unknown> {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memTotalGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+  // The load average shows whether something else shared the machine during the run.
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memTotalGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform, loadAverage: loadavg() };
+}
+
+/** The commit the run measured, and whether the working tree differed from it (others edit concurrently). */
+export function revision(): { commit: string; dirtyFiles: number } {
+  const git = (args: string[]): string => spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  return { commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown', dirtyFiles: git(['status', '--porcelain']).split('\n').filter(Boolean).length };
 }
 
 /** Writes bench-results/<name>-<stamp>.json and bench-results/<name>-latest.json; returns the first path. */

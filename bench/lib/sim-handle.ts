@@ -8,7 +8,7 @@ export type SimCommand =
   | { cmd: 'connect'; batch: number; batchTimeoutMs: number; totalTimeoutMs: number }
   | { cmd: 'mark' }
   | { cmd: 'restart-report' }
-  | { cmd: 'trace'; ids: string[] }
+  | { cmd: 'inspect'; ids: string[] }
   | { cmd: 'status' }
   | { cmd: 'loop-reset' }
   | { cmd: 'loop' }
@@ -97,7 +97,7 @@ export class SimHandle {
   call(msg: Extract<SimCommand, { cmd: 'connect' }>): Promise<ConnectResult>;
   call(msg: Extract<SimCommand, { cmd: 'restart-report' }>): Promise<RestartReport>;
   call(msg: Extract<SimCommand, { cmd: 'status' }>): Promise<SimStatus>;
-  call(msg: Extract<SimCommand, { cmd: 'trace' }>): Promise<Record<string, string[]>>;
+  call(msg: Extract<SimCommand, { cmd: 'inspect' }>): Promise<Record<string, unknown>>;
   call(msg: Extract<SimCommand, { cmd: 'loop' }>): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
   call(msg: SimCommand): Promise<unknown>;
   call(msg: SimCommand): Promise<unknown> {
