@@ -3,9 +3,9 @@ import type { WebSocket } from 'ws';
 import { decodeJson, EdgehookError, ExecClientMessage, type Logger, type RelayServerMessage } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
-import { watchSession } from '../events/events.socket.js';
+import { watchSession, keepAlive } from '../events/events.socket.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
-import { asBuffer, forwardInput, onlineDevice, relayKeepAlive, sendJson, sendWithCredit } from '../relay/ws-bridge.js';
+import { asBuffer, forwardInput, onlineDevice, sendJson, sendWithCredit } from '../relay/ws-bridge.js';
 
 export interface ExecSocketDeps {
   db: Kysely<Database>;
@@ -95,5 +95,5 @@ export function serveExecSocket(deps: ExecSocketDeps, ws: WebSocket, principal: 
   });
   ws.on('error', (err) => log.debug('exec socket error', { err }));
   watchSession(deps, ws, principal);
-  relayKeepAlive(ws);
+  keepAlive(ws);
 }

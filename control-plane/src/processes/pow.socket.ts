@@ -4,9 +4,9 @@ import type { WebSocket } from 'ws';
 import { decodeJson, EdgehookError, PowCallFrame, PowSignalFrame, type Logger, type StreamResult } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { watchSession } from '../events/events.socket.js';
+import { watchSession, keepAlive } from '../events/events.socket.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
-import { asBuffer, forwardInput, onlineDevice, relayKeepAlive, sendWithCredit } from '../relay/ws-bridge.js';
+import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
 
 export interface PowSocketDeps {
   db: Kysely<Database>;
@@ -111,5 +111,5 @@ export function servePowSocket(deps: PowSocketDeps, ws: WebSocket, principal: Pr
   });
   ws.on('error', (err) => log.debug('pow socket error', { err }));
   watchSession(deps, ws, principal);
-  relayKeepAlive(ws);
+  keepAlive(ws);
 }

@@ -41,22 +41,3 @@ export function asBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
 export function sendJson(ws: WebSocket, value: unknown): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(value));
 }
-
-/**
- * Like events' keepAlive, but a socket we paused ourselves (input backpressure: the remote program
- * is not reading) cannot answer pings, and must not be dropped for that.
- */
-export function relayKeepAlive(ws: WebSocket, everyMs = 30_000): void {
-  let alive = true;
-  ws.on('pong', () => {
-    alive = true;
-  });
-  const timer = setInterval(() => {
-    if (ws.isPaused) return;
-    if (!alive) return ws.terminate();
-    alive = false;
-    ws.ping();
-  }, everyMs);
-  timer.unref();
-  ws.once('close', () => clearInterval(timer));
-}

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Clock, Logger } from '@edgehook/shared';
 import type { StoredBatch } from './ingest.js';
+import type { Bucket } from './query.js';
 import type { SeriesInfo, SeriesRegistry } from './series.registry.js';
 import { num, type TelemetryDb } from './telemetry.tables.js';
 
@@ -13,14 +14,7 @@ export interface RetentionOptions {
   hourMs: number;
 }
 
-interface Agg {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
-  lastTs: number;
-}
+type Agg = Bucket;
 
 const CHUNK = 1000;
 

@@ -75,7 +75,8 @@ export function sourceFor(step: number): 'raw' | '1m' | '1h' {
   return '1h';
 }
 
-interface Bucket {
+/** Running aggregate of one series over one time bucket (queries and rollups). */
+export interface Bucket {
   count: number;
   sum: number;
   min: number;
