@@ -1,27 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminApi, ADMIN_PASSWORD, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { basic, curl, KVMD_ADMIN, userWith } from './kvm-helpers.js';
+import { ADMIN_PASSWORD, enrolledAgent, waitFor } from '../helpers/harness.js';
+import { basic, curl, KVMD_ADMIN, userWith, withSimulatedBoard, type KvmContext } from './kvm-helpers.js';
 
-interface Ctx {
-  cp: TestControlPlane;
-  api: Api;
-  agent: AgentProcess & { deviceId: string };
-  kvm: string;
-}
-const t = suite<Ctx>('PiKVM API facade (simulated board, real agent)');
+const t = suite<KvmContext>('PiKVM API facade (simulated board, real agent)');
 
-t.before(async (ctx) => {
-  ctx.cp = await startTestControlPlane();
-  ctx.api = await adminApi(ctx.cp);
-  ctx.agent = await enrolledAgent(ctx.cp, ctx.api, { profile: 'simulated' });
-  ctx.kvm = `${ctx.cp.url}/kvm/${ctx.agent.deviceId}/api`;
-});
-t.after(async (ctx) => {
-  await killAllAgents();
-  await ctx.cp.close();
-  await cleanup(ctx.cp.dataDir);
-});
+withSimulatedBoard(t);
 
 t('auth: X-KVMD headers, Basic, login cookie; none -> 401, wrong -> 403, all in the envelope', async ({ kvm }) => {
   // curl -k -H X-KVMD-User:admin -H X-KVMD-Passwd:admin https://<pikvm-ip>/api/auth/check

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { ADMIN_PASSWORD, type Api } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, enrolledAgent, withControlPlane, type AgentProcess, type Api, type SuiteContext } from '../helpers/harness.js';
 
 export const KVMD_ADMIN = { 'x-kvmd-user': 'admin', 'x-kvmd-passwd': ADMIN_PASSWORD };
 export const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
@@ -65,4 +65,19 @@ export async function userWith(api: Api, name: string, permissions: string[]): P
   const user = await api.request('POST', '/api/users', { username: name, password: pass, roleName: `${name}-role` });
   if (user.status !== 201 && user.status !== 200) throw new Error(`user: ${user.status} ${JSON.stringify(user.body)}`);
   return { user: name, pass };
+}
+
+export interface KvmContext extends SuiteContext {
+  agent: AgentProcess & { deviceId: string };
+  /** `<control plane>/kvm/<deviceId>/api` */
+  kvm: string;
+}
+
+/** A control plane with one real agent on the simulated board, for the PiKVM facade suites. */
+export function withSimulatedBoard(s: { before(fn: (ctx: KvmContext) => Promise<void>): void; after(fn: (ctx: KvmContext) => Promise<void>): void }): void {
+  withControlPlane(s);
+  s.before(async (ctx) => {
+    ctx.agent = await enrolledAgent(ctx.cp, ctx.api, { profile: 'simulated' });
+    ctx.kvm = `${ctx.cp.url}/kvm/${ctx.agent.deviceId}/api`;
+  });
 }

@@ -1,28 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
-import { adminApi, ADMIN_PASSWORD, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { basic, curl, KVMD_ADMIN, kvmSocket, userWith } from './kvm-helpers.js';
+import { ADMIN_PASSWORD, waitFor } from '../helpers/harness.js';
+import { basic, curl, KVMD_ADMIN, kvmSocket, userWith, withSimulatedBoard, type KvmContext } from './kvm-helpers.js';
 
-interface Ctx {
-  cp: TestControlPlane;
-  api: Api;
-  agent: AgentProcess & { deviceId: string };
-  kvm: string;
-}
-const t = suite<Ctx>('PiKVM event websocket (simulated board, real agent)');
+const t = suite<KvmContext>('PiKVM event websocket (simulated board, real agent)');
 
-t.before(async (ctx) => {
-  ctx.cp = await startTestControlPlane();
-  ctx.api = await adminApi(ctx.cp);
-  ctx.agent = await enrolledAgent(ctx.cp, ctx.api, { profile: 'simulated' });
-  ctx.kvm = `${ctx.cp.url}/kvm/${ctx.agent.deviceId}/api`;
-});
-t.after(async (ctx) => {
-  await killAllAgents();
-  await ctx.cp.close();
-  await cleanup(ctx.cp.dataDir);
-});
+withSimulatedBoard(t);
 
 t('on connect: the state bundle then loop; ping -> pong', async ({ cp, agent }) => {
   const s = await kvmSocket(cp.url, agent.deviceId, KVMD_ADMIN);

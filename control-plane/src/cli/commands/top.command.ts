@@ -4,7 +4,7 @@ import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, positiveInt, withUsage } from '../args.js';
 import type { Command } from '../context.js';
 import { UsageError } from '../errors.js';
-import { json, renderTable } from '../table.js';
+import { json, relativeTime, renderTable } from '../table.js';
 import { formatValue, labelText, metricName } from './telemetry-format.js';
 
 const USAGE = `Usage: edgehook top [--metric cpu] [--tag T] [--limit 10] [--asc] [--json] [--server URL]
@@ -21,11 +21,6 @@ Options:
   --json           the API's answer as JSON
   --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
   -h, --help       show this help`;
-
-function age(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 172_800 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86_400)}d`;
-}
 
 export const topCommand: Command = {
   name: 'top',
@@ -66,7 +61,7 @@ export const topCommand: Command = {
     ctx.io.stdout(
       renderTable(
         ['DEVICE', 'STATUS', ...(withLabels ? ['SERIES'] : []), metric.toUpperCase(), 'AGE'],
-        result.entries.map((e) => [e.device, e.online ? 'online' : 'offline', ...(withLabels ? [labelText(e.labels)] : []), formatValue(metric, e.value), age(now - e.ts)]),
+        result.entries.map((e) => [e.device, e.online ? 'online' : 'offline', ...(withLabels ? [labelText(e.labels)] : []), formatValue(metric, e.value), relativeTime(new Date(e.ts).toISOString(), now)]),
       ) + '\n',
     );
     return 0;
