@@ -1,20 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { decodeJson, EdgehookError, SerialClientMessage, type Logger, type RelayServerMessage } from '@edgehook/shared';
+import { decodeJson, SerialClientMessage, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { keepAlive, watchSession } from '../events/events.socket.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
-import { asBuffer, forwardInput, onlineDevice, sendJson, sendWithCredit } from '../relay/ws-bridge.js';
+import { operatorSocket } from '../relay/operator-socket.js';
+import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
 
 export interface SerialSocketDeps {
   db: Kysely<Database>;
   relay: StreamRelay;
   log: Logger;
 }
-
-/** How long the operator has to send `open`. */
-const OPEN_WAIT_MS = 10_000;
 
 /**
  * `/api/devices/:id/serial`: a serial console of the device's board, relayed like a shell.
@@ -28,19 +25,16 @@ export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, princip
   } catch {
     // malformed %-escapes: looked up as written (and not found)
   }
-  const log = deps.log.child({ part: 'serial', user: principal.username, device: deviceRef });
   let stream: RelayStream | undefined;
-  let closing = false;
-  // Bytes typed between `open` and the port being open are kept (bounded) and sent once it is.
-  let early: Buffer[] = [];
-  let earlyBytes = 0;
-  const send = (msg: RelayServerMessage): void => sendJson(ws, msg);
-  const fail = (err: EdgehookError): void => {
-    send({ type: 'error', code: err.code, message: err.message });
-    closing = true;
-    ws.close(1011, err.code === 'DEVICE_OFFLINE' ? 'device offline' : 'serial console failed');
-  };
-  const openTimer = setTimeout(() => fail(new EdgehookError('BAD_REQUEST', 'no open message received')), OPEN_WAIT_MS);
+  const op = operatorSocket(deps, ws, principal, {
+    part: 'serial',
+    device: deviceRef,
+    failClose: (err) => [1011, err.code === 'DEVICE_OFFLINE' ? 'device offline' : 'serial console failed'],
+    // A serial port is a shared line: leaving releases it (nothing to reattach to).
+    onClose: (ending) => {
+      if (stream && !stream.done && !ending) stream.cancel();
+    },
+  });
 
   const open = async (msg: Extract<SerialClientMessage, { type: 'open' }>): Promise<void> => {
     const device = await onlineDevice(deps.db, deviceRef);
@@ -48,49 +42,35 @@ export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, princip
     const spec = { ...(msg.port ? { port: msg.port } : {}), ...(msg.baud ? { baud: msg.baud } : {}) };
     const s = deps.relay.open(device.id, 'serial', spec, {
       onData: (data) => sendWithCredit(ws, s, data, data.length, true),
-      onNotice: (message) => send({ type: 'notice', message }),
+      onNotice: (message) => op.send({ type: 'notice', message }),
       onEnd: (result) => {
-        send({ type: 'end', result });
-        closing = true;
+        op.send({ type: 'end', result });
+        op.markEnding();
         ws.close(1000);
       },
-      onError: (err) => fail(err),
+      onError: op.fail,
     });
     stream = s;
+    op.flushEarly(s);
     const info = await s.opened;
-    send({ type: 'opened', info });
-    for (const chunk of early) forwardInput(ws, s, chunk);
-    early = [];
-    earlyBytes = 0;
-    log.info('serial console opened', info);
+    op.send({ type: 'opened', info });
+    op.log.info('serial console opened', info);
   };
 
   ws.on('message', (raw, isBinary) => {
     const data = asBuffer(raw);
     if (isBinary) {
-      if (stream && !stream.done && early.length === 0) forwardInput(ws, stream, data);
-      else if (!stream || !stream.done) {
-        if (earlyBytes + data.length > 64 * 1024) return send({ type: 'error', code: 'BAD_REQUEST', message: 'too much input before the port opened' });
-        early.push(data);
-        earlyBytes += data.length;
-      }
+      if (!stream) op.keepEarly(data);
+      else if (!stream.done) forwardInput(ws, stream, data);
       return;
     }
     const decoded = decodeJson(SerialClientMessage, data);
-    if (!decoded.ok) return send({ type: 'error', code: 'BAD_REQUEST', message: `bad control frame: ${decoded.error}` });
+    if (!decoded.ok) return op.send({ type: 'error', code: 'BAD_REQUEST', message: `bad control frame: ${decoded.error}` });
     const msg = decoded.value;
     if (msg.type === 'open') {
-      if (stream) return send({ type: 'error', code: 'CONFLICT', message: 'this socket already has a serial console open' });
-      clearTimeout(openTimer);
-      open(msg).catch((err: unknown) => fail(err instanceof EdgehookError ? err : new EdgehookError('INTERNAL', String(err))));
+      if (stream) return op.send({ type: 'error', code: 'CONFLICT', message: 'this socket already has a serial console open' });
+      op.opened();
+      open(msg).catch(op.fail);
     } else stream?.cancel();
   });
-  ws.once('close', () => {
-    clearTimeout(openTimer);
-    // A serial port is a shared line: leaving releases it (nothing to reattach to).
-    if (stream && !stream.done && !closing) stream.cancel();
-  });
-  ws.on('error', (err) => log.debug('serial socket error', { err }));
-  watchSession(deps, ws, principal);
-  keepAlive(ws);
 }
