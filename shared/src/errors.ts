@@ -12,6 +12,7 @@ export const ErrorCodes = {
   ENROLLMENT_TOKEN_INVALID: { httpStatus: 403, message: 'The enrollment token is unknown, expired, revoked or used up' },
   DEVICE_OFFLINE: { httpStatus: 503, message: 'The device is not connected' },
   DEVICE_TIMEOUT: { httpStatus: 504, message: 'The device did not answer in time' },
+  ENGINE_UNAVAILABLE: { httpStatus: 503, message: 'The device has no reachable container engine' },
   UNKNOWN_METHOD: { httpStatus: 501, message: 'The device does not support this operation' },
   INTERNAL: { httpStatus: 500, message: 'Internal error' },
 } as const;

@@ -13,3 +13,4 @@ export * from './messages/telemetry.js';
 export * from './messages/hardware.js';
 export * from './messages/streams.js';
 export * from './messages/processes.js';
+export * from './messages/containers.js';

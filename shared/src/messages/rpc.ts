@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DeviceDescription } from './device.js';
 import { TelemetrySnapshot, TelemetrySnapshotParams } from './telemetry.js';
 import { hardwareRpcDefinitions } from './hardware.js';
+import { containerRpcDefinitions } from './containers.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 
 /**
@@ -21,6 +22,8 @@ const definitions = {
   telemetry: { params: TelemetrySnapshotParams, result: TelemetrySnapshot },
   // Hardware: GPIO, ATX, HID, serial, I2C, info, log (messages/hardware.ts).
   ...hardwareRpcDefinitions,
+  // Containers, declared servers and their files (messages/containers.ts).
+  ...containerRpcDefinitions,
   // Processes without a live stream (pow-1 REST mirror, Quix execute/view_running/proc_signal).
   'processes.start': { params: ProcessStartParams, result: ProcessStartResult },
   'processes.status': { params: ProcessRef, result: ProcessStatusResult },
