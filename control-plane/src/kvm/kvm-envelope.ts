@@ -14,6 +14,7 @@ const CLASS_BY_CODE: Record<ErrorCode, string> = {
   ENROLLMENT_TOKEN_INVALID: 'ForbiddenError',
   DEVICE_OFFLINE: 'DeviceOfflineError',
   DEVICE_TIMEOUT: 'DeviceTimeoutError',
+  ENGINE_UNAVAILABLE: 'NotSupportedError',
   UNKNOWN_METHOD: 'NotSupportedError',
   INTERNAL: 'InternalError',
 };
