@@ -11,6 +11,7 @@ export interface Database {
   auth_tokens: AuthTokensTable;
   enrollment_tokens: EnrollmentTokensTable;
   devices: DevicesTable;
+  declared_servers: DeclaredServersTable;
 }
 
 export interface RolesTable {
@@ -43,7 +44,8 @@ export interface AuthTokensTable {
   /** sha256 of the token: the token itself is never stored. */
   hash: string;
   session_id: string;
-  kind: 'access' | 'refresh';
+  /** access, refresh, or console:<deviceId>/<container> (a Wings console token scoped to one console). */
+  kind: string;
   expires_at: string;
   /** Set when a refresh token was exchanged: presenting it again means it leaked. */
   used_at: string | null;
@@ -87,3 +89,16 @@ export type UserUpdate = Updateable<UsersTable>;
 export type DeviceRow = Selectable<DevicesTable>;
 export type NewDevice = Insertable<DevicesTable>;
 export type EnrollmentTokenRow = Selectable<EnrollmentTokensTable>;
+
+export interface DeclaredServersTable {
+  device_id: string;
+  /** JSON array of DeclaredServer. */
+  servers: string;
+  revision: number;
+  updated_at: string;
+  updated_by: string | null;
+  /** JSON ApplyResult of the last apply the device reported, for `last_apply_revision`. */
+  last_apply: string | null;
+  last_apply_revision: number | null;
+  last_apply_at: string | null;
+}

@@ -4,6 +4,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import type { Database } from './database.js';
 import * as initial from './migrations/2026-11-22T0001-initial.js';
 import * as telemetry from './migrations/2026-11-22T0002-telemetry.js';
+import * as servers from './migrations/2026-11-22T0003-servers.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -34,6 +35,7 @@ export async function openDatabase(location: StoreLocation): Promise<Kysely<Data
 const migrations: Record<string, Migration> = {
   '2026-11-22T0001-initial': initial,
   '2026-11-22T0002-telemetry': telemetry,
+  '2026-11-22T0003-servers': servers,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

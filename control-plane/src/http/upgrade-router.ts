@@ -14,7 +14,7 @@ export interface SocketRoute {
   permission?: Permission;
   protocols?: string[];
   onUser?: (ws: WebSocket, principal: Principal, params: string[], req: IncomingMessage) => void;
-  onRaw?: (ws: WebSocket, req: IncomingMessage) => void;
+  onRaw?: (ws: WebSocket, req: IncomingMessage, params: string[]) => void;
 }
 
 const STATUS: Record<number, [string, string]> = {
@@ -45,6 +45,15 @@ export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator;
       return false;
     },
   });
+  // A handler that throws (a malformed %-escape in a path, say) closes its socket, never the process.
+  const guarded = (ws: WebSocket, run: () => void): void => {
+    try {
+      run();
+    } catch (err) {
+      deps.log.warn('websocket handler refused the connection', { err });
+      ws.close(1008, err instanceof Error ? err.message.slice(0, 100) : 'refused');
+    }
+  };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -57,7 +66,7 @@ export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator;
       if (!route.protocols.some((p) => offered.includes(p))) return reject(socket, 400, `subprotocol ${route.protocols.join(' or ')} required`);
     }
     if (route.kind === 'raw') {
-      wss.handleUpgrade(req, socket, head, (ws) => route.onRaw?.(ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => guarded(ws, () => route.onRaw?.(ws, req, params)));
       return;
     }
     deps.auth
@@ -70,7 +79,7 @@ export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator;
           if (outcome.kind === 'none') return reject(socket, 401, 'no credentials');
           if (outcome.kind === 'invalid') return reject(socket, 403, 'wrong or expired credentials');
           if (route.permission && !can(outcome.principal, route.permission)) return reject(socket, 403, `your role lacks the permission ${route.permission}`);
-          wss.handleUpgrade(req, socket, head, (ws) => route.onUser?.(ws, outcome.principal, params, req));
+          wss.handleUpgrade(req, socket, head, (ws) => guarded(ws, () => route.onUser?.(ws, outcome.principal, params, req)));
         },
         (err: unknown) => {
           deps.log.error('websocket authentication failed', { err });

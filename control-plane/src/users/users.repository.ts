@@ -72,16 +72,21 @@ export async function findUserById(db: Kysely<Database>, id: string): Promise<Us
 
 /** The user behind a live access token (not expired, session not revoked). */
 export async function findUserByAccessToken(db: Kysely<Database>, token: string, now: number): Promise<{ user: UserWithRole; sessionId: string } | undefined> {
+  return findUserByToken(db, token, 'access', now);
+}
+
+/** The user behind a live token of one kind (access, or a scoped console token). */
+export async function findUserByToken(db: Kysely<Database>, token: string, kind: string, now: number): Promise<{ user: UserWithRole; sessionId: string; expiresAt: string } | undefined> {
   const row = await baseQuery(db)
     .innerJoin('sessions', 'sessions.user_id', 'users.id')
     .innerJoin('auth_tokens', 'auth_tokens.session_id', 'sessions.id')
-    .select('sessions.id as session_id')
+    .select(['sessions.id as session_id', 'auth_tokens.expires_at as token_expires_at'])
     .where('auth_tokens.hash', '=', hashSecret(token))
-    .where('auth_tokens.kind', '=', 'access')
+    .where('auth_tokens.kind', '=', kind)
     .where('auth_tokens.expires_at', '>', isoTime(now))
     .where('sessions.revoked_at', 'is', null)
     .executeTakeFirst();
-  return row ? { user: toUser(row), sessionId: row.session_id } : undefined;
+  return row ? { user: toUser(row), sessionId: row.session_id, expiresAt: row.token_expires_at } : undefined;
 }
 
 /** Login accepts a username or an email address. */

@@ -1,0 +1,86 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { ApiErrorBody, DeviceView, decodeJson } from '@edgehook/shared';
+import { openSession } from '../api-client.js';
+import { COMMON_OPTIONS, positionals, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { CliError, notLoggedIn, UsageError } from '../errors.js';
+import { printable } from '../table.js';
+
+const USAGE = `Usage: edgehook cp <device>:<server>:<path> <local-file>     (download)
+       edgehook cp <local-file> <device>:<server>:<path>     (upload)
+
+Copies a file out of or into a server's data directory on a device (the files the
+container sees under its data mount, /data by default). Paths are relative to that
+directory; nothing outside it can be reached. "-" as the local file is stdout/stdin.
+
+  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help    show this help`;
+
+interface Remote {
+  device: string;
+  server: string;
+  path: string;
+}
+
+function parseRemote(arg: string): Remote | undefined {
+  const m = /^([^:/]+):([a-z0-9][a-z0-9_.-]{0,62}):(.+)$/.exec(arg);
+  return m ? { device: m[1] ?? '', server: m[2] ?? '', path: m[3] ?? '' } : undefined;
+}
+
+export const cpCommand: Command = {
+  name: 'cp',
+  summary: "copy files to or from a server's data directory",
+  usage: USAGE,
+  async run(argv, ctx) {
+    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: true }));
+    const { values } = parsed;
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const [from = '', to = ''] = positionals(parsed.positionals, ['source', 'destination'], USAGE);
+    const src = parseRemote(from);
+    const dst = parseRemote(to);
+    if ((src && dst) || (!src && !dst)) throw new UsageError('exactly one side must be remote, written <device>:<server>:<path>', USAGE);
+    const remote = (src ?? dst)!;
+    const local = src ? to : from;
+
+    const api = await openSession(ctx, values.server);
+    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(remote.device)}`);
+    const stored = await ctx.store.load();
+    if (!stored) throw notLoggedIn(api.server);
+    const url = `${api.server}/api/devices/${encodeURIComponent(device.id)}/servers/${encodeURIComponent(remote.server)}/files/content?path=${encodeURIComponent(remote.path)}`;
+    const headers = { authorization: `Bearer ${stored.accessToken}` };
+    const failure = async (res: Response): Promise<CliError> => {
+      const body = decodeJson(ApiErrorBody, await res.text());
+      return new CliError(body.ok ? body.value.error.message : `HTTP ${res.status}`);
+    };
+
+    if (src) {
+      const res = await ctx.fetch(url, { headers });
+      if (!res.ok || !res.body) throw await failure(res);
+      const body = Readable.fromWeb(res.body);
+      if (local === '-') {
+        for await (const chunk of body) (ctx.io.stdoutBytes ?? ((b: Uint8Array) => ctx.io.stdout(Buffer.from(b).toString())))(chunk);
+      } else await pipeline(body, createWriteStream(local));
+      if (local !== '-') ctx.io.stderr(`${printable(remote.path)} -> ${printable(local)} (${res.headers.get('content-length') ?? '?'} bytes)\n`);
+      return 0;
+    }
+    const size = local === '-' ? undefined : (await stat(local).catch(() => undefined))?.size;
+    if (local !== '-' && size === undefined) throw new CliError(`cannot read ${local}`);
+    const source = local === '-' ? ctx.io.stdin : createReadStream(local);
+    const res = await ctx.fetch(url, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/octet-stream', ...(size !== undefined ? { 'content-length': String(size) } : {}) },
+      body: Readable.toWeb(Readable.from(source)) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    } as RequestInit);
+    if (!res.ok) throw await failure(res);
+    ctx.io.stderr(`${printable(local)} -> ${printable(remote.path)} (${size ?? 'streamed'} bytes)\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,143 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { ContainerStreamKinds, EdgehookError, FilePath, ServerName, type StreamResult } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import type { AppEnv } from '../http/context.js';
+import { requirePermission } from '../auth/auth.middleware.js';
+import { jsonBody, parseValue } from '../http/validate.js';
+import type { RpcClient } from '../devices/rpc.client.js';
+import type { StreamRelay } from '../relay/stream-relay.js';
+import { onlineDevice } from '../relay/ws-bridge.js';
+
+export interface FilesRoutesDeps {
+  db: Kysely<Database>;
+  rpc: RpcClient;
+  relay: StreamRelay;
+}
+
+const QUICK = { timeoutMs: 15_000 };
+const PathQuery = z.object({ path: FilePath });
+const ListQuery = z.object({ path: FilePath.default('/') });
+/** Bytes a download may hold here beyond the device's window before credit stops flowing. */
+const DOWNLOAD_BUFFER = 1024 * 1024;
+
+function baseName(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return parts[parts.length - 1] ?? 'download';
+}
+
+/** RFC 6266 filename with an ASCII fallback. */
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/**
+ * `/api/devices/:id/servers/:name/files...`: files inside one server's data directory. The agent
+ * resolves every path and refuses escapes; downloads and uploads stream through the relay with
+ * its credit flow control, so neither side ever holds a whole file in memory.
+ */
+export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { db, rpc, relay } = deps;
+  const target = async (id: string, name: string) => ({ deviceId: (await onlineDevice(db, id)).id, server: parseValue(ServerName, name, 'server name') });
+
+  app.get('/:id/servers/:name/files', requirePermission('containers.files'), async (c) => {
+    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
+    const { path } = parseValue(ListQuery, c.req.query(), 'query');
+    return c.json(await rpc.call(deviceId, 'files.list', { server, path }, QUICK));
+  });
+  app.post('/:id/servers/:name/files/rename', requirePermission('containers.files'), async (c) => {
+    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
+    const body = await jsonBody(c, z.object({ from: FilePath, to: FilePath }).strict());
+    await rpc.call(deviceId, 'files.rename', { server, ...body }, QUICK);
+    return c.json({ ok: true });
+  });
+  app.post('/:id/servers/:name/files/delete', requirePermission('containers.files'), async (c) => {
+    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
+    const body = await jsonBody(c, z.object({ path: FilePath }).strict());
+    await rpc.call(deviceId, 'files.delete', { server, ...body }, { timeoutMs: 60_000 });
+    return c.json({ ok: true });
+  });
+  app.post('/:id/servers/:name/files/mkdir', requirePermission('containers.files'), async (c) => {
+    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
+    const body = await jsonBody(c, z.object({ path: FilePath }).strict());
+    await rpc.call(deviceId, 'files.mkdir', { server, ...body }, QUICK);
+    return c.json({ ok: true });
+  });
+
+  app.get('/:id/servers/:name/files/content', requirePermission('containers.files'), async (c) => {
+    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
+    const { path } = parseValue(PathQuery, c.req.query(), 'query');
+    // Stat first, so a missing file or a directory is a clean 404/400 rather than a broken body.
+    const entry = await rpc.call(deviceId, 'files.stat', { server, path }, QUICK);
+    if (entry.type !== 'file') throw new EdgehookError('BAD_REQUEST', `${path} is a ${entry.type}, not a file`);
+    let unacked = 0;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (ctl) => {
+          controller = ctl;
+        },
+        // Credit goes back only as the HTTP response drains: a slow client pauses the device.
+        pull: () => {
+          if (unacked > 0) stream.consumed(unacked);
+          unacked = 0;
+        },
+        cancel: () => stream.detach(),
+      },
+      { highWaterMark: DOWNLOAD_BUFFER, size: (chunk) => chunk.byteLength },
+    );
+    const stream = relay.open(deviceId, ContainerStreamKinds.fileRead, { server, path }, {
+      onData: (data) => {
+        controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        if ((controller.desiredSize ?? 0) > 0) stream.consumed(data.length);
+        else unacked += data.length;
+      },
+      onEnd: (result) => (result.status === 'fulfilled' ? controller.close() : controller.error(new Error(result.reason))),
+      onError: (err) => controller.error(err),
+    });
+    await stream.opened;
+    return c.body(body, 200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(entry.size), 'Content-Disposition': contentDisposition(baseName(path)), 'Cache-Control': 'no-store' });
+  });
+
+  // Upload: the request body streams to the device under its credit; the file replaces `path`
+  // only once complete (the agent writes a temporary file and renames it).
+  app.put('/:id/servers/:name/files/content', requirePermission('containers.files'), async (c) => {
+    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
+    const { path } = parseValue(PathQuery, c.req.query(), 'query');
+    const length = c.req.header('content-length');
+    const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+    let stream!: ReturnType<typeof relay.open>;
+    const ended = new Promise<StreamResult>((resolve, reject) => {
+      const s = relay.open(deviceId, ContainerStreamKinds.fileWrite, { server, path, ...(size !== undefined ? { size } : {}) }, { onData: (d) => s.consumed(d.length), onEnd: resolve, onError: reject });
+      stream = s;
+    });
+    ended.catch(() => undefined);
+    await stream.opened;
+    const reader = c.req.raw.body?.getReader();
+    let bytes = 0;
+    try {
+      for (;;) {
+        if (!reader) break;
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
+        if (!stream.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) {
+          await Promise.race([new Promise<void>((resolve) => stream.onWritable(resolve)), ended.then(() => undefined)]);
+        }
+        if (stream.done) break;
+      }
+    } catch (err) {
+      // The client went away mid-upload: the agent drops the partial file.
+      stream.cancel();
+      throw new EdgehookError('BAD_REQUEST', `upload interrupted after ${bytes} bytes: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    stream.closeInput();
+    const result = await ended;
+    if (result.status === 'rejected') throw new EdgehookError('BAD_REQUEST', result.reason);
+    return c.json({ ok: true, path, bytes }, 201);
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+import type { Kysely } from 'kysely';
+import { ApplyResult, decodeJson, DeclaredServers, type DeclaredServer } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import { isoTime } from '../db/ids.js';
+
+export interface DeclaredSet {
+  servers: DeclaredServer[];
+  revision: number;
+  updatedAt: string | null;
+  updatedBy: string | null;
+  lastApply: { revision: number; at: string; result: ApplyResult } | null;
+}
+
+const EMPTY: DeclaredSet = { servers: [], revision: 0, updatedAt: null, updatedBy: null, lastApply: null };
+
+export async function getDeclaredSet(db: Kysely<Database>, deviceId: string): Promise<DeclaredSet> {
+  const row = await db.selectFrom('declared_servers').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+  if (!row) return EMPTY;
+  // Re-validated on the way out: a row written by an older version must not reach a device unchecked.
+  const servers = decodeJson(DeclaredServers, row.servers);
+  const apply = row.last_apply === null ? null : decodeJson(ApplyResult, row.last_apply);
+  return {
+    servers: servers.ok ? servers.value : [],
+    revision: row.revision,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+    lastApply: apply?.ok && row.last_apply_revision !== null && row.last_apply_at !== null ? { revision: row.last_apply_revision, at: row.last_apply_at, result: apply.value } : null,
+  };
+}
+
+/** Replaces the set; the revision only grows, so results of older applies are recognisable. */
+export async function putDeclaredSet(db: Kysely<Database>, deviceId: string, servers: DeclaredServer[], by: string, now: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('declared_servers').select('revision').where('device_id', '=', deviceId).executeTakeFirst();
+    const revision = (current?.revision ?? 0) + 1;
+    const values = { servers: JSON.stringify(servers), revision, updated_at: isoTime(now), updated_by: by };
+    if (current) await trx.updateTable('declared_servers').set(values).where('device_id', '=', deviceId).execute();
+    else await trx.insertInto('declared_servers').values({ device_id: deviceId, ...values, last_apply: null, last_apply_revision: null, last_apply_at: null }).execute();
+    return revision;
+  });
+}
+
+/** Records an apply outcome unless a newer revision's outcome is already there. */
+export async function recordApply(db: Kysely<Database>, deviceId: string, revision: number, result: ApplyResult, now: number): Promise<void> {
+  await db
+    .updateTable('declared_servers')
+    .set({ last_apply: JSON.stringify(result), last_apply_revision: revision, last_apply_at: isoTime(now) })
+    .where('device_id', '=', deviceId)
+    .where((eb) => eb.or([eb('last_apply_revision', 'is', null), eb('last_apply_revision', '<=', revision)]))
+    .execute();
+}
+
+/** Devices with a non-empty declared set (re-applied when they come online). */
+export async function hasDeclaredSet(db: Kysely<Database>, deviceId: string): Promise<boolean> {
+  const row = await db.selectFrom('declared_servers').select('revision').where('device_id', '=', deviceId).executeTakeFirst();
+  return row !== undefined;
+}
