@@ -22,6 +22,10 @@ import { prometheusRoutes } from './telemetry/prometheus.routes.js';
 import { hardwareRoutes } from './hardware/hardware.routes.js';
 import { kvmRoutes } from './kvm/kvm.routes.js';
 import { processesRoutes } from './processes/processes.routes.js';
+import { containersRoutes } from './containers/containers.routes.js';
+import { serversRoutes } from './containers/servers.routes.js';
+import { filesRoutes } from './containers/files.routes.js';
+import type { StreamRelay } from './relay/stream-relay.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -32,6 +36,8 @@ export interface AppDeps {
   broker: BrokerAdmin;
   transport: Transport;
   events: FleetEvents;
+  /** Device byte streams; file up- and downloads are mounted only when given. */
+  relay?: StreamRelay;
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
   config: {
@@ -64,6 +70,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', devicesRoutes(deps));
   authed.route('/devices', hardwareRoutes(deps));
   authed.route('/devices', processesRoutes(deps));
+  authed.route('/devices', containersRoutes(deps));
+  authed.route('/devices', serversRoutes(deps));
+  if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };
     authed.route('/devices', deviceTelemetryRoutes(telemetry));

@@ -30,6 +30,8 @@ import { StreamRelay } from './relay/stream-relay.js';
 import { serveShellSocket } from './shell/shell.socket.js';
 import { servePowSocket } from './processes/pow.socket.js';
 import { serveExecSocket } from './processes/exec.socket.js';
+import { serveConsoleSocket } from './containers/console.socket.js';
+import { reconcileOnConnect } from './containers/servers.routes.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -108,6 +110,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined });
 
   const auth = createAuthenticator({ db, clock });
+  reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const app = buildApp({
     db,
     clock,
@@ -118,6 +121,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     transport,
     events,
     telemetry,
+    relay,
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
@@ -159,6 +163,12 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       kind: 'user',
       permission: 'devices.hardware.write',
       onUser: (ws, principal, [device = '']) => serveSerialSocket({ db, relay, log }, ws, principal, device),
+    },
+    {
+      // A container console in Wings' frame format; authenticated in-band with a console token.
+      path: /^\/api\/devices\/([^/]+)\/containers\/([^/]+)\/ws$/,
+      kind: 'raw',
+      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log }, ws, decodeURIComponent(device), decodeURIComponent(container)),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/shell$/,
