@@ -21,8 +21,6 @@ export interface ConsoleSocketDeps {
 
 /** Wings warns this long before the token expires, so the client can fetch a new one in time. */
 const EXPIRING_AHEAD_MS = 60_000;
-/** Without a console open, how often to look whether someone else started the container. */
-const IDLE_POLL_MS = 5000;
 const AUTH_WAIT_MS = 15_000;
 const LOG_REPLAY_LINES = 100;
 const SEND_BUFFER_MAX = 1024 * 1024;
@@ -39,7 +37,6 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
   let deviceId: string | undefined;
   let expiring: NodeJS.Timeout | undefined;
   let expired: NodeJS.Timeout | undefined;
-  let poll: NodeJS.Timeout | undefined;
   let consoleStream: RelayStream | undefined;
   let statsStream: RelayStream | undefined;
   let lastState: PowerState | undefined;
@@ -112,6 +109,8 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
       if (!sample.ok) return;
       status(sample.value.state);
       send('stats', line);
+      // Started by someone else (another console, the CLI, a restart policy): attach to it.
+      if (sample.value.state === 'running') openConsole(id);
     });
     const s = deps.relay.open(id, ContainerStreamKinds.stats, { ref: containerRef }, {
       onData: (data) => {
@@ -121,8 +120,9 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
       onEnd: () => {
         statsStream = undefined;
       },
-      onError: () => {
+      onError: (err) => {
         statsStream = undefined;
+        daemonError(err);
       },
     });
     statsStream = s;
@@ -134,10 +134,10 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
     try {
       const info = await deps.rpc.call(deviceId, 'containers.inspect', { ref: containerRef }, { timeoutMs: 10_000 });
       status(info.power);
-      if (info.engineState === 'running' && !closed && principal) {
-        openConsole(deviceId);
-        openStats(deviceId);
-      }
+      if (closed || !principal) return;
+      // The stats stream runs whatever the state: its samples carry the power state.
+      openStats(deviceId);
+      if (info.engineState === 'running') openConsole(deviceId);
     } catch (err) {
       daemonError(err);
     }
@@ -175,10 +175,8 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
     status(action === 'start' ? 'starting' : 'stopping');
     const info = await deps.rpc.call(deviceId, 'containers.power', { ref: containerRef, action, wait: true }, { timeoutMs: 120_000 });
     status(info.power);
-    if (info.engineState === 'running') {
-      openConsole(deviceId);
-      openStats(deviceId);
-    }
+    if (info.engineState === 'running') openConsole(deviceId);
+    openStats(deviceId);
   };
 
   ws.on('message', (raw, isBinary) => {
@@ -222,9 +220,6 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
     }
   });
 
-  poll = setInterval(() => {
-    if (principal && (!consoleStream || consoleStream.done)) void refresh();
-  }, IDLE_POLL_MS);
   keepAlive(ws);
   ws.on('error', (err) => log.debug('console socket error', { err }));
   ws.once('close', () => {
@@ -232,7 +227,6 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
     clearTimeout(authTimer);
     clearTimeout(expiring);
     clearTimeout(expired);
-    clearInterval(poll);
     clearTimeout(drainTimer);
     stopStreams();
   });
