@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestEngine, TEST_IMAGE, type TestEngine } from '../../../agent/test/containers/podman-engine.js';
-import { ADMIN_PASSWORD, adminApi, apiClient, login, cleanup, killAllAgents, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, adminApi, apiClient, login, runCli as cli, cleanup, killAllAgents, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { userWith } from '../hardware/kvm-helpers.js';
-import { cli, containerAgent, wingsConsole } from './fixtures.js';
+import { containerAgent, wingsConsole } from './fixtures.js';
 
 interface Ctx {
   engine: TestEngine | null;

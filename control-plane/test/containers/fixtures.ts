@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
-import { CP_MAIN, createEnrollmentToken, spawnAgent, tempDir, waitFor, type AgentProcess, type Api } from '../helpers/harness.js';
+import { createEnrollmentToken, spawnAgent, tempDir, waitFor, type AgentProcess, type Api } from '../helpers/harness.js';
 
 /** A real agent process using the given Docker-compatible socket (or the simulated engine). */
 export async function containerAgent(cp: { url: string }, api: Api, engine: { socket: string } | 'simulated', hostname = `ct-${Math.random().toString(36).slice(2, 8)}`): Promise<AgentProcess & { deviceId: string }> {
@@ -63,14 +62,4 @@ export async function wingsConsole(cp: { url: string }, api: Api, deviceId: stri
     await client.next('auth success');
   }
   return client;
-}
-
-export function cli(config: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CP_MAIN, ...args], { env: { ...process.env, EDGEHOOK_CONFIG_DIR: config, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-  if (input !== undefined) child.stdin?.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => (stdout += d));
-  child.stderr?.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }

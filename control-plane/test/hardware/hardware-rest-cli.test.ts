@@ -1,9 +1,8 @@
 // Edgehook's own hardware REST API (/api/devices/:id/hardware/...) and the gpio/power/type CLI
 // commands (the built dist, as child processes), against a real agent on the simulated board.
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ADMIN_PASSWORD, CP_MAIN, adminApi, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, adminApi, runCli, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import WebSocket from 'ws';
 import { userWith } from './kvm-helpers.js';
 
@@ -16,15 +15,7 @@ interface Ctx {
 }
 const t = suite<Ctx>('hardware REST and CLI (simulated board, real agent)');
 
-function cli(config: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CP_MAIN, ...args], { env: { ...process.env, EDGEHOOK_CONFIG_DIR: config, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-  if (input !== undefined) child.stdin?.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => (stdout += d));
-  child.stderr?.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCli;
 
 t.before(async (ctx) => {
   ctx.cp = await startTestControlPlane();
