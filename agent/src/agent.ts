@@ -18,6 +18,8 @@ import { PtySessions } from './pty/pty-sessions.js';
 import { loadActions } from './processes/actions.js';
 import { ProcessManager } from './processes/process-manager.js';
 import { processRpcHandlers, processStreamKind } from './processes/processes.handler.js';
+import type { ContainerRuntime } from './containers/container-runtime.js';
+import { startContainers } from './containers/containers.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -35,6 +37,8 @@ export interface AgentDeps {
   logRing: LogRing;
   /** Real (node-pty) or simulated terminals for shells. */
   ptyFactory: PtyFactory;
+  /** The container engine (Docker Engine API over a unix socket, or simulated). */
+  containerRuntime: ContainerRuntime;
 }
 
 export interface RunningAgent {
@@ -92,11 +96,15 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
     emit: (e) => publishHw(e),
   });
   streams.register('serial', serialStreamKind(hardware.serial));
+  // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
+  const containers = startContainers({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }) });
+  for (const [kind, impl] of Object.entries(containers.streamKinds)) streams.register(kind, impl);
   const handlers: RpcHandlers = {
     ping: async (p) => ({ sentAt: p.sentAt, agentTime: clock.now() }),
     'system.describe': describe,
     ...hardwareHandlers(hardware),
     ...processRpcHandlers(processes, () => clock.now(), { allowArbitrary: config.execArbitrary }),
+    ...containers.handlers,
   };
 
   let credentials = (await store.load()) ?? (await enrollWithToken(deps, store, describe));
@@ -168,6 +176,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       streams.dropAll();
       processes.cancelAll();
       ptys.closeAll();
+      containers.close();
       await telemetry.stop();
       await link?.close();
     },

@@ -23,6 +23,8 @@ const FLAGS = {
   'telemetry-buffer-max-age': { env: 'EDGEHOOK_TELEMETRY_BUFFER_MAX_AGE', help: 'drop buffered telemetry older than this (default 7d)' },
   'telemetry-replay-rate': { env: 'EDGEHOOK_TELEMETRY_REPLAY_RATE', help: 'buffered batches replayed per second after an outage (default 20)' },
   'telemetry-port': { env: 'EDGEHOOK_TELEMETRY_PORT', help: 'port on 127.0.0.1 where local apps push custom series (default 7677; off)' },
+  'docker-socket': { env: 'EDGEHOOK_DOCKER_SOCKET', help: 'Docker Engine API socket (default /var/run/docker.sock, else a Podman socket that exists)' },
+  'container-engine': { env: 'EDGEHOOK_CONTAINER_ENGINE', help: 'docker (the Docker API socket, default) or simulated' },
 } as const;
 
 const AgentConfigSchema = z.object({
@@ -43,6 +45,8 @@ const AgentConfigSchema = z.object({
   'telemetry-buffer-max-age': BufferAge.default(7 * 86_400_000),
   'telemetry-replay-rate': z.coerce.number().min(0.1).max(10_000).default(20),
   'telemetry-port': LocalPort.default(7677),
+  'docker-socket': z.string().min(1).max(4096).optional(),
+  'container-engine': z.enum(['docker', 'simulated']).default('docker'),
 });
 
 export interface AgentConfig {
@@ -58,6 +62,9 @@ export interface AgentConfig {
   pty: 'node-pty' | 'simulated';
   execArbitrary: boolean;
   telemetry: TelemetryConfig;
+  /** Given socket path (unix:// accepted); undefined means look in the usual places. */
+  dockerSocket: string | undefined;
+  containerEngine: 'docker' | 'simulated';
 }
 
 export class ConfigError extends Error {}
@@ -108,5 +115,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
       replayPerSecond: v['telemetry-replay-rate'],
       localPort: v['telemetry-port'],
     },
+    dockerSocket: v['docker-socket'],
+    containerEngine: v['container-engine'],
   });
 }

@@ -5,6 +5,11 @@ import { runAgent } from './agent.js';
 import { LogRing } from './hardware/log/log-ring.js';
 import { nodePtyFactory } from './pty/node-pty.factory.js';
 import { simulatedPtyFactory } from './pty/simulated-pty.factory.js';
+import { existsSync } from 'node:fs';
+import type { ContainerRuntime } from './containers/container-runtime.js';
+import { DockerEngineRuntime } from './containers/docker-engine.runtime.js';
+import { resolveDockerSocket, unavailableRuntime } from './containers/engine-socket.js';
+import { SimulatedContainerRuntime } from './containers/simulated.runtime.js';
 
 /** Composition root: the only place that builds real dependencies. */
 async function main(): Promise<void> {
@@ -30,6 +35,21 @@ async function main(): Promise<void> {
     },
   });
   const profiles = await loadProfiles(defaultProfileDirs());
+  // Containers: the Docker API socket found (or given), the simulated engine, or a runtime that says
+  // "no engine" on every call while the rest of the agent keeps working.
+  let containerRuntime: ContainerRuntime;
+  if (config.containerEngine === 'simulated') {
+    containerRuntime = new SimulatedContainerRuntime({ clock: systemClock });
+  } else {
+    const choice = resolveDockerSocket({ flag: config.dockerSocket, env: process.env, exists: existsSync, uid: process.getuid?.() });
+    if (choice.socket) {
+      containerRuntime = new DockerEngineRuntime(choice.socket);
+      log.info('container engine socket', { socket: choice.socket });
+    } else {
+      containerRuntime = unavailableRuntime(choice.tried);
+      log.warn('no container engine: container calls will fail until one runs (start Docker or `podman system service`, or pass --docker-socket)', { tried: choice.tried });
+    }
+  }
   const agent = await runAgent({
     config,
     clock: systemClock,
@@ -38,6 +58,7 @@ async function main(): Promise<void> {
     getProfile: (id) => profiles.get(id),
     logRing,
     ptyFactory: config.pty === 'simulated' ? simulatedPtyFactory() : nodePtyFactory(),
+    containerRuntime,
     onFatal: () => {
       agent.stop().finally(() => process.exit(1));
     },

@@ -87,6 +87,9 @@ export interface RawStats {
 
 export interface RuntimeEvent {
   id: string;
+  /** Docker's action names (start, die, stop, kill, destroy...); Podman's `remove` is reported as `destroy`. */
   action: string;
   time: number;
+  /** On `die`: the exit code the engine reported. */
+  exitCode?: number;
 }

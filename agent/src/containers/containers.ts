@@ -1,0 +1,41 @@
+import type { Clock, Logger } from '@edgehook/shared';
+import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { StreamKind } from '../streams/stream-host.js';
+import type { ContainerRuntime } from './container-runtime.js';
+import { containerRpcHandlers, diskUsage } from './containers.handler.js';
+import { containerStreamKinds } from './containers.streams.js';
+import { ConsoleHub } from './console-hub.js';
+import { ServersExecutor } from './executor.js';
+import { FilesService } from './files.service.js';
+import { PowerManager } from './power.js';
+
+export interface ContainersAgent {
+  readonly handlers: RpcHandlers;
+  readonly streamKinds: Record<string, StreamKind>;
+  readonly power: PowerManager;
+  readonly executor: ServersExecutor;
+  readonly files: FilesService;
+  close(): void;
+}
+
+/** Wires the container capability: power serializer, declared-set executor, files, RPCs and streams. */
+export function startContainers(deps: { runtime: ContainerRuntime; stateDir: string; clock: Clock; log: Logger; watchEvents?: boolean }): ContainersAgent {
+  const { runtime, clock, log } = deps;
+  const power = new PowerManager({ runtime, log });
+  const files = new FilesService({ stateDir: deps.stateDir });
+  const executor = new ServersExecutor({ runtime, power, files, clock, log });
+  const diskBytes = diskUsage(files, clock);
+  const consoles = new ConsoleHub({ runtime, log });
+  if (deps.watchEvents !== false) power.watchEvents();
+  return {
+    handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes }),
+    streamKinds: containerStreamKinds({ runtime, power, files, consoles, clock, log, diskBytes }),
+    power,
+    executor,
+    files,
+    close: () => {
+      power.close();
+      consoles.closeAll();
+    },
+  };
+}
