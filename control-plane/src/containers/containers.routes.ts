@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { ContainerRef, ContainerSpec, EdgehookError, PowerAction, type Clock, type Logger } from '@edgehook/shared';
+import { ContainerRef, ContainerSpec, ContainerStreamKinds, EdgehookError, PowerAction, type Clock, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { requirePermission } from '../auth/auth.middleware.js';
@@ -9,10 +9,14 @@ import { jsonBody, parseValue } from '../http/validate.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { onlineDevice } from '../relay/ws-bridge.js';
 import { issueConsoleToken, CONSOLE_TOKEN_TTL_MS } from './console-tokens.js';
+import type { StreamRelay } from '../relay/stream-relay.js';
+import { relayResponseBody } from '../relay/http-body.js';
 
 export interface ContainersRoutesDeps {
   db: Kysely<Database>;
   rpc: RpcClient;
+  /** Device byte streams: `logs?follow=1` is served only when given. */
+  relay?: StreamRelay | undefined;
   clock: Clock;
   log: Logger;
 }
@@ -25,7 +29,7 @@ const CreateBody = z.object({ spec: ContainerSpec, start: z.boolean().default(fa
 const PowerBody = z
   .object({ action: PowerAction, timeoutSec: z.number().int().min(0).max(3600).optional(), signal: z.string().regex(/^SIG[A-Z0-9]{1,10}$/, 'a signal name like SIGTERM').optional(), wait: z.boolean().default(true) })
   .strict();
-const LogsQuery = z.object({ tail: z.coerce.number().int().min(0).max(10_000).default(100) });
+const LogsQuery = z.object({ tail: z.coerce.number().int().min(0).max(10_000).default(100), follow: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true') });
 const ForceQuery = z.object({ force: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true') });
 
 /**
@@ -65,7 +69,13 @@ export function containersRoutes(deps: ContainersRoutesDeps): Hono<AppEnv> {
     return c.json(await rpc.call(await device(c.req.param('id')), 'containers.power', params, { timeoutMs }));
   });
   app.get('/:id/containers/:ref/logs', requirePermission('containers.read'), async (c) => {
-    const { tail } = parseValue(LogsQuery, c.req.query(), 'query');
+    const { tail, follow } = parseValue(LogsQuery, c.req.query(), 'query');
+    if (follow) {
+      // Raw output as it comes (stdout and stderr interleaved), until the container stops or the client leaves.
+      if (!deps.relay) throw new EdgehookError('UNKNOWN_METHOD', 'following logs needs the stream relay');
+      const body = await relayResponseBody(deps.relay, await device(c.req.param('id')), ContainerStreamKinds.logs, { ref: ref(c.req.param('ref')), tail, follow: true });
+      return c.body(body, 200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    }
     return c.json(await rpc.call(await device(c.req.param('id')), 'containers.logs', { ref: ref(c.req.param('ref')), tail }, QUICK));
   });
   app.get('/:id/containers/:ref/stats', requirePermission('containers.read'), async (c) => {

@@ -9,6 +9,7 @@ import { jsonBody, parseValue } from '../http/validate.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { onlineDevice } from '../relay/ws-bridge.js';
+import { relayResponseBody } from '../relay/http-body.js';
 
 export interface FilesRoutesDeps {
   db: Kysely<Database>;
@@ -19,8 +20,6 @@ export interface FilesRoutesDeps {
 const QUICK = { timeoutMs: 15_000 };
 const PathQuery = z.object({ path: FilePath });
 const ListQuery = z.object({ path: FilePath.default('/') });
-/** Bytes a download may hold here beyond the device's window before credit stops flowing. */
-const DOWNLOAD_BUFFER = 1024 * 1024;
 
 function baseName(path: string): string {
   const parts = path.split('/').filter(Boolean);
@@ -73,32 +72,7 @@ export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
     // Stat first, so a missing file or a directory is a clean 404/400 rather than a broken body.
     const entry = await rpc.call(deviceId, 'files.stat', { server, path }, QUICK);
     if (entry.type !== 'file') throw new EdgehookError('BAD_REQUEST', `${path} is a ${entry.type}, not a file`);
-    let unacked = 0;
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const body = new ReadableStream<Uint8Array>(
-      {
-        start: (ctl) => {
-          controller = ctl;
-        },
-        // Credit goes back only as the HTTP response drains: a slow client pauses the device.
-        pull: () => {
-          if (unacked > 0) stream.consumed(unacked);
-          unacked = 0;
-        },
-        cancel: () => stream.detach(),
-      },
-      { highWaterMark: DOWNLOAD_BUFFER, size: (chunk) => chunk.byteLength },
-    );
-    const stream = relay.open(deviceId, ContainerStreamKinds.fileRead, { server, path }, {
-      onData: (data) => {
-        controller.enqueue(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        if ((controller.desiredSize ?? 0) > 0) stream.consumed(data.length);
-        else unacked += data.length;
-      },
-      onEnd: (result) => (result.status === 'fulfilled' ? controller.close() : controller.error(new Error(result.reason))),
-      onError: (err) => controller.error(err),
-    });
-    await stream.opened;
+    const body = await relayResponseBody(relay, deviceId, ContainerStreamKinds.fileRead, { server, path });
     return c.body(body, 200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(entry.size), 'Content-Disposition': contentDisposition(baseName(path)), 'Cache-Control': 'no-store' });
   });
 

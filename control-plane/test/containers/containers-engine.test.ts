@@ -81,6 +81,22 @@ t('logs keep stdout and stderr apart (multiplexed stream); stats carry the Wings
   });
   assert.ok(logs.lines.some((l: any) => l.stream === 'stdout' && l.line === 'started'), JSON.stringify(logs));
   assert.ok(logs.lines.some((l: any) => l.stream === 'stderr' && l.line === 'warming'), JSON.stringify(logs));
+  // Followed logs stream as the container writes them, until the client leaves.
+  const abort = new AbortController();
+  const follow = await fetch(`${ctx.cp.url}${ctx.base}/containers/echo1/logs?tail=5&follow=1`, { headers: { authorization: `Bearer ${ctx.api.token}` }, signal: abort.signal });
+  assert.is(follow.status, 200);
+  const reader = follow.body!.getReader();
+  const c = await wingsConsole(ctx.cp, ctx.api, ctx.agent.deviceId, 'echo1');
+  c.send('send command', 'followed');
+  let text = '';
+  while (!text.includes('got:followed')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString();
+  }
+  assert.match(text, /started[\s\S]*got:followed/);
+  abort.abort();
+  c.ws.close();
   const stats = await ctx.api.request('GET', `${ctx.base}/containers/echo1/stats`);
   assert.is(stats.status, 200, JSON.stringify(stats.body));
   for (const key of ['memory_bytes', 'memory_limit_bytes', 'cpu_absolute', 'network', 'uptime', 'state', 'disk_bytes']) assert.ok(key in stats.body, key);

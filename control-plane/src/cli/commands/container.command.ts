@@ -1,11 +1,14 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ContainerInfo, ContainerLogLine, ContainerStats, DeviceView } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
 import type { Command } from '../context.js';
 import { UsageError } from '../errors.js';
+import { streamRequest } from '../stream-request.js';
+import { outputWriters } from './remote-socket.js';
 import { json, printable } from '../table.js';
 import { openConsole } from './console-client.js';
 
@@ -78,15 +81,15 @@ export const containerCommand: Command = {
       return 0;
     }
     if (action === 'logs') {
+      if (values.follow) {
+        // Streamed as the container writes it, until it stops or Ctrl-C.
+        const res = await streamRequest(ctx, api, `${base}/logs?tail=${tail}&follow=1`);
+        const write = outputWriters(ctx.io).out;
+        if (res.body) for await (const chunk of Readable.fromWeb(res.body)) write(Buffer.from(chunk));
+        return 0;
+      }
       const logs = await api.json(z.object({ lines: z.array(ContainerLogLine), truncated: z.boolean() }), 'GET', `${base}/logs?tail=${tail}`);
       for (const l of logs.lines) (l.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout)(l.line + '\n');
-      if (!values.follow) return 0;
-      const consoleClient = await openConsole(api, device.id, ref);
-      consoleClient.onEvent((event, args) => {
-        if (event === 'console output') ctx.io.stdout((args[0] ?? '') + '\n');
-        else if (event === 'daemon error') ctx.io.stderr(`edgehook: ${args[0] ?? ''}\n`);
-      });
-      await consoleClient.closed;
       return 0;
     }
     if (action === 'attach') {

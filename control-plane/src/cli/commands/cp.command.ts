@@ -3,11 +3,12 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { ApiErrorBody, DeviceView, decodeJson } from '@edgehook/shared';
+import { DeviceView } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, positionals, withUsage } from '../args.js';
 import type { Command } from '../context.js';
-import { CliError, notLoggedIn, UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
+import { streamRequest } from '../stream-request.js';
 import { printable } from '../table.js';
 
 const USAGE = `Usage: edgehook cp <device>:<server>:<path> <local-file>     (download)
@@ -51,18 +52,11 @@ export const cpCommand: Command = {
 
     const api = await openSession(ctx, values.server);
     const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(remote.device)}`);
-    const stored = await ctx.store.load();
-    if (!stored) throw notLoggedIn(api.server);
-    const url = `${api.server}/api/devices/${encodeURIComponent(device.id)}/servers/${encodeURIComponent(remote.server)}/files/content?path=${encodeURIComponent(remote.path)}`;
-    const headers = { authorization: `Bearer ${stored.accessToken}` };
-    const failure = async (res: Response): Promise<CliError> => {
-      const body = decodeJson(ApiErrorBody, await res.text());
-      return new CliError(body.ok ? body.value.error.message : `HTTP ${res.status}`);
-    };
+    const path = `/api/devices/${encodeURIComponent(device.id)}/servers/${encodeURIComponent(remote.server)}/files/content?path=${encodeURIComponent(remote.path)}`;
 
     if (src) {
-      const res = await ctx.fetch(url, { headers });
-      if (!res.ok || !res.body) throw await failure(res);
+      const res = await streamRequest(ctx, api, path);
+      if (!res.body) throw new CliError('the server sent no file body');
       const body = Readable.fromWeb(res.body);
       if (local === '-') {
         for await (const chunk of body) (ctx.io.stdoutBytes ?? ((b: Uint8Array) => ctx.io.stdout(Buffer.from(b).toString())))(chunk);
@@ -73,13 +67,14 @@ export const cpCommand: Command = {
     const size = local === '-' ? undefined : (await stat(local).catch(() => undefined))?.size;
     if (local !== '-' && size === undefined) throw new CliError(`cannot read ${local}`);
     const source = local === '-' ? ctx.io.stdin : createReadStream(local);
-    const res = await ctx.fetch(url, {
+    // A streamed request body needs `duplex: 'half'`, which TypeScript's RequestInit does not list yet.
+    const init: RequestInit & { duplex: 'half' } = {
       method: 'PUT',
-      headers: { ...headers, 'content-type': 'application/octet-stream', ...(size !== undefined ? { 'content-length': String(size) } : {}) },
-      body: Readable.toWeb(Readable.from(source)) as ReadableStream<Uint8Array>,
+      headers: { 'content-type': 'application/octet-stream', ...(size !== undefined ? { 'content-length': String(size) } : {}) },
+      body: Readable.toWeb(Readable.from(source)),
       duplex: 'half',
-    } as RequestInit);
-    if (!res.ok) throw await failure(res);
+    };
+    await streamRequest(ctx, api, path, init);
     ctx.io.stderr(`${printable(local)} -> ${printable(remote.path)} (${size ?? 'streamed'} bytes)\n`);
     return 0;
   },
