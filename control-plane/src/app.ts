@@ -26,6 +26,7 @@ import { containersRoutes } from './containers/containers.routes.js';
 import { serversRoutes } from './containers/servers.routes.js';
 import { filesRoutes } from './containers/files.routes.js';
 import type { StreamRelay } from './relay/stream-relay.js';
+import { defaultWebDir, staticRoutes } from './web/static.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -45,6 +46,8 @@ export interface AppDeps {
     secureCookies: boolean;
     mqtt: { port: number; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
     version: string;
+    /** Built web console (control-plane/web/dist by default). */
+    webDir?: string | undefined;
   };
 }
 
@@ -80,5 +83,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
   }
   app.route('/api', authed);
+  // The web console last: it answers only GET/HEAD paths no API route took.
+  app.route('/', staticRoutes({ distDir: deps.config.webDir ?? defaultWebDir() }));
   return app;
 }

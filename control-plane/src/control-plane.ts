@@ -127,6 +127,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       secureCookies: config.secureCookies,
       mqtt: { port: broker.port, publicUrl: config.mqttPublicUrl },
       version: VERSION,
+      webDir: config.webDir,
     },
   });
 

@@ -1,0 +1,308 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ADMIN_PASSWORD, adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { userWith } from '../hardware/kvm-helpers.js';
+import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+
+interface Ctx {
+  cp: TestControlPlane;
+  api: Api;
+  agent: AgentProcess;
+  deviceId: string;
+  deviceName: string;
+  browser: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+const t = suite<Ctx>('web console in Chromium');
+const LONG = 30_000;
+const actions = fileURLToPath(new URL('../../../agent/demo/actions.json', import.meta.url));
+
+if (!browserAvailable()) {
+  t.skip('browser tests (no Chromium)', () => undefined);
+  t.run();
+} else {
+  t.before(async (ctx) => {
+    ctx.cp = await startTestControlPlane();
+    ctx.api = await adminApi(ctx.cp);
+    const token = await createEnrollmentToken(ctx.api);
+    ctx.deviceName = 'web-demo';
+    ctx.agent = spawnAgent({
+      server: ctx.cp.url,
+      token,
+      stateDir: await tempDir('edgehook-agent-'),
+      hostname: ctx.deviceName,
+      profile: 'simulated',
+      extraArgs: ['--actions', actions, '--pty', 'node-pty', '--telemetry-interval', '1s', '--telemetry-port', 'off', '--container-engine', 'simulated'],
+    });
+    ctx.deviceId = await waitFor('agent enrollment', () => /"deviceId":"([^"]+)"/.exec(ctx.agent.output())?.[1], LONG);
+    await waitFor('device online', async () => (await ctx.api.request('GET', `/api/devices/${ctx.deviceId}`)).body?.online === true, LONG);
+    ctx.browser = await launchBrowser();
+    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
+    ctx.page.setDefaultTimeout(LONG);
+    ctx.errors = collectPageErrors(ctx.page);
+  });
+
+  t.after(async (ctx) => {
+    await ctx.browser?.close().catch(() => undefined);
+    await killAllAgents();
+    await ctx.cp?.close();
+    if (ctx.cp) await cleanup(ctx.cp.dataDir);
+  });
+
+  t('the control plane serves the console with caching rules and keeps API paths', async ({ cp }) => {
+    const index = await fetch(`${cp.url}/`);
+    assert.is(index.status, 200);
+    assert.is(index.headers.get('cache-control'), 'no-cache');
+    const html = await index.text();
+    const entry = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(entry, 'index.html loads a hashed entry script');
+    const js = await fetch(`${cp.url}${entry}`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.is(js.status, 200);
+    assert.is(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
+    const deep = await fetch(`${cp.url}/devices/whatever/terminal`);
+    assert.is(await deep.text(), html);
+    const api = await fetch(`${cp.url}/api/definitely-not-here`);
+    assert.match(api.headers.get('content-type') ?? '', /json/);
+    const traversal = await fetch(`${cp.url}/assets/..%2f..%2fpackage.json`);
+    assert.not.match(await traversal.text(), /"name"/);
+  });
+
+  t('login: a wrong password shows an error, the right one opens the fleet with the device online', async ({ cp, page, deviceName }) => {
+    await page.goto(`${cp.url}/`);
+    await page.getByLabel('Username or email').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong username or password' }).waitFor();
+    await screenshot(page, 'login');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    const row = page.locator(`.fleet-row[data-device="${deviceName}"]`);
+    await row.waitFor();
+    await page.locator(`.fleet-row[data-device="${deviceName}"][data-online="true"]`).waitFor();
+    // Latest CPU arrives from /api/telemetry/latest (the agent reports every second).
+    await waitFor('cpu in the fleet list', async () => /\d/.test((await row.locator('.num').first().textContent()) ?? ''), LONG, 500).catch(() => undefined);
+    await screenshot(page, 'fleet');
+  });
+
+  t('fleet search filters the list and presence updates live', async ({ page, deviceName, api }) => {
+    await page.getByLabel('Search').fill('no-such-device-xyz');
+    await page.getByText('No device matches.').waitFor();
+    await page.getByLabel('Search').fill(deviceName.slice(0, 5));
+    await page.locator(`.fleet-row[data-device="${deviceName}"]`).waitFor();
+    // A second device enrolled while the page is open appears without a reload.
+    const token = await createEnrollmentToken(api);
+    const other = spawnAgent({ server: api.base, token, stateDir: await tempDir('edgehook-agent-'), hostname: 'web-second', profile: 'simulated', extraArgs: ['--telemetry-port', 'off', '--pty', 'simulated'] });
+    await page.getByLabel('Search').fill('');
+    await page.locator('.fleet-row[data-device="web-second"][data-online="true"]').waitFor();
+    await other.stop();
+    await page.locator('.fleet-row[data-device="web-second"][data-online="false"]').waitFor();
+    // An offline device says why its actions are unavailable.
+    await page.locator('.fleet-row[data-device="web-second"]').click();
+    await page.getByRole('note').filter({ hasText: 'The device is offline' }).waitFor();
+    await page.getByRole('tab', { name: 'Processes' }).click();
+    assert.ok(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled());
+    await page.getByRole('link', { name: '← Fleet' }).click();
+  });
+
+  t('add device shows the exact agent command with a fresh token', async ({ page, cp }) => {
+    await page.getByRole('button', { name: 'Add device' }).click();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const cmd = await page.getByTestId('agent-command').textContent();
+    assert.match(cmd ?? '', new RegExp(`node agent/dist/main\\.js --server ${cp.url.replace(/[.]/g, '\\.')} --enroll \\S{10,}`));
+    await page.getByRole('button', { name: 'Done' }).click();
+  });
+
+  t('device overview', async ({ page, deviceName }) => {
+    await page.locator(`.fleet-row[data-device="${deviceName}"]`).click();
+    await page.getByRole('heading', { name: deviceName }).waitFor();
+    await page.getByTestId('device-status').filter({ hasText: 'online' }).waitFor();
+    await page.getByText('simulated').first().waitFor();
+    await page.getByRole('heading', { name: 'Hardware info' }).waitFor();
+    await screenshot(page, 'device-overview');
+  });
+
+  t('terminal: run a command in a real shell, reload and reattach with the output', async ({ page }) => {
+    await page.getByRole('tab', { name: 'Terminal' }).click();
+    await page.getByTestId('shell-status').filter({ hasText: /connected|reattached/ }).waitFor();
+    await page.locator('.xterm-helper-textarea').first().focus();
+    await page.keyboard.type('echo web-$((6*7))-ok\n');
+    const rows = page.locator('.xterm-rows').first();
+    await waitFor('command output in xterm', async () => /web-42-ok/.test((await rows.textContent()) ?? ''), LONG, 200);
+    await screenshot(page, 'terminal');
+    await page.reload();
+    await page.getByTestId('shell-status').filter({ hasText: 'reattached' }).waitFor();
+    await waitFor('replayed output after reattach', async () => /web-42-ok/.test((await page.locator('.xterm-rows').first().textContent()) ?? ''), LONG, 200);
+  });
+
+  t('telemetry: points appear in the chart', async ({ page }) => {
+    await page.getByRole('tab', { name: 'Telemetry' }).click();
+    const chart = page.getByTestId('telemetry-chart');
+    await chart.locator('canvas').waitFor();
+    await waitFor('chart points', async () => Number(await chart.getAttribute('data-points')) >= 2, LONG, 250);
+    await screenshot(page, 'telemetry');
+  });
+
+  t('processes: the echo action runs with input and its result', async ({ page }) => {
+    await page.getByRole('tab', { name: 'Processes' }).click();
+    await page.getByLabel('Action', { exact: true }).fill('echo');
+    await page.getByLabel(/^Parameters/).fill('alpha "beta gamma"');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('button', { name: 'Running…' }).waitFor();
+    await page.getByLabel('Input').fill('hello from the browser');
+    await page.getByRole('button', { name: 'Send input' }).click();
+    await page.getByTestId('process-output').filter({ hasText: 'hello from the browser' }).waitFor();
+    await page.getByRole('button', { name: 'Close input' }).click();
+    const result = page.getByTestId('process-result');
+    await result.waitFor();
+    assert.match((await result.textContent()) ?? '', /fulfilled: \["alpha","beta gamma"\]/);
+    await screenshot(page, 'processes');
+  });
+
+  t('hardware: ATX power turns the power LED on; hard off asks first and turns it off', async ({ page }) => {
+    await page.getByRole('tab', { name: 'Hardware' }).click();
+    const led = page.getByTestId('led-power');
+    await page.locator('[data-testid="led-power"][data-state="off"]').waitFor();
+    await page.getByText('live', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Power on' }).click();
+    await page.locator('[data-testid="led-power"][data-state="on"]').waitFor();
+    await screenshot(page, 'hardware');
+    await page.getByRole('button', { name: 'Hard off' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    assert.is(await led.getAttribute('data-state'), 'on', 'nothing happens before confirming');
+    await dialog.getByRole('button', { name: 'Hard off' }).click();
+    await page.locator('[data-testid="led-power"][data-state="off"]').waitFor({ timeout: 60_000 });
+  });
+
+  t('containers: stop and start a container on the simulated engine', async ({ page, api, deviceId }) => {
+    const engine = await api.request('GET', `/api/devices/${deviceId}/engine`);
+    if (engine.status !== 200) {
+      console.log(`containers: no engine (${engine.status}), UI checked for the message only`);
+      await page.getByRole('tab', { name: 'Containers' }).click();
+      await page.getByRole('note').waitFor();
+      return;
+    }
+    const created = await api.request('POST', `/api/devices/${deviceId}/containers`, { spec: { name: 'web-app', image: 'nginx:alpine' } });
+    assert.ok(created.status < 300, `create: ${created.status} ${JSON.stringify(created.body)}`);
+    await api.request('POST', `/api/devices/${deviceId}/containers/web-app/power`, { action: 'start' });
+    await page.getByRole('tab', { name: 'Containers' }).click();
+    const row = page.locator('tr[data-container="web-app"]');
+    await row.getByTestId('container-power').filter({ hasText: 'running' }).waitFor();
+    await row.getByRole('button', { name: 'Stop', exact: true }).click();
+    await row.getByTestId('container-power').filter({ hasText: 'offline' }).waitFor();
+    await row.getByRole('button', { name: 'Start', exact: true }).click();
+    await row.getByTestId('container-power').filter({ hasText: 'running' }).waitFor();
+    // The console speaks Wings frames over the token the panel endpoint hands out.
+    await row.getByRole('button', { name: 'web-app' }).click();
+    await page.getByText('connected', { exact: true }).waitFor();
+    await screenshot(page, 'containers');
+    // Files: upload through XMLHttpRequest (progress events), then the listing shows the file.
+    await page.getByRole('tab', { name: 'Files' }).click();
+    await page.getByRole('table', { name: 'Files' }).waitFor();
+    await page.getByLabel('Upload').setInputFiles({ name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser\n') });
+    await page.getByRole('table', { name: 'Files' }).getByText('hello.txt').waitFor();
+    const download = await api.request('GET', `/api/devices/${deviceId}/servers/web-app/files/content?path=%2Fhello.txt`);
+    assert.match(typeof download.body === 'string' ? download.body : JSON.stringify(download.body), /hello from the browser/);
+  });
+
+  t('admin: users, roles and enrollment tokens', async ({ page }) => {
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('table', { name: 'Users' }).getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
+    await screenshot(page, 'admin');
+    await page.getByRole('tab', { name: 'Roles' }).click();
+    await page.getByRole('table', { name: 'Roles' }).getByText('users.admin').first().waitFor().catch(async () => page.getByRole('table', { name: 'Roles' }).locator('code').first().waitFor());
+    await page.getByRole('tab', { name: 'Enrollment tokens' }).click();
+    await page.getByRole('table', { name: 'Enrollment tokens' }).getByRole('cell', { name: 'active' }).first().waitFor();
+  });
+
+  t('an expired access cookie is refreshed without leaving the page', async ({ page, browser }) => {
+    await page.getByRole('tab', { name: 'Users' }).click();
+    await browser.clearCookies({ name: 'auth_token' });
+    await page.getByRole('tab', { name: 'Roles' }).click();
+    await page.getByRole('table', { name: 'Roles' }).waitFor().catch(async (err: unknown) => {
+      await screenshot(page, 'debug-refresh');
+      console.log('URL', page.url(), await browser.cookies());
+      throw err;
+    });
+    assert.match(page.url(), /\/admin\/roles$/);
+    await page.reload();
+    await page.getByRole('table', { name: 'Roles' }).waitFor();
+  });
+
+  t('phone width fleet', async ({ page, cp }) => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${cp.url}/`);
+    await page.locator('.fleet-row').first().waitFor();
+    await screenshot(page, 'fleet-phone');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'fleet-phone-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  t('a user without permissions sees the controls hidden; logout and login keep the route', async ({ page, api, cp, deviceId, deviceName }) => {
+    const viewer = await userWith(api, 'web-viewer', ['devices.read']);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await page.goto(`${cp.url}/devices/${deviceId}/hardware`);
+    await page.getByLabel('Username or email').fill(viewer.user);
+    await page.getByLabel('Password').fill(viewer.pass);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: deviceName }).waitFor().catch(async (err: unknown) => {
+      await screenshot(page, 'debug-viewer');
+      throw err;
+    });
+    assert.match(page.url(), new RegExp(`/devices/${deviceId}/hardware$`));
+    await page.getByText('Your role cannot open hardware').waitFor();
+    for (const tab of ['Terminal', 'Hardware', 'Processes', 'Telemetry', 'Containers']) assert.is(await page.getByRole('tab', { name: tab }).count(), 0, tab);
+    assert.is(await page.getByRole('link', { name: 'Admin' }).count(), 0);
+    assert.is(await page.getByRole('button', { name: 'Ping' }).count(), 0);
+    await page.getByRole('link', { name: '← Fleet' }).click();
+    await page.locator(`.fleet-row[data-device="${deviceName}"]`).waitFor();
+    assert.is(await page.getByRole('button', { name: 'Add device' }).count(), 0);
+  });
+
+  t('fleet of 5,000 devices: a virtualized list that sorts, searches and scrolls', async ({ page, cp }) => {
+    const now = new Date().toISOString();
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      name: `pi-${String(i).padStart(4, '0')}`,
+      online: i % 3 !== 0,
+      lastSeen: now,
+      profile: i % 2 ? 'raspberry-pi-4b' : 'raspberry-pi-5',
+      agentVersion: '0.1.0',
+      hostname: `pi-${i}`,
+      tags: [`rack-${i % 10}`],
+      hardware: null,
+      system: null,
+      createdAt: now,
+    }));
+    // Only the list request is replaced; events, auth and everything else are the real API.
+    await page.route(/\/api\/devices$/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(many) }));
+    await page.goto(`${cp.url}/`);
+    await page.getByText('5000 devices').waitFor();
+    const rendered = await page.locator('.fleet-row').count();
+    assert.ok(rendered > 5 && rendered < 120, `only visible rows are in the DOM (${rendered})`);
+    await page.locator('.fleet-viewport').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.locator('.fleet-row[data-device="pi-4999"]').waitFor();
+    await page.getByRole('button', { name: /^Name/ }).click();
+    await page.locator('.fleet-viewport').evaluate((el) => (el.scrollTop = 0));
+    await page.locator('.fleet-row[data-device="pi-4999"]').waitFor();
+    await page.getByLabel('Tag').selectOption('rack-7');
+    await page.getByLabel('Search').fill('pi-499');
+    await page.locator('.fleet-row[data-device="pi-4997"]').waitFor();
+    assert.is(await page.locator('.fleet-row').count(), 1);
+    await page.unroute(/\/api\/devices$/);
+  });
+
+  t('no uncaught errors in the page', ({ errors }) => {
+    assert.equal(errors, []);
+  });
+
+  t.run();
+}

@@ -1,0 +1,155 @@
+/**
+ * The console's only door to the control plane: the public REST API with the cookie session.
+ * A 401 (or a rejected access token) triggers one refresh (`POST /api/auth/refresh`, refresh cookie)
+ * and one retry; only if that fails does the app go to the login page, keeping the current route.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let onSessionLost: () => void = () => undefined;
+export function setSessionLostHandler(fn: () => void): void {
+  onSessionLost = fn;
+}
+
+let refreshing: Promise<boolean> | undefined;
+/**
+ * One refresh at a time: parallel 401s share it (a reused refresh token would revoke the session),
+ * and 401s of requests that were in flight during it reuse its outcome for a moment. A failed
+ * refresh is double-checked: another tab may have rotated the pair first, leaving us fresh cookies.
+ */
+export function refreshSession(): Promise<boolean> {
+  if (refreshing) return refreshing;
+  const p = fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
+    .then(async (r) => r.ok || (await fetch('/api/auth/check', { credentials: 'same-origin' })).ok)
+    .catch(() => false);
+  refreshing = p;
+  void p.then((ok) => setTimeout(() => (refreshing = undefined), ok ? 2000 : 0));
+  return p;
+}
+
+function isAuthFailure(status: number, code: string | undefined): boolean {
+  return status === 401 || (status === 403 && code === 'INVALID_CREDENTIALS');
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body: unknown = JSON.parse(text);
+    if (body && typeof body === 'object' && 'error' in body) {
+      const e = (body as { error: unknown }).error;
+      if (e && typeof e === 'object') {
+        const code = 'code' in e && typeof e.code === 'string' ? e.code : 'ERROR';
+        const message = 'message' in e && typeof e.message === 'string' ? e.message : res.statusText;
+        return new ApiError(res.status, code, message);
+      }
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return new ApiError(res.status, 'HTTP_' + res.status, text.slice(0, 300) || `${res.status} ${res.statusText}`);
+}
+
+async function peekCode(res: Response): Promise<string | undefined> {
+  try {
+    const body: unknown = await res.clone().json();
+    if (body && typeof body === 'object' && 'error' in body) {
+      const e = (body as { error: { code?: unknown } }).error;
+      return typeof e?.code === 'string' ? e.code : undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+export interface RequestOptions {
+  /** Do not refresh or redirect on 401 (the login form itself). */
+  noSession?: boolean;
+  signal?: AbortSignal;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+export async function request(method: string, path: string, json?: unknown, opts: RequestOptions = {}): Promise<Response> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { ...opts.headers } };
+  if (opts.signal) init.signal = opts.signal;
+  if (json !== undefined) {
+    init.body = JSON.stringify(json);
+    init.headers = { ...init.headers, 'content-type': 'application/json' };
+  } else if (opts.body !== undefined) init.body = opts.body;
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'NETWORK', 'the control plane is unreachable; check your connection');
+  }
+  if (!opts.noSession && isAuthFailure(res.status, await peekCode(res))) {
+    if (await refreshSession()) res = await fetch(path, init);
+    if (isAuthFailure(res.status, await peekCode(res))) {
+      onSessionLost();
+      throw new ApiError(401, 'UNAUTHENTICATED', 'your session has ended; log in again');
+    }
+  }
+  if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+/** JSON in, JSON out; 204 gives undefined. */
+export async function api<T>(method: string, path: string, json?: unknown, opts?: RequestOptions): Promise<T> {
+  const res = await request(method, path, json, opts);
+  if (res.status === 204) return undefined as T;
+  const type = res.headers.get('content-type') ?? '';
+  return (type.includes('json') ? await res.json() : await res.text()) as T;
+}
+
+export const get = <T>(path: string, signal?: AbortSignal) => api<T>('GET', path, undefined, signal ? { signal } : {});
+
+/** A readable message for anything thrown. */
+export function messageOf(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function wsUrl(path: string): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}${path}`;
+}
+
+/**
+ * Opens a websocket with the session cookie. An upgrade refused before opening (expired access
+ * token) gets one refresh and one retry; the browser hides the status, so any early failure counts.
+ */
+export function openSocket(path: string, protocols?: string[]): Promise<WebSocket> {
+  const attempt = () =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl(path), protocols);
+      ws.binaryType = 'arraybuffer';
+      const fail = () => reject(new ApiError(0, 'SOCKET', `could not open ${path.split('?')[0]}`));
+      ws.addEventListener('open', () => {
+        ws.removeEventListener('error', fail);
+        resolve(ws);
+      }, { once: true });
+      ws.addEventListener('error', fail, { once: true });
+    });
+  return attempt().catch(async (err: unknown) => {
+    // Find out why: a session problem is refreshed (or ends on the login page), anything else shows.
+    const check = await fetch('/api/auth/check', { credentials: 'same-origin' }).catch(() => undefined);
+    if (check && isAuthFailure(check.status, await peekCode(check))) {
+      if (!(await refreshSession())) {
+        onSessionLost();
+        throw new ApiError(401, 'UNAUTHENTICATED', 'your session has ended; log in again');
+      }
+      return attempt();
+    }
+    throw err;
+  });
+}

@@ -1,0 +1,147 @@
+import { useState } from 'preact/hooks';
+import type { EnrollmentTokenView, RoleView, UserView } from '@edgehook/shared';
+import { api, get } from '../lib/api.js';
+import { ago } from '../lib/format.js';
+import { useSession } from '../lib/session.js';
+import { ErrorBox, NoPermission, useAction, useLoad } from '../lib/ui.js';
+import { AddDevice } from './add-device.js';
+
+export function AdminPage({ section }: { section: string }) {
+  const session = useSession();
+  const sections = [
+    { id: 'users', label: 'Users', ok: session.can('users.read') },
+    { id: 'roles', label: 'Roles', ok: session.can('users.read') },
+    { id: 'tokens', label: 'Enrollment tokens', ok: session.can('devices.enroll') },
+  ];
+  const current = sections.find((s) => s.id === section) ?? sections[0];
+  return (
+    <section class="page">
+      <h1>Admin</h1>
+      <nav class="tabs" role="tablist" aria-label="Admin sections">
+        {sections.filter((s) => s.ok).map((s) => (
+          <a key={s.id} role="tab" href={`/admin/${s.id}`} aria-selected={s.id === current?.id ? 'true' : 'false'}>{s.label}</a>
+        ))}
+      </nav>
+      {!current?.ok ? <NoPermission what="see this section" permission={current?.id === 'tokens' ? 'devices.enroll' : 'users.read'} /> : current.id === 'users' ? <Users /> : current.id === 'roles' ? <Roles /> : <Tokens />}
+    </section>
+  );
+}
+
+function Users() {
+  const session = useSession();
+  const users = useLoad((s) => get<UserView[]>('/api/users', s), []);
+  const roles = useLoad((s) => get<RoleView[]>('/api/roles', s), []);
+  const action = useAction();
+  const [form, setForm] = useState({ username: '', password: '', roleName: 'viewer' });
+  const admin = session.can('users.admin');
+  return (
+    <div class="stack">
+      <ErrorBox error={users.error ?? action.error} />
+      <div class="card" style={{ overflowX: 'auto' }}>
+        <table aria-label="Users">
+          <thead><tr><th>Username</th><th>Email</th><th>Role</th><th>Created</th>{admin && <th><span class="muted">Actions</span></th>}</tr></thead>
+          <tbody>
+            {(users.data ?? []).map((u) => (
+              <tr key={u.id}>
+                <td>{u.username}</td><td>{u.email ?? '–'}</td><td>{u.role.name}</td><td class="muted">{ago(u.createdAt)}</td>
+                {admin && (
+                  <td class="row">
+                    <select aria-label={`Role of ${u.username}`} value={u.role.id} disabled={action.busy || u.id === session.user.id} onChange={(e) => { const roleId = e.currentTarget.value; void action.run(async () => { await api('PATCH', `/api/users/${u.id}`, { roleId }); users.reload(); }); }}>
+                      {(roles.data ?? []).map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
+                    </select>
+                    <button type="button" class="danger" disabled={action.busy || u.id === session.user.id} onClick={() => { if (confirm(`Delete user ${u.username}?`)) void action.run(async () => { await api('DELETE', `/api/users/${u.id}`); users.reload(); }); }}>Delete</button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {admin && (
+        <form class="card row" aria-label="Create user" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('POST', '/api/users', form); setForm({ ...form, username: '', password: '' }); users.reload(); }); }}>
+          <label>Username<input required value={form.username} onInput={(e) => setForm({ ...form, username: e.currentTarget.value })} /></label>
+          <label>Password<input required type="password" minLength={8} autocomplete="new-password" value={form.password} onInput={(e) => setForm({ ...form, password: e.currentTarget.value })} /></label>
+          <label>Role<select value={form.roleName} onChange={(e) => setForm({ ...form, roleName: e.currentTarget.value })}>{(roles.data ?? []).map((r) => <option key={r.id}>{r.name}</option>)}</select></label>
+          <button type="submit" class="primary" style={{ alignSelf: 'end' }} disabled={action.busy}>Create user</button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+function Roles() {
+  const session = useSession();
+  const roles = useLoad((s) => get<RoleView[]>('/api/roles', s), []);
+  const action = useAction();
+  const [name, setName] = useState('');
+  const [perms, setPerms] = useState('devices.read');
+  const admin = session.can('users.admin');
+  const split = (s: string) => s.split(/[\s,]+/).filter(Boolean);
+  return (
+    <div class="stack">
+      <ErrorBox error={roles.error ?? action.error} />
+      <div class="card" style={{ overflowX: 'auto' }}>
+        <table aria-label="Roles">
+          <thead><tr><th>Role</th><th>Permissions</th>{admin && <th><span class="muted">Actions</span></th>}</tr></thead>
+          <tbody>
+            {(roles.data ?? []).map((r) => (
+              <tr key={r.id}>
+                <td>{r.name}{r.builtin && <span class="tag">built-in</span>}</td>
+                <td>{r.permissions.map((p) => <code key={p} style={{ marginRight: '4px' }}>{p}</code>)}</td>
+                {admin && (
+                  <td class="row">
+                    {!r.builtin && <button type="button" onClick={() => { const next = prompt(`Permissions of ${r.name} (comma separated)`, r.permissions.join(', ')); if (next !== null) void action.run(async () => { await api('PATCH', `/api/roles/${r.id}`, { permissions: split(next) }); roles.reload(); }); }}>Edit</button>}
+                    {!r.builtin && <button type="button" class="danger" onClick={() => { if (confirm(`Delete role ${r.name}?`)) void action.run(async () => { await api('DELETE', `/api/roles/${r.id}`); roles.reload(); }); }}>Delete</button>}
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {admin && (
+        <form class="card row" aria-label="Create role" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('POST', '/api/roles', { name, permissions: split(perms) }); setName(''); roles.reload(); }); }}>
+          <label>Name<input required value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="operators" /></label>
+          <label style={{ flex: 1 }}>Permissions<input value={perms} onInput={(e) => setPerms(e.currentTarget.value)} placeholder="devices.read, devices.shell, telemetry.read" /></label>
+          <button type="submit" class="primary" style={{ alignSelf: 'end' }} disabled={action.busy}>Create role</button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+function Tokens() {
+  const tokens = useLoad((s) => get<EnrollmentTokenView[]>('/api/enrollment-tokens', s), []);
+  const action = useAction();
+  const [adding, setAdding] = useState(false);
+  const now = Date.now();
+  return (
+    <div class="stack">
+      <div class="row end"><button type="button" class="primary" onClick={() => setAdding(true)}>New token</button></div>
+      <ErrorBox error={tokens.error ?? action.error} />
+      <div class="card" style={{ overflowX: 'auto' }}>
+        <table aria-label="Enrollment tokens">
+          <thead><tr><th>Created</th><th>Expires</th><th>Uses</th><th>Tags</th><th>State</th><th><span class="muted">Actions</span></th></tr></thead>
+          <tbody>
+            {(tokens.data ?? []).map((t) => {
+              const expired = Date.parse(t.expiresAt) < now;
+              const usable = !t.revoked && !expired && t.uses < t.maxUses;
+              return (
+                <tr key={t.id}>
+                  <td>{new Date(t.createdAt).toLocaleString()}</td>
+                  <td>{new Date(t.expiresAt).toLocaleString()}</td>
+                  <td class="num">{t.uses} / {t.maxUses}</td>
+                  <td>{t.tags.map((x) => <span class="tag" key={x}>{x}</span>)}</td>
+                  <td>{t.revoked ? 'revoked' : expired ? 'expired' : t.uses >= t.maxUses ? 'used up' : 'active'}</td>
+                  <td>{usable && <button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => { await api('DELETE', `/api/enrollment-tokens/${t.id}`); tokens.reload(); })}>Revoke</button>}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        {tokens.data?.length === 0 && <p class="muted">No tokens yet.</p>}
+      </div>
+      {adding && <AddDevice onClose={() => { setAdding(false); tokens.reload(); }} />}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+import { useState } from 'preact/hooks';
+import type { FileEntry } from '@edgehook/shared';
+import { api, get, refreshSession } from '../lib/api.js';
+import { bytes } from '../lib/format.js';
+import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
+
+const join = (dir: string, name: string) => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
+const parent = (dir: string) => dir.replace(/\/[^/]+\/?$/, '') || '/';
+
+/** XMLHttpRequest for its upload progress events (fetch has none for request bodies). */
+function upload(url: string, file: File, onProgress: (done: number, total: number) => void): Promise<void> {
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('PUT', url);
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.onload = () => (xhr.status < 300 ? resolve(xhr.status) : xhr.status === 401 ? resolve(401) : reject(new Error(errorText(xhr.responseText, xhr.status))));
+      xhr.onerror = () => reject(new Error('upload failed: the connection broke'));
+      xhr.send(file);
+    });
+  return once().then(async (s) => {
+    if (s !== 401) return;
+    if (!(await refreshSession())) throw new Error('your session has ended; log in again');
+    if ((await once()) === 401) throw new Error('your session has ended; log in again');
+  });
+}
+function errorText(body: string, status: number): string {
+  try {
+    const v: unknown = JSON.parse(body);
+    if (v && typeof v === 'object' && 'error' in v) {
+      const m = (v as { error?: { message?: unknown } }).error?.message;
+      if (typeof m === 'string') return m;
+    }
+  } catch {
+    // not JSON
+  }
+  return `upload failed (HTTP ${status})`;
+}
+
+export function FilesPanel({ base }: { base: string }) {
+  const [dir, setDir] = useState('/');
+  const files = useLoad((s) => get<FileEntry[]>(`${base}/files?path=${encodeURIComponent(dir)}`, s), [base, dir]);
+  const action = useAction();
+  const [progress, setProgress] = useState<{ name: string; done: number; total: number } | undefined>(undefined);
+  const entries = [...(files.data ?? [])].sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'directory' ? -1 : 1));
+  const doUpload = (list: FileList | null) => {
+    const file = list?.[0];
+    if (!file) return;
+    void action.run(async () => {
+      setProgress({ name: file.name, done: 0, total: file.size });
+      try {
+        await upload(`${base}/files/content?path=${encodeURIComponent(join(dir, file.name))}`, file, (done, total) => setProgress({ name: file.name, done, total }));
+      } finally {
+        setProgress(undefined);
+      }
+      files.reload();
+    });
+  };
+  return (
+    <div class="stack">
+      <div class="row">
+        <strong class="mono" aria-label="Current folder">{dir}</strong>
+        {dir !== '/' && <button type="button" onClick={() => setDir(parent(dir))}>Up</button>}
+        <button type="button" onClick={() => { const name = prompt('New folder name'); if (name) void action.run(async () => { await api('POST', `${base}/files/mkdir`, { path: join(dir, name) }); files.reload(); }); }}>New folder</button>
+        <label class="inline">
+          Upload <input type="file" onChange={(e) => doUpload(e.currentTarget.files)} disabled={action.busy} />
+        </label>
+      </div>
+      {progress && (
+        <div role="status">
+          Uploading {progress.name}: {bytes(progress.done)} of {bytes(progress.total)}
+          <progress class="progress" max={progress.total || 1} value={progress.done} />
+        </div>
+      )}
+      <ErrorBox error={files.error ?? action.error} />
+      <table class="files" aria-label="Files">
+        <thead><tr><th>Name</th><th>Size</th><th>Modified</th><th><span class="muted">Actions</span></th></tr></thead>
+        <tbody>
+          {entries.map((f) => {
+            const path = join(dir, f.name);
+            return (
+              <tr key={f.name}>
+                <td>{f.type === 'directory' ? <button type="button" class="link" style={{ fontSize: '1em' }} onClick={() => setDir(path)}>📁 {f.name}</button> : <span class="mono">{f.name}</span>}</td>
+                <td class="num">{f.type === 'directory' ? '' : bytes(f.size)}</td>
+                <td class="muted">{new Date(f.modifiedAt).toLocaleString()}</td>
+                <td class="row">
+                  {f.type === 'file' && <a href={`${base}/files/content?path=${encodeURIComponent(path)}`} download={f.name}>Download</a>}
+                  <button type="button" onClick={() => { const to = prompt(`Rename ${f.name} to`, f.name); if (to && to !== f.name) void action.run(async () => { await api('POST', `${base}/files/rename`, { from: path, to: join(dir, to) }); files.reload(); }); }}>Rename</button>
+                  <button type="button" class="danger" onClick={() => { if (confirm(`Delete ${path}?`)) void action.run(async () => { await api('POST', `${base}/files/delete`, { path }); files.reload(); }); }}>Delete</button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {files.data?.length === 0 && <p class="muted">Empty folder.</p>}
+    </div>
+  );
+}

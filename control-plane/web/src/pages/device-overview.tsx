@@ -1,0 +1,87 @@
+import { useState } from 'preact/hooks';
+import type { DeviceView } from '@edgehook/shared';
+import { api, get } from '../lib/api.js';
+import { ago, bytes, duration } from '../lib/format.js';
+import { useSession } from '../lib/session.js';
+import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
+
+export function OverviewTab({ device, onChange }: { device: DeviceView; onChange: () => void }) {
+  const session = useSession();
+  const ping = useAction();
+  const save = useAction();
+  const [rtt, setRtt] = useState<number | undefined>(undefined);
+  const [tags, setTags] = useState(device.tags.join(', '));
+  const canInfo = session.can('devices.hardware.read') && device.online;
+  const info = useLoad((signal) => (canInfo ? get<Record<string, unknown>>(`/api/devices/${device.id}/hardware/info`, signal) : Promise.resolve(undefined)), [device.id, canInfo]);
+  const hw = device.hardware;
+  const sys = device.system;
+  return (
+    <div class="grid2">
+      <div class="card">
+        <h2>Device</h2>
+        <dl class="facts">
+          <dt>Name</dt><dd>{device.name}</dd>
+          <dt>Hostname</dt><dd>{device.hostname}</dd>
+          <dt>Id</dt><dd class="mono">{device.id}</dd>
+          <dt>Board profile</dt><dd>{device.profile}</dd>
+          <dt>Agent</dt><dd>{device.agentVersion}</dd>
+          <dt>Status</dt><dd>{device.online ? 'online' : `offline, last seen ${ago(device.lastSeen)}`}</dd>
+          <dt>Enrolled</dt><dd>{new Date(device.createdAt).toLocaleString()}</dd>
+        </dl>
+        {session.can('devices.ping') && (
+          <div class="row" style={{ marginTop: '10px' }}>
+            <button type="button" disabled={!device.online || ping.busy} onClick={() => void ping.run(async () => setRtt((await api<{ rttMs: number }>('POST', `/api/devices/${device.id}/ping`)).rttMs))}>
+              {ping.busy ? 'Pinging…' : 'Ping'}
+            </button>
+            {rtt !== undefined && <span aria-live="polite">round trip {rtt.toFixed(1)} ms</span>}
+          </div>
+        )}
+        <ErrorBox error={ping.error} />
+      </div>
+      <div class="card">
+        <h2>System</h2>
+        <dl class="facts">
+          <dt>Model</dt><dd>{hw?.model ?? '–'}</dd>
+          <dt>CPU</dt><dd>{hw ? `${hw.cpus} × ${hw.cpuModel ?? hw.arch}` : '–'}</dd>
+          <dt>Memory</dt><dd>{hw ? bytes(hw.memTotalBytes) : '–'}</dd>
+          <dt>Platform</dt><dd>{hw ? `${hw.platform} / ${hw.arch}` : '–'}</dd>
+          <dt>OS</dt><dd>{sys?.os ?? '–'}</dd>
+          <dt>Kernel</dt><dd>{sys?.kernel ?? '–'}</dd>
+          <dt>Uptime</dt><dd>{sys ? duration(sys.uptimeSec) : '–'}</dd>
+          <dt>Node.js</dt><dd>{sys?.nodeVersion ?? '–'}</dd>
+        </dl>
+      </div>
+      <div class="card">
+        <h2>Tags</h2>
+        {session.can('devices.write') ? (
+          <form
+            class="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save.run(async () => {
+                await api('PATCH', `/api/devices/${device.id}`, { tags: tags.split(/[\s,]+/).filter(Boolean) });
+                onChange();
+              });
+            }}
+          >
+            <label class="grow" style={{ flex: 1 }}>
+              Tags
+              <input value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
+            </label>
+            <button type="submit" disabled={save.busy} style={{ alignSelf: 'end' }}>Save tags</button>
+          </form>
+        ) : (
+          <p>{device.tags.map((t) => <span class="tag" key={t}>{t}</span>)}{device.tags.length === 0 && <span class="muted">no tags</span>}</p>
+        )}
+        <ErrorBox error={save.error} />
+      </div>
+      {canInfo && (
+        <div class="card">
+          <h2>Hardware info</h2>
+          <ErrorBox error={info.error} />
+          {info.data ? <pre class="output">{JSON.stringify(info.data, null, 2)}</pre> : !info.error && <p class="muted">Asking the device…</p>}
+        </div>
+      )}
+    </div>
+  );
+}

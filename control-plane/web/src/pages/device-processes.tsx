@@ -1,0 +1,173 @@
+import { useRef, useState } from 'preact/hooks';
+import type { DeviceView, RunningProcess } from '@edgehook/shared';
+import { api, get, messageOf, openSocket } from '../lib/api.js';
+import { useSession } from '../lib/session.js';
+import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
+
+type Run = { state: 'idle' } | { state: 'running'; pid?: number } | { state: 'done'; result: string; ok: boolean };
+
+/** Split a command line on spaces, keeping "quoted parts" together (no shell: argv goes as is). */
+export function splitArgs(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3] ?? '');
+  return out;
+}
+
+export function ProcessesTab({ device }: { device: DeviceView }) {
+  const session = useSession();
+  const arbitrary = session.can('devices.exec.arbitrary');
+  const [mode, setMode] = useState<'action' | 'command'>('action');
+  const [action, setAction] = useState('echo');
+  const [params, setParams] = useState('');
+  const [command, setCommand] = useState('');
+  const [input, setInput] = useState('');
+  const [output, setOutput] = useState('');
+  const [run, setRun] = useState<Run>({ state: 'idle' });
+  const [error, setError] = useState<unknown>(undefined);
+  const sock = useRef<WebSocket | undefined>(undefined);
+  const running = useLoad((s) => (device.online ? get<RunningProcess[]>(`/api/devices/${device.id}/processes`, s) : Promise.resolve([])), [device.id, device.online], 5000);
+  const signal = useAction();
+
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setOutput('');
+    setError(undefined);
+    setRun({ state: 'running' });
+    const dec = new TextDecoder();
+    try {
+      const ws = await openSocket(`/api/devices/${encodeURIComponent(device.id)}/exec`);
+      sock.current = ws;
+      const open = mode === 'action' ? { type: 'open', call: action.trim(), params: splitArgs(params) } : { type: 'open', argv: splitArgs(command) };
+      ws.send(JSON.stringify(open));
+      ws.onmessage = (m) => {
+        if (typeof m.data !== 'string') {
+          const bytes = new Uint8Array(m.data as ArrayBuffer);
+          const text = dec.decode(bytes.subarray(1), { stream: true });
+          setOutput((o) => (o + text).slice(-200_000));
+          return;
+        }
+        let msg: { type?: string; info?: Record<string, unknown>; message?: string; result?: { status: string; value?: unknown; reason?: string; exitCode?: number | null } };
+        try {
+          msg = JSON.parse(m.data);
+        } catch {
+          return;
+        }
+        if (msg.type === 'opened') {
+          const pid = msg.info?.['pid'];
+          setRun({ state: 'running', ...(typeof pid === 'number' ? { pid } : {}) });
+          running.reload();
+        } else if (msg.type === 'error') {
+          setError(new Error(msg.message ?? 'the process could not start'));
+          setRun({ state: 'done', result: 'failed to start', ok: false });
+        } else if (msg.type === 'notice') setOutput((o) => `${o}\n[${msg.message ?? ''}]\n`);
+        else if (msg.type === 'end' && msg.result) {
+          const r = msg.result;
+          const text =
+            r.status === 'fulfilled'
+              ? `fulfilled${r.value !== undefined ? `: ${JSON.stringify(r.value)}` : ''}${r.exitCode !== undefined && r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`
+              : `rejected: ${r.reason ?? ''}`;
+          setRun({ state: 'done', result: text, ok: r.status === 'fulfilled' });
+          // The agent drops the entry just after the end: look again a moment later.
+          setTimeout(running.reload, 1000);
+        }
+      };
+      ws.onclose = () => setRun((r) => (r.state === 'running' ? { state: 'done', result: 'connection closed', ok: false } : r));
+    } catch (err) {
+      setError(err);
+      setRun({ state: 'idle' });
+    }
+  };
+  const send = (data: object | string) => {
+    const ws = sock.current;
+    if (ws?.readyState !== WebSocket.OPEN) return;
+    ws.send(typeof data === 'string' ? new TextEncoder().encode(data) : JSON.stringify(data));
+  };
+  const active = run.state === 'running';
+
+  return (
+    <div class="grid2">
+      <form class="card stack" onSubmit={start} aria-label="Run a process">
+        <h2>Run</h2>
+        {arbitrary && (
+          <div class="row" role="radiogroup" aria-label="What to run">
+            <label class="inline"><input type="radio" name="mode" checked={mode === 'action'} onChange={() => setMode('action')} /> Declared action</label>
+            <label class="inline"><input type="radio" name="mode" checked={mode === 'command'} onChange={() => setMode('command')} /> Command</label>
+          </div>
+        )}
+        {mode === 'action' ? (
+          <>
+            <label>
+              Action
+              <input name="action" value={action} onInput={(e) => setAction(e.currentTarget.value)} required placeholder="echo" />
+            </label>
+            <label>
+              Parameters (space separated, "quotes" for spaces)
+              <input name="params" value={params} onInput={(e) => setParams(e.currentTarget.value)} />
+            </label>
+            <p class="muted">Actions are declared in the agent's actions file (<code>--actions</code>); the device checks the name and parameters.</p>
+          </>
+        ) : (
+          <label>
+            Command (argv, no shell)
+            <input name="command" value={command} onInput={(e) => setCommand(e.currentTarget.value)} required placeholder="uname -a" />
+          </label>
+        )}
+        <div class="row">
+          <button type="submit" class="primary" disabled={!device.online || active}>{active ? 'Running…' : 'Run'}</button>
+          <button type="button" disabled={!active} onClick={() => send({ type: 'cancel' })}>Cancel</button>
+        </div>
+        <ErrorBox error={error} />
+        <label>
+          Input
+          <textarea name="stdin" rows={2} value={input} onInput={(e) => setInput(e.currentTarget.value)} disabled={!active} />
+        </label>
+        <div class="row">
+          <button type="button" disabled={!active || !input} onClick={() => { send(input + '\n'); setInput(''); }}>Send input</button>
+          <button type="button" disabled={!active} onClick={() => send({ type: 'close-input' })}>Close input</button>
+        </div>
+        <h3>Output {run.state === 'running' && run.pid !== undefined && <span class="muted">(pid {run.pid})</span>}</h3>
+        <pre class="output" aria-live="polite" data-testid="process-output">{output}</pre>
+        {run.state === 'done' && (
+          <p role="status" data-testid="process-result" class={run.ok ? '' : 'error'}>Result: {run.result}</p>
+        )}
+      </form>
+      <div class="card">
+        <div class="row between">
+          <h2>Running</h2>
+          <button type="button" onClick={running.reload}>Refresh</button>
+        </div>
+        <ErrorBox error={running.error} />
+        <ErrorBox error={signal.error} />
+        <table>
+          <thead><tr><th>PID</th><th>Title</th><th>CPU %</th><th>Mem %</th><th>Ports</th><th><span class="muted">Signal</span></th></tr></thead>
+          <tbody>
+            {(running.data ?? []).map((p) => (
+              <tr key={p.id}>
+                <td class="num">{p.pid}</td>
+                <td class="mono">{p.title}</td>
+                <td class="num">{p.cpu_util.toFixed(1)}</td>
+                <td class="num">{p.mem_util.toFixed(1)}</td>
+                <td>{p.port_util.join(', ') || '–'}</td>
+                <td>
+                  <select
+                    aria-label={`Send a signal to ${p.pid}`}
+                    value=""
+                    onChange={(e) => {
+                      const mode = e.currentTarget.value;
+                      if (mode) void signal.run(async () => { await api('POST', `/api/devices/${device.id}/processes/signal`, { pid: p.pid, mode }); running.reload(); });
+                    }}
+                  >
+                    <option value="">send…</option>
+                    {['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'].map((s) => <option key={s}>{s}</option>)}
+                  </select>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {running.data?.length === 0 && <p class="muted">Nothing the agent started is running.</p>}
+        {!device.online && <p class="muted">{messageOf(new Error('The device is offline.'))}</p>}
+      </div>
+    </div>
+  );
+}

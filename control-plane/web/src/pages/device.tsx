@@ -1,0 +1,75 @@
+import { lazy, Suspense } from 'preact/compat';
+import type { DeviceView, Permission } from '@edgehook/shared';
+import { get } from '../lib/api.js';
+import { ago } from '../lib/format.js';
+import { useSession } from '../lib/session.js';
+import { ErrorBox, NoPermission, OfflineNote, Spinner, useLoad } from '../lib/ui.js';
+import { OverviewTab } from './device-overview.js';
+import { ProcessesTab } from './device-processes.js';
+import { HardwareTab } from './device-hardware.js';
+
+// Terminals (xterm.js), charts (uPlot) and containers load on demand: not in the first load.
+const TerminalsTab = lazy(() => import('./device-terminals.js').then((m) => m.TerminalsTab));
+const TelemetryTab = lazy(() => import('./device-telemetry.js').then((m) => m.TelemetryTab));
+const ContainersTab = lazy(() => import('./device-containers.js').then((m) => m.ContainersTab));
+
+const TABS: { id: string; label: string; permission: Permission | undefined }[] = [
+  { id: 'overview', label: 'Overview', permission: undefined },
+  { id: 'telemetry', label: 'Telemetry', permission: 'telemetry.read' },
+  { id: 'terminal', label: 'Terminal', permission: 'devices.shell' },
+  { id: 'processes', label: 'Processes', permission: 'devices.exec' },
+  { id: 'hardware', label: 'Hardware', permission: 'devices.hardware.read' },
+  { id: 'containers', label: 'Containers', permission: 'containers.read' },
+];
+
+export function DevicePage({ id, tab }: { id: string; tab: string }) {
+  const session = useSession();
+  const { data: device, error, reload } = useLoad((signal) => get<DeviceView>(`/api/devices/${encodeURIComponent(id)}`, signal), [id], 5000);
+  const tabs = TABS.filter((t) => !t.permission || session.can(t.permission));
+  const current = TABS.find((t) => t.id === tab);
+  const base = `/devices/${encodeURIComponent(id)}`;
+
+  if (!device) {
+    return (
+      <section class="page">
+        <p><a href="/">← Fleet</a></p>
+        {error ? <ErrorBox error={error} /> : <Spinner label="Loading device" />}
+      </section>
+    );
+  }
+  let body;
+  if (!current) body = <p>Unknown tab.</p>;
+  else if (current.permission && !session.can(current.permission)) body = <NoPermission what={`open ${current.label.toLowerCase()}`} permission={current.permission} />;
+  else if (tab === 'overview') body = <OverviewTab device={device} onChange={reload} />;
+  else if (tab === 'telemetry') body = <TelemetryTab device={device} />;
+  else if (tab === 'terminal') body = <TerminalsTab device={device} />;
+  else if (tab === 'processes') body = <ProcessesTab device={device} />;
+  else if (tab === 'hardware') body = <HardwareTab device={device} />;
+  else body = <ContainersTab device={device} />;
+
+  return (
+    <section class="page">
+      <p><a href="/">← Fleet</a></p>
+      <div class="row between">
+        <h1 class="row">
+          {device.name} <span class={`badge ${device.online ? 'online' : 'offline'}`} data-testid="device-status">{device.online ? 'online' : 'offline'}</span>
+        </h1>
+        <span class="muted">
+          {device.profile} · agent {device.agentVersion} · {device.online ? 'connected' : `last seen ${ago(device.lastSeen)}`}
+        </span>
+      </div>
+      <ErrorBox error={error} />
+      <OfflineNote online={device.online} lastSeen={device.lastSeen} />
+      <nav class="tabs" role="tablist" aria-label="Device sections">
+        {tabs.map((t) => (
+          <a key={t.id} role="tab" href={`${base}/${t.id}`} aria-selected={t.id === tab ? 'true' : 'false'}>
+            {t.label}
+          </a>
+        ))}
+      </nav>
+      <div role="tabpanel" aria-label={current?.label ?? tab}>
+        <Suspense fallback={<Spinner label={`Loading ${current?.label.toLowerCase() ?? ''}`} />}>{body}</Suspense>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,249 @@
+import { memo } from 'preact/compat';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { DeviceView, FleetEvent, LatestEntry } from '@edgehook/shared';
+import { get, openSocket } from '../lib/api.js';
+import { ago, num } from '../lib/format.js';
+import { useSession } from '../lib/session.js';
+import { ErrorBox, Spinner } from '../lib/ui.js';
+import { AddDevice } from './add-device.js';
+
+const ROW = 44;
+const OVERSCAN = 8;
+type SortKey = 'name' | 'online' | 'profile' | 'lastSeen' | 'cpu' | 'temp';
+interface Latest {
+  cpu?: number;
+  temp?: number;
+}
+
+function parseEvent(data: unknown): FleetEvent | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    const v: unknown = JSON.parse(data);
+    if (v && typeof v === 'object' && 'type' in v && 'deviceId' in v && typeof v.type === 'string' && typeof v.deviceId === 'string') return v as FleetEvent;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The fleet: devices in a Map, live presence from /api/events. Updates replace one device object and
+ * bump a version once per animation frame, so 5,000 devices with a burst of events re-render only the
+ * ~30 visible rows (rows are memoized on their device object).
+ */
+export function FleetPage() {
+  const session = useSession();
+  const devices = useRef(new Map<string, DeviceView>());
+  const latest = useRef(new Map<string, Latest>());
+  const [version, setVersion] = useState(0);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loaded, setLoaded] = useState(false);
+  const [live, setLive] = useState<'connecting' | 'live' | 'lost'>('connecting');
+  const [query, setQuery] = useState(() => new URLSearchParams(location.search).get('q') ?? '');
+  const [tag, setTag] = useState('');
+  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'name', desc: false });
+  const [adding, setAdding] = useState(false);
+  const frame = useRef(0);
+  const bump = () => {
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      setVersion((v) => v + 1);
+    });
+  };
+
+  useEffect(() => {
+    let closed = false;
+    let ws: WebSocket | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const load = async () => {
+      const list = await get<DeviceView[]>('/api/devices');
+      devices.current = new Map(list.map((d) => [d.id, d]));
+      setLoaded(true);
+      bump();
+    };
+    const connect = async () => {
+      try {
+        ws = await openSocket('/api/events');
+        if (closed) return ws.close();
+        setLive('live');
+        await load(); // after subscribing, so no event falls between the list and the socket
+        ws.onmessage = (m) => {
+          const e = parseEvent(m.data);
+          if (!e) return;
+          const cur = devices.current.get(e.deviceId);
+          if (e.type === 'device.deleted') devices.current.delete(e.deviceId);
+          else if (e.type === 'device.registered' || e.type === 'device.updated') devices.current.set(e.deviceId, e.device);
+          else if (cur) devices.current.set(e.deviceId, { ...cur, online: e.type === 'device.online', lastSeen: new Date(e.ts).toISOString() });
+          bump();
+        };
+        ws.onclose = () => {
+          if (closed) return;
+          setLive('lost');
+          retry = setTimeout(() => void connect(), 3000);
+        };
+      } catch (err) {
+        if (closed) return;
+        setLive('lost');
+        if (!loaded) await load().catch(setError);
+        retry = setTimeout(() => void connect(), 5000);
+      }
+    };
+    void connect();
+    return () => {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      ws?.close();
+      cancelAnimationFrame(frame.current);
+    };
+  }, []);
+
+  // Latest CPU and temperature for every device (one request per metric), every 10 s.
+  useEffect(() => {
+    if (!session.can('telemetry.read')) return;
+    let timer: ReturnType<typeof setTimeout>;
+    const poll = async () => {
+      try {
+        const [cpu, temp] = await Promise.all(['cpu.usage', 'temp.max'].map((m) => get<{ entries: LatestEntry[] }>(`/api/telemetry/latest?metric=${m}`)));
+        const next = new Map<string, Latest>();
+        for (const e of cpu?.entries ?? []) if (Object.keys(e.labels).length === 0) next.set(e.deviceId, { cpu: e.value });
+        for (const e of temp?.entries ?? []) next.set(e.deviceId, { ...next.get(e.deviceId), temp: e.value });
+        latest.current = next;
+        bump();
+      } catch {
+        // the list stays useful without numbers
+      }
+      timer = setTimeout(poll, 10_000);
+    };
+    void poll();
+    return () => clearTimeout(timer);
+  }, []);
+
+  const tags = useMemo(() => [...new Set([...devices.current.values()].flatMap((d) => d.tags))].sort(), [version]);
+  const rows = useMemo(() => {
+    const q = query.trim().toLowerCase();
+    const list = [...devices.current.values()].filter(
+      (d) => (!tag || d.tags.includes(tag)) && (!q || d.name.toLowerCase().includes(q) || d.hostname.toLowerCase().includes(q) || d.profile.includes(q) || d.id.startsWith(q) || d.tags.some((t) => t.toLowerCase().includes(q))),
+    );
+    const l = latest.current;
+    const value = (d: DeviceView): string | number => {
+      switch (sort.key) {
+        case 'name': return d.name.toLowerCase();
+        case 'online': return d.online ? 1 : 0;
+        case 'profile': return d.profile;
+        case 'lastSeen': return d.lastSeen ?? '';
+        case 'cpu': return l.get(d.id)?.cpu ?? -1;
+        case 'temp': return l.get(d.id)?.temp ?? -1;
+      }
+    };
+    list.sort((a, b) => {
+      const va = value(a);
+      const vb = value(b);
+      const c = va < vb ? -1 : va > vb ? 1 : a.name.localeCompare(b.name);
+      return sort.desc ? -c : c;
+    });
+    return list;
+  }, [version, query, tag, sort]);
+
+  const online = useMemo(() => [...devices.current.values()].filter((d) => d.online).length, [version]);
+  const header = (key: SortKey, label: string, cls = '') => (
+    <span class={cls} role="columnheader" aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
+      <button type="button" onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key === 'cpu' || key === 'temp' }))}>
+        {label} {sort.key === key ? (sort.desc ? '▼' : '▲') : ''}
+      </button>
+    </span>
+  );
+
+  return (
+    <section class="page">
+      <div class="row between">
+        <h1>Fleet</h1>
+        <div class="row">
+          <span class="muted" aria-live="polite">
+            {devices.current.size} devices, {online} online · <span class={`badge ${live === 'live' ? 'online' : 'offline'}`}>{live === 'live' ? 'live' : live === 'lost' ? 'reconnecting' : 'connecting'}</span>
+          </span>
+          {session.can('devices.enroll') && (
+            <button type="button" class="primary" onClick={() => setAdding(true)}>
+              Add device
+            </button>
+          )}
+        </div>
+      </div>
+      <div class="toolbar" role="search">
+        <label class="grow">
+          Search
+          <input type="search" placeholder="name, hostname, profile, tag…" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+        </label>
+        <label>
+          Tag
+          <select value={tag} onChange={(e) => setTag(e.currentTarget.value)}>
+            <option value="">all tags</option>
+            {tags.map((t) => (
+              <option value={t} key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorBox error={error} />
+      {!loaded ? (
+        <Spinner label="Loading devices" />
+      ) : (
+        <div class="fleet" role="table" aria-label="Devices" aria-rowcount={rows.length}>
+          <div class="fleet-head" role="row">
+            {header('name', 'Name')}
+            {header('online', 'Status')}
+            <span class="wide" role="columnheader">Tags</span>
+            {header('profile', 'Profile', 'wide')}
+            <span class="wide" role="columnheader">Agent</span>
+            {header('lastSeen', 'Last seen', 'wide')}
+            {header('cpu', 'CPU %')}
+            {header('temp', 'Temp °C')}
+          </div>
+          <VirtualRows rows={rows} latest={latest.current} version={version} />
+          {rows.length === 0 && <p class="muted" style={{ padding: '12px' }}>{devices.current.size === 0 ? 'No devices yet: use "Add device" to enroll one.' : 'No device matches.'}</p>}
+        </div>
+      )}
+      {adding && <AddDevice onClose={() => setAdding(false)} />}
+    </section>
+  );
+}
+
+function VirtualRows({ rows, latest, version }: { rows: DeviceView[]; latest: Map<string, Latest>; version: number }) {
+  const viewport = useRef<HTMLDivElement>(null);
+  const [scroll, setScroll] = useState(0);
+  const [height, setHeight] = useState(600);
+  useEffect(() => {
+    const el = viewport.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setHeight(el.clientHeight));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const first = Math.max(0, Math.floor(scroll / ROW) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((scroll + height) / ROW) + OVERSCAN);
+  const now = Date.now();
+  return (
+    <div class="fleet-viewport" ref={viewport} onScroll={(e) => setScroll(e.currentTarget.scrollTop)} role="rowgroup" data-version={version}>
+      <div style={{ height: `${rows.length * ROW}px` }} />
+      {rows.slice(first, last).map((d, i) => {
+        const l = latest.get(d.id);
+        return <Row key={d.id} device={d} top={(first + i) * ROW} index={first + i} cpu={l?.cpu} temp={l?.temp} seen={d.online ? 'now' : ago(d.lastSeen, now)} />;
+      })}
+    </div>
+  );
+}
+
+const Row = memo(function Row({ device: d, top, index, cpu, temp, seen }: { device: DeviceView; top: number; index: number; cpu: number | undefined; temp: number | undefined; seen: string }) {
+  return (
+    <a class="fleet-row" role="row" aria-rowindex={index + 1} href={`/devices/${encodeURIComponent(d.id)}`} style={{ top: `${top}px` }} data-device={d.name} data-online={String(d.online)}>
+      <span class="name" role="cell" title={d.hostname}>{d.name}</span>
+      <span role="cell"><span class={`badge ${d.online ? 'online' : 'offline'}`}>{d.online ? 'online' : 'offline'}</span></span>
+      <span class="wide" role="cell">{d.tags.map((t) => <span class="tag" key={t}>{t}</span>)}</span>
+      <span class="wide" role="cell">{d.profile}</span>
+      <span class="wide muted" role="cell">{d.agentVersion}</span>
+      <span class="wide muted" role="cell">{seen}</span>
+      <span class="num" role="cell">{num(cpu)}</span>
+      <span class="num" role="cell">{num(temp)}</span>
+    </a>
+  );
+});

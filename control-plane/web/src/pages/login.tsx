@@ -1,0 +1,47 @@
+import { useState } from 'preact/hooks';
+import { api } from '../lib/api.js';
+import { ErrorBox } from '../lib/ui.js';
+
+export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const expired = new URLSearchParams(location.search).has('next');
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api('POST', '/api/auth/login', { username, password }, { noSession: true });
+      await onLoggedIn();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="login">
+      <form class="card" onSubmit={submit} aria-labelledby="login-title">
+        <h1 id="login-title">
+          <span class="logo" aria-hidden="true" /> Edgehook
+        </h1>
+        <p class="muted">{expired ? 'Log in to continue where you were.' : 'Log in to manage your fleet.'}</p>
+        <label>
+          Username or email
+          <input name="username" autocomplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} autofocus />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        </label>
+        <ErrorBox error={error} />
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Logging in…' : 'Log in'}
+        </button>
+      </form>
+    </main>
+  );
+}
