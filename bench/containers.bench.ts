@@ -80,12 +80,26 @@ async function powerCycles(api: ApiClient, engine: TestEngine, deviceId: string)
   await api.expect(201, 'POST', base, { spec: { name: 'bench-direct', image: TEST_IMAGE, cmd: IDLE_CMD } });
   const chain = { start: [] as number[], stop: [] as number[] };
   const direct = { start: [] as number[], stop: [] as number[] };
+  const chainStart = async (): Promise<void> => void chain.start.push(await timed(() => api.expect(200, 'POST', `${base}/bench-chain/power`, { action: 'start' })));
+  const directStart = async (): Promise<void> => void direct.start.push(await timed(() => engineCall(engine.socket, 'POST', '/v1.41/containers/bench-direct/start')));
+  const chainStop = async (): Promise<void> => void chain.stop.push(await timed(() => api.expect(200, 'POST', `${base}/bench-chain/power`, { action: 'stop', timeoutSec: 10 })));
+  const directStop = async (): Promise<void> => void direct.stop.push(await timed(() => engineCall(engine.socket, 'POST', '/v1.41/containers/bench-direct/stop?t=10')));
   for (let i = 0; i < CYCLES; i++) {
-    // Alternating, so drift in the engine's own speed affects both sides alike.
-    chain.start.push(await timed(() => api.expect(200, 'POST', `${base}/bench-chain/power`, { action: 'start' })));
-    direct.start.push(await timed(() => engineCall(engine.socket, 'POST', '/v1.41/containers/bench-direct/start')));
-    chain.stop.push(await timed(() => api.expect(200, 'POST', `${base}/bench-chain/power`, { action: 'stop', timeoutSec: 10 })));
-    direct.stop.push(await timed(() => engineCall(engine.socket, 'POST', '/v1.41/containers/bench-direct/stop?t=10')));
+    // Interleaved, and which side goes first swaps every cycle, so drift in the engine's speed and
+    // the cost of following another container's start or stop fall on both sides alike.
+    if (i % 2 === 0) {
+      await chainStart();
+      await directStart();
+      await sleep(200);
+      await chainStop();
+      await directStop();
+    } else {
+      await directStart();
+      await chainStart();
+      await sleep(200);
+      await directStop();
+      await chainStop();
+    }
   }
   await api.call('DELETE', `${base}/bench-chain?force=1`);
   await api.call('DELETE', `${base}/bench-direct?force=1`);
