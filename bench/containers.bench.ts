@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { startTestEngine, TEST_IMAGE, type TestEngine } from '../agent/test/containers/podman-engine.js';
 import { ApiClient } from './lib/api.js';
-import { AGENT_MAIN, cpuSecondsOf, freePort, sleep, startControlPlaneProcess, startProcess, waitFor, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
+import { cpuSecondsOf, freePort, sleep, startControlPlaneProcess, startEnrolledAgent, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, revision, summarize, writeResults, type Row } from './lib/report.js';
 
 const CYCLES = envNumber('EDGEHOOK_BENCH_POWER_CYCLES', 20);
@@ -31,7 +31,6 @@ const log = (msg: string): void => console.log(`[containers ${new Date().toISOSt
 
 // Exits at once on SIGTERM (busybox sh as pid 1 would otherwise ignore it until the stop timeout).
 const IDLE_CMD = ['sh', '-c', "trap 'exit 0' TERM; sleep 100000 & wait"];
-const Devices = z.array(z.object({ id: z.string(), online: z.boolean() }));
 const ConsoleToken = z.object({ data: z.object({ token: z.string(), socket: z.string() }) });
 const Frame = z.object({ event: z.string(), args: z.array(z.string()).optional() });
 
@@ -171,9 +170,9 @@ async function main(): Promise<void> {
     cp = await startControlPlaneProcess({ port, mqttPort, dataDir: join(dir, 'cp'), adminPassword: ADMIN_PASSWORD });
     const api = new ApiClient(cp.url);
     await api.login(ADMIN_PASSWORD);
-    const token = await api.enrollmentToken(1);
-    agent = startProcess('agent', [AGENT_MAIN, '--server', cp.url, '--enroll', token, '--state-dir', join(dir, 'agent'), '--profile', 'simulated', '--hostname', 'bench-containers', '--log-format', 'json', '--log-level', 'warn', '--docker-socket', engine.socket, '--telemetry-interval', '60s']);
-    const deviceId = await waitFor('agent online', async () => Devices.parse((await api.call('GET', '/api/devices')).body).find((d) => d.online)?.id, 30_000);
+    const started = await startEnrolledAgent(api, { stateDir: join(dir, 'agent'), hostname: 'bench-containers', args: ['--docker-socket', engine.socket, '--telemetry-interval', '60s'] });
+    agent = started.agent;
+    const { deviceId } = started;
     log(`control plane ${cp.url}, agent online as ${deviceId}, engine ${engine.socket} (${engine.storageDriver})`);
 
     log(`start/stop, ${CYCLES} cycles through the chain and directly`);

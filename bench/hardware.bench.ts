@@ -13,12 +13,12 @@
  *
  * Sizes: EDGEHOOK_BENCH_HW_CLICKS (150), EDGEHOOK_BENCH_HW_PULSES (25 per delay).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ApiClient } from './lib/api.js';
-import { AGENT_MAIN, freePort, startControlPlaneProcess, startProcess, waitFor, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
+import { freePort, startControlPlaneProcess, startEnrolledAgent, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, summarize, writeResults, type Row } from './lib/report.js';
 
 const CLICKS = envNumber('EDGEHOOK_BENCH_HW_CLICKS', 150);
@@ -87,10 +87,9 @@ async function main(): Promise<void> {
     cp = await startControlPlaneProcess({ port, mqttPort, dataDir, adminPassword: ADMIN_PASSWORD });
     api = new ApiClient(cp.url, '', 8);
     await api.login(ADMIN_PASSWORD);
-    const token = await api.enrollmentToken(1);
-    agent = startProcess('agent', [AGENT_MAIN, '--server', cp.url, '--enroll', token, '--state-dir', stateDir, '--profile', 'simulated', '--hostname', 'bench-kvm', '--log-level', 'warn', '--log-format', 'json']);
-    const deviceId = await waitFor('the agent to enroll', async () => (JSON.parse(await readFile(join(stateDir, 'credentials.json'), 'utf8')) as { deviceId: string }).deviceId, 30_000, 100);
-    await waitFor('the agent online', async () => ((await api?.expect<{ online: boolean }>(200, 'GET', `/api/devices/${deviceId}`))?.online ? true : undefined), 30_000, 100);
+    const enrolled = await startEnrolledAgent(api, { stateDir, hostname: 'bench-kvm' });
+    agent = enrolled.agent;
+    const { deviceId } = enrolled;
     const kvm = `/kvm/${deviceId}/api`;
     events = await KvmEvents.open(`${cp.url.replace('http', 'ws')}${kvm}/ws?stream=0`, { authorization: `Bearer ${api.token}` });
     await events.next('loop', () => true);
@@ -175,7 +174,7 @@ async function main(): Promise<void> {
       { metric: 'GPIO pulse |error| seen on the ws, p99 / max', value: `${fmt(gpio.wsAbsErrorMs.p99, 3)} / ${fmt(gpio.wsAbsErrorMs.max, 3)} ms` },
     ];
     results['rows'] = rows;
-    results['agentLogs'] = agent.output.summary();
+    results['agentLogs'] = enrolled.agent.output.summary();
     results['controlPlaneLogs'] = cp.output.summary();
     printTable('Hardware (simulated board): ATX click -> LED, GPIO pulse accuracy', rows);
     console.log(`\nresults: ${writeResults('hardware', results)}`);

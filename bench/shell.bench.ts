@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ApiClient } from './lib/api.js';
-import { AGENT_MAIN, freePort, memoryOf, sleep, startControlPlaneProcess, startProcess, waitFor, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
+import { freePort, memoryOf, sleep, startControlPlaneProcess, startEnrolledAgent, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, summarize, writeResults, type Row, type Summary } from './lib/report.js';
 
 const KEYSTROKES = envNumber('EDGEHOOK_BENCH_KEYSTROKES', 2000);
@@ -166,9 +166,9 @@ async function main(): Promise<void> {
     cp = await startControlPlaneProcess({ port, mqttPort, dataDir: join(dir, 'cp'), adminPassword: ADMIN_PASSWORD });
     const api = new ApiClient(cp.url);
     await api.login(ADMIN_PASSWORD);
-    const token = await api.enrollmentToken(1);
-    agent = startProcess('agent', [AGENT_MAIN, '--server', cp.url, '--enroll', token, '--state-dir', join(dir, 'agent'), '--profile', 'simulated', '--hostname', 'bench-shell', '--log-format', 'json', '--log-level', 'warn']);
-    const deviceId = await waitFor('agent online', async () => (await api.call<Array<{ id: string; online: boolean }>>('GET', '/api/devices')).body.find((d) => d.online)?.id, 30_000);
+    const enrolled = await startEnrolledAgent(api, { stateDir: join(dir, 'agent'), hostname: 'bench-shell' });
+    agent = enrolled.agent;
+    const { deviceId } = enrolled;
     log(`control plane ${cp.url}, agent online as ${deviceId}`);
 
     const relay = await relayTerminal(cp.url, api.token, deviceId);

@@ -168,3 +168,27 @@ export async function startControlPlaneProcess(opts: { port: number; mqttPort: n
   }
   return Object.assign(proc, { url, startupMs: performance.now() - started });
 }
+
+/**
+ * Enrolls one real agent process (simulated board unless `args` says otherwise) with a fresh
+ * single-use token and waits until the control plane lists it online; returns it with its id.
+ */
+export async function startEnrolledAgent(
+  api: { base: string; enrollmentToken(maxUses: number): Promise<string>; call(method: string, path: string): Promise<{ body: unknown }> },
+  opts: { stateDir: string; hostname: string; args?: string[] },
+): Promise<{ agent: RunningProcess; deviceId: string }> {
+  const token = await api.enrollmentToken(1);
+  const agent = startProcess('agent', [AGENT_MAIN, '--server', api.base, '--enroll', token, '--state-dir', opts.stateDir, '--profile', 'simulated', '--hostname', opts.hostname, '--log-format', 'json', '--log-level', 'warn', ...(opts.args ?? [])]);
+  const deviceId = await waitFor(
+    'agent online',
+    async () => {
+      if (agent.child.exitCode !== null) throw new Error(`the agent exited with ${agent.child.exitCode}:\n${agent.output.tail.join('\n')}`);
+      const { body } = await api.call('GET', '/api/devices');
+      if (!Array.isArray(body)) return undefined;
+      for (const d of body) if (typeof d === 'object' && d !== null && d.hostname === opts.hostname && d.online === true && typeof d.id === 'string') return d.id;
+      return undefined;
+    },
+    30_000,
+  );
+  return { agent, deviceId };
+}
