@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type Logger } from '@edgehook/shared';
+import { createLogger, type Clock, type Logger } from '@edgehook/shared';
 import { startControlPlane, type RunningControlPlane } from '../../src/control-plane.js';
 import { loadServeConfig } from '../../src/config.js';
 
@@ -29,14 +29,14 @@ export interface TestControlPlane extends RunningControlPlane {
 }
 
 /** A real control plane in this process: free HTTP and MQTT ports, SQLite in a temp dir. */
-export async function startTestControlPlane(opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(opts: { dataDir?: string; env?: Record<string, string>; args?: string[]; clock?: Clock } = {}): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? (await tempDir());
   const config = loadServeConfig(['--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ...opts.env,
   });
   const { log, lines } = memoryLogger();
-  const cp = await startControlPlane(config, { log });
+  const cp = await startControlPlane(config, { log, ...(opts.clock ? { clock: opts.clock } : {}) });
   return Object.assign(cp, { dataDir, logs: lines });
 }
 
