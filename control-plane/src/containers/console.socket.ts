@@ -179,18 +179,26 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
     openStats(deviceId);
   };
 
+  let ready: Promise<void> = Promise.resolve();
   ws.on('message', (raw, isBinary) => {
     if (isBinary) return daemonError('binary frames are not part of the console protocol');
     const decoded = decodeJson(WingsFrame, raw.toString());
     if (!decoded.ok) return daemonError(`bad frame: ${decoded.error}`);
     const { event, args = [] } = decoded.value;
     if (event === 'auth') {
-      authenticate(args[0] ?? '').catch((err: unknown) => {
+      ready = authenticate(args[0] ?? '').catch((err: unknown) => {
         send('daemon error', `authentication failed: ${err instanceof Error ? err.message : String(err)}`);
         if (!principal) ws.close(4001, 'authentication failed');
       });
       return;
     }
+    // Events sent right behind `auth` (a panel sends `send logs` at once) wait until the socket is
+    // authenticated and attached, in the order they came.
+    void ready.then(() => handle(event, args));
+  });
+
+  const handle = (event: string, args: string[]): void => {
+    if (closed) return;
     if (!principal || !deviceId) return daemonError(`${event}: send auth with a valid token first`);
     const id = deviceId;
     switch (event) {
@@ -218,7 +226,7 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
       default:
         daemonError(`unknown event ${event}`);
     }
-  });
+  };
 
   keepAlive(ws);
   ws.on('error', (err) => log.debug('console socket error', { err }));

@@ -42,6 +42,19 @@ t('declared server on the simulated engine: created, running, console round trip
   assert.is(info.body.power, 'offline');
 });
 
+t('events sent right behind auth wait for it: a command in the same breath reaches the console', async (ctx) => {
+  // The test above left it stopped.
+  const started = await ctx.api.request('POST', `/api/devices/${ctx.sim.deviceId}/containers/sim1/power`, { action: 'start' });
+  assert.is(started.body.power, 'running');
+  const token = await ctx.api.request('GET', `/api/devices/${ctx.sim.deviceId}/containers/sim1/websocket`);
+  const c = await wingsConsole(ctx.cp, ctx.api, ctx.sim.deviceId, 'sim1', { auth: false });
+  c.send('auth', token.body.data.token);
+  c.send('send command', 'no waiting');
+  await c.next('auth success');
+  await c.next('console output', (a) => (a[0] ?? '').includes('no waiting'));
+  c.ws.close();
+});
+
 t('a declared set stored while the device is offline is applied when it reconnects', async (ctx) => {
   const base = `/api/devices/${ctx.sim.deviceId}`;
   await ctx.sim.stop();
