@@ -178,7 +178,9 @@ export async function startEnrolledAgent(
   opts: { stateDir: string; hostname: string; args?: string[] },
 ): Promise<{ agent: RunningProcess; deviceId: string }> {
   const token = await api.enrollmentToken(1);
-  const agent = startProcess('agent', [AGENT_MAIN, '--server', api.base, '--enroll', token, '--state-dir', opts.stateDir, '--profile', 'simulated', '--hostname', opts.hostname, '--log-format', 'json', '--log-level', 'warn', ...(opts.args ?? [])]);
+  // EDGEHOOK_BENCH_AGENT_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for looking inside a run.
+  const nodeArgs = (process.env['EDGEHOOK_BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const agent = startProcess('agent', [...nodeArgs, AGENT_MAIN, '--server', api.base, '--enroll', token, '--state-dir', opts.stateDir, '--profile', 'simulated', '--hostname', opts.hostname, '--log-format', 'json', '--log-level', 'warn', ...(opts.args ?? [])]);
   const deviceId = await waitFor(
     'agent online',
     async () => {
