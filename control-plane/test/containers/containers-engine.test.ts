@@ -103,6 +103,7 @@ t('logs keep stdout and stderr apart (multiplexed stream); stats carry the Wings
   assert.is(stats.body.state, 'running');
   assert.is(stats.body.memory_limit_bytes, 64 * 1024 * 1024);
   assert.ok(stats.body.memory_bytes > 0);
+  assert.ok(stats.body.uptime > 0, `uptime ${stats.body.uptime}`);
 });
 
 t('Wings console: auth, status, console round trip, send logs, stats, set state stop and start', async (ctx) => {
