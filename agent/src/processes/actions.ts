@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { describeIssues, EdgehookError } from '@edgehook/shared';
+import { describeIssues, EdgehookError, type ActionInfo } from '@edgehook/shared';
 
 /**
  * Server-defined processes (pow-1 "calls"), declared in the agent's actions file.
@@ -43,6 +43,16 @@ export class Actions {
   }
   get names(): string[] {
     return [...this.byName.keys()];
+  }
+
+  /** What operators may see of each action: never its command, env or cwd. */
+  get info(): ActionInfo[] {
+    return [...this.byName.values()].map((a) => ({
+      name: a.name,
+      ...(a.description !== undefined ? { description: a.description } : {}),
+      params: { min: a.params.min, max: a.params.max, ...(a.params.pattern !== undefined ? { pattern: a.params.pattern } : {}) },
+      ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
+    }));
   }
 
   /** The argv for a call, or a refusal that says why. */

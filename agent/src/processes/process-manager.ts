@@ -58,6 +58,10 @@ export class ProcessManager {
     this.killGraceMs = opts.killGraceMs ?? 3000;
   }
 
+  get actions(): Actions {
+    return this.opts.actions;
+  }
+
   get all(): ProcSession[] {
     return [...this.sessions.values()];
   }

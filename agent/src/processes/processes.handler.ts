@@ -85,6 +85,7 @@ export function processRpcHandlers(manager: ProcessManager, now: () => number, o
       mustFind(id).cancel();
       return {};
     },
+    'processes.actions': async () => manager.actions.info,
     'processes.signal': async ({ pid, signal }) => {
       manager.signal(pid, signal);
       return {};

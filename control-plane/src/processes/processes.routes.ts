@@ -33,6 +33,10 @@ export function processesRoutes(deps: ProcessesRoutesDeps): Hono<AppEnv> {
   const { db, rpc } = deps;
   const device = async (ref: string) => (await onlineDevice(db, ref)).id;
 
+  // The declared actions with their parameter rules (never their command), for forms and CLIs.
+  app.get('/:id/pow/actions', requirePermission('devices.exec'), async (c) => {
+    return c.json(await rpc.call(await device(c.req.param('id')), 'processes.actions', {}, RPC_TIMEOUT));
+  });
   app.post('/:id/pow/new', requirePermission('devices.exec'), async (c) => {
     const body = await jsonBody(c, PowCallBody);
     const res = await rpc.call(await device(c.req.param('id')), 'processes.start', { spec: { call: body.call, params: body.params } }, RPC_TIMEOUT);

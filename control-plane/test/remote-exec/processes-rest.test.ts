@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminApi, cleanup, killAllAgents, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { execAgent, openSocket, wsUrl } from './fixtures.js';
+import { adminApi, apiClient, cleanup, killAllAgents, login, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { execAgent, openSocket, TEST_ACTIONS, wsUrl } from './fixtures.js';
+import { userWith } from '../hardware/kvm-helpers.js';
 
 const t = suite<{ cp: TestControlPlane; api: Api; deviceId: string }>('processes: pow-1 REST mirror, Quix execute/view_running/proc_signal, exec socket');
 
@@ -50,6 +51,20 @@ t('pow REST: cancel, unknown ids and unknown calls', async ({ api, deviceId }) =
   assert.match(unknown.body.error.message, /unknown process/);
   assert.is((await api.request('POST', `${base}/new`, { params: [] })).status, 400);
   assert.is((await api.request('POST', `${base}/new`, { call: 'big', params: ['not-a-number'] })).status, 400);
+});
+
+t('pow REST: actions lists the declared actions with their params, never their command; needs devices.exec', async ({ cp, api, deviceId }) => {
+  const res = await api.request('GET', `/api/devices/${deviceId}/pow/actions`);
+  assert.is(res.status, 200);
+  const list = res.body as Array<Record<string, unknown>>;
+  assert.equal(list.map((a) => a.name), TEST_ACTIONS.actions.map((a) => a.name));
+  assert.equal(list.find((a) => a.name === 'big'), { name: 'big', params: { min: 1, max: 1, pattern: '[0-9]{1,9}' } });
+  assert.equal(list.find((a) => a.name === 'slow'), { name: 'slow', params: { min: 0, max: 16 }, timeoutMs: 500 });
+  assert.not.match(JSON.stringify(list), /command|sleep 300|yes 0123/);
+  const viewer = await userWith(api, 'actions-viewer', ['devices.read']);
+  const token = (await login(cp.url, viewer.user, viewer.pass)).accessToken;
+  assert.is((await apiClient(cp.url, token).request('GET', `/api/devices/${deviceId}/pow/actions`)).status, 403);
+  assert.is((await api.request('GET', '/api/devices/00000000-0000-4000-8000-000000000000/pow/actions')).status, 404);
 });
 
 t('Quix execute (argv, no shell), view_running with listening ports, proc_signal; foreign pids refused', async ({ api, deviceId }) => {

@@ -40,3 +40,13 @@ export const ProcessSignalParams = z.object({ pid: z.number().int().positive(), 
 export const ExecuteBody = z.object({ cmd: z.array(z.string().max(65536)).min(1).max(1024), cwd: z.string().max(4096).optional(), env: z.record(z.string(), z.string()).optional() }).strict();
 export const PowCallBody = z.object({ call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) });
 export const ProcSignalBody = z.object({ pid: z.number().int().positive(), mode: ProcessSignalName.default('SIGTERM') }).strict();
+
+/** A declared action as operators see it (`processes.actions`): never its command, env or cwd. */
+export const ActionInfo = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  params: z.object({ min: z.number().int().min(0), max: z.number().int().min(0), pattern: z.string().optional() }),
+  timeoutMs: z.number().int().positive().optional(),
+});
+export type ActionInfo = z.infer<typeof ActionInfo>;
+export const ActionList = z.array(ActionInfo);

@@ -4,6 +4,7 @@ import { TelemetrySnapshot, TelemetrySnapshotParams } from './telemetry.js';
 import { hardwareRpcDefinitions } from './hardware.js';
 import { containerRpcDefinitions } from './containers.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
+import { ActionList } from './processes.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -32,6 +33,7 @@ const definitions = {
   'processes.cancel': { params: ProcessRef, result: z.object({}) },
   'processes.list': { params: z.object({}).strict(), result: z.array(RunningProcess) },
   'processes.signal': { params: ProcessSignalParams, result: z.object({}) },
+  'processes.actions': { params: z.object({}).strict(), result: ActionList },
 } as const;
 
 type Definitions = typeof definitions;
