@@ -123,6 +123,16 @@ if (!browserAvailable()) {
     await page.getByTestId('device-status').filter({ hasText: 'online' }).waitFor();
     await page.getByText('simulated').first().waitFor();
     await page.getByRole('heading', { name: 'Hardware info' }).waitFor();
+    // Readable facts, not JSON: board profile, temperatures in °C, throttling in words, kernel, agent.
+    const facts = page.getByTestId('hardware-info');
+    await facts.waitFor();
+    const text = (await facts.textContent()) ?? '';
+    assert.not.match(text, /[{}"]/, 'no raw JSON');
+    assert.match(text, /Board profilesimulated/);
+    assert.match(text, /Temperature.*(°C|unknown)/);
+    assert.match(text, /Throttling(none|not reported|Under-voltage|Frequency|Throttled)/);
+    assert.match(text, /KernelLinux \S+/);
+    assert.match(text, /AgentEdgehook \S+, Node\.js v?\d+/);
     await screenshot(page, 'device-overview');
   });
 
@@ -149,11 +159,24 @@ if (!browserAvailable()) {
 
   t('processes: the echo action runs with input and its result', async ({ page }) => {
     await page.getByRole('tab', { name: 'Processes' }).click();
-    await page.getByLabel('Action', { exact: true }).fill('echo');
+    // The declared actions come from the device, with their descriptions and parameter rules.
+    const list = page.getByRole('group', { name: 'Action' });
+    await list.getByText('How long the device has been up.').waitFor();
+    await list.getByText('1 parameter, each matching [0-9]{1,5}').waitFor();
+    // The form checks the rules before anything runs.
+    await page.getByRole('radio', { name: /^sleep/ }).check();
+    await page.getByLabel(/^Parameters/).fill('soon');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Parameter 1 ("soon") must match [0-9]{1,5}.' }).waitFor();
+    await page.getByLabel(/^Parameters/).fill('1 2');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'sleep takes 1 parameter; you gave 2.' }).waitFor();
+    assert.is(await page.getByTestId('process-output').textContent(), '', 'nothing ran');
+    await page.getByRole('radio', { name: /^echo/ }).check();
     await page.getByLabel(/^Parameters/).fill('alpha "beta gamma"');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.getByRole('button', { name: 'Running…' }).waitFor();
-    await page.getByLabel('Input').fill('hello from the browser');
+    await page.getByRole('textbox', { name: 'Input', exact: true }).fill('hello from the browser');
     await page.getByRole('button', { name: 'Send input' }).click();
     await page.getByTestId('process-output').filter({ hasText: 'hello from the browser' }).waitFor();
     await page.getByRole('button', { name: 'Close input' }).click();
@@ -179,6 +202,40 @@ if (!browserAvailable()) {
     await page.locator('[data-testid="led-power"][data-state="off"]').waitFor({ timeout: 60_000 });
   });
 
+  t('hardware: GPIO switch and pulse change the state shown, serial echoes, type text reports success', async ({ page }) => {
+    const relay = page.getByTestId('gpio-relay');
+    await relay.waitFor();
+    await page.locator('[data-testid="gpio-relay"][data-state="off"]').waitFor();
+    await page.getByRole('switch', { name: 'Switch relay' }).click(); // the switch shows the device's state, not the click
+    await page.locator('[data-testid="gpio-relay"][data-state="on"]').waitFor();
+    await page.getByRole('switch', { name: 'Switch relay' }).click();
+    await page.locator('[data-testid="gpio-relay"][data-state="off"]').waitFor();
+    // A pulse is short (0.5 s on the simulated doorbell): record every state the page shows.
+    await page.evaluate(`(() => {
+      const el = document.querySelector('[data-testid="gpio-doorbell"]');
+      const seen = (window.doorbellSeen = []);
+      new MutationObserver(() => seen.push(el.getAttribute('data-state') + '/' + el.getAttribute('data-busy'))).observe(el, { attributes: true });
+    })()`);
+    await page.getByRole('row').filter({ hasText: 'doorbell' }).getByRole('button', { name: 'Pulse' }).click();
+    await page.waitForFunction(`window.doorbellSeen.some((s) => s.startsWith('on'))`);
+    await page.locator('[data-testid="gpio-doorbell"][data-state="off"][data-busy="false"]').waitFor();
+    // Type text through the simulated keyboard.
+    await page.getByLabel("Text to type on the device's keyboard").fill('hello pi');
+    await page.getByRole('button', { name: 'Type', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'typed 8 characters' }).waitFor();
+    // The simulated serial port is a loopback: what we type comes back.
+    await page.getByRole('button', { name: 'Open serial console' }).click();
+    await page.getByText(/^connected to /).waitFor();
+    const serial = page.getByLabel('Serial terminal');
+    // xterm pauses rendering while it is out of view: bring it into view first.
+    await serial.scrollIntoViewIfNeeded();
+    await serial.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('serial-ping-42');
+    await waitFor('serial echo in xterm', async () => /serial-ping-42/.test((await serial.locator('.xterm-rows').textContent()) ?? ''), LONG, 200);
+    await screenshot(page, 'hardware-serial');
+    await page.getByRole('button', { name: 'Close serial console' }).click();
+  });
+
   t('containers: stop and start a container on the simulated engine', async ({ page, api, deviceId }) => {
     const engine = await api.request('GET', `/api/devices/${deviceId}/engine`);
     if (engine.status !== 200) {
@@ -200,6 +257,15 @@ if (!browserAvailable()) {
     // The console speaks Wings frames over the token the panel endpoint hands out.
     await row.getByRole('button', { name: 'web-app' }).click();
     await page.getByText('connected', { exact: true }).waitFor();
+    // Stats arrive from the engine; the console echoes a command (the simulated container echoes input).
+    await page.getByTestId('container-stats').filter({ hasText: /CPU [\d.]+% · memory/ }).waitFor();
+    await page.getByRole('textbox', { name: 'Command' }).fill('echo-from-console');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByTestId('container-console').filter({ hasText: 'echo-from-console' }).waitFor();
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    await page.getByTestId('container-logs').filter({ hasText: '[simulated] web-app started' }).waitFor();
+    await page.getByRole('tab', { name: 'Console' }).click();
+    await page.getByText('connected', { exact: true }).waitFor();
     await screenshot(page, 'containers');
     // Files: upload through XMLHttpRequest (progress events), then the listing shows the file.
     await page.getByRole('tab', { name: 'Files' }).click();
@@ -208,6 +274,34 @@ if (!browserAvailable()) {
     await page.getByRole('table', { name: 'Files' }).getByText('hello.txt').waitFor();
     const download = await api.request('GET', `/api/devices/${deviceId}/servers/web-app/files/content?path=%2Fhello.txt`);
     assert.match(typeof download.body === 'string' ? download.body : JSON.stringify(download.body), /hello from the browser/);
+    // Rename, new folder and delete ask in a labelled modal dialog (no window.prompt/confirm).
+    const files = page.getByRole('table', { name: 'Files' });
+    await files.getByRole('row').filter({ hasText: 'hello.txt' }).getByRole('button', { name: 'Rename' }).click();
+    let dialog = page.getByRole('dialog', { name: 'Rename hello.txt' });
+    await dialog.waitFor();
+    const field = dialog.getByLabel('New name');
+    assert.is(await field.inputValue(), 'hello.txt');
+    assert.ok(await field.evaluate((el) => el === el.ownerDocument.activeElement), 'the name field has focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await files.getByRole('row').filter({ hasText: 'hello.txt' }).getByRole('button', { name: 'Rename' }).click();
+    await field.fill('a/b');
+    await dialog.getByRole('button', { name: 'Rename' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'A name cannot contain "/".' }).waitFor();
+    await field.fill('renamed.txt');
+    await field.press('Enter');
+    await files.getByText('renamed.txt').waitFor();
+    await page.getByRole('button', { name: 'New folder' }).click();
+    dialog = page.getByRole('dialog', { name: 'New folder' });
+    await dialog.getByLabel('Folder name').fill('logs');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await files.getByRole('button', { name: /logs/ }).waitFor();
+    await files.getByRole('row').filter({ hasText: 'renamed.txt' }).getByRole('button', { name: 'Delete' }).click();
+    dialog = page.getByRole('dialog', { name: 'Delete renamed.txt?' });
+    await dialog.getByText('It cannot be undone.').waitFor();
+    await screenshot(page, 'container-files-delete');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await files.getByText('renamed.txt').waitFor({ state: 'detached' });
   });
 
   t('admin: users, roles and enrollment tokens', async ({ page }) => {

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { messageOf } from './api.js';
 
 export function ErrorBox({ error, onDismiss }: { error: unknown; onDismiss?: () => void }) {
@@ -115,6 +115,85 @@ export function Modal(props: { open: boolean; title: string; children: Component
         </button>
       </div>
       {props.open && props.children}
+    </dialog>
+  );
+}
+
+interface Ask {
+  kind: 'confirm' | 'prompt';
+  title: string;
+  message?: ComponentChildren;
+  /** The text field's label (prompt only). */
+  label?: string;
+  initial?: string;
+  confirmLabel: string;
+  danger?: boolean;
+  /** A readable reason the value cannot be used, or undefined. */
+  validate?: (value: string) => string | undefined;
+}
+
+/**
+ * In-page replacements for window.confirm/prompt: a labelled modal <dialog> (showModal makes the
+ * rest of the page inert, so focus stays inside; Escape cancels; focus returns to the opener).
+ * `confirm` resolves true/false, `prompt` the trimmed text or null.
+ */
+export function useDialogs(): { element: ComponentChildren; confirm: (a: Omit<Ask, 'kind'>) => Promise<boolean>; prompt: (a: Omit<Ask, 'kind'>) => Promise<string | null> } {
+  const [ask, setAsk] = useState<(Ask & { resolve: (v: string | null) => void }) | undefined>(undefined);
+  const open = (a: Ask) => new Promise<string | null>((resolve) => setAsk({ ...a, resolve }));
+  const done = (v: string | null) => {
+    ask?.resolve(v);
+    setAsk(undefined);
+  };
+  return {
+    element: <AskDialog ask={ask} onDone={done} />,
+    confirm: (a) => open({ ...a, kind: 'confirm' }).then((v) => v !== null),
+    prompt: (a) => open({ ...a, kind: 'prompt' }),
+  };
+}
+
+function AskDialog({ ask, onDone }: { ask: Ask | undefined; onDone: (v: string | null) => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const id = useId();
+  const [value, setValue] = useState('');
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (ask && !d.open) {
+      setValue(ask.initial ?? '');
+      setProblem(undefined);
+      d.showModal();
+    }
+    if (!ask && d.open) d.close();
+  }, [ask]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (!ask) return;
+    if (ask.kind === 'confirm') return onDone('');
+    const v = value.trim();
+    const bad = v === '' ? `${ask.label ?? 'A value'} is required.` : ask.validate?.(v);
+    setProblem(bad);
+    if (!bad) onDone(v);
+  };
+  return (
+    <dialog ref={ref} class="dialog" aria-labelledby={`${id}-title`} onClose={() => ask && onDone(null)}>
+      {ask && (
+        <form class="stack" onSubmit={submit} noValidate>
+          <h2 id={`${id}-title`}>{ask.title}</h2>
+          {ask.message && <div>{ask.message}</div>}
+          {ask.kind === 'prompt' && (
+            <label>
+              {ask.label ?? 'Value'}
+              <input name="value" value={value} autoFocus onInput={(e) => { setValue(e.currentTarget.value); setProblem(undefined); }} aria-invalid={problem ? 'true' : 'false'} />
+            </label>
+          )}
+          {problem && <p class="error" role="alert">{problem}</p>}
+          <div class="row end">
+            <button type="button" onClick={() => onDone(null)}>Cancel</button>
+            <button type="submit" class={ask.danger ? 'danger' : 'primary'}>{ask.confirmLabel}</button>
+          </div>
+        </form>
+      )}
     </dialog>
   );
 }

@@ -3,7 +3,7 @@ import type { EnrollmentTokenView, RoleView, UserView } from '@edgehook/shared';
 import { api, get } from '../lib/api.js';
 import { ago } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
-import { ErrorBox, NoPermission, useAction, useLoad } from '../lib/ui.js';
+import { ErrorBox, NoPermission, useAction, useDialogs, useLoad } from '../lib/ui.js';
 import { AddDevice } from './add-device.js';
 
 export function AdminPage({ section }: { section: string }) {
@@ -34,6 +34,7 @@ function Users() {
   const action = useAction();
   const [form, setForm] = useState({ username: '', password: '', roleName: 'viewer' });
   const admin = session.can('users.admin');
+  const dialogs = useDialogs();
   return (
     <div class="stack">
       <ErrorBox error={users.error ?? action.error} />
@@ -49,7 +50,7 @@ function Users() {
                     <select aria-label={`Role of ${u.username}`} value={u.role.id} disabled={action.busy || u.id === session.user.id} onChange={(e) => { const roleId = e.currentTarget.value; void action.run(async () => { await api('PATCH', `/api/users/${u.id}`, { roleId }); users.reload(); }); }}>
                       {(roles.data ?? []).map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
                     </select>
-                    <button type="button" class="danger" disabled={action.busy || u.id === session.user.id} onClick={() => { if (confirm(`Delete user ${u.username}?`)) void action.run(async () => { await api('DELETE', `/api/users/${u.id}`); users.reload(); }); }}>Delete</button>
+                    <button type="button" class="danger" disabled={action.busy || u.id === session.user.id} onClick={async () => { if (await dialogs.confirm({ title: `Delete user ${u.username}?`, message: 'Their sessions end and they can no longer log in.', confirmLabel: 'Delete user', danger: true })) void action.run(async () => { await api('DELETE', `/api/users/${u.id}`); users.reload(); }); }}>Delete</button>
                   </td>
                 )}
               </tr>
@@ -65,6 +66,7 @@ function Users() {
           <button type="submit" class="primary" style={{ alignSelf: 'end' }} disabled={action.busy}>Create user</button>
         </form>
       )}
+      {dialogs.element}
     </div>
   );
 }
@@ -76,6 +78,7 @@ function Roles() {
   const [name, setName] = useState('');
   const [perms, setPerms] = useState('devices.read');
   const admin = session.can('users.admin');
+  const dialogs = useDialogs();
   const split = (s: string) => s.split(/[\s,]+/).filter(Boolean);
   return (
     <div class="stack">
@@ -90,8 +93,8 @@ function Roles() {
                 <td>{r.permissions.map((p) => <code key={p} style={{ marginRight: '4px' }}>{p}</code>)}</td>
                 {admin && (
                   <td class="row">
-                    {!r.builtin && <button type="button" onClick={() => { const next = prompt(`Permissions of ${r.name} (comma separated)`, r.permissions.join(', ')); if (next !== null) void action.run(async () => { await api('PATCH', `/api/roles/${r.id}`, { permissions: split(next) }); roles.reload(); }); }}>Edit</button>}
-                    {!r.builtin && <button type="button" class="danger" onClick={() => { if (confirm(`Delete role ${r.name}?`)) void action.run(async () => { await api('DELETE', `/api/roles/${r.id}`); roles.reload(); }); }}>Delete</button>}
+                    {!r.builtin && <button type="button" onClick={async () => { const next = await dialogs.prompt({ title: `Edit role ${r.name}`, label: 'Permissions (comma separated)', initial: r.permissions.join(', '), confirmLabel: 'Save' }); if (next !== null) void action.run(async () => { await api('PATCH', `/api/roles/${r.id}`, { permissions: split(next) }); roles.reload(); }); }}>Edit</button>}
+                    {!r.builtin && <button type="button" class="danger" onClick={async () => { if (await dialogs.confirm({ title: `Delete role ${r.name}?`, confirmLabel: 'Delete role', danger: true })) void action.run(async () => { await api('DELETE', `/api/roles/${r.id}`); roles.reload(); }); }}>Delete</button>}
                   </td>
                 )}
               </tr>
@@ -106,6 +109,7 @@ function Roles() {
           <button type="submit" class="primary" style={{ alignSelf: 'end' }} disabled={action.busy}>Create role</button>
         </form>
       )}
+      {dialogs.element}
     </div>
   );
 }

@@ -2,10 +2,11 @@ import { useState } from 'preact/hooks';
 import type { FileEntry } from '@edgehook/shared';
 import { api, get, refreshSession } from '../lib/api.js';
 import { bytes } from '../lib/format.js';
-import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
+import { ErrorBox, useAction, useDialogs, useLoad } from '../lib/ui.js';
 
 const join = (dir: string, name: string) => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
 const parent = (dir: string) => dir.replace(/\/[^/]+\/?$/, '') || '/';
+const plainName = (v: string) => (v.includes('/') ? 'A name cannot contain "/".' : v === '.' || v === '..' ? 'Choose another name.' : undefined);
 
 /** XMLHttpRequest for its upload progress events (fetch has none for request bodies). */
 function upload(url: string, file: File, onProgress: (done: number, total: number) => void): Promise<void> {
@@ -41,6 +42,7 @@ export function FilesPanel({ base }: { base: string }) {
   const [dir, setDir] = useState('/');
   const files = useLoad((s) => get<FileEntry[]>(`${base}/files?path=${encodeURIComponent(dir)}`, s), [base, dir]);
   const action = useAction();
+  const dialogs = useDialogs();
   const [progress, setProgress] = useState<{ name: string; done: number; total: number } | undefined>(undefined);
   const entries = [...(files.data ?? [])].sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'directory' ? -1 : 1));
   const doUpload = (list: FileList | null) => {
@@ -61,7 +63,7 @@ export function FilesPanel({ base }: { base: string }) {
       <div class="row">
         <strong class="mono" aria-label="Current folder">{dir}</strong>
         {dir !== '/' && <button type="button" onClick={() => setDir(parent(dir))}>Up</button>}
-        <button type="button" onClick={() => { const name = prompt('New folder name'); if (name) void action.run(async () => { await api('POST', `${base}/files/mkdir`, { path: join(dir, name) }); files.reload(); }); }}>New folder</button>
+        <button type="button" onClick={async () => { const name = await dialogs.prompt({ title: 'New folder', message: <>In <code>{dir}</code></>, label: 'Folder name', confirmLabel: 'Create', validate: plainName }); if (name) void action.run(async () => { await api('POST', `${base}/files/mkdir`, { path: join(dir, name) }); files.reload(); }); }}>New folder</button>
         <label class="inline">
           Upload <input type="file" onChange={(e) => doUpload(e.currentTarget.files)} disabled={action.busy} />
         </label>
@@ -85,8 +87,8 @@ export function FilesPanel({ base }: { base: string }) {
                 <td class="muted">{new Date(f.modifiedAt).toLocaleString()}</td>
                 <td class="row">
                   {f.type === 'file' && <a href={`${base}/files/content?path=${encodeURIComponent(path)}`} download={f.name}>Download</a>}
-                  <button type="button" onClick={() => { const to = prompt(`Rename ${f.name} to`, f.name); if (to && to !== f.name) void action.run(async () => { await api('POST', `${base}/files/rename`, { from: path, to: join(dir, to) }); files.reload(); }); }}>Rename</button>
-                  <button type="button" class="danger" onClick={() => { if (confirm(`Delete ${path}?`)) void action.run(async () => { await api('POST', `${base}/files/delete`, { path }); files.reload(); }); }}>Delete</button>
+                  <button type="button" onClick={async () => { const to = await dialogs.prompt({ title: `Rename ${f.name}`, label: 'New name', initial: f.name, confirmLabel: 'Rename', validate: plainName }); if (to && to !== f.name) void action.run(async () => { await api('POST', `${base}/files/rename`, { from: path, to: join(dir, to) }); files.reload(); }); }}>Rename</button>
+                  <button type="button" class="danger" onClick={async () => { if (await dialogs.confirm({ title: `Delete ${f.name}?`, message: <>This removes <code>{path}</code>{f.type === 'directory' ? ' and everything in it' : ''} from the container. It cannot be undone.</>, confirmLabel: 'Delete', danger: true })) void action.run(async () => { await api('POST', `${base}/files/delete`, { path }); files.reload(); }); }}>Delete</button>
                 </td>
               </tr>
             );
@@ -94,6 +96,7 @@ export function FilesPanel({ base }: { base: string }) {
         </tbody>
       </table>
       {files.data?.length === 0 && <p class="muted">Empty folder.</p>}
+      {dialogs.element}
     </div>
   );
 }

@@ -80,7 +80,7 @@ function ContainerDetail({ base, deviceId, container }: { base: string; deviceId
     <section class="card stack" aria-label={`Container ${container.name}`}>
       <div class="row between">
         <h2>{container.name}</h2>
-        <span class="muted num">
+        <span class="muted num" data-testid="container-stats">
           {st ? `CPU ${num(st.cpu_absolute)}% · memory ${bytes(st.memory_bytes)} / ${bytes(st.memory_limit_bytes)} · net ↓${bytes(st.network.rx_bytes)} ↑${bytes(st.network.tx_bytes)} · up ${duration(st.uptime / 1000)}` : stats.error ? messageOf(stats.error) : ''}
         </span>
       </div>
@@ -102,7 +102,7 @@ function LogsPanel({ base, container }: { base: string; container: ContainerInfo
     <div class="stack">
       <div class="row"><button type="button" onClick={logs.reload}>Refresh</button>{logs.data?.truncated && <span class="muted">older lines not shown</span>}</div>
       <ErrorBox error={logs.error} />
-      <pre class="output">{logs.data?.lines.map((l) => (l.stream === 'stderr' ? `! ${l.line}` : l.line)).join('\n')}</pre>
+      <pre class="output" aria-label="Logs" data-testid="container-logs">{logs.data?.lines.map((l) => (l.stream === 'stderr' ? `! ${l.line}` : l.line)).join('\n')}</pre>
     </div>
   );
 }

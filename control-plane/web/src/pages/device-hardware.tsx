@@ -136,7 +136,7 @@ export function HardwareTab({ device }: { device: DeviceView }) {
               {Object.keys(hw.model.scheme.inputs).map((ch) => (
                 <tr key={`in-${ch}`}>
                   <td class="channel">{ch}<br /><span class="muted">input</span></td>
-                  <td><span class="led" data-state={hw.gpio?.inputs[ch]?.state ? 'on' : 'off'}><i aria-hidden="true" /> {hw.gpio?.inputs[ch]?.state ? 'high' : 'low'}</span></td>
+                  <td><span class="led" data-testid={`gpio-${ch}`} data-state={hw.gpio?.inputs[ch]?.state ? 'on' : 'off'}><i aria-hidden="true" /> {hw.gpio?.inputs[ch]?.state ? 'high' : 'low'}</span></td>
                   <td />
                 </tr>
               ))}
@@ -145,7 +145,7 @@ export function HardwareTab({ device }: { device: DeviceView }) {
                 return (
                   <tr key={`out-${ch}`}>
                     <td class="channel">{ch}<br /><span class="muted">output</span></td>
-                    <td><span class="led" data-state={st?.state ? 'on' : 'off'}><i aria-hidden="true" /> {st?.state ? 'on' : 'off'}{st?.busy ? ' (busy)' : ''}</span></td>
+                    <td><span class="led" data-testid={`gpio-${ch}`} data-state={st?.state ? 'on' : 'off'} data-busy={st?.busy ? 'true' : 'false'}><i aria-hidden="true" /> {st?.state ? 'on' : 'off'}{st?.busy ? ' (busy)' : ''}</span></td>
                     <td class="row">
                       {o.switch && (
                         <label class="inline">

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
-import type { DeviceView } from '@edgehook/shared';
+import type { DeviceView, Info } from '@edgehook/shared';
 import { api, get } from '../lib/api.js';
 import { ago, bytes, duration } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
+import { HardwareInfoFacts } from './hardware-info.js';
 
 export function OverviewTab({ device, onChange }: { device: DeviceView; onChange: () => void }) {
   const session = useSession();
@@ -12,7 +13,7 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
   const [rtt, setRtt] = useState<number | undefined>(undefined);
   const [tags, setTags] = useState(device.tags.join(', '));
   const canInfo = session.can('devices.hardware.read') && device.online;
-  const info = useLoad((signal) => (canInfo ? get<Record<string, unknown>>(`/api/devices/${device.id}/hardware/info`, signal) : Promise.resolve(undefined)), [device.id, canInfo]);
+  const info = useLoad((signal) => (canInfo ? get<Info>(`/api/devices/${device.id}/hardware/info`, signal) : Promise.resolve(undefined)), [device.id, canInfo]);
   const hw = device.hardware;
   const sys = device.system;
   return (
@@ -79,7 +80,7 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
         <div class="card">
           <h2>Hardware info</h2>
           <ErrorBox error={info.error} />
-          {info.data ? <pre class="output">{JSON.stringify(info.data, null, 2)}</pre> : !info.error && <p class="muted">Asking the device…</p>}
+          {info.data ? <HardwareInfoFacts info={info.data} uptimeSec={sys?.uptimeSec} /> : !info.error && <p class="muted">Asking the device…</p>}
         </div>
       )}
     </div>

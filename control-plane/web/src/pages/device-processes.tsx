@@ -1,17 +1,13 @@
 import { useRef, useState } from 'preact/hooks';
-import type { DeviceView, RunningProcess } from '@edgehook/shared';
+import type { ActionInfo, DeviceView, RunningProcess } from '@edgehook/shared';
 import { api, get, messageOf, openSocket } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
-import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
+import { ErrorBox, Spinner, useAction, useLoad } from '../lib/ui.js';
+import { ActionPicker, checkParams, splitArgs } from './action-picker.js';
+
+export { splitArgs };
 
 type Run = { state: 'idle' } | { state: 'running'; pid?: number } | { state: 'done'; result: string; ok: boolean };
-
-/** Split a command line on spaces, keeping "quoted parts" together (no shell: argv goes as is). */
-export function splitArgs(line: string): string[] {
-  const out: string[] = [];
-  for (const m of line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3] ?? '');
-  return out;
-}
 
 export function ProcessesTab({ device }: { device: DeviceView }) {
   const session = useSession();
@@ -19,6 +15,7 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
   const [mode, setMode] = useState<'action' | 'command'>('action');
   const [action, setAction] = useState('echo');
   const [params, setParams] = useState('');
+  const [problem, setProblem] = useState<string | undefined>(undefined);
   const [command, setCommand] = useState('');
   const [input, setInput] = useState('');
   const [output, setOutput] = useState('');
@@ -27,9 +24,19 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
   const sock = useRef<WebSocket | undefined>(undefined);
   const running = useLoad((s) => (device.online ? get<RunningProcess[]>(`/api/devices/${device.id}/processes`, s) : Promise.resolve([])), [device.id, device.online], 5000);
   const signal = useAction();
+  const declared = useLoad((s) => (device.online ? get<ActionInfo[]>(`/api/devices/${device.id}/pow/actions`, s) : Promise.resolve(undefined)), [device.id, device.online]);
+  const actions = declared.data;
+  // Keep the choice when it is declared; otherwise the first declared action.
+  const selected = actions && !actions.some((a) => a.name === action) ? (actions[0]?.name ?? '') : action;
 
   const start = async (e: Event) => {
     e.preventDefault();
+    const chosen = actions?.find((a) => a.name === selected);
+    if (mode === 'action' && chosen) {
+      const bad = checkParams(chosen, chosen.params.max > 0 ? splitArgs(params) : []);
+      setProblem(bad);
+      if (bad) return;
+    }
     setOutput('');
     setError(undefined);
     setRun({ state: 'running' });
@@ -37,7 +44,7 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
     try {
       const ws = await openSocket(`/api/devices/${encodeURIComponent(device.id)}/exec`);
       sock.current = ws;
-      const open = mode === 'action' ? { type: 'open', call: action.trim(), params: splitArgs(params) } : { type: 'open', argv: splitArgs(command) };
+      const open = mode === 'action' ? { type: 'open', call: selected.trim(), params: chosen && chosen.params.max === 0 ? [] : splitArgs(params) } : { type: 'open', argv: splitArgs(command) };
       ws.send(JSON.stringify(open));
       ws.onmessage = (m) => {
         if (typeof m.data !== 'string') {
@@ -94,8 +101,13 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
             <label class="inline"><input type="radio" name="mode" checked={mode === 'command'} onChange={() => setMode('command')} /> Command</label>
           </div>
         )}
-        {mode === 'action' ? (
+        {mode === 'action' && actions ? (
+          <ActionPicker actions={actions} selected={selected} onSelect={(n) => { setAction(n); setProblem(undefined); }} params={params} onParams={(v) => { setParams(v); setProblem(undefined); }} problem={problem} />
+        ) : mode === 'action' && device.online && declared.loading ? (
+          <Spinner label="Loading the declared actions" />
+        ) : mode === 'action' ? (
           <>
+            <ErrorBox error={declared.error} />
             <label>
               Action
               <input name="action" value={action} onInput={(e) => setAction(e.currentTarget.value)} required placeholder="echo" />
@@ -113,7 +125,7 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
           </label>
         )}
         <div class="row">
-          <button type="submit" class="primary" disabled={!device.online || active}>{active ? 'Running…' : 'Run'}</button>
+          <button type="submit" class="primary" disabled={!device.online || active || (mode === 'action' && actions?.length === 0)}>{active ? 'Running…' : 'Run'}</button>
           <button type="button" disabled={!active} onClick={() => send({ type: 'cancel' })}>Cancel</button>
         </div>
         <ErrorBox error={error} />
