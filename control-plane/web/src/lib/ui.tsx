@@ -73,15 +73,21 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   return { data, error, loading, reload: () => setTick((t) => t + 1) };
 }
 
-/** A modal confirmation (native <dialog>: focus trap and Escape for free). */
-export function Confirm(props: { open: boolean; title: string; children: ComponentChildren; confirmLabel: string; danger?: boolean; onConfirm: () => void; onCancel: () => void }) {
+/** A native <dialog> shown modally while `open` (focus trap and Escape for free). */
+function useModalDialog(open: boolean) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (props.open && !d.open) d.showModal();
-    if (!props.open && d.open) d.close();
-  }, [props.open]);
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
+  }, [open]);
+  return ref;
+}
+
+/** A modal confirmation. */
+export function Confirm(props: { open: boolean; title: string; children: ComponentChildren; confirmLabel: string; danger?: boolean; onConfirm: () => void; onCancel: () => void }) {
+  const ref = useModalDialog(props.open);
   return (
     <dialog ref={ref} class="dialog" aria-label={props.title} onClose={() => props.open && props.onCancel()}>
       <h2>{props.title}</h2>
@@ -99,13 +105,7 @@ export function Confirm(props: { open: boolean; title: string; children: Compone
 }
 
 export function Modal(props: { open: boolean; title: string; children: ComponentChildren; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (props.open && !d.open) d.showModal();
-    if (!props.open && d.open) d.close();
-  }, [props.open]);
+  const ref = useModalDialog(props.open);
   return (
     <dialog ref={ref} class="dialog wide" aria-label={props.title} onClose={() => props.open && props.onClose()}>
       <div class="row between">
