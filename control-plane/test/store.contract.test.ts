@@ -9,6 +9,7 @@ import { createSession, revokeSession, rotateRefreshToken } from '../src/auth/se
 import { consumeEnrollmentToken, createEnrollmentToken } from '../src/devices/enrollment.repository.js';
 import { applyDescription, deleteDevice, findDeviceByRef, insertDevice, listDevices, markAllOffline, markOffline, markOnline, toDeviceView } from '../src/devices/devices.repository.js';
 import { storeFixtures } from './helpers/stores.js';
+import { claimReconcile, getDeclaredSet, putDeclaredSet, recordApply } from '../src/containers/servers.repository.js';
 
 // One contract, every store: the same repositories must behave the same on SQLite and Postgres.
 const { fixtures, skipped } = await storeFixtures();
@@ -95,6 +96,31 @@ for (const store of fixtures) {
     assert.ok(await deleteDevice(db, 'd1'));
     assert.not.ok(await deleteDevice(db, 'd1'));
     assert.not.ok(await markOnline(db, 'd1', null, T0 + 11), 'a deleted device cannot come back online');
+  });
+}
+
+for (const store of fixtures) {
+  test(`${store.name}: declared servers: revisions grow, stale applies are not recorded, one replica claims a connection`, async () => {
+    const db = await store.open();
+    await insertDevice(db, { id: 'ds1', name: 'srv-1', secretHash: hashSecret('s'), description, tags: [], enrollmentTokenId: 't' }, T0);
+    assert.is((await getDeclaredSet(db, 'ds1')).revision, 0);
+    const server = { name: 'web', image: 'busybox', env: {}, ports: [], volumes: [], dataMount: '/data', restartPolicy: 'no' as const, labels: {}, tty: false, stopTimeoutSec: 10, desired: 'running' as const };
+    assert.is(await putDeclaredSet(db, 'ds1', [server], 'ann', T0), 1);
+    assert.is(await putDeclaredSet(db, 'ds1', [server, { ...server, name: 'db' }], 'ann', T0 + 1), 2);
+    await recordApply(db, 'ds1', 2, { ok: true, steps: [] }, T0 + 2);
+    await recordApply(db, 'ds1', 1, { ok: false, steps: [] }, T0 + 3);
+    const set = await getDeclaredSet(db, 'ds1');
+    assert.equal(set.servers.map((x) => x.name), ['web', 'db']);
+    assert.is(set.lastApply?.revision, 2);
+    assert.is(set.lastApply?.result.ok, true);
+    // Two replicas hear the same connection: one wins; the next connection is claimed anew.
+    assert.is(await claimReconcile(db, 'ds1', 'session-a'), true);
+    assert.is(await claimReconcile(db, 'ds1', 'session-a'), false);
+    assert.is(await claimReconcile(db, 'ds1', 'session-b'), true);
+    assert.is(await claimReconcile(db, 'ds1', null), true);
+    // Deleting the device takes its declared set with it.
+    await deleteDevice(db, 'ds1');
+    assert.is((await getDeclaredSet(db, 'ds1')).revision, 0);
   });
 }
 

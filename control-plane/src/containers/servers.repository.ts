@@ -35,7 +35,7 @@ export async function putDeclaredSet(db: Kysely<Database>, deviceId: string, ser
     const revision = (current?.revision ?? 0) + 1;
     const values = { servers: JSON.stringify(servers), revision, updated_at: isoTime(now), updated_by: by };
     if (current) await trx.updateTable('declared_servers').set(values).where('device_id', '=', deviceId).execute();
-    else await trx.insertInto('declared_servers').values({ device_id: deviceId, ...values, last_apply: null, last_apply_revision: null, last_apply_at: null }).execute();
+    else await trx.insertInto('declared_servers').values({ device_id: deviceId, ...values, last_apply: null, last_apply_revision: null, last_apply_at: null, reconciled_session: null }).execute();
     return revision;
   });
 }
@@ -50,8 +50,19 @@ export async function recordApply(db: Kysely<Database>, deviceId: string, revisi
     .execute();
 }
 
-/** Devices with a non-empty declared set (re-applied when they come online). */
-export async function hasDeclaredSet(db: Kysely<Database>, deviceId: string): Promise<boolean> {
-  const row = await db.selectFrom('declared_servers').select('revision').where('device_id', '=', deviceId).executeTakeFirst();
-  return row !== undefined;
+/**
+ * One replica wins the right to apply a device's set after it connects: a single conditional
+ * UPDATE keyed on the connection's presence session, so it holds across replicas sharing the
+ * store, and the next connection is claimed anew. Without a session (older agents) every replica
+ * applies, which the agent's idempotent planner makes harmless.
+ */
+export async function claimReconcile(db: Kysely<Database>, deviceId: string, session: string | null): Promise<boolean> {
+  if (session === null) return true;
+  const res = await db
+    .updateTable('declared_servers')
+    .set({ reconciled_session: session })
+    .where('device_id', '=', deviceId)
+    .where((eb) => eb.or([eb('reconciled_session', 'is', null), eb('reconciled_session', '<>', session)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }

@@ -10,7 +10,7 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
 import type { FleetEvents } from '../events/fleet-events.js';
 import { onlineDevice } from '../relay/ws-bridge.js';
-import { getDeclaredSet, putDeclaredSet, recordApply } from './servers.repository.js';
+import { claimReconcile, getDeclaredSet, putDeclaredSet, recordApply } from './servers.repository.js';
 
 export interface ServersDeps {
   db: Kysely<Database>;
@@ -31,8 +31,8 @@ export async function applyDeclaredSet(deps: ServersDeps, deviceId: string, serv
 
 /**
  * A device that comes online converges to its declared set (it may have missed changes while
- * offline, or lost containers). Applying is idempotent on the agent (the planner finds nothing to
- * do), so replicas that each react to the same event cost a no-op plan, not a double start.
+ * offline, or lost containers). Every replica hears the event; the one that claims this connection
+ * in the store applies it. (Applying is idempotent on the agent anyway: a second apply plans nothing.)
  */
 export function reconcileOnConnect(deps: ServersDeps & { events: FleetEvents }): () => void {
   return deps.events.subscribe((event) => {
@@ -40,6 +40,8 @@ export function reconcileOnConnect(deps: ServersDeps & { events: FleetEvents }):
     void (async () => {
       const set = await getDeclaredSet(deps.db, event.deviceId);
       if (set.revision === 0) return;
+      const device = await findDeviceByRef(deps.db, event.deviceId);
+      if (!device || !(await claimReconcile(deps.db, event.deviceId, device.presence_session))) return;
       const result = await applyDeclaredSet(deps, event.deviceId, set.servers, set.revision);
       deps.log.info('declared servers applied on connect', { deviceId: event.deviceId, revision: set.revision, steps: result.steps.length, ok: result.ok });
     })().catch((err: unknown) => deps.log.warn('declared servers not applied on connect', { deviceId: event.deviceId, err }));

@@ -101,4 +101,6 @@ export interface DeclaredServersTable {
   last_apply: string | null;
   last_apply_revision: number | null;
   last_apply_at: string | null;
+  /** The device connection (presence session) whose reconnect a replica claimed to apply the set for. */
+  reconciled_session: string | null;
 }
