@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { operatorSocket } from '../relay/operator-socket.js';
-import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
+import { asBuffer, onlineDevice } from '../relay/ws-bridge.js';
 
 export interface SerialSocketDeps {
   db: Kysely<Database>;
@@ -40,30 +40,14 @@ export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, princip
     const device = await onlineDevice(deps.db, deviceRef);
     if (ws.readyState !== ws.OPEN) return;
     const spec = { ...(msg.port ? { port: msg.port } : {}), ...(msg.baud ? { baud: msg.baud } : {}) };
-    const s = deps.relay.open(device.id, 'serial', spec, {
-      onData: (data) => sendWithCredit(ws, s, data, data.length, true),
-      onNotice: (message) => op.send({ type: 'notice', message }),
-      onEnd: (result) => {
-        op.send({ type: 'end', result });
-        op.markEnding();
-        ws.close(1000);
-      },
-      onError: op.fail,
-    });
-    stream = s;
-    op.flushEarly(s);
-    const info = await s.opened;
-    op.send({ type: 'opened', info });
+    stream = op.openBytes(deps.relay, device.id, 'serial', spec);
+    const info = await stream.opened;
     op.log.info('serial console opened', info);
   };
 
   ws.on('message', (raw, isBinary) => {
     const data = asBuffer(raw);
-    if (isBinary) {
-      if (!stream) op.keepEarly(data);
-      else if (!stream.done) forwardInput(ws, stream, data);
-      return;
-    }
+    if (isBinary) return op.input(stream, data);
     const decoded = decodeJson(SerialClientMessage, data);
     if (!decoded.ok) return op.send({ type: 'error', code: 'BAD_REQUEST', message: `bad control frame: ${decoded.error}` });
     const msg = decoded.value;

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { operatorSocket } from '../relay/operator-socket.js';
-import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
+import { asBuffer, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
 
 export interface ExecSocketDeps {
   db: Kysely<Database>;
@@ -60,9 +60,7 @@ export function serveExecSocket(deps: ExecSocketDeps, ws: WebSocket, principal: 
     const data = asBuffer(raw);
     if (isBinary) {
       if (inputClosed) return;
-      if (stream) forwardInput(ws, stream, data);
-      else op.keepEarly(data);
-      return;
+      return op.input(stream, data);
     }
     const decoded = decodeJson(ExecClientMessage, data);
     if (!decoded.ok) return op.send({ type: 'error', code: 'BAD_REQUEST', message: `bad control frame: ${decoded.error}` });

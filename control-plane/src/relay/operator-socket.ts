@@ -4,8 +4,8 @@ import { EdgehookError, type Logger, type RelayServerMessage } from '@edgehook/s
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import { keepAlive, watchSession } from '../events/events.socket.js';
-import type { RelayStream } from './stream-relay.js';
-import { forwardInput, sendJson } from './ws-bridge.js';
+import type { RelayStream, StreamRelay } from './stream-relay.js';
+import { forwardInput, sendJson, sendWithCredit } from './ws-bridge.js';
 
 /** How long an operator has to send `open`. */
 const OPEN_WAIT_MS = 10_000;
@@ -22,9 +22,16 @@ export interface OperatorSocket {
   markEnding(): void;
   /** `open` arrived: stop the open timer. */
   opened(): void;
-  /** Input before the stream exists: kept (bounded) for `flushEarly`. */
-  keepEarly(data: Buffer): void;
+  /** Sends input kept from before the stream existed (see `input`). */
   flushEarly(stream: RelayStream): void;
+  /**
+   * Opens a terminal-like byte stream (shell, serial console): output goes to this socket as
+   * binary frames under credit, `opened` and `end` as JSON, early input follows, the end closes the
+   * socket with 1000. Returns at once so the caller holds the stream before it opens.
+   */
+  openBytes(relay: StreamRelay, deviceId: string, kind: string, spec: unknown): RelayStream;
+  /** A binary frame from the operator: kept (bounded) until the stream exists, then forwarded. */
+  input(stream: RelayStream | undefined, data: Buffer): void;
 }
 
 /**
@@ -57,6 +64,16 @@ export function operatorSocket(
   ws.on('error', (err) => log.debug(`${opts.part} socket error`, { err }));
   watchSession(deps, ws, principal);
   keepAlive(ws);
+  const keepEarly = (data: Buffer): void => {
+    if (earlyBytes + data.length > EARLY_INPUT_MAX) return send({ type: 'error', code: 'BAD_REQUEST', message: 'too much input before the stream opened' });
+    early.push(data);
+    earlyBytes += data.length;
+  };
+  const flushEarly = (stream: RelayStream): void => {
+    for (const chunk of early) forwardInput(ws, stream, chunk);
+    early = [];
+    earlyBytes = 0;
+  };
   return {
     log,
     send,
@@ -68,15 +85,29 @@ export function operatorSocket(
       ending = true;
     },
     opened: () => clearTimeout(openTimer),
-    keepEarly(data) {
-      if (earlyBytes + data.length > EARLY_INPUT_MAX) return send({ type: 'error', code: 'BAD_REQUEST', message: 'too much input before the stream opened' });
-      early.push(data);
-      earlyBytes += data.length;
+    flushEarly,
+    openBytes(relay, deviceId, kind, spec) {
+      const s = relay.open(deviceId, kind, spec, {
+        onData: (data) => sendWithCredit(ws, s, data, data.length, true),
+        onNotice: (message) => send({ type: 'notice', message }),
+        onEnd: (result) => {
+          send({ type: 'end', result });
+          ending = true;
+          ws.close(1000);
+        },
+        onError: fail,
+      });
+      flushEarly(s);
+      // Attached first, so `opened` reaches the operator before anything awaiting it runs.
+      s.opened.then(
+        (info) => send({ type: 'opened', info }),
+        () => undefined,
+      );
+      return s;
     },
-    flushEarly(stream) {
-      for (const chunk of early) forwardInput(ws, stream, chunk);
-      early = [];
-      earlyBytes = 0;
+    input(stream, data) {
+      if (!stream) keepEarly(data);
+      else if (!stream.done) forwardInput(ws, stream, data);
     },
   };
 }

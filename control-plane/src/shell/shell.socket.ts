@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { operatorSocket } from '../relay/operator-socket.js';
-import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
+import { asBuffer, onlineDevice } from '../relay/ws-bridge.js';
 
 export interface ShellSocketDeps {
   db: Kysely<Database>;
@@ -34,20 +34,8 @@ export function serveShellSocket(deps: ShellSocketDeps, ws: WebSocket, principal
     const device = await onlineDevice(deps.db, deviceRef);
     if (ws.readyState !== ws.OPEN) return;
     const spec = { cols: msg.cols, rows: msg.rows, ...(msg.shell ? { shell: msg.shell } : {}), ...(msg.session ? { attach: msg.session } : {}) };
-    const s = deps.relay.open(device.id, 'pty', spec, {
-      onData: (data) => sendWithCredit(ws, s, data, data.length, true),
-      onNotice: (message) => op.send({ type: 'notice', message }),
-      onEnd: (result) => {
-        op.send({ type: 'end', result });
-        op.markEnding();
-        ws.close(1000);
-      },
-      onError: op.fail,
-    });
-    stream = s;
-    op.flushEarly(s);
-    const info = await s.opened;
-    op.send({ type: 'opened', info });
+    stream = op.openBytes(deps.relay, device.id, 'pty', spec);
+    const info = await stream.opened;
     op.log.info('shell opened', { sessionId: info['sessionId'], reattached: info['reattached'] });
   };
 
@@ -55,9 +43,7 @@ export function serveShellSocket(deps: ShellSocketDeps, ws: WebSocket, principal
     const data = asBuffer(raw);
     if (isBinary) {
       // Keys typed before the device answers are kept (bounded) and sent once the stream exists.
-      if (!stream) op.keepEarly(data);
-      else if (!stream.done) forwardInput(ws, stream, data);
-      return;
+      return op.input(stream, data);
     }
     const decoded = decodeJson(ShellClientMessage, data);
     if (!decoded.ok) return op.send({ type: 'error', code: 'BAD_REQUEST', message: `bad control frame: ${decoded.error}` });
