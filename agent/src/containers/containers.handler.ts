@@ -46,7 +46,7 @@ export function toContainerInfo(c: RuntimeContainer, power: PowerManager): Conta
 }
 
 /** Splits demultiplexed output into lines per stream (a line may span chunks). */
-export class LineSplitter {
+export class OutputLineSplitter {
   private readonly partial = { stdout: '', stderr: '' };
   private readonly decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
 
@@ -123,7 +123,7 @@ export function containerRpcHandlers(deps: ContainersDeps): RpcHandlers {
       return {};
     },
     'containers.logs': async ({ ref, tail }) => {
-      const splitter = new LineSplitter();
+      const splitter = new OutputLineSplitter();
       const lines: Array<{ stream: 'stdout' | 'stderr'; line: string }> = [];
       for await (const chunk of runtime.logs(ref, { tail, follow: false })) lines.push(...splitter.push(chunk));
       lines.push(...splitter.flush());

@@ -9,7 +9,7 @@ import { containerRpcDefinitions, createLogger, decodeJson, encodeJson, RpcRespo
 import { RpcDispatcher } from '../../src/link/rpc.dispatcher.js';
 import { SimulatedContainerRuntime } from '../../src/containers/simulated.runtime.js';
 import { startContainers, type ContainersAgent } from '../../src/containers/containers.js';
-import { LineSplitter } from '../../src/containers/containers.handler.js';
+import { OutputLineSplitter } from '../../src/containers/containers.handler.js';
 
 const log = createLogger({ level: 'error', format: 'json', write: () => undefined });
 let dir = '';
@@ -96,7 +96,7 @@ test('logs: lines per stream, tail, truncation under the reply bound', async () 
 });
 
 test('line splitting joins lines split across chunks and multi-byte characters', () => {
-  const s = new LineSplitter();
+  const s = new OutputLineSplitter();
   const euro = Buffer.from('€');
   assert.equal(s.push({ stream: 'stdout', data: Buffer.concat([Buffer.from('a\r\nb'), euro.subarray(0, 1)]) }), [{ stream: 'stdout', line: 'a' }]);
   assert.equal(s.push({ stream: 'stdout', data: Buffer.concat([euro.subarray(1), Buffer.from('c\n')]) }), [{ stream: 'stdout', line: 'b€c' }]);

@@ -52,6 +52,8 @@ t('events sent right behind auth wait for it: a command in the same breath reach
   c.send('send command', 'no waiting');
   await c.next('auth success');
   await c.next('console output', (a) => (a[0] ?? '').includes('no waiting'));
+  c.send('send command', 'x'.repeat(70_000));
+  assert.match((await c.next('daemon error'))[0] ?? '', /bad frame/);
   c.ws.close();
 });
 

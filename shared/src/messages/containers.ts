@@ -205,6 +205,7 @@ export const containerRpcDefinitions = {
 
 // ---- Wings console websocket frames ----
 
-export const WingsFrame = z.object({ event: z.string().min(1).max(64), args: z.array(z.string()).max(16).optional() });
+// One console line or token per argument: 64 KB is far above either and bounds what a client can push.
+export const WingsFrame = z.object({ event: z.string().min(1).max(64), args: z.array(z.string().max(65536)).max(16).optional() });
 export type WingsFrame = z.infer<typeof WingsFrame>;
 export const WINGS_CLIENT_EVENTS = ['auth', 'send command', 'send logs', 'send stats', 'set state'] as const;
