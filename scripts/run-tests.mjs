@@ -2,13 +2,18 @@
 // leaked handle stays in its file), and ends with the line "N passed, N failed".
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { fileResult } from './test-summary.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const workspaces = ['shared', 'firmware-profiles', 'agent', 'control-plane'];
-const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
+const workspaces = ['shared', 'firmware-profiles', 'agent', 'control-plane', 'scripts'];
+// `run-tests.mjs [pattern]` runs the suite (filtered); `run-tests.mjs -- FILE...` runs just those
+// files (the runner's own test uses it on fixtures).
+const args = process.argv.slice(2);
+const explicit = args[0] === '--' ? args.slice(1) : null;
+const filter = !explicit && args[0] ? new RegExp(args[0]) : null;
 const perFileTimeoutMs = Number(process.env.EDGEHOOK_TEST_TIMEOUT_MS ?? 300_000);
 const concurrency = Number(process.env.EDGEHOOK_TEST_JOBS ?? Math.max(1, Math.min(2, availableParallelism())));
 
@@ -28,17 +33,18 @@ function findTests(dir) {
   return out;
 }
 
-const files = workspaces
-  .flatMap((w) => findTests(join(root, w, 'test')))
-  .filter((f) => !filter || filter.test(relative(root, f)))
-  .sort();
+const files = explicit
+  ? explicit.map((f) => resolve(f))
+  : workspaces
+      .flatMap((w) => findTests(join(root, w, 'test')))
+      .filter((f) => !filter || filter.test(relative(root, f)))
+      .sort();
 if (files.length === 0) {
   console.error('no test files found' + (filter ? ` matching ${filter}` : ''));
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
 
-const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 let passed = 0;
 let failed = 0;
 const failures = [];
@@ -50,27 +56,24 @@ function runFile(file) {
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
+    let timedOut = false;
     const timer = setTimeout(() => {
+      timedOut = true;
       output += `\n(killed after ${perFileTimeoutMs} ms)\n`;
       child.kill('SIGKILL');
     }, perFileTimeoutMs);
+    child.on('error', (err) => (output += `\n(could not start: ${err.message})\n`));
     child.on('close', (code) => {
       clearTimeout(timer);
-      const text = strip(output);
-      const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? 0);
-      const ok = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? 0);
-      const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
-      let bad = total - ok - skipped;
-      // A file that crashed or printed no summary counts as one failure, never as a pass.
-      if (code !== 0 && bad === 0) bad = 1;
-      if (total === 0 && bad === 0) bad = 1;
+      const text = output.replace(/\x1b\[[0-9;]*m/g, '');
+      const { passed: ok, failed: bad, reason } = fileResult(text, code, { timedOut });
       passed += ok;
       failed += bad;
       const name = relative(root, file);
       const secs = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(`${bad > 0 ? 'FAIL' : 'ok  '} ${name}  (${ok} passed${bad ? `, ${bad} failed` : ''}, ${secs}s)`);
+      console.log(`${bad > 0 ? 'FAIL' : 'ok  '} ${name}  (${ok} passed${bad ? `, ${bad} failed` : ''}${reason ? `; ${reason}` : ''}, ${secs}s)`);
+      if (bad > 0) failures.push(name);
       if (bad > 0 || process.env.EDGEHOOK_TEST_VERBOSE) {
-        failures.push(name);
         console.log(text.split('\n').map((l) => '    ' + l).join('\n'));
       }
       resolve();
