@@ -21,7 +21,8 @@ import { processRpcHandlers, processStreamKind } from './processes/processes.han
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { startContainers } from './containers/containers.js';
 
-export const AGENT_VERSION = '0.1.0';
+import { AGENT_VERSION } from './version.js';
+export { AGENT_VERSION };
 
 export interface AgentDeps {
   config: AgentConfig;

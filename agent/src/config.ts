@@ -1,8 +1,9 @@
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { BoardProfileId } from '@edgehook/shared';
+import { AGENT_VERSION } from './version.js';
 import { BufferAge, CollectorOverrides, LocalPort, TelemetryInterval, type TelemetryConfig } from './telemetry/telemetry-config.js';
 
 const FLAGS = {
@@ -68,21 +69,24 @@ export interface AgentConfig {
 }
 
 export class ConfigError extends Error {}
+/** `--help` or `--version`: the message goes to stdout and the program exits 0. */
+export class ConfigInfo extends ConfigError {}
 
 export function agentHelp(): string {
   const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(15)} ${f.help} [${f.env}]`);
-  return ['Usage: edgehook-agent --server URL --enroll TOKEN [options]', '       edgehook-agent [options]   (after enrollment)', '', ...lines].join('\n');
+  return ['Usage: edgehook-agent --server URL --enroll TOKEN [options]', '       edgehook-agent [options]   (after enrollment)', '', ...lines, `  --${'version'.padEnd(15)} print the version`, `  --${'help'.padEnd(15)} show this help`].join('\n');
 }
 
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
   const options = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
+    values = parseFlags({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } }, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new ConfigError(`${err instanceof Error ? err.message : String(err)}\n\n${agentHelp()}`);
   }
-  if (values['help'] === true) throw new ConfigError(agentHelp());
+  if (values['help'] === true) throw new ConfigInfo(agentHelp());
+  if (values['version'] === true) throw new ConfigInfo(`edgehook-agent ${AGENT_VERSION}`);
   const raw: Record<string, string | undefined> = {};
   for (const [name, flag] of Object.entries(FLAGS)) {
     const given = values[name];

@@ -1,6 +1,6 @@
 import { createLogger, systemClock } from '@edgehook/shared';
 import { defaultProfileDirs, loadProfiles } from '@edgehook/firmware-profiles';
-import { ConfigError, loadAgentConfig } from './config.js';
+import { ConfigError, ConfigInfo, loadAgentConfig } from './config.js';
 import { runAgent } from './agent.js';
 import { LogRing } from './hardware/log/log-ring.js';
 import { nodePtyFactory } from './pty/node-pty.factory.js';
@@ -17,6 +17,10 @@ async function main(): Promise<void> {
   try {
     config = loadAgentConfig(process.argv.slice(2), process.env);
   } catch (err) {
+    if (err instanceof ConfigInfo) {
+      process.stdout.write(err.message + '\n');
+      process.exit(0);
+    }
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
       process.exit(2);
@@ -35,6 +39,10 @@ async function main(): Promise<void> {
     },
   });
   const profiles = await loadProfiles(defaultProfileDirs());
+  if (!profiles.has(config.profile)) {
+    process.stderr.write(`edgehook-agent: unknown board profile ${JSON.stringify(config.profile)} (--profile); known profiles: ${profiles.list().map((p) => p.id).join(', ')}\n`);
+    process.exit(2);
+  }
   // Containers: the Docker API socket found (or given), the simulated engine, or a runtime that says
   // "no engine" on every call while the rest of the agent keeps working.
   let containerRuntime: ContainerRuntime;
@@ -47,7 +55,7 @@ async function main(): Promise<void> {
       log.info('container engine socket', { socket: choice.socket });
     } else {
       containerRuntime = unavailableRuntime(choice.tried);
-      log.warn('no container engine: container calls will fail until one runs (start Docker or `podman system service`, or pass --docker-socket)', { tried: choice.tried });
+      log.warn('no container engine: container calls will fail until one runs (start Docker or `podman system service`, or start edgehook-agent with --docker-socket PATH)', { tried: choice.tried });
     }
   }
   const agent = await runAgent({

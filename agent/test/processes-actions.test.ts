@@ -22,7 +22,7 @@ test('params map to argv: placeholders, append, ignore', () => {
 test('unknown names and bad params are refused with a reason', () => {
   const refused = (fn: () => unknown, code: string, pattern: RegExp) =>
     assert.throws(fn, (err: unknown) => err instanceof EdgehookError && err.code === code && pattern.test(err.message));
-  refused(() => actions.resolve('nope', []), 'NOT_FOUND', /unknown process "nope"/);
+  refused(() => actions.resolve('nope', []), 'NOT_FOUND', /unknown process "nope"; declared actions: /);
   refused(() => actions.resolve('greet', []), 'BAD_REQUEST', /takes 1 params, got 0/);
   refused(() => actions.resolve('greet', ['Bob!']), 'BAD_REQUEST', /does not match/);
 });

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { parseStoreLocation, type StoreLocation } from './db/dialect.js';
 
@@ -76,7 +76,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
   const options = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    values = parseFlags({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new ConfigError(`${err instanceof Error ? err.message : String(err)}\n\n${serveHelp()}`);
   }

@@ -1,9 +1,13 @@
 import { ConfigError, loadServeConfig, serveHelp } from './config.js';
-import { startControlPlane } from './control-plane.js';
+import { startControlPlane, VERSION } from './control-plane.js';
 import { runClientCommand, clientHelp } from './cli/cli.js';
 
 /** Composition root of the `edgehook` command: `serve` runs the control plane, the rest are clients. */
 async function serve(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(serveHelp() + '\n');
+    return;
+  }
   const config = loadServeConfig(argv, process.env);
   const cp = await startControlPlane(config);
   const banner = [`Edgehook control plane: ${cp.url}  (MQTT on port ${cp.mqttPort})`];
@@ -33,7 +37,12 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'serve') return serve(rest);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${clientHelp()}\n\n${serveHelp()}\n`);
+    // The command list only; `edgehook serve --help` shows the server's flags.
+    process.stdout.write(`${clientHelp()}\n`);
+    return;
+  }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`edgehook ${VERSION}\n`);
     return;
   }
   process.exitCode = await runClientCommand(command, rest, {

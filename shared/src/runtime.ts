@@ -35,7 +35,8 @@ export interface LoggerOptions {
 
 function errorFields(fields: LogFields): LogFields {
   const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? v.message : v;
+  // An absent field is left out, never printed as `error=undefined`.
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v instanceof Error ? v.message : v;
   return out;
 }
 

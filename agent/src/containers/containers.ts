@@ -22,7 +22,7 @@ export interface ContainersAgent {
 export function startContainers(deps: { runtime: ContainerRuntime; stateDir: string; clock: Clock; log: Logger; watchEvents?: boolean }): ContainersAgent {
   const { runtime, clock, log } = deps;
   const power = new PowerManager({ runtime, log });
-  const files = new FilesService({ stateDir: deps.stateDir });
+  const files = new FilesService({ stateDir: deps.stateDir, engineProbe: () => runtime.info() });
   const executor = new ServersExecutor({ runtime, power, files, clock, log });
   const diskBytes = diskUsage(files, clock);
   const consoles = new ConsoleHub({ runtime, log });

@@ -35,7 +35,7 @@ function stripScheme(value: string): string {
 }
 
 export function engineUnavailableMessage(detail: string): string {
-  return `${detail}: start Docker or \`podman system service\`, or pass --docker-socket`;
+  return `${detail}: start Docker or \`podman system service\`, or start the agent with --docker-socket PATH (an edgehook-agent flag, on the device)`;
 }
 
 /**

@@ -42,7 +42,8 @@ export interface FileUpload {
 }
 
 export class FilesService {
-  constructor(private readonly deps: { stateDir: string }) {}
+  /** `engineProbe` rejects with the engine's own error when there is none (the usual reason a data directory is missing). */
+  constructor(private readonly deps: { stateDir: string; engineProbe?: () => Promise<unknown> }) {}
 
   /** Where a server's files live (the executor creates it with the container). */
   dataDir(server: string): string {
@@ -60,8 +61,10 @@ export class FilesService {
     try {
       return await realpath(this.dataDir(server));
     } catch (err) {
-      if (errno(err) === 'ENOENT') throw new EdgehookError('NOT_FOUND', `server ${server} has no data directory`);
-      throw err;
+      if (errno(err) !== 'ENOENT') throw err;
+      // No engine means no server was ever created here: say that rather than "no data directory".
+      await this.deps.engineProbe?.();
+      throw new EdgehookError('NOT_FOUND', `no server ${server} on this device: it has no data directory yet (a declared server gets one when the agent creates its container; edgehook containers <device> lists them)`);
     }
   }
 

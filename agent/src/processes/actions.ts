@@ -58,7 +58,10 @@ export class Actions {
   /** The argv for a call, or a refusal that says why. */
   resolve(call: string, params: string[]): { action: ActionSpec; argv: string[] } {
     const action = this.byName.get(call);
-    if (!action) throw new EdgehookError('NOT_FOUND', `unknown process ${JSON.stringify(call)}`);
+    if (!action) {
+      const declared = this.names.length ? `declared actions: ${this.names.join(', ')}` : 'this device declares no actions (edgehook-agent --actions FILE)';
+      throw new EdgehookError('NOT_FOUND', `unknown process ${JSON.stringify(call)}; ${declared}`);
+    }
     const { min, max, pattern } = action.params;
     if (params.length < min || params.length > max) throw new EdgehookError('BAD_REQUEST', `${call} takes ${min === max ? min : `${min} to ${max}`} params, got ${params.length}`);
     if (pattern !== undefined) {

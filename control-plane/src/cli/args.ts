@@ -27,8 +27,10 @@ export function positionals(given: string[], names: string[], usage: string): st
   return given;
 }
 
+/** `flag` is a flag name (`count` → --count) or a positional written `<pid>`. */
 export function positiveInt(flag: string, value: string, usage: string, max = 1_000_000): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new UsageError(`--${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, usage);
+  const name = flag.startsWith('<') ? flag : `--${flag}`;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new UsageError(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, usage);
   return Number(value);
 }
 

@@ -34,9 +34,9 @@ export function clientHelp(): string {
     'Commands:',
     `  ${'serve'.padEnd(width)} run the control plane`,
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
-    `  ${'help'.padEnd(width)} show this help`,
+    `  ${'help'.padEnd(width)} show this help (--version: the version)`,
     '',
-    'Run edgehook <command> --help for its options. Commands other than login and serve use the',
+    'Run edgehook <command> --help for its options (edgehook serve --help: the server\'s). Commands other than login and serve use the',
     'stored login; --server URL or EDGEHOOK_SERVER picks the server.',
   ].join('\n');
 }

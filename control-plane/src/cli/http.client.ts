@@ -35,6 +35,9 @@ const REASONS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   EPROTO: 'TLS handshake failed (is it http rather than https?)',
+  // The answer to a TLS hello was not TLS: the server speaks plain HTTP on that port.
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the server speaks plain HTTP, not HTTPS, on this port: use an http:// URL',
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: 'the server speaks plain HTTP, not HTTPS, on this port: use an http:// URL',
 };
 
 function codeOf(value: unknown): string | undefined {

@@ -82,23 +82,32 @@ t('the agent buffer respects its size limit on disk and reports what it dropped'
   const { port, mqttPort, dataDir } = cp;
   await cp.close();
   const small = spawnAgent({ stateDir: agent.stateDir, extraArgs: ['--telemetry-interval', '1s', '--telemetry-port', 'off', '--telemetry-buffer-mb', '0.01'] });
-  const { readdir, stat } = await import('node:fs/promises');
+  const { readdir, readFile, stat } = await import('node:fs/promises');
   const spoolDir = join(agent.stateDir, 'telemetry-spool');
-  let maxSeen = 0;
-  const deadline = Date.now() + 9000;
-  while (Date.now() < deadline) {
-    const files = (await readdir(spoolDir).catch(() => [] as string[])).filter((f) => f.startsWith('seg-'));
-    let total = 0;
-    for (const f of files) total += (await stat(join(spoolDir, f)).catch(() => ({ size: 0 }))).size;
-    maxSeen = Math.max(maxSeen, total);
-    await new Promise((r) => setTimeout(r, 200));
-  }
   const limit = 0.01 * 1024 * 1024;
+  // Watch the buffer's size on disk until the agent has recorded drops in its state file (the
+  // condition, not a time: under load the first drop may take a while), plus a few rounds after.
+  let maxSeen = 0;
+  let afterDrops = 0;
+  const readState = async (): Promise<any> => JSON.parse(await readFile(join(spoolDir, 'state.json'), 'utf8'));
+  await waitFor(
+    'the agent to drop old batches and record it in state.json',
+    async () => {
+      const files = (await readdir(spoolDir).catch(() => [] as string[])).filter((f) => f.startsWith('seg-'));
+      let total = 0;
+      for (const f of files) total += (await stat(join(spoolDir, f)).catch(() => ({ size: 0 }))).size;
+      maxSeen = Math.max(maxSeen, total);
+      const state = await readState().catch(() => undefined);
+      if ((state?.dropped?.batches ?? 0) > 0) afterDrops++;
+      return afterDrops >= 5;
+    },
+    60_000,
+    200,
+  );
   assert.ok(maxSeen > 0, 'the agent buffered while offline');
   // Slack of one batch: the oldest segment is dropped right after the append that passes the limit.
   assert.ok(maxSeen <= limit + 8192, `buffer on disk ${maxSeen} bytes, limit ${limit}`);
-  const state = JSON.parse(await (await import('node:fs/promises')).readFile(join(spoolDir, 'state.json'), 'utf8'));
-  assert.ok(state.dropped.batches > 0, 'drops are counted');
+  assert.ok((await readState()).dropped.batches > 0, 'drops are counted');
 
   const back = await startTestControlPlane({ dataDir, args: ['--port', String(port), '--mqtt-port', String(mqttPort)] });
   ctx.cps.push(back);

@@ -60,6 +60,8 @@ export class MqttTransport implements Transport {
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastRefusal: LinkState | undefined;
+  /** The socket or protocol error behind the next close (e.g. ECONNREFUSED), for the reconnect log. */
+  private lastError: string | undefined;
   private readonly subscribeQos = 1;
 
   constructor(private readonly client: MqttClient, private readonly opts: MqttTransportOptions) {
@@ -71,7 +73,10 @@ export class MqttTransport implements Transport {
       const code = connackCode(err);
       if (code === BAD_CREDENTIALS || code === NOT_AUTHORIZED) this.lastRefusal = { state: 'disconnected', reason: 'not-authorized', error: err.message };
       else if (code === IDENTIFIER_REJECTED) this.lastRefusal = { state: 'disconnected', reason: 'identifier-rejected', error: err.message };
-      else opts.log.debug('mqtt error', { err: err.message });
+      else {
+        this.lastError = err.message;
+        opts.log.debug('mqtt error', { err: err.message });
+      }
     });
     client.on('close', () => this.onClose());
     this.armWill();
@@ -103,6 +108,7 @@ export class MqttTransport implements Transport {
   private onConnect(): void {
     this.attempt = 0;
     this.lastRefusal = undefined;
+    this.lastError = undefined;
     if (this.client.stream instanceof Socket) this.client.stream.setNoDelay(true);
     const filters = this.handlers.filters();
     const subscribed = filters.length === 0 ? Promise.resolve() : this.sendSubscribe(filters, this.subscribeQos);
@@ -135,7 +141,9 @@ export class MqttTransport implements Transport {
     if (this.retryTimer) return;
     const delay = backoffDelay(this.attempt++, this.opts.backoff ?? { baseMs: 1000, maxMs: 60_000 });
     const refusal = this.lastRefusal;
-    this.emit(refusal && refusal.state === 'disconnected' ? { ...refusal, retryInMs: delay } : { state: 'disconnected', reason: 'closed', retryInMs: delay });
+    const error = this.lastError;
+    this.lastError = undefined;
+    this.emit(refusal && refusal.state === 'disconnected' ? { ...refusal, retryInMs: delay } : { state: 'disconnected', reason: 'closed', ...(error !== undefined ? { error } : {}), retryInMs: delay });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.closed) return;

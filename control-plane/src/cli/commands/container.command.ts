@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ContainerInfo, ContainerLogLine, ContainerStats, DeviceView } from '@edgehook/shared';
@@ -53,7 +53,7 @@ export const containerCommand: Command = {
   summary: 'start, stop, restart, kill, remove, logs, attach or stats of one container',
   usage: USAGE,
   async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
+    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
     const { values } = parsed;
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { ContainerInfo, DeviceView } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -20,7 +20,7 @@ export const containersCommand: Command = {
   summary: 'list the containers on a device',
   usage: USAGE,
   async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
+    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
     const { values } = parsed;
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');

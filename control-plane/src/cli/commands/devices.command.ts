@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { DeviceView } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -20,7 +20,7 @@ Options:
 export function devicesTable(devices: DeviceView[], now: number): string {
   return renderTable(
     ['NAME', 'ID', 'STATUS', 'LAST SEEN', 'PROFILE', 'AGENT', 'TAGS'],
-    devices.map((d) => [d.name, d.id, d.online ? 'online' : 'offline', relativeTime(d.lastSeen, now), d.profile, d.agentVersion, list(d.tags)]),
+    devices.map((d) => [d.name, d.id, d.online ? 'online' : 'offline', d.online ? 'now' : relativeTime(d.lastSeen, now), d.profile, d.agentVersion, list(d.tags)]),
   );
 }
 
@@ -30,7 +30,7 @@ export const devicesCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values } = withUsage(USAGE, () =>
-      parseArgs({
+      parseFlags({
         args: argv,
         options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, tag: { type: 'string' }, online: { type: 'string' } },
         strict: true,

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { CreatedEnrollmentToken, EnrollmentTokenView } from '@edgehook/shared';
 import { openSession, type ApiClient } from '../api-client.js';
@@ -59,7 +59,7 @@ function tokenStatus(t: EnrollmentTokenView, now: number): string {
 
 async function create(argv: string[], ctx: CommandContext): Promise<number> {
   const { values } = withUsage(CREATE_USAGE, () =>
-    parseArgs({
+    parseFlags({
       args: argv,
       options: {
         ...COMMON_OPTIONS,
@@ -114,7 +114,7 @@ function describeCreated(api: ApiClient, created: CreatedEnrollmentToken, now: n
 
 async function listTokens(argv: string[], ctx: CommandContext): Promise<number> {
   const { values } = withUsage(LIST_USAGE, () =>
-    parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false }),
+    parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false }),
   );
   if (values.help) return help(ctx, LIST_USAGE);
   const api = await openSession(ctx, values.server);
@@ -130,7 +130,7 @@ async function listTokens(argv: string[], ctx: CommandContext): Promise<number> 
 }
 
 async function revoke(argv: string[], ctx: CommandContext): Promise<number> {
-  const parsed = withUsage(REVOKE_USAGE, () => parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: true }));
+  const parsed = withUsage(REVOKE_USAGE, () => parseFlags({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: true }));
   if (parsed.values.help) return help(ctx, REVOKE_USAGE);
   const [id = ''] = positionals(parsed.positionals, ['id'], REVOKE_USAGE);
   const api = await openSession(ctx, parsed.values.server);

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { COMMON_OPTIONS, withUsage } from '../args.js';
 import type { Command } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -23,7 +23,7 @@ export const execCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const parsed = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, raw: { type: 'boolean' }, 'no-stdin': { type: 'boolean' } }, strict: true, allowPositionals: true }),
+      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, raw: { type: 'boolean' }, 'no-stdin': { type: 'boolean' } }, strict: true, allowPositionals: true }),
     );
     const { values } = parsed;
     if (values.help) {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { DeviceView, GpioModel, GpioState, HwDone } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -44,7 +44,7 @@ export const gpioCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const parsed = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' }, delay: { type: 'string' } }, strict: true, allowPositionals: true }),
+      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' }, delay: { type: 'string' } }, strict: true, allowPositionals: true }),
     );
     const { values, positionals } = parsed;
     if (values.help) {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { DeviceView, ProcessSignalName } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
@@ -20,14 +20,14 @@ export const killCommand: Command = {
   summary: 'signal a process started on a device',
   usage: USAGE,
   async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: { ...COMMON_OPTIONS, signal: { type: 'string', short: 's' } }, strict: true, allowPositionals: true }));
+    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, signal: { type: 'string', short: 's' } }, strict: true, allowPositionals: true }));
     const { values } = parsed;
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');
       return 0;
     }
     const [ref = '', pidText = ''] = positionals(parsed.positionals, ['device', 'pid'], USAGE);
-    const pid = positiveInt('pid', pidText, USAGE, 2 ** 22);
+    const pid = positiveInt('<pid>', pidText, USAGE, 2 ** 22);
     const given = (values.signal ?? 'SIGTERM').toUpperCase();
     const signal = ProcessSignalName.safeParse(given.startsWith('SIG') ? given : `SIG${given}`);
     if (!signal.success) throw new UsageError(`--signal must be SIGTERM, SIGKILL, SIGHUP or SIGINT, got ${JSON.stringify(values.signal)}`, USAGE);

@@ -1,5 +1,5 @@
 import { TokenPair } from '@edgehook/shared';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { credentialsFrom, serverOverride } from '../api-client.js';
 import { withUsage } from '../args.js';
 import type { Command } from '../context.js';
@@ -25,7 +25,7 @@ export const loginCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values } = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, server: { type: 'string' }, username: { type: 'string' } }, strict: true, allowPositionals: false }),
+      parseFlags({ args: argv, options: { help: { type: 'boolean', short: 'h' }, server: { type: 'string' }, username: { type: 'string' } }, strict: true, allowPositionals: false }),
     );
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, withUsage } from '../args.js';
 import type { Command } from '../context.js';
@@ -17,7 +17,7 @@ export const logoutCommand: Command = {
   summary: 'end the session and forget the stored credentials',
   usage: USAGE,
   async run(argv, ctx) {
-    const { values } = withUsage(USAGE, () => parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: false }));
+    const { values } = withUsage(USAGE, () => parseFlags({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: false }));
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');
       return 0;

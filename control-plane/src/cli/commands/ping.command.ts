@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { DeviceView, PingResult } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
@@ -33,7 +33,7 @@ export const pingCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const parsed = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, count: { type: 'string' }, interval: { type: 'string' } }, strict: true, allowPositionals: true }),
+      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, count: { type: 'string' }, interval: { type: 'string' } }, strict: true, allowPositionals: true }),
     );
     const { values } = parsed;
     if (values.help) {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { AtxState, DeviceView, HwDone } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, withUsage } from '../args.js';
@@ -36,7 +36,7 @@ export const powerCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values, positionals } = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' } }, strict: true, allowPositionals: true }),
+      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' } }, strict: true, allowPositionals: true }),
     );
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { DeviceView, RunningProcess } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -19,7 +19,7 @@ export const psCommand: Command = {
   summary: 'list processes started on a device',
   usage: USAGE,
   async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
+    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
     const { values } = parsed;
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import WebSocket from 'ws';
 import { DeviceView } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -30,7 +30,7 @@ export const serialCommand: Command = {
   summary: "open a device's serial console",
   usage: USAGE,
   async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: { ...COMMON_OPTIONS, baud: { type: 'string' } }, strict: true, allowPositionals: true }));
+    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, baud: { type: 'string' } }, strict: true, allowPositionals: true }));
     const { values } = parsed;
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { MetricList, TelemetryQueryResult } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, withUsage } from '../args.js';
@@ -35,13 +35,21 @@ function defaultStep(since: string): string | undefined {
   return `${seconds}s`;
 }
 
+/** The server's time forms, checked here so the error names the flag (the API's says from/to). */
+function timeArg(flag: string, value: string): string {
+  const v = value.trim();
+  if (v === 'now' || /^-\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(v) || /^\d{10,16}$/.test(v) || (/^\d{4}-\d{2}-\d{2}/.test(v) && Number.isFinite(Date.parse(v)))) return v;
+  const hint = /^\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(v) ? ` (did you mean -${v}, ${v} ago?)` : '';
+  throw new UsageError(`--${flag} must be now, a relative time like -1h, epoch milliseconds or an ISO-8601 time, got ${JSON.stringify(value)}${hint}`, USAGE);
+}
+
 export const telemetryCommand: Command = {
   name: 'telemetry',
   summary: "show a device's metric over time",
   usage: USAGE,
   async run(argv, ctx) {
     const parsed = withUsage(USAGE, () =>
-      parseArgs({
+      parseFlags({
         args: argv,
         options: { ...COMMON_OPTIONS, since: { type: 'string' }, until: { type: 'string' }, step: { type: 'string' }, agg: { type: 'string' }, label: { type: 'string', multiple: true }, json: { type: 'boolean' }, csv: { type: 'boolean' } },
         strict: true,
@@ -69,9 +77,10 @@ export const telemetryCommand: Command = {
     }
 
     const metric = metricName(metricArg);
-    const since = values.since ?? '-1h';
+    const since = timeArg('since', values.since ?? '-1h');
+    const until = timeArg('until', values.until ?? 'now');
     const step = values.step ?? defaultStep(since);
-    const query: Record<string, string | undefined> = { metric, from: since, to: values.until ?? 'now', step, agg: values.agg ?? 'avg' };
+    const query: Record<string, string | undefined> = { metric, from: since, to: until, step, agg: values.agg ?? 'avg' };
     const search = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
     for (const l of values.label ?? []) search.append('label', l);
     const result = await api.json(TelemetryQueryResult, 'GET', `/api/devices/${device}/telemetry?${search.toString()}`);

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { LatestResult } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
 import { COMMON_OPTIONS, positiveInt, withUsage } from '../args.js';
@@ -28,7 +28,7 @@ export const topCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const parsed = withUsage(USAGE, () =>
-      parseArgs({
+      parseFlags({
         args: argv,
         options: { ...COMMON_OPTIONS, metric: { type: 'string' }, tag: { type: 'string' }, label: { type: 'string', multiple: true }, limit: { type: 'string' }, asc: { type: 'boolean' }, json: { type: 'boolean' } },
         strict: true,

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { DeviceView } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -25,7 +25,7 @@ export const typeCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const parsed = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, slow: { type: 'boolean' }, keymap: { type: 'string' } }, strict: true, allowPositionals: true }),
+      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, slow: { type: 'boolean' }, keymap: { type: 'string' } }, strict: true, allowPositionals: true }),
     );
     if (parsed.values.help) {
       ctx.io.stdout(USAGE + '\n');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import WebSocket from 'ws';
 import { DeviceView, decodeJson, LiveFrame } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -28,7 +28,7 @@ export const watchCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const parsed = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, metric: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: true }),
+      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, metric: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: true }),
     );
     const { values } = parsed;
     if (values.help) {

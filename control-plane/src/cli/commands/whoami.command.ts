@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { UserView } from '@edgehook/shared';
 import { openSession } from '../api-client.js';
@@ -23,7 +23,7 @@ export const whoamiCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values } = withUsage(USAGE, () =>
-      parseArgs({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false }),
+      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false }),
     );
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');
