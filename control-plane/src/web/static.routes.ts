@@ -32,6 +32,9 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Edgehook</title>
 <h1>Edgehook: web console not built</h1><p>The web console is not built: run <code>npm run build</code>, then reload.</p>
 <p>The REST API under <code>/api</code> works without it.</p>`;
 
+/** A browser navigating says `text/html` in Accept; fetch(), curl and API clients do not. */
+const wantsHtml = (accept: string | undefined) => /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept ?? '');
+
 interface Asset {
   body: Buffer;
   gzip: Buffer | undefined;
@@ -39,7 +42,8 @@ interface Asset {
 
 /**
  * The web console (control-plane/web/dist): hashed files under /assets/ cached for a year,
- * index.html revalidated every time, and index.html for every other non-API GET (client-side routes).
+ * index.html revalidated every time, and index.html for every other non-API GET that accepts text/html
+ * (client-side routes); a JSON 404 for any other request.
  * Mounted after every API route. Files are read once and kept (the dist is small and immutable).
  */
 export function staticRoutes(deps: { distDir: string }): Hono<AppEnv> {
@@ -92,8 +96,9 @@ export function staticRoutes(deps: { distDir: string }): Hono<AppEnv> {
       return c.json({ error: { code: 'BAD_REQUEST', message: 'malformed path' } }, 400);
     }
     if (decoded.includes('\0')) return c.json({ error: { code: 'BAD_REQUEST', message: 'malformed path' } }, 400);
+    const html = wantsHtml(c.req.header('accept'));
     const index = await load('index.html');
-    if (!index) return c.html(NOT_BUILT, 503, { 'cache-control': 'no-store' });
+    if (!index) return html || decoded === '/' ? c.html(NOT_BUILT, 503, { 'cache-control': 'no-store' }) : notFound(c);
     const rel = join('.', decoded);
     if (decoded.startsWith('/assets/')) {
       const asset = await load(rel);
@@ -105,6 +110,9 @@ export function staticRoutes(deps: { distDir: string }): Hono<AppEnv> {
       const file = await load(rel);
       if (file) return send(c, file, rel, 'no-cache');
     }
+    // The app's client-side routes are pages: only a page request (or /) gets index.html. Anything else
+    // (GET /role from a script, a typo'd API path) is the API's JSON 404, not a 200 of HTML.
+    if (!html && decoded !== '/') return notFound(c);
     return send(c, index, 'index.html', 'no-cache');
   });
   return app;

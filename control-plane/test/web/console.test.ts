@@ -63,8 +63,12 @@ if (!browserAvailable()) {
     assert.is(js.status, 200);
     assert.is(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
     assert.match(js.headers.get('content-type') ?? '', /javascript/);
-    const deep = await fetch(`${cp.url}/devices/whatever/terminal`);
+    const deep = await fetch(`${cp.url}/devices/whatever/terminal`, { headers: { accept: 'text/html' } });
     assert.is(await deep.text(), html);
+    // Not a page request: the API's JSON 404, not the app.
+    const script = await fetch(`${cp.url}/role`);
+    assert.is(script.status, 404);
+    assert.match(script.headers.get('content-type') ?? '', /json/);
     const api = await fetch(`${cp.url}/api/definitely-not-here`);
     assert.match(api.headers.get('content-type') ?? '', /json/);
     const traversal = await fetch(`${cp.url}/assets/..%2f..%2fpackage.json`);

@@ -11,6 +11,8 @@ import { notFound } from '../../src/http/errors.js';
 import { jsonOf } from '../helpers/harness.js';
 
 let dir = '';
+/** What a browser sends when it navigates to a page. */
+const PAGE = { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } };
 let outside = '';
 const INDEX = '<!doctype html><title>console</title><script type="module" src="/assets/index-abc123.js"></script>';
 
@@ -39,7 +41,7 @@ test.after(async () => {
 });
 
 test('index.html at / with no-cache and an HTML content type', async () => {
-  const res = await appFor(dir).request('/');
+  const res = await appFor(dir).request('/', PAGE);
   assert.is(res.status, 200);
   assert.is(res.headers.get('cache-control'), 'no-cache');
   assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
@@ -67,7 +69,7 @@ test('precompressed gzip is served only to clients that accept it', async () => 
 
 test('unknown app routes fall back to index.html; missing assets are a real 404', async () => {
   for (const path of ['/devices/abc/terminal', '/admin/users', '/login?next=%2Fdevices']) {
-    const res = await appFor(dir).request(path);
+    const res = await appFor(dir).request(path, PAGE);
     assert.is(res.status, 200, path);
     assert.is(await res.text(), INDEX, path);
   }
@@ -90,6 +92,31 @@ test('API paths are never answered with the console', async () => {
   assert.is(post.status, 404);
 });
 
+test('only a page request gets the app: other unknown paths are a JSON 404 (GET /role, GET /user/x, POSTs)', async () => {
+  const app = appFor(dir);
+  for (const path of ['/role', '/user/x', '/devices/abc/terminal']) {
+    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }]) {
+      const res = await app.request(path, { headers });
+      assert.is(res.status, 404, `${path} ${JSON.stringify(headers)}`);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+      assert.is((await jsonOf(res)).error.code, 'NOT_FOUND');
+    }
+    const page = await app.request(path, PAGE);
+    assert.is(page.status, 200, path);
+    assert.is(await page.text(), INDEX);
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const res = await app.request(path, { method, ...PAGE });
+      assert.is(res.status, 404, `${method} ${path}`);
+      assert.is((await jsonOf(res)).error.code, 'NOT_FOUND');
+    }
+  }
+  // The root is the app for any client (curl http://host:8080/ shows the page).
+  assert.is(await (await app.request('/')).text(), INDEX);
+  // Real files are served whatever the Accept header says.
+  assert.is(await (await app.request('/robots.txt')).text(), 'User-agent: *');
+  assert.is((await app.request('/assets/style-1.css', { headers: { accept: 'text/css' } })).status, 200);
+});
+
 test('no path traversal out of the dist directory', async () => {
   const app = appFor(dir);
   for (const path of ['/%2e%2e/secret.txt', '/assets/%2e%2e/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/assets/%00.js']) {
@@ -101,7 +128,7 @@ test('no path traversal out of the dist directory', async () => {
 });
 
 test('a missing build answers 503 with a clear page', async () => {
-  const res = await appFor(join(dir, 'not-built')).request('/');
+  const res = await appFor(join(dir, 'not-built')).request('/', PAGE);
   assert.is(res.status, 503);
   assert.match(await res.text(), /web console not built: run <code>npm run build<\/code>|run npm run build|npm run build/);
 });
