@@ -225,6 +225,13 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     ),
   );
 
-  app.all('*', (c) => kvmFail(c, { status: 404, error: 'NotFoundError', message: `no PiKVM API at ${c.req.method} ${c.req.path}` }));
+  app.all('*', (c) => {
+    // A known path asked with another method: aiohttp (kvmd's server) answers 405 with its own
+    // plain-text body and an Allow header, before any kvmd handler or auth runs.
+    const path = c.req.path.replace(/^\/kvm\/[^/]+\/api/, '');
+    const allowed = new Set(app.routes.filter((r) => r.method !== 'ALL' && r.path === path).map((r) => r.method));
+    if (allowed.size > 0) return c.text('405: Method Not Allowed', 405, { allow: [...allowed].sort().join(',') });
+    return kvmFail(c, { status: 404, error: 'NotFoundError', message: `no PiKVM API at ${c.req.method} ${c.req.path}` });
+  });
   return app;
 }

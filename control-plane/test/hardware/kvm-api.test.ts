@@ -44,6 +44,26 @@ t('unknown device and unknown API path: 404 in the envelope', async ({ cp }) => 
   assert.is(p.body.result.error, 'NotFoundError');
 });
 
+t('a known path with the wrong method: 405 with aiohttp\'s own body and Allow, as kvmd answers', async ({ kvm }) => {
+  // kvmd registers each route for one method; aiohttp refuses the others before auth runs.
+  for (const [method, path, allow] of [
+    ['GET', '/atx/power', 'POST'],
+    ['GET', '/gpio/switch', 'POST'],
+    ['GET', '/hid/print', 'POST'],
+    ['GET', '/auth/login', 'POST'],
+    ['POST', '/info', 'GET'],
+    ['DELETE', '/atx', 'GET'],
+  ] as const) {
+    const r = await curl(`${kvm}${path}`, { method });
+    assert.is(r.status, 405, `${method} ${path}`);
+    assert.is(r.text, '405: Method Not Allowed');
+    assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.is(r.headers.get('allow'), allow, `${method} ${path}`);
+  }
+  // An unknown path stays a 404.
+  assert.is((await curl(`${kvm}/no/such/thing`, { headers: KVMD_ADMIN })).status, 404);
+});
+
 t('gpio: state, switch with query params on POST, pulse with wait', async ({ kvm, agent }) => {
   const g = await curl(`${kvm}/gpio`, { headers: KVMD_ADMIN });
   assert.is(g.status, 200);
@@ -142,6 +162,11 @@ t('info with fields, log with seek, prometheus metrics', async ({ kvm }) => {
   assert.equal(Object.keys(info.body.result).sort(), ['extras', 'hw', 'meta', 'system']);
   assert.is(info.body.result.hw.platform.type, 'simulated');
   assert.type(info.body.result.system.kernel.release, 'string');
+  // kvmd's own release numbering ("4.197"), which clients parse; Edgehook's version beside it.
+  assert.match(info.body.result.system.kvmd.version, /^4\.\d+$/);
+  // Compared as (major, minor) like kvmd's own numbering: at least 4.36, the event-socket change.
+  assert.ok(Number(info.body.result.system.kvmd.version.split('.')[1]) >= 36);
+  assert.match(info.body.result.system.edgehook.agent, /^\d+\.\d+\.\d+$/);
   const some = await curl(`${kvm}/info?fields=system,hw`, { headers: KVMD_ADMIN });
   assert.equal(Object.keys(some.body.result).sort(), ['hw', 'system']);
   assert.is((await curl(`${kvm}/info?fields=bogus`, { headers: KVMD_ADMIN })).status, 400);

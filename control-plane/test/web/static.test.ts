@@ -95,7 +95,7 @@ test('API paths are never answered with the console', async () => {
 test('only a page request gets the app: other unknown paths are a JSON 404 (GET /role, GET /user/x, POSTs)', async () => {
   const app = appFor(dir);
   for (const path of ['/role', '/user/x', '/devices/abc/terminal']) {
-    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }]) {
+    for (const headers of [{}, { accept: "application/json" }, { accept: "*/*" }] as Array<Record<string, string>>) {
       const res = await app.request(path, { headers });
       assert.is(res.status, 404, `${path} ${JSON.stringify(headers)}`);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);

@@ -47,6 +47,13 @@ export const InfoHw = z.object({
     throttling: z.object({ raw_flags: z.number(), parsed_flags: z.object({ undervoltage: Flag, freq_capped: Flag, throttled: Flag }) }).nullable(),
   }),
 });
+/**
+ * What `info.system.kvmd.version` says: the kvmd release whose HTTP API the facade was checked
+ * against (pikvm/kvmd 4.197, see docs/pikvm.md). Clients parse it as kvmd's "major.minor" and
+ * gate features on it; Edgehook's own version is beside it, in `info.system.edgehook`.
+ */
+export const KVMD_COMPAT_VERSION = '4.197';
+
 export const InfoSystem = z.object({
   kvmd: z.object({ version: z.string() }),
   edgehook: z.object({ agent: z.string(), node: z.string() }),

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Profile } from '@edgehook/firmware-profiles';
 import type { Info, InfoFields } from '@edgehook/shared';
+import { KVMD_COMPAT_VERSION } from '@edgehook/shared';
 
 type Field = (typeof InfoFields)[number];
 
@@ -66,7 +67,7 @@ export async function systemInfo(deps: InfoDeps, fields: Field[] = ['system', 'h
   }
   if (fields.includes('system')) {
     info.system = {
-      kvmd: { version: deps.agentVersion },
+      kvmd: { version: KVMD_COMPAT_VERSION },
       edgehook: { agent: deps.agentVersion, node: process.version },
       streamer: null,
       kernel: { system: os.type(), release: os.release(), version: os.version(), machine: os.machine() },
