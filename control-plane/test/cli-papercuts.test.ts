@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ADMIN_PASSWORD, AGENT_MAIN, adminApi, cleanup, createEnrollmentToken, killAllAgents, runCli, spawnAgent, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from './helpers/harness.js';
 import { execAgent } from './remote-exec/fixtures.js';
+import { havePromtool, promtoolCheck } from './helpers/promtool.js';
 
 interface Ctx {
   cp: TestControlPlane;
@@ -88,6 +89,24 @@ t('relative times and negative numbers are accepted as separate arguments', asyn
   const watch = await runCli(ctx.config, ['watch', ctx.deviceId, '--count', '-3']);
   assert.is(watch.code, 2);
   assert.not.match(watch.stderr, 'ambiguous');
+});
+
+t("both Prometheus export endpoints pass promtool with a real agent's metrics", async (ctx) => {
+  await waitFor('memory and network telemetry', async () => {
+    const metrics: Array<{ metric: string }> = (await ctx.api.request('GET', `/api/devices/${ctx.deviceId}/telemetry/metrics`)).body?.metrics ?? [];
+    return ['mem.total', 'net.rx_bytes', 'load.1'].every((m) => metrics.some((x) => x.metric === m));
+  }, 30_000);
+  for (const path of ['/api/export/prometheus/metrics', `/api/devices/${ctx.deviceId}/export/prometheus/metrics`]) {
+    const res = await ctx.api.request('GET', path);
+    assert.is(res.status, 200, path);
+    const text = String(res.body);
+    assert.match(text, /^edgehook_mem_size_bytes\{/m);
+    assert.not.match(text, /^edgehook_mem_total\b/m);
+    if (havePromtool()) {
+      const checked = await promtoolCheck(text);
+      assert.is(checked.code, 0, `${path}: promtool check metrics: ${checked.output}\n${text}`);
+    }
+  }
 });
 
 t('error wording names the thing the user typed', async (ctx) => {

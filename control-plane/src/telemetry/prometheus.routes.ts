@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { requirePermission } from '../auth/auth.middleware.js';
 import { listDevices } from '../devices/devices.repository.js';
+import { promFamily } from './prometheus-names.js';
 import type { SeriesRegistry } from './series.registry.js';
 
 /** Values not refreshed for this long are left out, so Prometheus marks them stale. */
@@ -12,10 +13,6 @@ const STALE_MS = 10 * 60_000;
 
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function promName(metric: string): string {
-  return `edgehook_${metric.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
 
 function labelText(labels: Record<string, string>): string {
@@ -40,8 +37,12 @@ export function renderPrometheus(registry: SeriesRegistry, devices: Array<{ id: 
   const byId = new Map(devices.map((d) => [d.id, d]));
   const lines: string[] = ['# HELP edgehook_device_online 1 when the device is connected to the control plane.', '# TYPE edgehook_device_online gauge'];
   for (const d of devices) lines.push(`edgehook_device_online${labelText({ device: d.name, device_id: d.id })} ${d.online === 1 ? 1 : 0}`);
+  // Two metrics could sanitize to one family name: each family is written once, rows together.
+  const families = new Map<string, { type: string; help: string; rows: string[] }>();
   for (const metric of registry.metrics().sort()) {
-    const rows: string[] = [];
+    const family = promFamily(metric);
+    if (family.name === 'edgehook_device_online') continue; // ours, above; a custom series may not shadow it
+    const rows = families.get(family.name)?.rows ?? [];
     for (const s of registry.seriesWithMetric(metric)) {
       if (s.lastTs === null || s.lastValue === null || now - s.lastTs > STALE_MS) continue;
       const deviceId = registry.deviceIdOf(s.deviceKey);
@@ -49,11 +50,11 @@ export function renderPrometheus(registry: SeriesRegistry, devices: Array<{ id: 
       if (!d) continue;
       // Series labels cannot override the device labels.
       const { device: _device, device_id: _deviceId, ...own } = s.labels;
-      rows.push(`${promName(metric)}${labelText({ device: d.name, device_id: d.id, ...own })} ${formatValue(s.lastValue)}`);
+      rows.push(`${family.name}${labelText({ device: d.name, device_id: d.id, ...own })} ${formatValue(s.lastValue)}`);
     }
-    if (rows.length === 0) continue;
-    lines.push(`# HELP ${promName(metric)} Edgehook metric ${metric}.`, `# TYPE ${promName(metric)} gauge`, ...rows);
+    if (rows.length > 0 && !families.has(family.name)) families.set(family.name, { type: family.type, help: family.help, rows });
   }
+  for (const [name, f] of families) lines.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`, ...f.rows);
   return lines.join('\n') + '\n';
 }
 

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ADMIN_PASSWORD, enrolledAgent, waitFor } from '../helpers/harness.js';
+import { havePromtool, promtoolCheck } from '../helpers/promtool.js';
 import { basic, curl, KVMD_ADMIN, userWith, withSimulatedBoard, type KvmContext } from './kvm-helpers.js';
 
 const t = suite<KvmContext>('PiKVM API facade (simulated board, real agent)');
@@ -179,6 +180,10 @@ t('info with fields, log with seek, prometheus metrics', async ({ kvm }) => {
   const metrics = await curl(`${kvm}/export/prometheus/metrics`, { headers: basic('admin', ADMIN_PASSWORD) });
   assert.is(metrics.status, 200);
   assert.match(metrics.text, /# TYPE pikvm_atx_enabled gauge\npikvm_atx_enabled 1/);
+  if (havePromtool()) {
+    const checked = await promtoolCheck(metrics.text);
+    assert.is(checked.code, 0, `promtool check metrics: ${checked.output}\n${metrics.text}`);
+  }
   assert.match(metrics.text, /pikvm_gpio_output_state_relay 0/);
   assert.match(metrics.text, /pikvm_hw_temp_soc \d/);
 });

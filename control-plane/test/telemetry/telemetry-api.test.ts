@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import WebSocket from 'ws';
 import { adminApi, apiClient, ADMIN_PASSWORD, cleanup, login, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { enrollDevice, type TestDevice } from './device-client.js';
+import { havePromtool, promtoolCheck } from '../helpers/promtool.js';
 
 const t = suite<{ cp: TestControlPlane; api: Api; a: TestDevice; b: TestDevice; t0: number }>('telemetry api');
 
@@ -18,7 +19,7 @@ t.before(async (ctx) => {
   for (let i = 0; i < 180; i++) {
     await ctx.a.publish({ seq: i, ts: ctx.t0 + i * 10_000, samples: [{ m: 'cpu.usage', v: i }, { m: 'cpu.core.usage', v: i, l: { core: '0' } }, { m: 'cpu.core.usage', v: 2 * i, l: { core: '1' } }, { m: 'temp.max', v: 40 }] });
   }
-  await ctx.b.publish({ seq: 0, ts: Date.now(), samples: [{ m: 'temp.max', v: 70.5 }, { m: 'cpu.usage', v: 5 }] });
+  await ctx.b.publish({ seq: 0, ts: Date.now(), samples: [{ m: 'temp.max', v: 70.5 }, { m: 'cpu.usage', v: 5 }, { m: 'mem.total', v: 4e9 }, { m: 'net.rx_bytes', v: 1e6, l: { iface: 'eth0' } }, { m: 'net.rx_bps', v: 12_345.5, l: { iface: 'eth0' } }, { m: 'trace.app.requests_total', v: 3 }, { m: 'trace.app.queue', v: 7 }] });
   await waitFor('samples stored', async () => (await ctx.api.request('GET', `/api/telemetry/latest?metric=temp.max`)).body?.entries?.length === 2);
 });
 
@@ -132,18 +133,37 @@ t('prometheus text with device labels, over Basic auth', async ({ cp, a, b }) =>
   assert.is(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   const text = await res.text();
-  assert.match(text, /# TYPE edgehook_temp_max gauge\n/);
-  assert.ok(text.includes(`edgehook_temp_max{device="${b.name}",device_id="${b.deviceId}"} 70.5\n`), text);
+  assert.match(text, /# TYPE edgehook_temp_max_celsius gauge\n/);
+  assert.ok(text.includes(`edgehook_temp_max_celsius{device="${b.name}",device_id="${b.deviceId}"} 70.5\n`), text);
   // Device a's data is 2 hours old: stale values are left out.
-  assert.not.ok(text.includes(`edgehook_temp_max{device="${a.name}"`));
+  assert.not.ok(text.includes(`edgehook_temp_max_celsius{device="${a.name}"`));
   // This test client never publishes presence, so the device reads offline.
   assert.ok(text.includes(`edgehook_device_online{device="${a.name}",device_id="${a.deviceId}"} 0\n`), text);
   for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*\{[^}]*\} -?[0-9.e+-]+$/, line);
   const one = await fetch(cp.url + `/api/devices/${b.name}/export/prometheus/metrics`, { headers: { authorization: basic } });
   assert.is(one.status, 200);
   const oneText = await one.text();
-  assert.ok(oneText.includes(`edgehook_temp_max{device="${b.name}",device_id="${b.deviceId}"} 70.5\n`));
+  assert.ok(oneText.includes(`edgehook_temp_max_celsius{device="${b.name}",device_id="${b.deviceId}"} 70.5\n`));
   assert.not.ok(oneText.includes(a.deviceId), 'only the one device');
+  // Both export endpoints pass Prometheus' own checker (names, units, _total, HELP on every family).
+  if (havePromtool()) {
+    for (const [what, body] of [['fleet', text], ['one device', oneText]]) {
+      const checked = await promtoolCheck(body);
+      assert.is(checked.code, 0, `${what}: promtool check metrics: ${checked.output}\n${body}`);
+    }
+  }
+  // Every family has HELP and TYPE, and no gauge ends in _total (edgehook_mem_total was one).
+  assert.ok(text.includes(`edgehook_mem_size_bytes{device="${b.name}",device_id="${b.deviceId}"} 4000000000\n`), text);
+  assert.match(text, /# TYPE edgehook_net_receive_bytes_total counter\n/);
+  assert.match(text, /# TYPE edgehook_net_receive_bytes_per_second gauge\n/);
+  assert.match(text, /# TYPE edgehook_trace_app_requests_total counter\n/);
+  assert.match(text, /# TYPE edgehook_trace_app_queue gauge\n/);
+  const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
+  assert.ok(families.length >= 3, text);
+  for (const [name, type] of families) {
+    assert.ok(text.includes(`# HELP ${name} `), `HELP for ${name}`);
+    if (type !== 'counter') assert.not.match(name ?? '', /_total$/, `${name} is a ${type}`);
+  }
   assert.is((await fetch(cp.url + '/api/export/prometheus/metrics')).status, 401);
   assert.is((await fetch(cp.url + '/api/export/prometheus/metrics', { headers: { authorization: 'Basic ' + Buffer.from('admin:wrong').toString('base64') } })).status, 403);
 });
