@@ -64,9 +64,10 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
 
+  // Checked before anything starts (the admin itself is created once the listeners are up).
+  if (config.adminPassword !== undefined && config.adminPassword.length < 8) throw new Error('EDGEHOOK_ADMIN_PASSWORD must have at least 8 characters');
   const db = await openDatabase(config.store);
   await migrateToLatest(db);
-  const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
 
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
   const broker = await startEmbeddedBroker({
@@ -196,6 +197,9 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // The first admin is created only now that every listener is up: a start that fails earlier
+  // (a port taken) leaves no user behind, so the next start generates and prints the password.
+  const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });

@@ -1,6 +1,8 @@
 import { ConfigError, loadServeConfig, serveHelp } from './config.js';
 import { startControlPlane, VERSION } from './control-plane.js';
 import { runClientCommand, clientHelp } from './cli/cli.js';
+import { networkInterfaces } from 'node:os';
+import { reachableUrls } from './http/addresses.js';
 
 /** Composition root of the `edgehook` command: `serve` runs the control plane, the rest are clients. */
 async function serve(argv: string[]): Promise<void> {
@@ -10,11 +12,14 @@ async function serve(argv: string[]): Promise<void> {
   }
   const config = loadServeConfig(argv, process.env);
   const cp = await startControlPlane(config);
-  const banner = [`Edgehook control plane: ${cp.url}  (MQTT on port ${cp.mqttPort})`];
+  // Listening on every interface: show the addresses devices can reach, not only 127.0.0.1.
+  const urls = reachableUrls(config.host, cp.port, networkInterfaces());
+  const banner = [`Edgehook control plane: ${urls[0] ?? cp.url}  (MQTT on port ${cp.mqttPort})`];
+  if (urls.length > 1) banner.push(`Reachable at: ${urls.join('  ')}`);
   if (cp.generatedAdminPassword) {
-    banner.push(`First start: log in as admin with password ${cp.generatedAdminPassword}`, 'It is shown only once; set EDGEHOOK_ADMIN_PASSWORD to choose it yourself.');
+    banner.push(`First start: log in as admin with password ${cp.generatedAdminPassword}`, 'It is shown only once; set EDGEHOOK_ADMIN_PASSWORD to choose it yourself (lost it? edgehook admin reset-password --username admin).');
   } else {
-    banner.push('Log in with an existing user, e.g.: npx edgehook login --server ' + cp.url + ' --username admin');
+    banner.push('Log in with an existing user, e.g.: npx edgehook login --server ' + (urls[0] ?? cp.url) + ' --username admin');
   }
   process.stdout.write(banner.join('\n') + '\n');
 
