@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { EdgehookError, ProcessOpenSpec, validate, type RunningProcess } from '@edgehook/shared';
 import type { RpcHandlers } from '../link/rpc.dispatcher.js';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
@@ -107,6 +108,7 @@ export function processRpcHandlers(manager: ProcessManager, now: () => number, o
           reqc: s.argv.join(' '),
           cpu_util: Math.round(cpu * 10) / 10,
           mem_util: usage.rssMb,
+          mem_percent: Math.round(((usage.rssMb * 1024 * 1024) / totalmem()) * 1000) / 10,
           port_util: usage.ports,
           startedAt: s.startedAt,
           kind: s.kind,

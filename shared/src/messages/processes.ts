@@ -13,7 +13,10 @@ export const RunningProcess = z.object({
   title: z.string(),
   reqc: z.string(),
   cpu_util: z.number(),
+  /** Resident memory of the process group in MB (as Quix reports it, despite the name). */
   mem_util: z.number(),
+  /** The same as a percent of the device's memory (absent from agents before 0.1.1). */
+  mem_percent: z.number().optional(),
   port_util: z.array(z.number().int()),
   startedAt: z.number(),
   kind: z.enum(['action', 'arbitrary']),

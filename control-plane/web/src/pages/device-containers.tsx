@@ -98,11 +98,17 @@ function ContainerDetail({ base, deviceId, container }: { base: string; deviceId
 
 function LogsPanel({ base, container }: { base: string; container: ContainerInfo }) {
   const logs = useLoad((s) => get<{ lines: { stream: string; line: string }[]; truncated: boolean }>(`${base}/containers/${encodeURIComponent(container.name)}/logs?tail=200`, s), [container.id]);
+  // The newest line is the one that matters: keep the pane scrolled to the bottom on each load.
+  const pane = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    const el = pane.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [logs.data]);
   return (
     <div class="stack">
       <div class="row"><button type="button" onClick={logs.reload}>Refresh</button>{logs.data?.truncated && <span class="muted">older lines not shown</span>}</div>
       <ErrorBox error={logs.error} />
-      <pre class="output" aria-label="Logs" data-testid="container-logs">{logs.data?.lines.map((l) => (l.stream === 'stderr' ? `! ${l.line}` : l.line)).join('\n')}</pre>
+      <pre class="output" ref={pane} aria-label="Logs" data-testid="container-logs">{logs.data?.lines.map((l) => (l.stream === 'stderr' ? `! ${l.line}` : l.line)).join('\n')}</pre>
     </div>
   );
 }

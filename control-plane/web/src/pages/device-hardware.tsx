@@ -129,7 +129,10 @@ export function HardwareTab({ device }: { device: DeviceView }) {
       <section class="card stack gpio" aria-labelledby="gpio-title">
         <h2 id="gpio-title">GPIO</h2>
         {!hw.model && <p class="muted">{device.online ? 'Waiting for the device…' : 'Unavailable while offline.'}</p>}
-        {hw.model && (
+        {hw.model && Object.keys(hw.model.scheme.inputs).length + Object.keys(hw.model.scheme.outputs).length === 0 && (
+          <p class="muted" data-testid="gpio-empty">This board has no GPIO channels (its profile, {device.profile}, declares none).</p>
+        )}
+        {hw.model && Object.keys(hw.model.scheme.inputs).length + Object.keys(hw.model.scheme.outputs).length > 0 && (
           <table>
             <thead><tr><th>Channel</th><th>State</th><th><span class="muted">Control</span></th></tr></thead>
             <tbody>

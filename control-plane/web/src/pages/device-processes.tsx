@@ -151,14 +151,15 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
         <ErrorBox error={running.error} />
         <ErrorBox error={signal.error} />
         <table>
-          <thead><tr><th>PID</th><th>Title</th><th>CPU %</th><th>Mem %</th><th>Ports</th><th><span class="muted">Signal</span></th></tr></thead>
+          <thead><tr><th>PID</th><th>Title</th><th>CPU %</th><th>Mem %</th><th>RSS</th><th>Ports</th><th><span class="muted">Signal</span></th></tr></thead>
           <tbody>
             {(running.data ?? []).map((p) => (
               <tr key={p.id}>
                 <td class="num">{p.pid}</td>
                 <td class="mono">{p.title}</td>
                 <td class="num">{p.cpu_util.toFixed(1)}</td>
-                <td class="num">{p.mem_util.toFixed(1)}</td>
+                <td class="num" data-testid="mem-percent">{p.mem_percent === undefined ? '–' : p.mem_percent.toFixed(1)}</td>
+                <td class="num">{p.mem_util.toFixed(1)} MB</td>
                 <td>{p.port_util.join(', ') || '–'}</td>
                 <td>
                   <select

@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { DeviceView } from '@edgehook/shared';
 import { get, openSocket } from '../lib/api.js';
-import { num } from '../lib/format.js';
+import { formatMetricTicks, formatMetricValue, metricUnit, unitLabel } from '@edgehook/shared/units';
 import { ErrorBox, Spinner, useLoad } from '../lib/ui.js';
 
 const RANGES = [
@@ -93,12 +93,23 @@ function Chart({ deviceId, metric, range, live }: { deviceId: string; metric: st
     data.current = { keys, x, ys };
     const styles = getComputedStyle(document.documentElement);
     const fg = styles.getPropertyValue('--muted').trim() || '#888';
+    // Ticks with the metric's unit and SI prefixes (12.3 kB/s, 1.2 GB), never "0,000".
+    const unit = metricUnit(metric);
+    const tick = (_u: uPlot, splits: number[]) => {
+      const out = formatMetricTicks(unit, splits);
+      // uPlot draws ticks on the canvas: the texts are also kept here, for tests and screen readers' tools.
+      el.dataset['yTicks'] = JSON.stringify(out);
+      return out;
+    };
     const palette = ['#2f7d6d', '#d9822b', '#3b82f6', '#b3261e', '#8b5cf6', '#0ea5e9', '#ca8a04', '#db2777'];
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height: 300,
       scales: { x: { time: true } },
-      axes: [{ stroke: fg, grid: { stroke: 'rgba(128,128,128,.15)' } }, { stroke: fg, grid: { stroke: 'rgba(128,128,128,.15)' } }],
+      axes: [
+        { stroke: fg, grid: { stroke: 'rgba(128,128,128,.15)' } },
+        { stroke: fg, grid: { stroke: 'rgba(128,128,128,.15)' }, values: tick, size: 70, label: unitLabel(unit), labelSize: 18 },
+      ],
       series: [{}, ...keys.map((k, i) => ({ label: k || metric, stroke: palette[i % palette.length] ?? '#888', width: 1.5, spanGaps: true, points: { show: false } }))],
       legend: { show: keys.length > 1 || keys[0] !== '' },
     };
@@ -164,9 +175,9 @@ function Chart({ deviceId, metric, range, live }: { deviceId: string; metric: st
     <div class="card">
       <ErrorBox error={result.error} />
       {result.loading && !result.data && <Spinner label="Loading series" />}
-      <div class="chart" ref={host} data-testid="telemetry-chart" data-points={points} aria-label={`${metric} chart, ${points} points`} role="img" />
+      <div class="chart" ref={host} data-testid="telemetry-chart" data-unit={metricUnit(metric)} data-points={points} aria-label={`${metric} chart, ${points} points`} role="img" />
       <p class="muted" aria-live="polite">
-        {points} points{last ? ` · latest ${num(last.value, 2)} at ${new Date(last.ts).toLocaleTimeString()}` : ''}
+        {points} points{last ? ` · latest ${formatMetricValue(metricUnit(metric), last.value)} at ${new Date(last.ts).toLocaleTimeString()}` : ''}
       </p>
     </div>
   );

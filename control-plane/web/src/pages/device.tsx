@@ -1,4 +1,6 @@
 import { lazy, Suspense } from 'preact/compat';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DeviceView, Permission } from '@edgehook/shared';
 import { get } from '../lib/api.js';
 import { ago } from '../lib/format.js';
@@ -60,16 +62,52 @@ export function DevicePage({ id, tab }: { id: string; tab: string }) {
       </div>
       <ErrorBox error={error} />
       <OfflineNote online={device.online} lastSeen={device.lastSeen} />
-      <nav class="tabs" role="tablist" aria-label="Device sections">
+      <OverflowTabs selected={tab}>
         {tabs.map((t) => (
           <a key={t.id} role="tab" href={`${base}/${t.id}`} aria-selected={t.id === tab ? 'true' : 'false'}>
             {t.label}
           </a>
         ))}
-      </nav>
+      </OverflowTabs>
       <div role="tabpanel" aria-label={current?.label ?? tab}>
         <Suspense fallback={<Spinner label={`Loading ${current?.label.toLowerCase() ?? ''}`} />}>{body}</Suspense>
       </div>
     </section>
+  );
+}
+
+/**
+ * The section tabs scroll sideways on a narrow screen: a fade and an arrow on the side that has
+ * more tabs say so (data-more: left, right or both), and the selected tab is scrolled into view.
+ */
+function OverflowTabs({ selected, children }: { selected: string; children: ComponentChildren }) {
+  const nav = useRef<HTMLElement>(null);
+  const [more, setMore] = useState('');
+  useEffect(() => {
+    const el = nav.current;
+    if (!el) return;
+    const measure = () => {
+      const left = el.scrollLeft > 1;
+      const right = el.scrollLeft + el.clientWidth < el.scrollWidth - 1;
+      setMore(left && right ? 'both' : left ? 'left' : right ? 'right' : '');
+    };
+    el.querySelector<HTMLElement>('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    measure();
+    el.addEventListener('scroll', measure, { passive: true });
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => {
+      el.removeEventListener('scroll', measure);
+      ro.disconnect();
+    };
+  }, [selected]);
+  return (
+    <div class="tabs-wrap" data-testid="device-tabs" data-more={more}>
+      <nav class="tabs" role="tablist" aria-label="Device sections" ref={nav}>
+        {children}
+      </nav>
+      {(more === 'right' || more === 'both') && <span class="tabs-more right" aria-hidden="true">›</span>}
+      {(more === 'left' || more === 'both') && <span class="tabs-more left" aria-hidden="true">‹</span>}
+    </div>
   );
 }
