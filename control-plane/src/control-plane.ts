@@ -19,7 +19,7 @@ import { serveEventsSocket } from './events/events.socket.js';
 import { attachUpgradeRouter } from './http/upgrade-router.js';
 import { RpcClient } from './devices/rpc.client.js';
 import { startPresence } from './devices/presence.handler.js';
-import { findSecretHash, markAllOffline } from './devices/devices.repository.js';
+import { findDeviceByRef, findSecretHash, markAllOffline } from './devices/devices.repository.js';
 import { startDemoAgent } from './devices/demo-agent.js';
 import { startTelemetry } from './telemetry/telemetry.service.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
@@ -32,6 +32,8 @@ import { servePowSocket } from './processes/pow.socket.js';
 import { serveExecSocket } from './processes/exec.socket.js';
 import { serveConsoleSocket } from './containers/console.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
+import { LiveSockets } from './auth/live-sockets.js';
+import { Revocations } from './auth/revocations.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -109,6 +111,10 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   await relay.start();
   const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined });
 
+  const sockets = new LiveSockets(clock);
+  const revocations = new Revocations({ transport, sockets, events, log: log.child({ part: 'revocations' }) });
+  await revocations.start();
+
   const auth = createAuthenticator({ db, clock });
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const app = buildApp({
@@ -122,21 +128,26 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     events,
     telemetry,
     relay,
+    revocations,
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
       mqtt: { port: broker.port, publicUrl: config.mqttPublicUrl },
       version: VERSION,
       webDir: config.webDir,
+      limits: config.limits,
     },
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { maxHeaderSize: config.limits.maxHeaderBytes } }) as Server;
   server.on('connection', (socket) => socket.setNoDelay(true));
-  const wss = attachUpgradeRouter(server, { auth, log }, [
+  const resolveDevice = async (ref: string): Promise<string | undefined> => (await findDeviceByRef(db, ref))?.id;
+  const limits = { maxSocketsPerUser: config.limits.maxSocketsPerUser, maxPayloadBytes: config.limits.maxWsFrameBytes };
+  const wss = attachUpgradeRouter(server, { auth, log, sockets, resolveDevice, limits }, [
     {
       path: /^\/mqtt$/,
       kind: 'raw',
+      maxPayload: 16 * 1024 * 1024,
       onRaw: (ws, req) => broker.handleStream(createWebSocketStream(ws), req),
     },
     {
@@ -154,6 +165,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     {
       // PiKVM's event socket (kvmd /api/ws) per device; stream=0 and other query values are accepted.
       path: /^\/kvm\/([^/]+)\/api\/ws$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.hardware.read',
       onUser: (ws, principal, [device = '']) => serveKvmSocket({ db, rpc, hwEvents, log }, ws, principal, device),
@@ -161,6 +173,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     {
       // A board serial console over the stream relay (stream kind 'serial' on the agent).
       path: /^\/api\/devices\/([^/]+)\/serial$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.hardware.write',
       onUser: (ws, principal, [device = '']) => serveSerialSocket({ db, relay, log }, ws, principal, device),
@@ -169,16 +182,18 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       // A container console in Wings' frame format; authenticated in-band with a console token.
       path: /^\/api\/devices\/([^/]+)\/containers\/([^/]+)\/ws$/,
       kind: 'raw',
-      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log }, ws, decodeURIComponent(device), decodeURIComponent(container)),
+      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets }, ws, decodeURIComponent(device), decodeURIComponent(container)),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/shell$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.shell',
       onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/pow$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.exec',
       protocols: ['pow-1'],
@@ -186,6 +201,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     },
     {
       path: /^\/api\/devices\/([^/]+)\/exec$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.exec',
       onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
@@ -220,7 +236,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
         await demo?.stop();
         rpc.cancelAll('the control plane is shutting down');
         relay.closeAll('the control plane is shutting down');
-        for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+        for (const ws of wss.clients()) ws.close(1001, 'server shutting down');
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
