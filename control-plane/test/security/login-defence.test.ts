@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD, adminApi, cleanup, startTestControlPlane, tempDir, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, adminApi, cleanup, jsonOf, startTestControlPlane, tempDir, type Api, type TestControlPlane } from '../helpers/harness.js';
 
 interface Ctx {
   cp: TestControlPlane;
@@ -55,7 +55,7 @@ t('five wrong passwords lock the account: 429 with Retry-After, the right passwo
   for (let i = 0; i < 5; i++) assert.is((await loginJson(cp.url, 'victim', `guess-${i}`)).status, 403);
   const locked = await loginJson(cp.url, 'victim', pw);
   assert.is(locked.status, 429, 'the correct password does not get through a lock');
-  assert.is((await locked.json()).error.code, 'TOO_MANY_REQUESTS');
+  assert.is((await jsonOf(locked)).error.code, 'TOO_MANY_REQUESTS');
   assert.is(locked.headers.get('retry-after'), '1');
   offsetMs += 1500;
   assert.is((await loginJson(cp.url, 'victim', 'guess-again')).status, 403, 'the lock passed');
@@ -134,8 +134,8 @@ t('changing one\'s own password needs the current one; an admin resets others wi
   const { cp, api } = ctx;
   const pw = await makeUser(api, 'changer');
   const res = await loginJson(cp.url, 'changer', pw);
-  const { accessToken } = await res.json();
-  const me = await (await fetch(cp.url + '/api/auth/check', { headers: { authorization: `Bearer ${accessToken}` } })).json();
+  const { accessToken } = await jsonOf(res);
+  const me = await jsonOf(await fetch(cp.url + '/api/auth/check', { headers: { authorization: `Bearer ${accessToken}` } }));
   const patch = (body: unknown, token = accessToken) => fetch(cp.url + `/api/users/${me.user.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.is((await patch({ password: 'a-new-password-1' })).status, 400);
   assert.is((await patch({ password: 'a-new-password-1', currentPassword: 'wrong' })).status, 403);
