@@ -44,6 +44,8 @@ export interface AppDeps {
   relay?: StreamRelay;
   /** Revocations over the bus: logout, password, role and user changes close live sockets everywhere. */
   revocations: RevocationSink;
+  /** Liveness beyond "the process answers": false once the store is lost. */
+  health?: () => { ok: boolean; error?: string };
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
   config: {
@@ -68,7 +70,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.use(securityHeaders());
   app.use(csrfGuard());
   app.use(bodyLimits(deps.config.limits));
-  app.get('/api/health', (c) => c.json({ ok: true, version: deps.config.version }));
+  app.get('/api/health', (c) => {
+    const health = deps.health?.() ?? { ok: true };
+    return c.json({ ...health, version: deps.config.version }, health.ok ? 200 : 503);
+  });
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
   app.route('/api/enroll', enrollRoutes(enrollment));

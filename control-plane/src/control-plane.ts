@@ -9,6 +9,7 @@ import type { ServeConfig } from './config.js';
 import { buildApp } from './app.js';
 import { migrateToLatest, openDatabase } from './db/dialect.js';
 import { secretMatches } from './db/ids.js';
+import { securePaths, watchSqliteStore } from './db/store-watch.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { pruneExpired } from './auth/sessions.repository.js';
 import { bootstrapUsers } from './users/bootstrap.js';
@@ -44,6 +45,8 @@ export interface RunningControlPlane {
   mqttPort: number;
   instanceId: string;
   generatedAdminPassword: string | undefined;
+  /** Set when the store was lost under us (the data directory deleted): /api/health answers 503. */
+  readonly fatal: string | undefined;
   close(): Promise<void>;
 }
 
@@ -61,12 +64,22 @@ function waitConnected(transport: MqttTransport, timeoutMs: number): Promise<voi
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
-export async function startControlPlane(config: ServeConfig, overrides: { clock?: Clock; log?: Logger } = {}): Promise<RunningControlPlane> {
+export async function startControlPlane(config: ServeConfig, overrides: { clock?: Clock; log?: Logger; onFatal?: (reason: string) => void } = {}): Promise<RunningControlPlane> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
 
+  securePaths(config.dataDir, config.store.kind === 'sqlite' ? config.store.path : undefined);
   const db = await openDatabase(config.store);
+  securePaths(config.dataDir, config.store.kind === 'sqlite' ? config.store.path : undefined);
+  let fatal: string | undefined;
+  const storeWatch =
+    config.store.kind === 'sqlite' && config.store.path !== ':memory:'
+      ? watchSqliteStore(config.store.path, log, (reason) => {
+          fatal = reason;
+          overrides.onFatal?.(reason);
+        })
+      : undefined;
   await migrateToLatest(db);
   const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
 
@@ -137,6 +150,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       webDir: config.webDir,
       limits: config.limits,
     },
+    health: () => (fatal === undefined ? { ok: true } : { ok: false, error: fatal }),
   });
 
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { maxHeaderSize: config.limits.maxHeaderBytes } }) as Server;
@@ -230,8 +244,12 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     mqttPort: broker.port,
     instanceId,
     generatedAdminPassword: boot.generatedPassword,
+    get fatal() {
+      return fatal;
+    },
     close() {
       closing ??= (async () => {
+        storeWatch?.stop();
         clearInterval(prune);
         await demo?.stop();
         rpc.cancelAll('the control plane is shutting down');

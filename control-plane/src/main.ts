@@ -5,7 +5,15 @@ import { runClientCommand, clientHelp } from './cli/cli.js';
 /** Composition root of the `edgehook` command: `serve` runs the control plane, the rest are clients. */
 async function serve(argv: string[]): Promise<void> {
   const config = loadServeConfig(argv, process.env);
-  const cp = await startControlPlane(config);
+  // A lost store (data directory deleted under us) ends the process loudly: a supervisor restarts
+  // it, and the start fails or begins afresh visibly instead of writing into a deleted file.
+  const cp = await startControlPlane(config, {
+    onFatal: (reason) => {
+      process.stderr.write(`edgehook: fatal: ${reason}\n`);
+      setTimeout(() => process.exit(70), 5000).unref();
+      cp.close().finally(() => process.exit(70));
+    },
+  });
   const banner = [`Edgehook control plane: ${cp.url}  (MQTT on port ${cp.mqttPort})`];
   if (cp.generatedAdminPassword) {
     banner.push(`First start: log in as admin with password ${cp.generatedAdminPassword}`, 'It is shown only once; set EDGEHOOK_ADMIN_PASSWORD to choose it yourself.');

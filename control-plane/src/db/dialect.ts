@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.js';
@@ -20,7 +20,12 @@ export function parseStoreLocation(value: string): StoreLocation {
 export async function openDatabase(location: StoreLocation): Promise<Kysely<Database>> {
   if (location.kind === 'sqlite') {
     const { default: SqliteDatabase } = await import('better-sqlite3');
-    if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
+    if (location.path !== ':memory:') {
+      mkdirSync(dirname(location.path), { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it; SQLite gives -wal and -shm the same mode.
+      closeSync(openSync(location.path, 'a', 0o600));
+      chmodSync(location.path, 0o600);
+    }
     const sqlite = new SqliteDatabase(location.path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');

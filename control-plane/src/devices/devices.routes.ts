@@ -45,8 +45,8 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
   app.patch('/:id', requirePermission('devices.write'), async (c) => {
     const row = await mustFind(c.req.param('id'));
     const patch = await jsonBody(c, DevicePatch);
-    if (patch.name !== undefined && patch.name !== row.name && (await nameTaken(db, patch.name))) {
-      throw new EdgehookError('CONFLICT', `another device is named ${patch.name}`);
+    if (patch.name !== undefined && patch.name !== row.name && (await nameTaken(db, patch.name, row.id))) {
+      throw new EdgehookError('CONFLICT', `another device is named ${patch.name}, or has it as its id`);
     }
     await updateDevice(db, row.id, patch);
     const device = toDeviceView(await mustFind(row.id));
