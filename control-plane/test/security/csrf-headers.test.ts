@@ -28,8 +28,8 @@ t('the attack as found: a same-site page posts text/plain with the cookie: refus
   const crossOrigin = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, origin: evilOrigin, 'content-type': 'text/plain' }, body });
   assert.is(crossOrigin.status, 403);
   assert.match((await jsonOf(crossOrigin)).error.message, /cross-origin/);
-  const noOrigin = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body });
-  assert.is(noOrigin.status, 403, 'a cookie write with neither Origin nor Referer is refused');
+  const nullOrigin = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, origin: 'null', 'content-type': 'application/json' }, body });
+  assert.is(nullOrigin.status, 403, 'an opaque origin (sandboxed frame, data: page) is not ours');
   const refererElsewhere = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, referer: `${evilOrigin}/page`, 'content-type': 'application/json' }, body });
   assert.is(refererElsewhere.status, 403);
   const textPlain = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, origin: cp.url, 'content-type': 'text/plain' }, body });
@@ -38,7 +38,9 @@ t('the attack as found: a same-site page posts text/plain with the cookie: refus
   assert.ok(!JSON.stringify(roles).includes('evil'));
 });
 
-t('our own origin (Origin or Referer) with JSON works; header credentials need no Origin', async ({ cp, cookie }) => {
+t('our own origin (Origin or Referer) with JSON works; header credentials and non-browser cookie clients need no Origin', async ({ cp, cookie }) => {
+  const curlLike = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'curl-like', permissions: [] }) });
+  assert.is(curlLike.status, 201, 'no Origin and no Referer: not a browser, so not CSRF');
   const ok = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, origin: cp.url, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'fine', permissions: ['devices.read'] }) });
   assert.is(ok.status, 201);
   const viaReferer = await fetch(cp.url + '/api/roles', { method: 'POST', headers: { cookie, referer: `${cp.url}/admin`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'fine2', permissions: [] }) });
