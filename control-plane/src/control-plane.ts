@@ -35,6 +35,7 @@ import { serveConsoleSocket } from './containers/console.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
 import { LiveSockets } from './auth/live-sockets.js';
 import { Revocations } from './auth/revocations.js';
+import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -232,6 +233,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
 
   const prune = setInterval(() => {
     pruneExpired(db, clock.now()).catch((err: unknown) => log.warn('token pruning failed', { err }));
+    pruneThrottle(db, clock.now(), ACCOUNT_POLICY.windowMs).catch((err: unknown) => log.warn('login throttle pruning failed', { err }));
   }, 3600_000);
   prune.unref();
 

@@ -6,6 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adminApi, cleanup, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { openSocket, wsUrl } from '../remote-exec/fixtures.js';
+import { containerAgent } from '../containers/fixtures.js';
+import { killAllAgents } from '../helpers/harness.js';
 
 const t = suite<{ cp: TestControlPlane; api: Api }>('request size limits');
 
@@ -14,6 +16,7 @@ t.before(async (ctx) => {
   ctx.api = await adminApi(ctx.cp);
 });
 t.after(async (ctx) => {
+  await killAllAgents();
   await ctx.cp.close();
   await cleanup(ctx.cp.dataDir);
 });
@@ -78,6 +81,36 @@ t('an upload that declares more than --max-upload is refused before anything str
     req.write(Buffer.alloc(1024));
   });
   assert.is(status, 413);
+});
+
+t('a chunked upload is cut off at --max-upload as it streams (413), and no partial file is left', async ({ cp, api }) => {
+  const agent = await containerAgent(cp, api, 'simulated');
+  const put = await api.request('PUT', `/api/devices/${agent.deviceId}/servers`, { servers: [{ name: 'up1', image: 'sim/echo' }] });
+  assert.is(put.status, 200, JSON.stringify(put.body));
+  const u = new URL(cp.url);
+  const upload = (bytes: number) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, method: 'PUT', path: `/api/devices/${agent.deviceId}/servers/up1/files/content?path=/big.bin`, headers: { authorization: `Bearer ${api.token}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < bytes) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+  assert.is(await upload(512 * 1024), 201, 'under the cap');
+  assert.is(await upload(3 * 1024 * 1024), 413);
+  const listing = await api.request('GET', `/api/devices/${agent.deviceId}/servers/up1/files?path=/`);
+  const big = (listing.body as Array<{ name: string; size: number }>).find((e) => e.name === 'big.bin');
+  assert.is(big?.size, 512 * 1024, 'the refused upload did not replace the file');
 });
 
 t('request heads above --max-header are refused (431)', async ({ cp }) => {
