@@ -65,11 +65,20 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Revocation-to-close times seen, printed at the end (a figure for the report, not an assertion). */
+const latencies: number[] = [];
 async function closedWith(rec: Recorded): Promise<{ code: number; reason: string }> {
+  const start = performance.now();
   let result: { code: number; reason: string } | undefined;
-  void rec.closed.then((r) => (result = r));
+  void rec.closed.then((r) => {
+    result = r;
+    latencies.push(performance.now() - start);
+  });
   return waitFor('socket closed by the revocation', () => result, REVOKE_WAIT_MS, 20);
 }
+t.after(() => {
+  if (latencies.length) console.log(`revocation -> close after the revoking request answered: max ${Math.max(...latencies).toFixed(0)} ms over ${latencies.length} sockets`);
+});
 
 t('HTTP Basic shell: deleting the user closes it and kills its PTY', async (ctx) => {
   const u = await newUser(ctx);
