@@ -98,7 +98,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   });
   streams.register('serial', serialStreamKind(hardware.serial));
   // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
-  const containers = startContainers({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }) });
+  const containers = startContainers({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess });
   for (const [kind, impl] of Object.entries(containers.streamKinds)) streams.register(kind, impl);
   const handlers: RpcHandlers = {
     ping: async (p) => ({ sentAt: p.sentAt, agentTime: clock.now() }),

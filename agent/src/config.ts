@@ -4,6 +4,7 @@ import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { BoardProfileId } from '@edgehook/shared';
 import { AGENT_VERSION } from './version.js';
+import type { HostAccessPolicy } from './containers/host-access.js';
 import { BufferAge, CollectorOverrides, LocalPort, TelemetryInterval, type TelemetryConfig } from './telemetry/telemetry-config.js';
 
 const FLAGS = {
@@ -26,7 +27,21 @@ const FLAGS = {
   'telemetry-port': { env: 'EDGEHOOK_TELEMETRY_PORT', help: 'port on 127.0.0.1 where local apps push custom series (default 7677; off)' },
   'docker-socket': { env: 'EDGEHOOK_DOCKER_SOCKET', help: 'Docker Engine API socket (default /var/run/docker.sock, else a Podman socket that exists)' },
   'container-engine': { env: 'EDGEHOOK_CONTAINER_ENGINE', help: 'docker (the Docker API socket, default) or simulated' },
+  'container-host-paths': { env: 'EDGEHOOK_CONTAINER_HOST_PATHS', help: 'comma-separated host directories containers may bind-mount (default: none, only their data dir)' },
+  'container-privileged': { env: 'EDGEHOOK_CONTAINER_PRIVILEGED', help: 'on or off (default): allow privileged containers' },
+  'container-host-network': { env: 'EDGEHOOK_CONTAINER_HOST_NETWORK', help: "on or off (default): allow containers on the host's network" },
+  'container-host-pid': { env: 'EDGEHOOK_CONTAINER_HOST_PID', help: "on or off (default): allow containers in the host's PID namespace" },
+  'container-devices': { env: 'EDGEHOOK_CONTAINER_DEVICES', help: 'comma-separated /dev nodes containers may be given, or all (default: none)' },
+  'container-capabilities': { env: 'EDGEHOOK_CONTAINER_CAPABILITIES', help: 'comma-separated capabilities containers may add, or all (default: none)' },
 } as const;
+
+const OnOff = z.enum(['on', 'off']).default('off');
+const list = (item: z.ZodString) =>
+  z
+    .string()
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(item));
+const AllOrList = (item: z.ZodString) => z.union([z.literal('all'), list(item)]).default([]);
 
 const AgentConfigSchema = z.object({
   server: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
@@ -48,6 +63,12 @@ const AgentConfigSchema = z.object({
   'telemetry-port': LocalPort.default(7677),
   'docker-socket': z.string().min(1).max(4096).optional(),
   'container-engine': z.enum(['docker', 'simulated']).default('docker'),
+  'container-host-paths': list(z.string().regex(/^\/[^\0:,]*$/, 'an absolute host path without ":"')).default([]),
+  'container-privileged': OnOff,
+  'container-host-network': OnOff,
+  'container-host-pid': OnOff,
+  'container-devices': AllOrList(z.string().regex(/^\/dev\/[^\0:,]+$/, 'a device path under /dev')),
+  'container-capabilities': AllOrList(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, 'a capability name like NET_ADMIN')),
 });
 
 export interface AgentConfig {
@@ -66,6 +87,8 @@ export interface AgentConfig {
   /** Given socket path (unix:// accepted); undefined means look in the usual places. */
   dockerSocket: string | undefined;
   containerEngine: 'docker' | 'simulated';
+  /** What containers may reach on the host; nothing beyond their data directory by default. */
+  containerHostAccess: HostAccessPolicy;
 }
 
 export class ConfigError extends Error {}
@@ -73,8 +96,8 @@ export class ConfigError extends Error {}
 export class ConfigInfo extends ConfigError {}
 
 export function agentHelp(): string {
-  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(15)} ${f.help} [${f.env}]`);
-  return ['Usage: edgehook-agent --server URL --enroll TOKEN [options]', '       edgehook-agent [options]   (after enrollment)', '', ...lines, `  --${'version'.padEnd(15)} print the version`, `  --${'help'.padEnd(15)} show this help`].join('\n');
+  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(24)} ${f.help} [${f.env}]`);
+  return ['Usage: edgehook-agent --server URL --enroll TOKEN [options]', '       edgehook-agent [options]   (after enrollment)', '', ...lines, `  --${'version'.padEnd(24)} print the version`, `  --${'help'.padEnd(24)} show this help`].join('\n');
 }
 
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
@@ -121,5 +144,13 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     },
     dockerSocket: v['docker-socket'],
     containerEngine: v['container-engine'],
+    containerHostAccess: {
+      hostPaths: v['container-host-paths'].map((p) => resolve(p)),
+      privileged: v['container-privileged'] === 'on',
+      hostNetwork: v['container-host-network'] === 'on',
+      hostPid: v['container-host-pid'] === 'on',
+      devices: v['container-devices'],
+      capabilities: v['container-capabilities'],
+    },
   });
 }

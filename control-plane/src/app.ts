@@ -5,6 +5,8 @@ import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from './db/database.js';
 import type { AppEnv } from './http/context.js';
 import { errorHandler, notFound } from './http/errors.js';
+import { bodyLimits } from './http/body-limit.js';
+import { csrfGuard, securityHeaders } from './http/security.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { requireAuth } from './auth/auth.middleware.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -27,6 +29,7 @@ import { serversRoutes } from './containers/servers.routes.js';
 import { filesRoutes } from './containers/files.routes.js';
 import type { StreamRelay } from './relay/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
+import type { RevocationSink } from './auth/revocations.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -39,6 +42,10 @@ export interface AppDeps {
   events: FleetEvents;
   /** Device byte streams; file up- and downloads are mounted only when given. */
   relay?: StreamRelay;
+  /** Revocations over the bus: logout, password, role and user changes close live sockets everywhere. */
+  revocations: RevocationSink;
+  /** Liveness beyond "the process answers": false once the store is lost. */
+  health?: () => { ok: boolean; error?: string };
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
   config: {
@@ -48,6 +55,7 @@ export interface AppDeps {
     version: string;
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
+    limits: { maxBodyBytes: number; maxUploadBytes: number };
   };
 }
 
@@ -57,12 +65,20 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(errorHandler(deps.log));
   app.notFound(notFound);
 
-  app.get('/api/health', (c) => c.json({ ok: true, version: deps.config.version }));
-  app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));
+  // Headers on every answer; same-origin checks for cookie writes; bodies bounded before any route
+  // reads them (uploads are capped as they stream).
+  app.use(securityHeaders());
+  app.use(csrfGuard());
+  app.use(bodyLimits(deps.config.limits));
+  app.get('/api/health', (c) => {
+    const health = deps.health?.() ?? { ok: true };
+    return c.json({ ...health, version: deps.config.version }, health.ok ? 200 : 503);
+  });
+  app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
   app.route('/api/enroll', enrollRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
-  app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));
+  app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
 
   // Everything below needs a user; each route then checks its own permission.
   const authed = new Hono<AppEnv>();
@@ -75,7 +91,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', processesRoutes(deps));
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
-  if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay }));
+  if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };
     authed.route('/devices', deviceTelemetryRoutes(telemetry));

@@ -31,6 +31,11 @@ const FLAGS = {
   'telemetry-1m-retention': { env: 'EDGEHOOK_TELEMETRY_1M_RETENTION', schema: Retention, default: '90d', help: 'keep 1-minute telemetry aggregates this long' },
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
+  'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
+  'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().int().min(1024), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
+  'max-header': { env: 'EDGEHOOK_MAX_HEADER', schema: z.coerce.number().int().min(4096).max(1024 * 1024), default: '16384', help: 'largest request head (request line + headers), bytes (431 above)' },
+  'max-ws-frame': { env: 'EDGEHOOK_MAX_WS_FRAME', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest websocket frame on operator sockets, bytes (closed with 1009 above)' },
+  'max-sockets-per-user': { env: 'EDGEHOOK_MAX_SOCKETS_PER_USER', schema: z.coerce.number().int().min(1), default: '32', help: 'open websockets one user may hold at once (429 above)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', schema: z.enum(['pretty', 'json']), default: 'pretty', help: 'pretty or json' },
 } as const;
@@ -60,6 +65,8 @@ export interface ServeConfig {
   telemetryRetention: { rawMs: number; minuteMs: number; hourMs: number };
   /** The built web console; undefined means the package's own web/dist. */
   webDir: string | undefined;
+  /** Request and socket bounds (bytes, counts). */
+  limits: { maxBodyBytes: number; maxUploadBytes: number; maxHeaderBytes: number; maxWsFrameBytes: number; maxSocketsPerUser: number };
   /** Only from the environment, so it never shows in `ps`. */
   adminPassword: string | undefined;
 }
@@ -67,7 +74,7 @@ export interface ServeConfig {
 export class ConfigError extends Error {}
 
 export function serveHelp(): string {
-  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(16)} ${f.help} [${f.env}]${f.default ? ` (default ${f.default})` : ''}`);
+  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(20)} ${f.help} [${f.env}]${f.default ? ` (default ${f.default})` : ''}`);
   return ['Usage: edgehook serve [options]', '', ...lines, '', 'EDGEHOOK_ADMIN_PASSWORD sets the first admin password (else one is generated and printed once).'].join('\n');
 }
 
@@ -114,6 +121,13 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       rawMs: v['telemetry-raw-retention'] ?? 7 * 86_400_000,
       minuteMs: v['telemetry-1m-retention'] ?? 90 * 86_400_000,
       hourMs: v['telemetry-1h-retention'] ?? 730 * 86_400_000,
+    },
+    limits: {
+      maxBodyBytes: v['max-body'] ?? 1024 * 1024,
+      maxUploadBytes: v['max-upload'] ?? 4 * 1024 ** 3,
+      maxHeaderBytes: v['max-header'] ?? 16384,
+      maxWsFrameBytes: v['max-ws-frame'] ?? 1024 * 1024,
+      maxSocketsPerUser: v['max-sockets-per-user'] ?? 32,
     },
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,

@@ -9,6 +9,7 @@ import type { ServeConfig } from './config.js';
 import { buildApp } from './app.js';
 import { migrateToLatest, openDatabase } from './db/dialect.js';
 import { secretMatches } from './db/ids.js';
+import { securePaths, watchSqliteStore } from './db/store-watch.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { pruneExpired } from './auth/sessions.repository.js';
 import { bootstrapUsers } from './users/bootstrap.js';
@@ -19,7 +20,7 @@ import { serveEventsSocket } from './events/events.socket.js';
 import { attachUpgradeRouter } from './http/upgrade-router.js';
 import { RpcClient } from './devices/rpc.client.js';
 import { startPresence } from './devices/presence.handler.js';
-import { findSecretHash, markAllOffline } from './devices/devices.repository.js';
+import { findDeviceByRef, findSecretHash, markAllOffline } from './devices/devices.repository.js';
 import { startDemoAgent } from './devices/demo-agent.js';
 import { startTelemetry } from './telemetry/telemetry.service.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
@@ -32,6 +33,9 @@ import { servePowSocket } from './processes/pow.socket.js';
 import { serveExecSocket } from './processes/exec.socket.js';
 import { serveConsoleSocket } from './containers/console.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
+import { LiveSockets } from './auth/live-sockets.js';
+import { Revocations } from './auth/revocations.js';
+import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -42,6 +46,8 @@ export interface RunningControlPlane {
   mqttPort: number;
   instanceId: string;
   generatedAdminPassword: string | undefined;
+  /** Set when the store was lost under us (the data directory deleted): /api/health answers 503. */
+  readonly fatal: string | undefined;
   close(): Promise<void>;
 }
 
@@ -59,14 +65,24 @@ function waitConnected(transport: MqttTransport, timeoutMs: number): Promise<voi
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
-export async function startControlPlane(config: ServeConfig, overrides: { clock?: Clock; log?: Logger } = {}): Promise<RunningControlPlane> {
+export async function startControlPlane(config: ServeConfig, overrides: { clock?: Clock; log?: Logger; onFatal?: (reason: string) => void } = {}): Promise<RunningControlPlane> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
 
   // Checked before anything starts (the admin itself is created once the listeners are up).
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) throw new Error('EDGEHOOK_ADMIN_PASSWORD must have at least 8 characters');
+  securePaths(config.dataDir, config.store.kind === 'sqlite' ? config.store.path : undefined);
   const db = await openDatabase(config.store);
+  securePaths(config.dataDir, config.store.kind === 'sqlite' ? config.store.path : undefined);
+  let fatal: string | undefined;
+  const storeWatch =
+    config.store.kind === 'sqlite' && config.store.path !== ':memory:'
+      ? watchSqliteStore(config.store.path, log, (reason) => {
+          fatal = reason;
+          overrides.onFatal?.(reason);
+        })
+      : undefined;
   await migrateToLatest(db);
 
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
@@ -110,6 +126,10 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   await relay.start();
   const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined });
 
+  const sockets = new LiveSockets(clock);
+  const revocations = new Revocations({ transport, sockets, events, log: log.child({ part: 'revocations' }) });
+  await revocations.start();
+
   const auth = createAuthenticator({ db, clock });
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const app = buildApp({
@@ -123,21 +143,27 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     events,
     telemetry,
     relay,
+    revocations,
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
       mqtt: { port: broker.port, publicUrl: config.mqttPublicUrl },
       version: VERSION,
       webDir: config.webDir,
+      limits: config.limits,
     },
+    health: () => (fatal === undefined ? { ok: true } : { ok: false, error: fatal }),
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { maxHeaderSize: config.limits.maxHeaderBytes } }) as Server;
   server.on('connection', (socket) => socket.setNoDelay(true));
-  const wss = attachUpgradeRouter(server, { auth, log }, [
+  const resolveDevice = async (ref: string): Promise<string | undefined> => (await findDeviceByRef(db, ref))?.id;
+  const limits = { maxSocketsPerUser: config.limits.maxSocketsPerUser, maxPayloadBytes: config.limits.maxWsFrameBytes };
+  const wss = attachUpgradeRouter(server, { auth, log, sockets, resolveDevice, limits }, [
     {
       path: /^\/mqtt$/,
       kind: 'raw',
+      maxPayload: 16 * 1024 * 1024,
       onRaw: (ws, req) => broker.handleStream(createWebSocketStream(ws), req),
     },
     {
@@ -155,6 +181,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     {
       // PiKVM's event socket (kvmd /api/ws) per device; stream=0 and other query values are accepted.
       path: /^\/kvm\/([^/]+)\/api\/ws$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.hardware.read',
       onUser: (ws, principal, [device = '']) => serveKvmSocket({ db, rpc, hwEvents, log }, ws, principal, device),
@@ -162,6 +189,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     {
       // A board serial console over the stream relay (stream kind 'serial' on the agent).
       path: /^\/api\/devices\/([^/]+)\/serial$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.hardware.write',
       onUser: (ws, principal, [device = '']) => serveSerialSocket({ db, relay, log }, ws, principal, device),
@@ -170,16 +198,18 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       // A container console in Wings' frame format; authenticated in-band with a console token.
       path: /^\/api\/devices\/([^/]+)\/containers\/([^/]+)\/ws$/,
       kind: 'raw',
-      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log }, ws, decodeURIComponent(device), decodeURIComponent(container)),
+      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets }, ws, decodeURIComponent(device), decodeURIComponent(container)),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/shell$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.shell',
       onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/pow$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.exec',
       protocols: ['pow-1'],
@@ -187,6 +217,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     },
     {
       path: /^\/api\/devices\/([^/]+)\/exec$/,
+      deviceParam: 0,
       kind: 'user',
       permission: 'devices.exec',
       onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
@@ -206,6 +237,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
 
   const prune = setInterval(() => {
     pruneExpired(db, clock.now()).catch((err: unknown) => log.warn('token pruning failed', { err }));
+    pruneThrottle(db, clock.now(), ACCOUNT_POLICY.windowMs).catch((err: unknown) => log.warn('login throttle pruning failed', { err }));
   }, 3600_000);
   prune.unref();
 
@@ -218,13 +250,17 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     mqttPort: broker.port,
     instanceId,
     generatedAdminPassword: boot.generatedPassword,
+    get fatal() {
+      return fatal;
+    },
     close() {
       closing ??= (async () => {
+        storeWatch?.stop();
         clearInterval(prune);
         await demo?.stop();
         rpc.cancelAll('the control plane is shutting down');
         relay.closeAll('the control plane is shutting down');
-        for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+        for (const ws of wss.clients()) ws.close(1001, 'server shutting down');
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

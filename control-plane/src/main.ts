@@ -11,7 +11,15 @@ async function serve(argv: string[]): Promise<void> {
     return;
   }
   const config = loadServeConfig(argv, process.env);
-  const cp = await startControlPlane(config);
+  // A lost store (data directory deleted under us) ends the process loudly: a supervisor restarts
+  // it, and the start fails or begins afresh visibly instead of writing into a deleted file.
+  const cp = await startControlPlane(config, {
+    onFatal: (reason) => {
+      process.stderr.write(`edgehook: fatal: ${reason}\n`);
+      setTimeout(() => process.exit(70), 5000).unref();
+      cp.close().finally(() => process.exit(70));
+    },
+  });
   // Listening on every interface: show the addresses devices can reach, not only 127.0.0.1.
   const urls = reachableUrls(config.host, cp.port, networkInterfaces());
   const banner = [`Edgehook control plane: ${urls[0] ?? cp.url}  (MQTT on port ${cp.mqttPort})`];

@@ -113,7 +113,11 @@ t('a role without rights is refused everywhere it lacks a permission', async ({ 
   }
   // Users may read themselves and change their own password, which ends their sessions.
   assert.is((await rita.request('GET', `/api/users/${user.body.id}`)).status, 200);
-  assert.is((await rita.request('PATCH', `/api/users/${user.body.id}`, { password: 'new-rita-password' })).status, 200);
+  const noCurrent = await rita.request('PATCH', `/api/users/${user.body.id}`, { password: 'new-rita-password' });
+  assert.is(noCurrent.status, 400, 'changing one\'s own password needs the current one');
+  assert.match(noCurrent.body.error.message, /currentPassword/);
+  assert.is((await rita.request('PATCH', `/api/users/${user.body.id}`, { password: 'new-rita-password', currentPassword: 'wrong-one' })).status, 403);
+  assert.is((await rita.request('PATCH', `/api/users/${user.body.id}`, { password: 'new-rita-password', currentPassword: 'rita-password' })).status, 200);
   assert.is((await rita.request('GET', '/api/devices')).status, 403);
 });
 

@@ -9,6 +9,12 @@ export const ErrorCodes = {
   FORBIDDEN: { httpStatus: 403, message: 'Your role does not allow this' },
   NOT_FOUND: { httpStatus: 404, message: 'No such resource' },
   CONFLICT: { httpStatus: 409, message: 'The resource is busy or already exists' },
+  /** A second factor is needed: send the TOTP code (or a recovery code) with the password. */
+  TOTP_REQUIRED: { httpStatus: 401, message: 'A one-time code from your authenticator app is required' },
+  PAYLOAD_TOO_LARGE: { httpStatus: 413, message: 'The request body is larger than this route accepts' },
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, message: 'Send the body as application/json' },
+  /** Too many failed logins: wait `Retry-After` seconds. */
+  TOO_MANY_REQUESTS: { httpStatus: 429, message: 'Too many attempts; try again later' },
   ENROLLMENT_TOKEN_INVALID: { httpStatus: 403, message: 'The enrollment token is unknown, expired, revoked or used up' },
   DEVICE_OFFLINE: { httpStatus: 503, message: 'The device is not connected' },
   DEVICE_TIMEOUT: { httpStatus: 504, message: 'The device did not answer in time' },

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './codec.js';
 export * from './permissions.js';
+export * from './password-policy.js';
 export * from './protocol.js';
 export * from './messages/device.js';
 export * from './messages/enrollment.js';

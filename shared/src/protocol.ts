@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DeviceDescription, PresenceMessage } from './messages/device.js';
-import { FleetEvent } from './messages/events.js';
+import { FleetEvent, Revocation } from './messages/events.js';
 import { HwEvent } from './messages/hardware.js';
 import { RpcRequest, RpcResponse } from './messages/rpc.js';
 import { TelemetryBatch } from './messages/telemetry.js';
@@ -49,6 +49,8 @@ export const Topics = {
   telemetry: topic({ pattern: 'd/{deviceId}/telemetry', direction: 'device->cp', schema: TelemetryBatch, retained: false, qos: 1 }),
   /** Fleet events shared by every control-plane replica, so each can feed its own websocket clients. */
   fleetEvents: topic({ pattern: 'cp/events', direction: 'cp->cp', schema: FleetEvent, retained: false, qos: 0 }),
+  /** Session, user, role and device revocations: every replica closes the live sockets they cover. */
+  revocations: topic({ pattern: 'cp/revocations', direction: 'cp->cp', schema: Revocation, retained: false, qos: 1 }),
 } as const;
 
 export type TopicName = keyof typeof Topics;

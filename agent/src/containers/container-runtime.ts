@@ -74,6 +74,12 @@ export interface RuntimeCreateSpec {
   openStdin: boolean;
   workingDir?: string;
   stopTimeoutSec: number;
+  /** Host access, each allowed by the agent's policy first (host-access.ts). */
+  privileged?: boolean;
+  networkMode?: 'bridge' | 'host' | 'none';
+  pidMode?: 'host';
+  devices?: Array<{ host: string; container: string; permissions: string }>;
+  capAdd?: string[];
 }
 
 /** The subset of Docker's stats JSON we read (cgroup v1 and v2 shapes). */

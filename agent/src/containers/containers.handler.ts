@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EDGEHOOK_LABELS, type Clock, type ContainerInfo, type Logger } from '@edgehook/shared';
 import type { RpcHandlers } from '../link/rpc.dispatcher.js';
 import type { ContainerRuntime, OutputChunk, RuntimeContainer } from './container-runtime.js';
+import type { HostAccessPolicy } from './host-access.js';
 import type { ServersExecutor } from './executor.js';
 import type { FilesService } from './files.service.js';
 import { OWNER, planServers, specHash, toCreateSpec } from './planner.js';
@@ -17,6 +18,8 @@ export interface ContainersDeps {
   clock: Clock;
   log: Logger;
   diskBytes: (server: string | null) => Promise<number>;
+  /** What containers may reach on the host (the agent's --container-* flags); nothing by default. */
+  hostAccess?: HostAccessPolicy | undefined;
 }
 
 /** An RPC reply travels in one MQTT message: keep the log lines well under that. */
@@ -109,7 +112,7 @@ export function containerRpcHandlers(deps: ContainersDeps): RpcHandlers {
     'containers.inspect': async ({ ref }) => info(ref),
     'containers.create': async ({ spec, start }) => {
       const dataDir = spec.dataMount === null ? files.dataDir(spec.name) : await files.ensureDataDir(spec.name);
-      const create = toCreateSpec(spec, { dataDir, declared: false });
+      const create = toCreateSpec(spec, { dataDir, declared: false, hostAccess: deps.hostAccess });
       const id = await power.exclusive(spec.name, () => runtime.create(create));
       if (start) await power.run(id, 'start');
       return info(id);

@@ -8,6 +8,7 @@ import { ConsoleHub } from './console-hub.js';
 import { ServersExecutor } from './executor.js';
 import { FilesService } from './files.service.js';
 import { PowerManager } from './power.js';
+import type { HostAccessPolicy } from './host-access.js';
 
 export interface ContainersAgent {
   readonly handlers: RpcHandlers;
@@ -19,16 +20,17 @@ export interface ContainersAgent {
 }
 
 /** Wires the container capability: power serializer, declared-set executor, files, RPCs and streams. */
-export function startContainers(deps: { runtime: ContainerRuntime; stateDir: string; clock: Clock; log: Logger; watchEvents?: boolean }): ContainersAgent {
+export function startContainers(deps: { runtime: ContainerRuntime; stateDir: string; clock: Clock; log: Logger; watchEvents?: boolean; hostAccess?: HostAccessPolicy | undefined }): ContainersAgent {
   const { runtime, clock, log } = deps;
   const power = new PowerManager({ runtime, log });
   const files = new FilesService({ stateDir: deps.stateDir, engineProbe: () => runtime.info() });
-  const executor = new ServersExecutor({ runtime, power, files, clock, log });
+  const { hostAccess } = deps;
+  const executor = new ServersExecutor({ runtime, power, files, clock, log, hostAccess });
   const diskBytes = diskUsage(files, clock);
   const consoles = new ConsoleHub({ runtime, log });
   if (deps.watchEvents !== false) power.watchEvents();
   return {
-    handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes }),
+    handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes, hostAccess }),
     streamKinds: containerStreamKinds({ runtime, power, files, consoles, clock, log, diskBytes }),
     power,
     executor,

@@ -79,6 +79,12 @@ export class DockerEngineRuntime implements ContainerRuntime {
         RestartPolicy: { Name: spec.restartPolicy, MaximumRetryCount: 0 },
         Memory: spec.memoryBytes,
         NanoCpus: spec.nanoCpus,
+        // Host access (already allowed by the agent's policy in toCreateSpec).
+        Privileged: spec.privileged ?? false,
+        NetworkMode: spec.networkMode,
+        PidMode: spec.pidMode,
+        Devices: spec.devices?.map((d) => ({ PathOnHost: d.host, PathInContainer: d.container, CgroupPermissions: d.permissions })),
+        CapAdd: spec.capAdd,
       },
     };
     const res = await this.http.json('POST', '/containers/create', { query: { name: spec.name }, body });

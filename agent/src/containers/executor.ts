@@ -1,4 +1,5 @@
 import { EdgehookError, type ApplyResult, type Clock, type DeclaredServer, type Logger, type PlanStep } from '@edgehook/shared';
+import type { HostAccessPolicy } from './host-access.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import type { FilesService } from './files.service.js';
 import { planServers, specHash, toCreateSpec } from './planner.js';
@@ -14,7 +15,7 @@ export class ServersExecutor {
   private active: Promise<ApplyResult> | undefined;
   private next: { servers: DeclaredServer[]; result: Promise<ApplyResult> } | undefined;
 
-  constructor(private readonly deps: { runtime: ContainerRuntime; power: PowerManager; files: FilesService; clock: Clock; log: Logger }) {}
+  constructor(private readonly deps: { runtime: ContainerRuntime; power: PowerManager; files: FilesService; clock: Clock; log: Logger; hostAccess?: HostAccessPolicy | undefined }) {}
 
   async plan(servers: DeclaredServer[]): Promise<PlanStep[]> {
     return planServers(await this.deps.runtime.list({ all: true }), servers, specHash);
@@ -89,7 +90,7 @@ export class ServersExecutor {
       case 'recreate': {
         const s = need();
         const dataDir = await files.ensureDataDir(s.name);
-        const create = toCreateSpec(s, { dataDir, declared: true });
+        const create = toCreateSpec(s, { dataDir, declared: true, hostAccess: this.deps.hostAccess });
         return power.exclusive(s.name, async () => {
           if (step.action === 'recreate') await runtime.remove(s.name, { force: true });
           await runtime.create(create);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { EDGEHOOK_LABELS, EdgehookError, type ContainerSpec, type DeclaredServer, type PlanStep } from '@edgehook/shared';
+import { EDGEHOOK_LABELS, type ContainerSpec, type DeclaredServer, type PlanStep } from '@edgehook/shared';
 import type { RuntimeContainer, RuntimeCreateSpec } from './container-runtime.js';
+import { checkHostAccess, DENY_ALL, hostPathFor, type HostAccessPolicy } from './host-access.js';
 
 /**
  * Declared servers: a pure planner from the containers that exist to the servers that should
@@ -31,19 +31,13 @@ export function specHash(spec: ContainerSpec | DeclaredServer): string {
 }
 
 /** Maps a spec to the engine's create request, with Edgehook's labels and the data directory bind. */
-export function toCreateSpec(spec: ContainerSpec, opts: { dataDir: string; declared: boolean }): RuntimeCreateSpec {
+export function toCreateSpec(spec: ContainerSpec, opts: { dataDir: string; declared: boolean; hostAccess?: HostAccessPolicy | undefined }): RuntimeCreateSpec {
+  // Nothing on the host beyond the data directory unless the agent's flags allow it.
+  const hostAccess = opts.hostAccess ?? DENY_ALL;
+  checkHostAccess(spec, hostAccess);
   const binds: RuntimeCreateSpec['binds'] = [];
   if (spec.dataMount !== null) binds.push({ source: opts.dataDir, target: spec.dataMount, readOnly: false });
-  for (const v of spec.volumes) {
-    if (isAbsolute(v.source)) {
-      binds.push({ source: v.source, target: v.target, readOnly: v.readOnly });
-      continue;
-    }
-    const source = resolve(opts.dataDir, v.source);
-    const rel = relative(opts.dataDir, source);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new EdgehookError('FORBIDDEN', `volume source ${v.source} escapes the server's data directory`);
-    binds.push({ source, target: v.target, readOnly: v.readOnly });
-  }
+  for (const v of spec.volumes) binds.push({ source: hostPathFor(v.source, opts.dataDir, hostAccess), target: v.target, readOnly: v.readOnly });
   return {
     name: spec.name,
     image: spec.image,
@@ -66,6 +60,11 @@ export function toCreateSpec(spec: ContainerSpec, opts: { dataDir: string; decla
     openStdin: true,
     ...(spec.workingDir !== undefined ? { workingDir: spec.workingDir } : {}),
     stopTimeoutSec: spec.stopTimeoutSec,
+    ...(spec.privileged ? { privileged: true } : {}),
+    ...(spec.networkMode ? { networkMode: spec.networkMode } : {}),
+    ...(spec.pidMode ? { pidMode: spec.pidMode } : {}),
+    ...(spec.devices?.length ? { devices: spec.devices.map((d) => ({ host: d.host, container: d.container ?? d.host, permissions: d.permissions })) } : {}),
+    ...(spec.capAdd?.length ? { capAdd: spec.capAdd } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { DeclaredServer, EDGEHOOK_LABELS, EdgehookError, type DeclaredServer as Declared, type EngineState, type PlanStep } from '@edgehook/shared';
 import type { RuntimeContainer } from '../../src/containers/container-runtime.js';
 import { OWNER, planServers, specHash, toCreateSpec } from '../../src/containers/planner.js';
+import { DENY_ALL } from '../../src/containers/host-access.js';
 
 const declared = (name: string, extra: Partial<Record<string, unknown>> = {}): Declared => DeclaredServer.parse({ name, image: 'busybox', ...extra });
 
@@ -82,7 +83,7 @@ test('the spec hash ignores key order and the desired state, and sees real chang
 
 test('toCreateSpec: labels, data bind, volumes inside the data dir, cpus as nano-cpus', () => {
   const spec = declared('web', { labels: { team: 'x' }, cpus: 0.5, volumes: [{ source: 'conf', target: '/etc/app' }, { source: '/srv/shared', target: '/shared', readOnly: true }] });
-  const create = toCreateSpec(spec, { dataDir: '/state/servers/web', declared: true });
+  const create = toCreateSpec(spec, { dataDir: '/state/servers/web', declared: true, hostAccess: { ...DENY_ALL, hostPaths: ['/srv'] } });
   assert.equal(create.labels, { team: 'x', [EDGEHOOK_LABELS.owner]: OWNER, [EDGEHOOK_LABELS.server]: 'web', [EDGEHOOK_LABELS.declared]: 'true', [EDGEHOOK_LABELS.specHash]: specHash(spec) });
   assert.equal(create.binds, [
     { source: '/state/servers/web', target: '/data', readOnly: false },

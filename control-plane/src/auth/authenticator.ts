@@ -1,83 +1,77 @@
-import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { hasPermission, type Clock, type Permission } from '@edgehook/shared';
+import { EdgehookError, hasPermission, type Clock, type Permission } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
-import { findUserByAccessToken, findUserByLogin, type UserWithRole } from '../users/users.repository.js';
-import { verifyPassword } from './passwords.js';
+import { findUserByAccessToken, type UserWithRole } from '../users/users.repository.js';
 import { readCredentials, type HeaderGetter } from './credentials.js';
+import { createLoginGuard, type LoginAttempt, type LoginGuard } from './login-guard.js';
 
 export interface Principal {
   userId: string;
   username: string;
+  roleId: string;
   roleName: string;
+  /** Updated in place when the role changes, so live sockets check the new grants. */
   permissions: string[];
   /** The session a token belongs to; null for per-request password auth. */
   sessionId: string | null;
+  /** The role requires a second factor the user has not enrolled: no permission applies until then. */
+  totpEnrollmentRequired?: boolean;
 }
 
-export type AuthOutcome = { kind: 'none' } | { kind: 'invalid' } | { kind: 'ok'; principal: Principal };
+export type AuthOutcome =
+  | { kind: 'none' }
+  | { kind: 'invalid' }
+  /** Password auth refused for another reason than a wrong password: throttled (429) or a missing second factor (401). */
+  | { kind: 'refused'; error: EdgehookError }
+  | { kind: 'ok'; principal: Principal };
 
 export function can(principal: Principal, permission: Permission): boolean {
   return hasPermission(principal.permissions, permission);
 }
 
-function toPrincipal(user: UserWithRole, sessionId: string | null): Principal {
-  return { userId: user.id, username: user.username, roleName: user.roleName, permissions: user.permissions, sessionId };
+export function toPrincipal(user: UserWithRole, sessionId: string | null): Principal {
+  const enrollFirst = user.requireTotp && user.totpSecret === null;
+  return {
+    userId: user.id,
+    username: user.username,
+    roleId: user.roleId,
+    roleName: user.roleName,
+    permissions: enrollFirst ? [] : user.permissions,
+    sessionId,
+    ...(enrollFirst ? { totpEnrollmentRequired: true } : {}),
+  };
 }
 
-/**
- * Scrypt costs tens of ms, and PiKVM-style clients send the password on every request.
- * Remember successful checks briefly; the key includes the stored hash, so a password change
- * invalidates it at once, and a deleted user fails the lookup before the cache is consulted.
- */
-class VerifiedPasswords {
-  private readonly entries = new Map<string, number>();
-  constructor(private readonly ttlMs: number, private readonly max: number) {}
-
-  private key(user: UserWithRole, password: string): string {
-    return createHash('sha256').update(`${user.id}\0${user.passwordHash}\0${password}`).digest('hex');
-  }
-  has(user: UserWithRole, password: string, now: number): boolean {
-    const until = this.entries.get(this.key(user, password));
-    return until !== undefined && until > now;
-  }
-  add(user: UserWithRole, password: string, now: number): void {
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(this.key(user, password), now + this.ttlMs);
-  }
+/** Where a request came from, for per-address throttling. */
+export interface RequestOrigin {
+  address: string;
 }
 
 export interface Authenticator {
-  authenticate(header: HeaderGetter): Promise<AuthOutcome>;
-  /** Checks a login and password (the login route and per-request password auth). */
-  checkPassword(login: string, password: string): Promise<UserWithRole | undefined>;
+  authenticate(header: HeaderGetter, origin: RequestOrigin): Promise<AuthOutcome>;
+  /** The login paths' one door: throttled, constant-time for unknown users, second factor. Throws EdgehookError. */
+  login(attempt: LoginAttempt): Promise<UserWithRole>;
+  readonly guard: LoginGuard;
 }
 
 export function createAuthenticator(deps: { db: Kysely<Database>; clock: Clock }): Authenticator {
-  const verified = new VerifiedPasswords(60_000, 1000);
-
-  async function checkPassword(login: string, password: string): Promise<UserWithRole | undefined> {
-    if (!login || !password) return undefined;
-    const user = await findUserByLogin(deps.db, login);
-    if (!user) return undefined;
-    const now = deps.clock.now();
-    if (verified.has(user, password, now)) return user;
-    if (!(await verifyPassword(password, user.passwordHash))) return undefined;
-    verified.add(user, password, now);
-    return user;
-  }
-
+  const guard = createLoginGuard(deps);
   return {
-    checkPassword,
-    async authenticate(header) {
+    guard,
+    login: (attempt) => guard.login(attempt),
+    async authenticate(header, origin) {
       const creds = readCredentials(header);
       if (creds.kind === 'none') return { kind: 'none' };
       if (creds.kind === 'password') {
-        const user = await checkPassword(creds.login, creds.password);
-        return user ? { kind: 'ok', principal: toPrincipal(user, null) } : { kind: 'invalid' };
+        // HTTP Basic and X-KVMD-* guess as well as the login route does: the same throttle applies.
+        try {
+          const user = await guard.login({ login: creds.login, password: creds.password, address: origin.address, codeMayBeAppended: true });
+          return { kind: 'ok', principal: toPrincipal(user, null) };
+        } catch (err) {
+          if (err instanceof EdgehookError && err.code === 'INVALID_CREDENTIALS') return { kind: 'invalid' };
+          if (err instanceof EdgehookError && (err.code === 'TOO_MANY_REQUESTS' || err.code === 'TOTP_REQUIRED' || err.code === 'BAD_REQUEST')) return { kind: 'refused', error: err };
+          throw err;
+        }
       }
       // One query on the hot path: token -> live session -> user -> role.
       const found = await findUserByAccessToken(deps.db, creds.token, deps.clock.now());

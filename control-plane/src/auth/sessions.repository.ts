@@ -41,7 +41,7 @@ export type RefreshOutcome =
   | { kind: 'rotated'; tokens: IssuedTokens; userId: string }
   | { kind: 'invalid' }
   /** A refresh token that was already exchanged came back: the session is revoked as a precaution. */
-  | { kind: 'reused' };
+  | { kind: 'reused'; sessionId: string };
 
 /**
  * Exchanges a refresh token for a new pair (rotation). The conditional update makes the exchange
@@ -59,7 +59,7 @@ export async function rotateRefreshToken(db: Kysely<Database>, token: string, no
   if (!row || row.revokedAt !== null) return { kind: 'invalid' };
   if (row.usedAt !== null) {
     await revokeSession(db, row.sessionId, now);
-    return { kind: 'reused' };
+    return { kind: 'reused', sessionId: row.sessionId };
   }
   if (row.expiresAt <= isoTime(now)) return { kind: 'invalid' };
   const claimed = await db
@@ -70,7 +70,7 @@ export async function rotateRefreshToken(db: Kysely<Database>, token: string, no
     .executeTakeFirst();
   if (Number(claimed.numUpdatedRows) !== 1) {
     await revokeSession(db, row.sessionId, now);
-    return { kind: 'reused' };
+    return { kind: 'reused', sessionId: row.sessionId };
   }
   // The old access token dies with the rotation, so a stolen pair stops working at the next refresh.
   await db.deleteFrom('auth_tokens').where('session_id', '=', row.sessionId).where('kind', '=', 'access').execute();

@@ -77,3 +77,18 @@ export async function readPassword(io: CliIo, prompt: string): Promise<string> {
   if (password === '') throw new CliError('no password given: type it at the prompt, pipe it on stdin, or set EDGEHOOK_PASSWORD');
   return password;
 }
+
+/**
+ * The second factor: `--totp`, else EDGEHOOK_TOTP, else a prompt on a terminal. A code lives 30
+ * seconds, so a flag is acceptable where a password's would not be.
+ */
+export async function readOneTimeCode(io: CliIo, given: string | undefined, prompt: string): Promise<string> {
+  const code = given ?? io.env['EDGEHOOK_TOTP'];
+  if (code) return code.trim();
+  if (io.stdin instanceof ReadStream && io.stdin.isTTY) {
+    const typed = await promptHidden(io.stdin, io.stderr, prompt);
+    if (typed === null) throw new CliError('cancelled', 130);
+    if (typed.trim() !== '') return typed.trim();
+  }
+  throw new CliError('this account has two-factor authentication: give the 6-digit code (or a recovery code) with --totp CODE or EDGEHOOK_TOTP, or run on a terminal to be asked');
+}

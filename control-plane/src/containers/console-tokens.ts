@@ -30,7 +30,7 @@ export async function verifyConsoleToken(db: Kysely<Database>, token: string, sc
   if (!found) return undefined;
   const { user } = found;
   return {
-    principal: { userId: user.id, username: user.username, roleName: user.roleName, permissions: user.permissions, sessionId: found.sessionId },
+    principal: { userId: user.id, username: user.username, roleId: user.roleId, roleName: user.roleName, permissions: user.permissions, sessionId: found.sessionId },
     expiresAt: Date.parse(found.expiresAt),
   };
 }

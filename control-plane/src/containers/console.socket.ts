@@ -8,6 +8,7 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
 import { keepAlive } from '../events/events.socket.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
+import type { LiveSockets } from '../auth/live-sockets.js';
 import { verifyConsoleToken } from './console-tokens.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -17,6 +18,8 @@ export interface ConsoleSocketDeps {
   relay: StreamRelay;
   clock: Clock;
   log: Logger;
+  /** Registered once authenticated: the token's session, user, role and device revoke it. */
+  sockets: LiveSockets;
 }
 
 /** Wings warns this long before the token expires, so the client can fetch a new one in time. */
@@ -41,6 +44,7 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
   let statsStream: RelayStream | undefined;
   let lastState: PowerState | undefined;
   let closed = false;
+  let unregister: (() => void) | undefined;
 
   const send = (event: string, ...args: string[]): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(args.length ? { event, args } : { event }));
@@ -152,6 +156,8 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
     const first = !principal;
     principal = verified.principal;
     deviceId = device.id;
+    unregister?.();
+    unregister = deps.sockets.register({ ws, principal, permission: 'containers.console', deviceId: device.id });
     clearTimeout(authTimer);
     clearTimeout(expiring);
     clearTimeout(expired);
@@ -230,8 +236,15 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
 
   keepAlive(ws);
   ws.on('error', (err) => log.debug('console socket error', { err }));
+  ws.once('revoked', (reason: string) => {
+    log.info('console socket revoked', { reason });
+    closed = true;
+    principal = undefined;
+    stopStreams();
+  });
   ws.once('close', () => {
     closed = true;
+    unregister?.();
     clearTimeout(authTimer);
     clearTimeout(expiring);
     clearTimeout(expired);

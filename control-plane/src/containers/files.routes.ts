@@ -10,11 +10,14 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { onlineDevice } from '../relay/ws-bridge.js';
 import { relayResponseBody } from '../relay/http-body.js';
+import { uploadTooLarge } from '../http/body-limit.js';
 
 export interface FilesRoutesDeps {
   db: Kysely<Database>;
   rpc: RpcClient;
   relay: StreamRelay;
+  /** Uploads above this many bytes are cut off (413) as they stream. */
+  maxUploadBytes: number;
 }
 
 const QUICK = { timeoutMs: 15_000 };
@@ -98,12 +101,18 @@ export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
         const { done, value } = await reader.read();
         if (done) break;
         bytes += value.byteLength;
+        if (bytes > deps.maxUploadBytes) {
+          stream.cancel();
+          c.header('Connection', 'close');
+          throw uploadTooLarge(deps.maxUploadBytes);
+        }
         if (!stream.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) {
           await Promise.race([new Promise<void>((resolve) => stream.onWritable(resolve)), ended.then(() => undefined)]);
         }
         if (stream.done) break;
       }
     } catch (err) {
+      if (err instanceof EdgehookError) throw err;
       // The client went away mid-upload: the agent drops the partial file.
       stream.cancel();
       throw new EdgehookError('BAD_REQUEST', `upload interrupted after ${bytes} bytes: ${err instanceof Error ? err.message : String(err)}`);

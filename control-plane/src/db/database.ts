@@ -12,6 +12,7 @@ export interface Database {
   enrollment_tokens: EnrollmentTokensTable;
   devices: DevicesTable;
   declared_servers: DeclaredServersTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export interface RolesTable {
@@ -20,6 +21,8 @@ export interface RolesTable {
   permissions: string;
   builtin: number;
   created_at: string;
+  /** 1: members must have a second factor before any permission applies. */
+  require_totp: Generated<number>;
 }
 
 export interface UsersTable {
@@ -30,6 +33,14 @@ export interface UsersTable {
   role_id: string;
   created_at: string;
   updated_at: string;
+  /** Base32 TOTP secret once enrolled and verified; null without a second factor. */
+  totp_secret: string | null;
+  /** A secret handed out by enroll, waiting for its first code. */
+  totp_pending: string | null;
+  /** JSON array of sha256 hashes of unused recovery codes. */
+  recovery_codes: string | null;
+  /** The last TOTP time step accepted: a code is never accepted twice. */
+  totp_last_step: number | string | null;
 }
 
 export interface SessionsTable {
@@ -103,4 +114,13 @@ export interface DeclaredServersTable {
   last_apply_at: string | null;
   /** The device connection (presence session) whose reconnect a replica claimed to apply the set for. */
   reconciled_session: string | null;
+}
+
+export interface LoginThrottleTable {
+  /** `account:<login>` or `address:<ip>`. */
+  key: string;
+  failures: number;
+  /** Epoch ms; bigint comes back as a string from PostgreSQL. */
+  first_failure_at: number | string;
+  locked_until: number | string;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.js';
@@ -6,6 +6,7 @@ import * as initial from './migrations/2026-11-22T0001-initial.js';
 import * as telemetry from './migrations/2026-11-22T0002-telemetry.js';
 import * as servers from './migrations/2026-11-22T0003-servers.js';
 import * as serversClaim from './migrations/2026-11-22T0004-servers-claim.js';
+import * as security13a from './migrations/2026-12-01T13a-security.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -19,7 +20,12 @@ export function parseStoreLocation(value: string): StoreLocation {
 export async function openDatabase(location: StoreLocation): Promise<Kysely<Database>> {
   if (location.kind === 'sqlite') {
     const { default: SqliteDatabase } = await import('better-sqlite3');
-    if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
+    if (location.path !== ':memory:') {
+      mkdirSync(dirname(location.path), { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it; SQLite gives -wal and -shm the same mode.
+      closeSync(openSync(location.path, 'a', 0o600));
+      chmodSync(location.path, 0o600);
+    }
     const sqlite = new SqliteDatabase(location.path);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
@@ -38,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T0002-telemetry': telemetry,
   '2026-11-22T0003-servers': servers,
   '2026-11-22T0004-servers-claim': serversClaim,
+  '2026-12-01T13a-security': security13a,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -50,8 +50,14 @@ export async function listDevices(db: Kysely<Database>, filter: { tag?: string |
   return filter.tag === undefined ? rows : rows.filter((r) => parseJsonColumn(r.tags, [], isStringArray).includes(filter.tag ?? ''));
 }
 
-export async function nameTaken(db: Kysely<Database>, name: string): Promise<boolean> {
-  return (await db.selectFrom('devices').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+/**
+ * True when another device has this name, or this name is another device's id: devices are found
+ * by id or name, so a name equal to someone else's id would make that reference ambiguous.
+ */
+export async function nameTaken(db: Kysely<Database>, name: string, exceptId?: string): Promise<boolean> {
+  let q = db.selectFrom('devices').select('id').where((eb) => eb.or([eb('name', '=', name), eb('id', '=', name)]));
+  if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+  return (await q.executeTakeFirst()) !== undefined;
 }
 
 export async function insertDevice(

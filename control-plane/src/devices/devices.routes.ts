@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
+import type { RevocationSink } from '../auth/revocations.js';
 import { DevicePatch, EdgehookError, topicFor, type Clock, type Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from '../db/database.js';
@@ -19,6 +20,7 @@ export interface DevicesRoutesDeps {
   broker: BrokerAdmin;
   transport: Transport;
   events: FleetEvents;
+  revocations: RevocationSink;
 }
 
 export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
@@ -43,8 +45,8 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
   app.patch('/:id', requirePermission('devices.write'), async (c) => {
     const row = await mustFind(c.req.param('id'));
     const patch = await jsonBody(c, DevicePatch);
-    if (patch.name !== undefined && patch.name !== row.name && (await nameTaken(db, patch.name))) {
-      throw new EdgehookError('CONFLICT', `another device is named ${patch.name}`);
+    if (patch.name !== undefined && patch.name !== row.name && (await nameTaken(db, patch.name, row.id))) {
+      throw new EdgehookError('CONFLICT', `another device is named ${patch.name}, or has it as its id`);
     }
     await updateDevice(db, row.id, patch);
     const device = toDeviceView(await mustFind(row.id));
@@ -56,6 +58,8 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
   app.delete('/:id', requirePermission('devices.delete'), async (c) => {
     const row = await mustFind(c.req.param('id'));
     await deleteDevice(db, row.id);
+    // Operator sockets on the device close first (their shells are cancelled while the link is up).
+    await deps.revocations.announce({ type: 'device', deviceId: row.id, reason: 'device deleted' });
     await deps.broker.disconnect(row.id);
     for (const name of ['status', 'hello'] as const) {
       await deps.transport.publish(topicFor(name, { deviceId: row.id }), '', { qos: 1, retain: true }).catch(() => undefined);

@@ -3,30 +3,10 @@ import type { Kysely } from 'kysely';
 import type { FleetEvent, Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { isSessionLive } from '../auth/sessions.repository.js';
 import type { FleetEvents } from './fleet-events.js';
 
 /** Above this many unsent bytes a consumer is too slow: drop events rather than grow memory. */
 const MAX_BUFFERED = 1024 * 1024;
-
-/**
- * Closes a socket when the session behind it is revoked (logout, password change).
- * Checked against the store, so it holds across replicas.
- */
-export function watchSession(deps: { db: Kysely<Database>; log: Logger }, ws: WebSocket, principal: Principal, everyMs = 10_000): void {
-  const { sessionId } = principal;
-  if (!sessionId) return;
-  const timer = setInterval(() => {
-    isSessionLive(deps.db, sessionId).then(
-      (live) => {
-        if (!live) ws.close(4001, 'session revoked');
-      },
-      (err: unknown) => deps.log.warn('session check failed', { err }),
-    );
-  }, everyMs);
-  timer.unref();
-  ws.once('close', () => clearInterval(timer));
-}
 
 /**
  * Keeps half-open sockets from living forever: ping every interval, drop if no pong came back.
@@ -67,7 +47,6 @@ export function serveEventsSocket(deps: { db: Kysely<Database>; events: FleetEve
   });
   ws.once('close', unsubscribe);
   ws.on('error', (err) => deps.log.debug('events socket error', { err }));
-  watchSession(deps, ws, principal);
   keepAlive(ws);
   ws.send(JSON.stringify({ type: 'hello', user: principal.username, ts: Date.now() }));
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EdgehookError, type Logger } from '@edgehook/shared';
+import { retryAfterOf } from './client-address.js';
 
 function isContentful(status: number): status is ContentfulStatusCode {
   return status >= 200 && status <= 599 && status !== 204 && status !== 205 && status !== 304;
@@ -12,6 +13,8 @@ export function errorHandler(log: Logger) {
   return function onError(err: Error, c: Context): Response {
     if (err instanceof EdgehookError) {
       const status = err.httpStatus;
+      const retryAfter = retryAfterOf(err);
+      if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
       return c.json({ error: err.toJSON() }, isContentful(status) ? status : 500);
     }
     if (err instanceof HTTPException) {

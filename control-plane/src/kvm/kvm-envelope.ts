@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EdgehookError, PikvmErrorDetails, validate, type ErrorCode, type Logger } from '@edgehook/shared';
 import type { z } from 'zod';
+import { retryAfterOf } from '../http/client-address.js';
 
 /** kvmd's exception class per Edgehook error code, when the agent did not name a more precise one. */
 const CLASS_BY_CODE: Record<ErrorCode, string> = {
@@ -11,6 +12,10 @@ const CLASS_BY_CODE: Record<ErrorCode, string> = {
   FORBIDDEN: 'ForbiddenError',
   NOT_FOUND: 'NotFoundError',
   CONFLICT: 'IsBusyError',
+  TOTP_REQUIRED: 'UnauthorizedError',
+  PAYLOAD_TOO_LARGE: 'ValidatorError',
+  UNSUPPORTED_MEDIA_TYPE: 'ValidatorError',
+  TOO_MANY_REQUESTS: 'ForbiddenError',
   ENROLLMENT_TOKEN_INVALID: 'ForbiddenError',
   DEVICE_OFFLINE: 'DeviceOfflineError',
   DEVICE_TIMEOUT: 'DeviceTimeoutError',
@@ -27,6 +32,7 @@ export interface KvmError {
   status: ContentfulStatusCode;
   error: string;
   message: string;
+  retryAfterSec?: number | undefined;
 }
 
 /** Any failure as kvmd would report it: class name, message, status (409 busy, 400 bad values...). */
@@ -34,7 +40,7 @@ export function toKvmError(err: unknown, log: Logger): KvmError {
   if (err instanceof EdgehookError) {
     const named = validate(PikvmErrorDetails, err.details);
     const status = err.httpStatus;
-    return { status: isErrorStatus(status) ? status : 500, error: named.ok ? named.value.pikvmError : CLASS_BY_CODE[err.code], message: err.message };
+    return { status: isErrorStatus(status) ? status : 500, error: named.ok ? named.value.pikvmError : CLASS_BY_CODE[err.code], message: err.message, retryAfterSec: retryAfterOf(err) };
   }
   log.error('unhandled error in the PiKVM API', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   return { status: 500, error: 'InternalError', message: 'Internal error' };
@@ -45,6 +51,7 @@ export function kvmOk(c: Context, result: unknown): Response {
 }
 
 export function kvmFail(c: Context, e: KvmError): Response {
+  if (e.retryAfterSec !== undefined) c.header('Retry-After', String(e.retryAfterSec));
   return c.json({ ok: false, result: { error: e.error, error_msg: e.message } }, e.status);
 }
 

@@ -27,6 +27,9 @@ import { createSession, revokeSession, type TokenLifetimes } from '../auth/sessi
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
 import { kvmFail, kvmOk, kvmQuery, toKvmError } from './kvm-envelope.js';
+import type { RevocationSink } from '../auth/revocations.js';
+import { clientAddress } from '../http/client-address.js';
+import { formFields } from '../http/validate.js';
 import { prometheusMetrics } from './kvm-metrics.js';
 
 export interface KvmRoutesDeps {
@@ -37,6 +40,7 @@ export interface KvmRoutesDeps {
   rpc: RpcClient;
   tokens: TokenLifetimes;
   secureCookies: boolean;
+  revocations: RevocationSink;
 }
 
 const FOLLOW_POLL_MS = 500;
@@ -58,9 +62,10 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
   const { log } = deps;
 
   async function principalOf(c: Context): Promise<Principal> {
-    const outcome = await deps.auth.authenticate((name) => c.req.header(name));
+    const outcome = await deps.auth.authenticate((name) => c.req.header(name), { address: clientAddress(c) });
     if (outcome.kind === 'none') throw new EdgehookError('UNAUTHENTICATED', 'no credentials given');
     if (outcome.kind === 'invalid') throw new EdgehookError('INVALID_CREDENTIALS', 'wrong credentials or expired token');
+    if (outcome.kind === 'refused') throw outcome.error;
     return outcome.principal;
   }
 
@@ -86,11 +91,12 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     try {
       await findTarget(deps.db, c.req.param('deviceId') ?? '');
       const type = c.req.header('content-type') ?? '';
-      const fields: Record<string, unknown> = type.includes('form') ? await c.req.parseBody() : {};
+      const fields: Record<string, unknown> = type.includes('form') ? await formFields(c) : {};
+      // kvmd also takes user and passwd from the query string, so this facade does (and only it).
       const form = validate(LoginForm, { user: fields['user'] ?? c.req.query('user'), passwd: fields['passwd'] ?? c.req.query('passwd') });
       if (!form.ok) throw new EdgehookError('BAD_REQUEST', `send user and passwd (${form.error})`);
-      const user = await deps.auth.checkPassword(form.value.user, form.value.passwd);
-      if (!user) throw new EdgehookError('INVALID_CREDENTIALS', 'wrong user or password');
+      // As kvmd: with two-factor on, the 6-digit code is appended to the password.
+      const user = await deps.auth.login({ login: form.value.user, password: form.value.passwd, address: clientAddress(c), codeMayBeAppended: true });
       const issued = await createSession(deps.db, user.id, deps.clock.now(), deps.tokens);
       const maxAge = Math.round((issued.accessExpiresAt - deps.clock.now()) / 1000);
       setCookie(c, ACCESS_COOKIE, issued.accessToken, { path: '/', httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, maxAge });
@@ -103,7 +109,10 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
   app.post(
     '/auth/logout',
     handle(null, async ({ c, principal }) => {
-      if (principal.sessionId) await revokeSession(deps.db, principal.sessionId, deps.clock.now());
+      if (principal.sessionId) {
+        await revokeSession(deps.db, principal.sessionId, deps.clock.now());
+        await deps.revocations.announce({ type: 'session', sessionId: principal.sessionId, reason: 'logged out' });
+      }
       deleteCookie(c, ACCESS_COOKIE, { path: '/' });
       return {};
     }),

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { decodeJson, EdgehookError, KvmClientFrame, KvmKeyEvent, validate, type HwEvent, type HwSnapshot, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
-import { keepAlive, watchSession } from '../events/events.socket.js';
+import { keepAlive } from '../events/events.socket.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
 import type { HardwareEvents } from '../hardware/hardware-events.js';
@@ -98,7 +98,6 @@ export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Pr
     }
   });
   ws.on('error', (err) => log.debug('kvm socket error', { err }));
-  watchSession(deps, ws, principal);
   keepAlive(ws);
   start().catch((err: unknown) => {
     const e = err instanceof EdgehookError ? err : new EdgehookError('INTERNAL', String(err));

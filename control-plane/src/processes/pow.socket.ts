@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { decodeJson, EdgehookError, PowCallFrame, PowSignalFrame, type Logger, type StreamResult } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { watchSession, keepAlive } from '../events/events.socket.js';
+import { keepAlive } from '../events/events.socket.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
 
@@ -110,6 +110,5 @@ export function servePowSocket(deps: PowSocketDeps, ws: WebSocket, principal: Pr
     if (stream && !stream.done) stream.detach();
   });
   ws.on('error', (err) => log.debug('pow socket error', { err }));
-  watchSession(deps, ws, principal);
   keepAlive(ws);
 }

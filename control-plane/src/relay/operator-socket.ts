@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { EdgehookError, type Logger, type RelayServerMessage } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { keepAlive, watchSession } from '../events/events.socket.js';
+import { keepAlive } from '../events/events.socket.js';
 import type { RelayStream, StreamRelay } from './stream-relay.js';
 import { forwardInput, sendJson, sendWithCredit } from './ws-bridge.js';
 
@@ -62,7 +62,15 @@ export function operatorSocket(
     opts.onClose(ending);
   });
   ws.on('error', (err) => log.debug(`${opts.part} socket error`, { err }));
-  watchSession(deps, ws, principal);
+  // Revoked (logout, user deleted, permission removed): the work ends with the socket; a shell is
+  // cancelled on the device rather than left detached for a reattach.
+  let revokedStream: RelayStream | undefined;
+  ws.once('revoked', (reason: string) => {
+    log.info(`${opts.part} socket revoked`, { reason });
+    ending = true;
+    clearTimeout(openTimer);
+    if (revokedStream && !revokedStream.done) revokedStream.cancel();
+  });
   keepAlive(ws);
   const keepEarly = (data: Buffer): void => {
     if (earlyBytes + data.length > EARLY_INPUT_MAX) return send({ type: 'error', code: 'BAD_REQUEST', message: 'too much input before the stream opened' });
@@ -97,6 +105,7 @@ export function operatorSocket(
         },
         onError: fail,
       });
+      revokedStream = s;
       flushEarly(s);
       // Attached first, so `opened` reaches the operator before anything awaiting it runs.
       s.opened.then(

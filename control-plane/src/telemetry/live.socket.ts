@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import type { LiveFrame, Logger, Sample } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { keepAlive, watchSession } from '../events/events.socket.js';
+import { keepAlive } from '../events/events.socket.js';
 import { findDeviceByRef, listDevices } from '../devices/devices.repository.js';
 import type { TelemetryService } from './telemetry.service.js';
 
@@ -86,6 +86,5 @@ export function serveTelemetryLive(deps: { db: Kysely<Database>; telemetry: Tele
   );
   ws.on('message', () => undefined);
   ws.on('error', (err) => deps.log.debug('telemetry live socket error', { err }));
-  watchSession(deps, ws, principal);
   keepAlive(ws);
 }

@@ -15,8 +15,8 @@ export const BUILTIN_ROLES: ReadonlyArray<{ name: string; permissions: string[] 
   },
 ];
 
-export function toRoleView(row: RoleRow): RoleView {
-  return { id: row.id, name: row.name, permissions: parseJsonColumn(row.permissions, [], isStringArray), builtin: row.builtin === 1 };
+export function toRoleView(row: Omit<RoleRow, 'require_totp'> & { require_totp?: number | undefined }): RoleView {
+  return { id: row.id, name: row.name, permissions: parseJsonColumn(row.permissions, [], isStringArray), builtin: row.builtin === 1, requireTotp: Number(row.require_totp ?? 0) === 1 };
 }
 
 export async function ensureBuiltinRoles(db: Kysely<Database>, now: number): Promise<void> {
@@ -45,15 +45,16 @@ export async function findRole(db: Kysely<Database>, ref: { id?: string | undefi
   return row ? toRoleView(row) : undefined;
 }
 
-export async function insertRole(db: Kysely<Database>, input: { name: string; permissions: string[] }, now: number): Promise<RoleView> {
-  const row = { id: newId(), name: input.name, permissions: JSON.stringify(input.permissions), builtin: 0, created_at: isoTime(now) };
+export async function insertRole(db: Kysely<Database>, input: { name: string; permissions: string[]; requireTotp?: boolean | undefined }, now: number): Promise<RoleView> {
+  const row = { id: newId(), name: input.name, permissions: JSON.stringify(input.permissions), builtin: 0, created_at: isoTime(now), require_totp: input.requireTotp ? 1 : 0 };
   await db.insertInto('roles').values(row).execute();
   return toRoleView(row);
 }
 
-export async function updateRole(db: Kysely<Database>, id: string, patch: { name?: string | undefined; permissions?: string[] | undefined }): Promise<void> {
-  const values: { name?: string; permissions?: string } = {};
+export async function updateRole(db: Kysely<Database>, id: string, patch: { name?: string | undefined; permissions?: string[] | undefined; requireTotp?: boolean | undefined }): Promise<void> {
+  const values: { name?: string; permissions?: string; require_totp?: number } = {};
   if (patch.name !== undefined) values.name = patch.name;
+  if (patch.requireTotp !== undefined) values.require_totp = patch.requireTotp ? 1 : 0;
   if (patch.permissions !== undefined) values.permissions = JSON.stringify(patch.permissions);
   if (Object.keys(values).length === 0) return;
   await db.updateTable('roles').set(values).where('id', '=', id).execute();

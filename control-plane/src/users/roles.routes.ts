@@ -3,11 +3,12 @@ import type { Kysely } from 'kysely';
 import { CreateRole, EdgehookError, UpdateRole, type Clock } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
+import type { RevocationSink } from '../auth/revocations.js';
 import { requirePermission } from '../auth/auth.middleware.js';
 import { jsonBody } from '../http/validate.js';
 import { countUsersWithRole, deleteRole, findRole, insertRole, listRoles, updateRole } from './roles.repository.js';
 
-export function rolesRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<AppEnv> {
+export function rolesRoutes(deps: { db: Kysely<Database>; clock: Clock; revocations: RevocationSink }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, clock } = deps;
 
@@ -36,7 +37,11 @@ export function rolesRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<
       throw new EdgehookError('CONFLICT', `a role named ${patch.name} exists`);
     }
     await updateRole(db, role.id, patch);
-    return c.json(await mustFind(role.id));
+    const updated = await mustFind(role.id);
+    // Live sockets of this role's members are re-checked on every replica: a removed permission
+    // closes the sockets opened under it.
+    if (patch.permissions !== undefined) await deps.revocations.announce({ type: 'role', roleId: role.id, permissions: updated.permissions, reason: `role ${role.name} changed` });
+    return c.json(updated);
   });
 
   app.delete('/:id', requirePermission('users.admin'), async (c) => {

@@ -12,6 +12,13 @@ export interface UserWithRole {
   roleName: string;
   permissions: string[];
   createdAt: string;
+  /** Enrolled TOTP secret (base32), or null. */
+  totpSecret: string | null;
+  totpLastStep: number | undefined;
+  /** sha256 hashes of unused recovery codes. */
+  recoveryCodes: string[];
+  /** The role requires a second factor. */
+  requireTotp: boolean;
 }
 
 function baseQuery(db: Kysely<Database>) {
@@ -27,6 +34,10 @@ function baseQuery(db: Kysely<Database>) {
       'roles.id as role_id',
       'roles.name as role_name',
       'roles.permissions as permissions',
+      'roles.require_totp as require_totp',
+      'users.totp_secret as totp_secret',
+      'users.totp_last_step as totp_last_step',
+      'users.recovery_codes as recovery_codes',
     ]);
 }
 
@@ -39,6 +50,10 @@ type JoinedRow = {
   role_id: string;
   role_name: string;
   permissions: string;
+  require_totp: number;
+  totp_secret: string | null;
+  totp_last_step: number | string | null;
+  recovery_codes: string | null;
 };
 
 function toUser(row: JoinedRow): UserWithRole {
@@ -51,6 +66,10 @@ function toUser(row: JoinedRow): UserWithRole {
     roleName: row.role_name,
     permissions: parseJsonColumn(row.permissions, [], isStringArray),
     createdAt: row.created_at,
+    totpSecret: row.totp_secret,
+    totpLastStep: row.totp_last_step === null ? undefined : Number(row.totp_last_step),
+    recoveryCodes: row.recovery_codes === null ? [] : parseJsonColumn(row.recovery_codes, [], isStringArray),
+    requireTotp: Number(row.require_totp) === 1,
   };
 }
 
@@ -62,6 +81,7 @@ export function toUserView(user: UserWithRole): UserView {
     role: { id: user.roleId, name: user.roleName },
     permissions: user.permissions,
     createdAt: user.createdAt,
+    totp: { enabled: user.totpSecret !== null, requiredByRole: user.requireTotp, recoveryCodesLeft: user.recoveryCodes.length },
   };
 }
 
@@ -146,4 +166,47 @@ export async function updateUser(
 
 export async function deleteUser(db: Kysely<Database>, id: string): Promise<void> {
   await db.deleteFrom('users').where('id', '=', id).execute();
+}
+
+/** Second-factor state: a pending secret during enrollment, the live secret, recovery code hashes, last step used. */
+export async function updateTotp(
+  db: Kysely<Database>,
+  id: string,
+  patch: { pending?: string | null; secret?: string | null; recoveryCodes?: string[] | null; lastStep?: number | null },
+): Promise<void> {
+  const values: { totp_pending?: string | null; totp_secret?: string | null; recovery_codes?: string | null; totp_last_step?: number | null } = {};
+  if (patch.pending !== undefined) values.totp_pending = patch.pending;
+  if (patch.secret !== undefined) values.totp_secret = patch.secret;
+  if (patch.recoveryCodes !== undefined) values.recovery_codes = patch.recoveryCodes === null ? null : JSON.stringify(patch.recoveryCodes);
+  if (patch.lastStep !== undefined) values.totp_last_step = patch.lastStep;
+  await db.updateTable('users').set(values).where('id', '=', id).execute();
+}
+
+export async function findPendingTotp(db: Kysely<Database>, id: string): Promise<string | null> {
+  const row = await db.selectFrom('users').select('totp_pending').where('id', '=', id).executeTakeFirst();
+  return row?.totp_pending ?? null;
+}
+
+/** Uses a recovery code once: the conditional update makes it single-use across replicas. */
+export async function consumeRecoveryCode(db: Kysely<Database>, user: UserWithRole, codeHash: string): Promise<boolean> {
+  if (!user.recoveryCodes.includes(codeHash)) return false;
+  const left = user.recoveryCodes.filter((h) => h !== codeHash);
+  const res = await db
+    .updateTable('users')
+    .set({ recovery_codes: JSON.stringify(left) })
+    .where('id', '=', user.id)
+    .where('recovery_codes', '=', JSON.stringify(user.recoveryCodes))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** Accepts a TOTP step only if it is newer than the last one used (single use across replicas). */
+export async function claimTotpStep(db: Kysely<Database>, id: string, step: number): Promise<boolean> {
+  const res = await db
+    .updateTable('users')
+    .set({ totp_last_step: step })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }

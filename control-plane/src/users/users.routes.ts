@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
-import { CreateUser, EdgehookError, UpdateUser, type Clock } from '@edgehook/shared';
+import { CreateUser, EdgehookError, passwordProblem, UpdateUser, type Clock } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { can } from '../auth/authenticator.js';
@@ -9,8 +9,11 @@ import { requirePermission } from '../auth/auth.middleware.js';
 import { hashPassword } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.repository.js';
 import { jsonBody } from '../http/validate.js';
+import { clientAddress } from '../http/client-address.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { RevocationSink } from '../auth/revocations.js';
 import { findRole } from './roles.repository.js';
-import { deleteUser, findUserById, insertUser, listUsers, toUserView, updateUser } from './users.repository.js';
+import { deleteUser, findUserById, insertUser, listUsers, toUserView, updateTotp, updateUser } from './users.repository.js';
 
 /** Encedeus clients send `name`, `role_id`, `role_name`; accept them beside our own names. */
 function encedeusAliases(body: unknown): unknown {
@@ -37,7 +40,13 @@ function isUniqueViolation(err: unknown): boolean {
   return /UNIQUE|duplicate key/i.test(text);
 }
 
-export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<AppEnv> {
+/** The policy's context rule: a password may not be the account's own name or address. */
+function checkPolicy(password: string, context: (string | null | undefined)[]): void {
+  const problem = passwordProblem(password, context.filter((x): x is string => typeof x === 'string'));
+  if (problem) throw new EdgehookError('BAD_REQUEST', `invalid request body: password: ${problem}`);
+}
+
+export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Authenticator; revocations: RevocationSink }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, clock } = deps;
 
@@ -52,6 +61,7 @@ export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<
   app.post('/', requirePermission('users.admin'), async (c) => {
     const input = await jsonBody(c, CreateUserCompat);
     const roleId = await resolveRole(input);
+    checkPolicy(input.password, [input.username, input.email]);
     try {
       const id = await insertUser(db, { username: input.username, email: input.email ?? null, passwordHash: await hashPassword(input.password), roleId }, clock.now());
       const user = await findUserById(db, id);
@@ -85,7 +95,15 @@ export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<
     const changes: { username?: string; email?: string | null; passwordHash?: string; roleId?: string } = {};
     if (patch.username !== undefined) changes.username = patch.username;
     if (patch.email !== undefined) changes.email = patch.email;
-    if (patch.password !== undefined) changes.passwordHash = await hashPassword(patch.password);
+    if (patch.password !== undefined) {
+      checkPolicy(patch.password, [patch.username ?? existing.username, existing.email, patch.email]);
+      // Changing one's own password needs the current one (a stolen session cannot take the account).
+      if (id === principal.userId) {
+        if (patch.currentPassword === undefined) throw new EdgehookError('BAD_REQUEST', 'send currentPassword to change your own password');
+        if (!(await deps.auth.guard.checkCurrentPassword(existing, patch.currentPassword, clientAddress(c)))) throw new EdgehookError('INVALID_CREDENTIALS', 'the current password is wrong');
+      }
+      changes.passwordHash = await hashPassword(patch.password);
+    }
     if (patch.roleId !== undefined || patch.roleName !== undefined) changes.roleId = await resolveRole(patch);
     try {
       await updateUser(db, id, changes, clock.now());
@@ -94,7 +112,11 @@ export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<
       throw err;
     }
     // A new password or role ends existing sessions, so old tokens cannot keep old rights.
-    if (changes.passwordHash !== undefined || changes.roleId !== undefined) await revokeUserSessions(db, id, clock.now());
+    // Every live socket of the user closes too, on every replica, password-authenticated ones included.
+    if (changes.passwordHash !== undefined || changes.roleId !== undefined) {
+      await revokeUserSessions(db, id, clock.now());
+      await deps.revocations.announce({ type: 'user', userId: id, reason: changes.passwordHash !== undefined ? 'password changed' : 'role changed' });
+    }
     const user = await findUserById(db, id);
     if (!user) throw new EdgehookError('NOT_FOUND', 'no such user');
     return c.json(toUserView(user));
@@ -106,7 +128,18 @@ export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<
     const existing = await findUserById(db, id);
     if (!existing) throw new EdgehookError('NOT_FOUND', 'no such user');
     await deleteUser(db, id);
+    await deps.revocations.announce({ type: 'user', userId: id, reason: 'user deleted' });
     return c.body(null, 204);
+  });
+
+  // An administrator resets a user's lost second factor; the user's sessions end with it.
+  app.delete('/:id/totp', requirePermission('users.admin'), async (c) => {
+    const id = c.req.param('id');
+    if (!(await findUserById(db, id))) throw new EdgehookError('NOT_FOUND', 'no such user');
+    await updateTotp(db, id, { secret: null, pending: null, recoveryCodes: null, lastStep: null });
+    await revokeUserSessions(db, id, clock.now());
+    await deps.revocations.announce({ type: 'user', userId: id, reason: 'second factor reset' });
+    return c.json({ ok: true });
   });
 
   return app;

@@ -31,6 +31,17 @@ export const VolumeMount = z
 
 export const RestartPolicy = z.enum(['no', 'always', 'unless-stopped', 'on-failure']);
 
+/** A host device node passed into the container (needs the agent's --container-devices). */
+export const DeviceMapping = z
+  .object({
+    host: z.string().regex(/^\/dev\/[^\0:]+$/, 'a device path under /dev'),
+    container: z.string().regex(/^\/[^\0:]*$/).max(4096).optional(),
+    permissions: z.string().regex(/^[rwm]{1,3}$/).default('rwm'),
+  })
+  .strict();
+/** Linux capability names as Docker takes them (CAP_ prefix optional). */
+export const CapabilityName = z.string().regex(/^(CAP_)?[A-Z_]{2,32}$/, 'a capability name like NET_ADMIN');
+
 /** What to run. Edgehook owns the labels under `io.edgehook.`; callers may add their own. */
 export const ContainerSpec = z
   .object({
@@ -55,6 +66,13 @@ export const ContainerSpec = z
     workingDir: z.string().max(4096).optional(),
     /** Seconds a stop waits before the engine kills the container. */
     stopTimeoutSec: z.number().int().min(0).max(3600).default(10),
+    // Host access: each is refused unless the agent was started with the flag that allows it
+    // (root on the device otherwise). Optional, so specs without them keep their hash.
+    privileged: z.boolean().optional(),
+    networkMode: z.enum(['bridge', 'host', 'none']).optional(),
+    pidMode: z.enum(['host']).optional(),
+    devices: z.array(DeviceMapping).max(64).optional(),
+    capAdd: z.array(CapabilityName).max(64).optional(),
   })
   .strict();
 export type ContainerSpec = z.output<typeof ContainerSpec>;

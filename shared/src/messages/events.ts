@@ -10,3 +10,16 @@ export const FleetEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device.deleted'), deviceId: z.string(), ts: z.number() }),
 ]);
 export type FleetEvent = z.infer<typeof FleetEvent>;
+
+/**
+ * Revocations shared by every control-plane replica (topic `revocations`): each closes the live
+ * sockets it holds for the session, user, role or device at once. `role` carries the role's new
+ * permissions so a replica can re-check its sockets without a store round trip.
+ */
+export const Revocation = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('session'), sessionId: z.string(), reason: z.string().max(120) }),
+  z.object({ type: z.literal('user'), userId: z.string(), reason: z.string().max(120) }),
+  z.object({ type: z.literal('role'), roleId: z.string(), permissions: z.array(z.string()).max(200), reason: z.string().max(120) }),
+  z.object({ type: z.literal('device'), deviceId: z.string(), reason: z.string().max(120) }),
+]);
+export type Revocation = z.infer<typeof Revocation>;

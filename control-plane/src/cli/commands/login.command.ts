@@ -5,18 +5,21 @@ import { withUsage } from '../args.js';
 import type { Command } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { apiErrorOf, expectJson, send, type RequestSpec } from '../http.client.js';
-import { readPassword } from '../password.prompt.js';
+import { readOneTimeCode, readPassword } from '../password.prompt.js';
 
-const USAGE = `Usage: edgehook login --server URL [--username NAME]
+const USAGE = `Usage: edgehook login --server URL [--username NAME] [--totp CODE]
 
 Logs in and keeps the session in <config dir>/credentials.json (mode 0600); the config dir is
 EDGEHOOK_CONFIG_DIR, else $XDG_CONFIG_HOME/edgehook, else ~/.config/edgehook.
 The password comes from EDGEHOOK_PASSWORD, else the first line of stdin; on a terminal you
-are prompted for it (without echo).
+are prompted for it (without echo). An account with two-factor authentication also needs the
+6-digit code from the authenticator app (or a recovery code): --totp, else EDGEHOOK_TOTP, else
+a prompt on a terminal.
 
 Options:
   --server URL       the control plane, e.g. http://192.168.1.10:8080 [EDGEHOOK_SERVER]
   --username NAME    default: admin [EDGEHOOK_USERNAME]
+  --totp CODE        the one-time code, when the account has two-factor authentication [EDGEHOOK_TOTP]
   -h, --help         show this help`;
 
 export const loginCommand: Command = {
@@ -25,7 +28,7 @@ export const loginCommand: Command = {
   usage: USAGE,
   async run(argv, ctx) {
     const { values } = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { help: { type: 'boolean', short: 'h' }, server: { type: 'string' }, username: { type: 'string' } }, strict: true, allowPositionals: false }),
+      parseFlags({ args: argv, options: { help: { type: 'boolean', short: 'h' }, server: { type: 'string' }, username: { type: 'string' }, totp: { type: 'string' } }, strict: true, allowPositionals: false }),
     );
     if (values.help) {
       ctx.io.stdout(USAGE + '\n');
@@ -36,8 +39,15 @@ export const loginCommand: Command = {
     const username = values.username ?? (ctx.io.env['EDGEHOOK_USERNAME'] || 'admin');
     const password = await readPassword(ctx.io, `Password for ${username} at ${server}: `);
 
-    const spec: RequestSpec = { method: 'POST', path: '/api/auth/login', body: { username, password } };
-    const res = await send(ctx.fetch, server, spec);
+    let spec: RequestSpec = { method: 'POST', path: '/api/auth/login', body: { username, password, ...(values.totp ? { totp: values.totp } : {}) } };
+    let res = await send(ctx.fetch, server, spec);
+    // The password was right and the account asks for its second factor: ask, then try once more.
+    if (res.status === 401 && apiErrorOf(res)?.code === 'TOTP_REQUIRED') {
+      const totp = await readOneTimeCode(ctx.io, values.totp, `One-time code for ${username}: `);
+      spec = { method: 'POST', path: '/api/auth/login', body: { username, password, totp } };
+      res = await send(ctx.fetch, server, spec);
+    }
+    if (res.status === 429) throw new CliError(`login refused: ${apiErrorOf(res)?.message ?? 'too many attempts'}`);
     const refused = res.status === 401 || res.status === 403 ? apiErrorOf(res) : null;
     if (refused) throw new CliError(`login failed: ${refused.message}`);
     const pair = await expectJson(ctx.fetch, server, spec, res, TokenPair);

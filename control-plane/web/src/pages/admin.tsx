@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { EnrollmentTokenView, RoleView, UserView } from '@edgehook/shared';
+import type { EnrollmentTokenView, RoleView, TotpActivated, TotpEnrollment, UserView } from '@edgehook/shared';
 import { api, get } from '../lib/api.js';
 import { ago } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
@@ -12,6 +12,7 @@ export function AdminPage({ section }: { section: string }) {
     { id: 'users', label: 'Users', ok: session.can('users.read') },
     { id: 'roles', label: 'Roles', ok: session.can('users.read') },
     { id: 'tokens', label: 'Enrollment tokens', ok: session.can('devices.enroll') },
+    { id: 'account', label: 'My account', ok: true },
   ];
   const current = sections.find((s) => s.id === section) ?? sections[0];
   return (
@@ -22,7 +23,7 @@ export function AdminPage({ section }: { section: string }) {
           <a key={s.id} role="tab" href={`/admin/${s.id}`} aria-selected={s.id === current?.id ? 'true' : 'false'}>{s.label}</a>
         ))}
       </nav>
-      {!current?.ok ? <NoPermission what="see this section" permission={current?.id === 'tokens' ? 'devices.enroll' : 'users.read'} /> : current.id === 'users' ? <Users /> : current.id === 'roles' ? <Roles /> : <Tokens />}
+      {!current?.ok ? <NoPermission what="see this section" permission={current?.id === 'tokens' ? 'devices.enroll' : 'users.read'} /> : current.id === 'users' ? <Users /> : current.id === 'roles' ? <Roles /> : current.id === 'account' ? <Account /> : <Tokens />}
     </section>
   );
 }
@@ -146,6 +147,59 @@ function Tokens() {
         {tokens.data?.length === 0 && <p class="muted">No tokens yet.</p>}
       </div>
       {adding && <AddDevice onClose={() => { setAdding(false); tokens.reload(); }} />}
+    </div>
+  );
+}
+
+/** The caller's own second factor (enroll, verify, turn off) and password change (needs the current one). */
+function Account() {
+  const session = useSession();
+  const me = useLoad((s) => get<UserView>(`/api/users/${session.user.id}`, s), []);
+  const action = useAction();
+  const [enrollment, setEnrollment] = useState<TotpEnrollment | undefined>(undefined);
+  const [code, setCode] = useState('');
+  const [recovery, setRecovery] = useState<string[] | undefined>(undefined);
+  const [pw, setPw] = useState({ currentPassword: '', password: '' });
+  const [changed, setChanged] = useState(false);
+  const enabled = me.data?.totp?.enabled === true;
+  return (
+    <div class="stack">
+      <section class="card" aria-label="Two-factor authentication">
+        <h2>Two-factor authentication</h2>
+        <p class="muted">{enabled ? `On. ${me.data?.totp?.recoveryCodesLeft ?? 0} recovery codes left.` : me.data?.totp?.requiredByRole ? 'Your role requires it: enroll to use your permissions.' : 'Off.'}</p>
+        {recovery && (
+          <div>
+            <p>Recovery codes (each works once; they are not shown again):</p>
+            <pre class="recovery-codes">{recovery.join('\n')}</pre>
+          </div>
+        )}
+        {!enabled && !enrollment && (
+          <button type="button" disabled={action.busy} onClick={() => void action.run(async () => setEnrollment(await api<TotpEnrollment>('POST', '/api/auth/totp/enroll')))}>
+            Set up an authenticator app
+          </button>
+        )}
+        {enrollment && (
+          <form class="row" aria-label="Verify authenticator" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { const r = await api<TotpActivated>('POST', '/api/auth/totp/verify', { code: code.trim() }); setRecovery(r.recoveryCodes); setEnrollment(undefined); setCode(''); me.reload(); }); }}>
+            <p>Add this key to your authenticator app: <code>{enrollment.secret}</code> (or the URI <code>{enrollment.uri}</code>), then enter the code it shows.</p>
+            <input name="code" aria-label="Code from the app" autocomplete="one-time-code" inputmode="numeric" required value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+            <button type="submit" class="primary" disabled={action.busy}>Turn on</button>
+          </form>
+        )}
+        {enabled && (
+          <form class="row" aria-label="Turn off two-factor" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('DELETE', '/api/auth/totp', { code: code.trim() }); setCode(''); setRecovery(undefined); me.reload(); }); }}>
+            <input name="code" aria-label="Current code or recovery code" autocomplete="one-time-code" required value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+            <button type="submit" disabled={action.busy}>Turn off</button>
+          </form>
+        )}
+      </section>
+      <form class="card" aria-label="Change password" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('PATCH', `/api/users/${session.user.id}`, pw); setChanged(true); await session.logout(); }); }}>
+        <h2>Change password</h2>
+        <input type="password" name="currentPassword" aria-label="Current password" autocomplete="current-password" required value={pw.currentPassword} onInput={(e) => setPw({ ...pw, currentPassword: e.currentTarget.value })} />
+        <input type="password" name="password" aria-label="New password" autocomplete="new-password" minLength={8} required value={pw.password} onInput={(e) => setPw({ ...pw, password: e.currentTarget.value })} />
+        <button type="submit" disabled={action.busy}>Change password</button>
+        {changed && <p class="muted">Changed: log in again.</p>}
+      </form>
+      <ErrorBox error={action.error} />
     </div>
   );
 }

@@ -1,10 +1,13 @@
 import { useState } from 'preact/hooks';
-import { api } from '../lib/api.js';
+import { api, ApiError } from '../lib/api.js';
 import { ErrorBox } from '../lib/ui.js';
 
 export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  // Shown once the server says the account has a second factor (401 TOTP_REQUIRED).
+  const [needsCode, setNeedsCode] = useState(false);
+  const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const expired = new URLSearchParams(location.search).has('next');
@@ -14,10 +17,13 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
     setBusy(true);
     setError(undefined);
     try {
-      await api('POST', '/api/auth/login', { username, password }, { noSession: true });
+      await api('POST', '/api/auth/login', { username, password, ...(needsCode && code ? { totp: code.trim() } : {}) }, { noSession: true });
       await onLoggedIn();
     } catch (err) {
-      setError(err);
+      if (err instanceof ApiError && err.code === 'TOTP_REQUIRED' && !needsCode) {
+        setNeedsCode(true);
+        setError(undefined);
+      } else setError(err);
       setBusy(false);
     }
   };
@@ -37,6 +43,12 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
           Password
           <input name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </label>
+        {needsCode && (
+          <label>
+            One-time code (or a recovery code)
+            <input name="totp" autocomplete="one-time-code" inputmode="numeric" required value={code} onInput={(e) => setCode(e.currentTarget.value)} autofocus />
+          </label>
+        )}
         <ErrorBox error={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Logging in…' : 'Log in'}

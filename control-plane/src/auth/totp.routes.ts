@@ -1,0 +1,73 @@
+import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import { EdgehookError, TotpCode, TotpDisable, type Clock, type TotpActivated, type TotpEnrollment } from '@edgehook/shared';
+import type { Database } from '../db/database.js';
+import type { AppEnv } from '../http/context.js';
+import { clientAddress } from '../http/client-address.js';
+import { jsonBody } from '../http/validate.js';
+import { claimTotpStep, consumeRecoveryCode, findPendingTotp, findUserById, updateTotp } from '../users/users.repository.js';
+import type { Authenticator } from './authenticator.js';
+import { requireAuth } from './auth.middleware.js';
+import { hashRecoveryCode } from './login-guard.js';
+import type { RevocationSink } from './revocations.js';
+import { newRecoveryCodes, newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
+
+const ISSUER = 'Edgehook';
+
+/**
+ * `/api/auth/totp`: the caller's own second factor, as PiKVM offers it. `enroll` hands out a
+ * secret (kept pending), `verify` with a first code turns it on and returns ten recovery codes
+ * (shown once, stored hashed), `DELETE` turns it off with a code, a recovery code or the password.
+ */
+export function totpRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Authenticator; revocations: RevocationSink }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requireAuth(deps.auth));
+
+  const me = async (id: string) => {
+    const user = await findUserById(deps.db, id);
+    if (!user) throw new EdgehookError('INVALID_CREDENTIALS');
+    return user;
+  };
+
+  app.post('/enroll', async (c) => {
+    const user = await me(c.get('principal').userId);
+    if (user.totpSecret !== null) throw new EdgehookError('CONFLICT', 'two-factor authentication is already on; turn it off first to enroll a new authenticator');
+    const secret = newTotpSecret();
+    await updateTotp(deps.db, user.id, { pending: secret });
+    const body: TotpEnrollment = { secret, uri: otpauthUri(ISSUER, user.username, secret) };
+    return c.json(body);
+  });
+
+  app.post('/verify', async (c) => {
+    const { code } = await jsonBody(c, TotpCode);
+    const user = await me(c.get('principal').userId);
+    const pending = await findPendingTotp(deps.db, user.id);
+    if (!pending) throw new EdgehookError('CONFLICT', 'no enrollment in progress: POST /api/auth/totp/enroll first');
+    const step = verifyTotp(pending, code, deps.clock.now());
+    if (step === undefined) throw new EdgehookError('BAD_REQUEST', 'the code does not match; check the authenticator app and the device clock');
+    const recoveryCodes = newRecoveryCodes();
+    await updateTotp(deps.db, user.id, { secret: pending, pending: null, lastStep: step, recoveryCodes: recoveryCodes.map(hashRecoveryCode) });
+    const body: TotpActivated = { ok: true, recoveryCodes };
+    return c.json(body);
+  });
+
+  app.delete('/', async (c) => {
+    const input = await jsonBody(c, TotpDisable);
+    const user = await me(c.get('principal').userId);
+    if (user.totpSecret === null) throw new EdgehookError('CONFLICT', 'two-factor authentication is not on');
+    let ok = false;
+    if (input.code !== undefined) {
+      if (/^\d{6}$/.test(input.code)) {
+        const step = verifyTotp(user.totpSecret, input.code, deps.clock.now(), user.totpLastStep);
+        ok = step !== undefined && (await claimTotpStep(deps.db, user.id, step));
+      } else ok = await consumeRecoveryCode(deps.db, user, hashRecoveryCode(input.code));
+    } else if (input.password !== undefined) {
+      ok = await deps.auth.guard.checkCurrentPassword(user, input.password, clientAddress(c));
+    }
+    if (!ok) throw new EdgehookError('INVALID_CREDENTIALS', 'send a current code, a recovery code or your password to turn two-factor authentication off');
+    await updateTotp(deps.db, user.id, { secret: null, pending: null, recoveryCodes: null, lastStep: null });
+    return c.json({ ok: true });
+  });
+
+  return app;
+}

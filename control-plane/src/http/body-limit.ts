@@ -1,0 +1,42 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { EdgehookError } from '@edgehook/shared';
+import type { AppEnv } from './context.js';
+
+/** Routes whose body is a stream (file uploads): capped as they stream, never buffered whole. */
+export type StreamedBodyRoute = (method: string, path: string) => boolean;
+
+export const isFileUpload: StreamedBodyRoute = (method, path) => method === 'PUT' && /^\/api\/devices\/[^/]+\/servers\/[^/]+\/files\/content$/.test(path);
+
+const tooLarge = (maxBytes: number, what: string): EdgehookError =>
+  new EdgehookError('PAYLOAD_TOO_LARGE', `the ${what} is larger than ${maxBytes} bytes, the most this route accepts`, { maxBytes });
+
+/**
+ * Every request body is bounded before it is read: a declared Content-Length above the bound is
+ * refused at once (413, nothing read), a chunked body is cut off as soon as it passes the bound.
+ * Streamed routes only get the Content-Length check here and count bytes as they stream.
+ */
+export function bodyLimits(limits: { maxBodyBytes: number; maxUploadBytes: number }, streamed: StreamedBodyRoute = isFileUpload): MiddlewareHandler<AppEnv> {
+  const small = bodyLimit({
+    maxSize: limits.maxBodyBytes,
+    onError: (c) => {
+      c.header('Connection', 'close');
+      throw tooLarge(limits.maxBodyBytes, 'request body');
+    },
+  });
+  return async function bodyLimitsHandler(c, next) {
+    if (streamed(c.req.method, c.req.path)) {
+      const length = Number(c.req.header('content-length') ?? '0');
+      if (Number.isFinite(length) && length > limits.maxUploadBytes) {
+        c.header('Connection', 'close');
+        throw tooLarge(limits.maxUploadBytes, 'upload');
+      }
+      return next();
+    }
+    return small(c, next);
+  };
+}
+
+export function uploadTooLarge(maxBytes: number): EdgehookError {
+  return tooLarge(maxBytes, 'upload');
+}
