@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import type { Clock, Logger } from '@edgehook/shared';
+import type { Clock, HealthStatus, Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from './db/database.js';
 import type { AppEnv } from './http/context.js';
@@ -57,7 +57,12 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(errorHandler(deps.log));
   app.notFound(notFound);
 
-  app.get('/api/health', (c) => c.json({ ok: true, version: deps.config.version }));
+  app.get('/api/health', (c) => {
+    // A store that refuses telemetry writes (disk full) is reported, so a balancer can route away.
+    const telemetry = deps.telemetry?.ingest.healthState();
+    const body: HealthStatus = { ok: telemetry?.healthy ?? true, version: deps.config.version, ...(telemetry ? { store: { telemetry } } : {}) };
+    return c.json(body, body.ok ? 200 : 503);
+  });
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
   app.route('/api/enroll', enrollRoutes(enrollment));

@@ -22,6 +22,7 @@ import { startPresence } from './devices/presence.handler.js';
 import { findSecretHash, markAllOffline } from './devices/devices.repository.js';
 import { startDemoAgent } from './devices/demo-agent.js';
 import { startTelemetry } from './telemetry/telemetry.service.js';
+import type { IngestWriter } from './telemetry/ingest.writer.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
 import { HardwareEvents } from './hardware/hardware-events.js';
 import { serveKvmSocket } from './kvm/kvm.socket.js';
@@ -59,7 +60,14 @@ function waitConnected(transport: MqttTransport, timeoutMs: number): Promise<voi
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
-export async function startControlPlane(config: ServeConfig, overrides: { clock?: Clock; log?: Logger } = {}): Promise<RunningControlPlane> {
+export interface ControlPlaneOverrides {
+  clock?: Clock;
+  log?: Logger;
+  /** Tests: wraps the telemetry store writer (a store whose writes fail on a switch). */
+  wrapIngestWriter?: (writer: IngestWriter) => IngestWriter;
+}
+
+export async function startControlPlane(config: ServeConfig, overrides: ControlPlaneOverrides = {}): Promise<RunningControlPlane> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
@@ -73,10 +81,11 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     host: config.mqttHost,
     port: config.mqttPort,
     log: log.child({ part: 'broker' }),
-    policy: (isConnected) =>
+    policy: (isConnected, silence) =>
       createBrokerPolicy({
         controlPlane: cpCredentials,
         isConnected,
+        silence,
         log,
         async verifyDevice(deviceId, secret) {
           const hash = await findSecretHash(db, deviceId);
@@ -107,7 +116,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   await hwEvents.start();
   const relay = new StreamRelay({ transport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
-  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined });
+  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
 
   const auth = createAuthenticator({ db, clock });
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
