@@ -24,6 +24,8 @@ const FLAGS = {
   'telemetry-replay-rate': { env: 'EDGEHOOK_TELEMETRY_REPLAY_RATE', help: 'buffered batches replayed per second after an outage (default 20)' },
   'telemetry-port': { env: 'EDGEHOOK_TELEMETRY_PORT', help: 'port on 127.0.0.1 where local apps push custom series (default 7677; off)' },
   'docker-socket': { env: 'EDGEHOOK_DOCKER_SOCKET', help: 'Docker Engine API socket (default /var/run/docker.sock, else a Podman socket that exists)' },
+  'lifeline-fd': { env: 'EDGEHOOK_LIFELINE_FD', help: 'exit when this inherited pipe closes (the parent that started us died)' },
+  replace: { env: 'EDGEHOOK_REPLACE', help: 'on: stop another agent running with this state dir instead of refusing to start (default off)' },
   'container-engine': { env: 'EDGEHOOK_CONTAINER_ENGINE', help: 'docker (the Docker API socket, default) or simulated' },
 } as const;
 
@@ -47,6 +49,8 @@ const AgentConfigSchema = z.object({
   'telemetry-port': LocalPort.default(7677),
   'docker-socket': z.string().min(1).max(4096).optional(),
   'container-engine': z.enum(['docker', 'simulated']).default('docker'),
+  'lifeline-fd': z.coerce.number().int().min(3).max(1024).optional(),
+  replace: z.enum(['on', 'off']).default('off'),
 });
 
 export interface AgentConfig {
@@ -65,6 +69,10 @@ export interface AgentConfig {
   /** Given socket path (unix:// accepted); undefined means look in the usual places. */
   dockerSocket: string | undefined;
   containerEngine: 'docker' | 'simulated';
+  /** An inherited pipe whose closing means the parent died: the agent then exits. */
+  lifelineFd: number | undefined;
+  /** Stop a live agent holding the state dir instead of refusing to start. */
+  replace: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -117,5 +125,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     },
     dockerSocket: v['docker-socket'],
     containerEngine: v['container-engine'],
+    lifelineFd: v['lifeline-fd'],
+    replace: v.replace === 'on',
   });
 }
