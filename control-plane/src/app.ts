@@ -10,6 +10,8 @@ import { requireAuth } from './auth/auth.middleware.js';
 import { authRoutes } from './auth/auth.routes.js';
 import type { TokenLifetimes } from './auth/sessions.repository.js';
 import { usersRoutes } from './users/users.routes.js';
+import { auditMiddleware, type AuditDeps } from './audit/audit.middleware.js';
+import { auditRoutes } from './audit/audit.routes.js';
 import { rolesRoutes } from './users/roles.routes.js';
 import { devicesRoutes } from './devices/devices.routes.js';
 import { enrollRoutes, enrollmentTokenRoutes } from './devices/enrollment.routes.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   relay?: StreamRelay;
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
+  /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
+  audit?: AuditDeps;
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
@@ -57,6 +61,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(errorHandler(deps.log));
   app.notFound(notFound);
 
+  // Every operator action is recorded by the replica serving it (audit/).
+  if (deps.audit) app.use('*', auditMiddleware(deps.audit));
   app.get('/api/health', (c) => {
     // A store that refuses telemetry writes (disk full) is reported, so a balancer can route away.
     const telemetry = deps.telemetry?.ingest.healthState();
@@ -73,6 +79,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const authed = new Hono<AppEnv>();
   authed.use(requireAuth(deps.auth));
   authed.route('/users', usersRoutes(deps));
+  authed.route('/audit', auditRoutes(deps));
   authed.route('/roles', rolesRoutes(deps));
   authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
   authed.route('/devices', devicesRoutes(deps));

@@ -33,6 +33,8 @@ import { servePowSocket } from './processes/pow.socket.js';
 import { serveExecSocket } from './processes/exec.socket.js';
 import { serveConsoleSocket } from './containers/console.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
+import { socketAuditor } from './audit/audit.middleware.js';
+import { pruneAudit } from './audit/audit.repository.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -120,7 +122,9 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
 
   const auth = createAuthenticator({ db, clock });
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
+  const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
   const app = buildApp({
+    audit,
     db,
     clock,
     log,
@@ -142,7 +146,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.on('connection', (socket) => socket.setNoDelay(true));
-  const wss = attachUpgradeRouter(server, { auth, log }, [
+  const wss = attachUpgradeRouter(server, { auth, log, audit: socketAuditor(audit) }, [
     {
       path: /^\/mqtt$/,
       kind: 'raw',
@@ -163,6 +167,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     {
       // PiKVM's event socket (kvmd /api/ws) per device; stream=0 and other query values are accepted.
       path: /^\/kvm\/([^/]+)\/api\/ws$/,
+      audit: { action: 'kvm.ws', device: 0 },
       kind: 'user',
       permission: 'devices.hardware.read',
       onUser: (ws, principal, [device = '']) => serveKvmSocket({ db, rpc, hwEvents, log }, ws, principal, device),
@@ -171,6 +176,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       // A board serial console over the stream relay (stream kind 'serial' on the agent).
       path: /^\/api\/devices\/([^/]+)\/serial$/,
       kind: 'user',
+      audit: { action: 'serial', device: 0 },
       permission: 'devices.hardware.write',
       onUser: (ws, principal, [device = '']) => serveSerialSocket({ db, relay, log }, ws, principal, device),
     },
@@ -183,12 +189,14 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     {
       path: /^\/api\/devices\/([^/]+)\/shell$/,
       kind: 'user',
+      audit: { action: 'shell', device: 0 },
       permission: 'devices.shell',
       onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/pow$/,
       kind: 'user',
+      audit: { action: 'pow', device: 0 },
       permission: 'devices.exec',
       protocols: ['pow-1'],
       onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
@@ -196,6 +204,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     {
       path: /^\/api\/devices\/([^/]+)\/exec$/,
       kind: 'user',
+      audit: { action: 'exec', device: 0 },
       permission: 'devices.exec',
       onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
     },
@@ -209,8 +218,13 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });
 
+  const pruneAuditLog = (): void => {
+    pruneAudit(db, clock.now(), config.auditRetentionMs).catch((err: unknown) => log.warn('audit retention failed', { err }));
+  };
+  pruneAuditLog();
   const prune = setInterval(() => {
     pruneExpired(db, clock.now()).catch((err: unknown) => log.warn('token pruning failed', { err }));
+    pruneAuditLog();
   }, 3600_000);
   prune.unref();
 

@@ -15,3 +15,4 @@ export * from './messages/streams.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';
 export * from './messages/health.js';
+export * from './messages/audit.js';

@@ -15,6 +15,14 @@ export interface SocketRoute {
   protocols?: string[];
   onUser?: (ws: WebSocket, principal: Principal, params: string[], req: IncomingMessage) => void;
   onRaw?: (ws: WebSocket, req: IncomingMessage, params: string[]) => void;
+  /** An operator session worth an audit entry on open and close (e.g. 'shell'); `device` = the path group holding the device. */
+  audit?: { action: string; device?: number };
+}
+
+/** Records audited socket sessions (audit/audit.middleware.ts). */
+export interface SocketAuditor {
+  opened(action: string, principal: Principal, req: IncomingMessage, deviceId: string | null): (code: number) => void;
+  refused(action: string, principal: Principal | null, req: IncomingMessage, deviceId: string | null, status: number): void;
 }
 
 const STATUS: Record<number, [string, string]> = {
@@ -24,6 +32,14 @@ const STATUS: Record<number, [string, string]> = {
   404: ['Not Found', 'NOT_FOUND'],
   500: ['Internal Server Error', 'INTERNAL'],
 };
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
 
 function reject(socket: Duplex, status: 400 | 401 | 403 | 404 | 500, message: string): void {
   const [text, code] = STATUS[status] ?? ['Error', 'INTERNAL'];
@@ -35,7 +51,7 @@ function reject(socket: Duplex, status: 400 | 401 | 403 | 404 | 500, message: st
  * Routes websocket upgrades and authenticates before the handshake completes,
  * so an unauthenticated client never gets an open socket (ws README, "Client authentication").
  */
-export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator; log: Logger }, routes: SocketRoute[]): WebSocketServer {
+export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator; log: Logger; audit?: SocketAuditor }, routes: SocketRoute[]): WebSocketServer {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: 16 * 1024 * 1024,
@@ -76,10 +92,24 @@ export function attachUpgradeRouter(server: Server, deps: { auth: Authenticator;
       })
       .then(
         (outcome) => {
+          const audit = route.audit && deps.audit ? { ...route.audit, to: deps.audit } : undefined;
+          const deviceId = audit?.device !== undefined ? safeDecode(params[audit.device] ?? '') : null;
           if (outcome.kind === 'none') return reject(socket, 401, 'no credentials');
-          if (outcome.kind === 'invalid') return reject(socket, 403, 'wrong or expired credentials');
-          if (route.permission && !can(outcome.principal, route.permission)) return reject(socket, 403, `your role lacks the permission ${route.permission}`);
-          wss.handleUpgrade(req, socket, head, (ws) => guarded(ws, () => route.onUser?.(ws, outcome.principal, params, req)));
+          if (outcome.kind === 'invalid') {
+            audit?.to.refused(audit.action, null, req, deviceId, 403);
+            return reject(socket, 403, 'wrong or expired credentials');
+          }
+          if (route.permission && !can(outcome.principal, route.permission)) {
+            audit?.to.refused(audit.action, outcome.principal, req, deviceId, 403);
+            return reject(socket, 403, `your role lacks the permission ${route.permission}`);
+          }
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            if (audit) {
+              const closed = audit.to.opened(audit.action, outcome.principal, req, deviceId);
+              ws.once('close', (code) => closed(code));
+            }
+            guarded(ws, () => route.onUser?.(ws, outcome.principal, params, req));
+          });
         },
         (err: unknown) => {
           deps.log.error('websocket authentication failed', { err });
