@@ -5,6 +5,7 @@ import { ago } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, NoPermission, useAction, useDialogs, useLoad } from '../lib/ui.js';
 import { AddDevice } from './add-device.js';
+import { AuditLog } from './admin-audit.js';
 
 export function AdminPage({ section }: { section: string }) {
   const session = useSession();
@@ -12,6 +13,7 @@ export function AdminPage({ section }: { section: string }) {
     { id: 'users', label: 'Users', ok: session.can('users.read') },
     { id: 'roles', label: 'Roles', ok: session.can('users.read') },
     { id: 'tokens', label: 'Enrollment tokens', ok: session.can('devices.enroll') },
+    { id: 'audit', label: 'Audit log', ok: session.can('audit.read') },
   ];
   const current = sections.find((s) => s.id === section) ?? sections[0];
   return (
@@ -22,7 +24,7 @@ export function AdminPage({ section }: { section: string }) {
           <a key={s.id} role="tab" href={`/admin/${s.id}`} aria-selected={s.id === current?.id ? 'true' : 'false'}>{s.label}</a>
         ))}
       </nav>
-      {!current?.ok ? <NoPermission what="see this section" permission={current?.id === 'tokens' ? 'devices.enroll' : 'users.read'} /> : current.id === 'users' ? <Users /> : current.id === 'roles' ? <Roles /> : <Tokens />}
+      {!current?.ok ? <NoPermission what="see this section" permission={current?.id === 'tokens' ? 'devices.enroll' : current?.id === 'audit' ? 'audit.read' : 'users.read'} /> : current.id === 'users' ? <Users /> : current.id === 'roles' ? <Roles /> : current.id === 'audit' ? <AuditLog /> : <Tokens />}
     </section>
   );
 }
