@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -120,6 +120,29 @@ t('a store whose writes fail keeps the batches, reports unhealthy on /api/health
   assert.equal(missing(seqs), [], 'no hole where the store failed');
   assert.is(seqs[0], 0);
   await agent.stop();
+});
+
+t('a damaged telemetry-seq.json does not turn new batches into duplicates: the agent warns and continues in a fresh epoch', async (ctx) => {
+  const cp = await startTestControlPlane();
+  ctx.cps.push(cp);
+  ctx.dirs.push(cp.dataDir);
+  const api = await adminApi(cp);
+  const stateDir = await tempDir('edgehook-agent-');
+  ctx.dirs.push(stateDir);
+  const args = ['--telemetry-interval', '1s', '--telemetry-port', 'off'];
+  const first = spawnAgent({ server: cp.url, token: await createEnrollmentToken(api), stateDir, hostname: 'seqfile', extraArgs: args });
+  const deviceId = await waitFor('enrollment', async () => /"deviceId":"([^"]+)"/.exec(first.output())?.[1], 20_000);
+  const dbPath = join(cp.dataDir, 'edgehook.db');
+  await waitFor('first batches', () => storedSeqs(dbPath, deviceId).length >= 3, 20_000);
+  await first.stop();
+  await writeFile(join(stateDir, 'telemetry-seq.json'), '{"reservedUpTo": 10');
+  const before = storedSeqs(dbPath, deviceId).length;
+  const again = spawnAgent({ stateDir, extraArgs: args });
+  await again.waitForOutput(/sequence state was damaged/, 20_000);
+  // Before the fix the sequence restarted at 0 and these were discarded as duplicates of the first run.
+  await waitFor('new batches stored', () => storedSeqs(dbPath, deviceId).length >= before + 3, 20_000);
+  assert.ok((storedSeqs(dbPath, deviceId).at(-1) ?? 0) >= 2 ** 32, 'the new batches are numbered in a fresh epoch');
+  await again.stop();
 });
 
 t.run();
