@@ -17,6 +17,7 @@ import type { PtyFactory } from './pty/pty-factory.js';
 import { PtySessions } from './pty/pty-sessions.js';
 import { loadActions } from './processes/actions.js';
 import { ProcessManager } from './processes/process-manager.js';
+import { ProcessLedger } from './processes/process-ledger.js';
 import { processRpcHandlers, processStreamKind } from './processes/processes.handler.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { startContainers } from './containers/containers.js';
@@ -81,7 +82,10 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   const describe = () => describeSystem({ hostname: config.hostname, profile: config.profile, agentVersion: AGENT_VERSION });
   // Remote execution: processes (pow-1 / Quix) and PTY shells over the stream mechanism.
   const streams = new StreamHost(log.child({ part: 'streams' }));
-  const processes = new ProcessManager({ actions: await loadActions(config.actionsFile), clock, log: log.child({ part: 'processes' }) });
+  // Processes a previous run started and left behind (agent kill -9) are found, reported, stopped.
+  const ledger = new ProcessLedger(config.stateDir, log.child({ part: 'processes' }));
+  await ledger.recover();
+  const processes = new ProcessManager({ actions: await loadActions(config.actionsFile), clock, log: log.child({ part: 'processes' }), ledger });
   const ptys = new PtySessions({ factory: deps.ptyFactory, log: log.child({ part: 'pty' }) });
   streams.register('process', processStreamKind(processes, { allowArbitrary: config.execArbitrary }));
   streams.register('pty', ptys);

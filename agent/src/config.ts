@@ -26,6 +26,8 @@ const FLAGS = {
   'telemetry-replay-rate': { env: 'EDGEHOOK_TELEMETRY_REPLAY_RATE', help: 'buffered batches replayed per second after an outage (default 20)' },
   'telemetry-port': { env: 'EDGEHOOK_TELEMETRY_PORT', help: 'port on 127.0.0.1 where local apps push custom series (default 7677; off)' },
   'docker-socket': { env: 'EDGEHOOK_DOCKER_SOCKET', help: 'Docker Engine API socket (default /var/run/docker.sock, else a Podman socket that exists)' },
+  'lifeline-fd': { env: 'EDGEHOOK_LIFELINE_FD', help: 'exit when this inherited pipe closes (the parent that started us died)' },
+  replace: { env: 'EDGEHOOK_REPLACE', help: 'on: stop another agent running with this state dir instead of refusing to start (default off)' },
   'container-engine': { env: 'EDGEHOOK_CONTAINER_ENGINE', help: 'docker (the Docker API socket, default) or simulated' },
   'container-host-paths': { env: 'EDGEHOOK_CONTAINER_HOST_PATHS', help: 'comma-separated host directories containers may bind-mount (default: none, only their data dir)' },
   'container-privileged': { env: 'EDGEHOOK_CONTAINER_PRIVILEGED', help: 'on or off (default): allow privileged containers' },
@@ -69,6 +71,8 @@ const AgentConfigSchema = z.object({
   'container-host-pid': OnOff,
   'container-devices': AllOrList(z.string().regex(/^\/dev\/[^\0:,]+$/, 'a device path under /dev')),
   'container-capabilities': AllOrList(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, 'a capability name like NET_ADMIN')),
+  'lifeline-fd': z.coerce.number().int().min(3).max(1024).optional(),
+  replace: z.enum(['on', 'off']).default('off'),
 });
 
 export interface AgentConfig {
@@ -89,6 +93,10 @@ export interface AgentConfig {
   containerEngine: 'docker' | 'simulated';
   /** What containers may reach on the host; nothing beyond their data directory by default. */
   containerHostAccess: HostAccessPolicy;
+  /** An inherited pipe whose closing means the parent died: the agent then exits. */
+  lifelineFd: number | undefined;
+  /** Stop a live agent holding the state dir instead of refusing to start. */
+  replace: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -152,5 +160,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
       devices: v['container-devices'],
       capabilities: v['container-capabilities'],
     },
+    lifelineFd: v['lifeline-fd'],
+    replace: v.replace === 'on',
   });
 }

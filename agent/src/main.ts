@@ -6,6 +6,8 @@ import { LogRing } from './hardware/log/log-ring.js';
 import { nodePtyFactory } from './pty/node-pty.factory.js';
 import { simulatedPtyFactory } from './pty/simulated-pty.factory.js';
 import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { acquireStateLock, StateLockedError } from './system/state-lock.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { DockerEngineRuntime } from './containers/docker-engine.runtime.js';
 import { resolveDockerSocket, unavailableRuntime } from './containers/engine-socket.js';
@@ -58,6 +60,25 @@ async function main(): Promise<void> {
       log.warn('no container engine: container calls will fail until one runs (start Docker or `podman system service`, or start edgehook-agent with --docker-socket PATH)', { tried: choice.tried });
     }
   }
+  // Started by a parent that holds the other end (the control plane's demo device): when the
+  // parent dies, even by kill -9, the kernel closes the socket and we go too. Watched from the
+  // start, so a parent that dies while we are still enrolling or connecting takes us along.
+  let onLifelineClosed = (): void => process.exit(0);
+  if (config.lifelineFd !== undefined) {
+    const lifeline = new Socket({ fd: config.lifelineFd, readable: true, writable: false });
+    lifeline.on('data', () => undefined);
+    lifeline.on('close', () => onLifelineClosed());
+    lifeline.on('error', () => onLifelineClosed());
+  }
+  // One agent per state dir (one set of credentials).
+  let lock: { release(): Promise<void> };
+  try {
+    lock = await acquireStateLock(config.stateDir, { replace: config.replace, log });
+  } catch (err) {
+    if (!(err instanceof StateLockedError)) throw err;
+    process.stderr.write(`edgehook-agent: ${err.message}\n`);
+    process.exit(2);
+  }
   const agent = await runAgent({
     config,
     clock: systemClock,
@@ -77,7 +98,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    agent.stop().then(
+    agent
+      .stop()
+      .then(() => lock.release())
+      .then(
       () => process.exit(0),
       (err: unknown) => {
         log.error('shutdown failed', { err });
@@ -86,6 +110,7 @@ async function main(): Promise<void> {
     );
     setTimeout(() => process.exit(1), 5000).unref();
   };
+  onLifelineClosed = () => shutdown('parent gone (lifeline closed)');
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }

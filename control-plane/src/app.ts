@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import type { Clock, Logger } from '@edgehook/shared';
+import type { Clock, HealthStatus, Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from './db/database.js';
 import type { AppEnv } from './http/context.js';
@@ -12,6 +12,8 @@ import { requireAuth } from './auth/auth.middleware.js';
 import { authRoutes } from './auth/auth.routes.js';
 import type { TokenLifetimes } from './auth/sessions.repository.js';
 import { usersRoutes } from './users/users.routes.js';
+import { auditMiddleware, type AuditDeps } from './audit/audit.middleware.js';
+import { auditRoutes } from './audit/audit.routes.js';
 import { rolesRoutes } from './users/roles.routes.js';
 import { devicesRoutes } from './devices/devices.routes.js';
 import { enrollRoutes, enrollmentTokenRoutes } from './devices/enrollment.routes.js';
@@ -48,6 +50,8 @@ export interface AppDeps {
   health?: () => { ok: boolean; error?: string };
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
+  /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
+  audit?: AuditDeps;
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
@@ -70,9 +74,15 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.use(securityHeaders());
   app.use(csrfGuard());
   app.use(bodyLimits(deps.config.limits));
+  // Every operator action is recorded by the replica serving it (audit/).
+  if (deps.audit) app.use('*', auditMiddleware(deps.audit));
   app.get('/api/health', (c) => {
     const health = deps.health?.() ?? { ok: true };
-    return c.json({ ...health, version: deps.config.version }, health.ok ? 200 : 503);
+    // A store that refuses telemetry writes (disk full) is reported, so a balancer can route away.
+    const telemetry = deps.telemetry?.ingest.healthState();
+    const ok = health.ok && (telemetry?.healthy ?? true);
+    const body: HealthStatus = { ok, version: deps.config.version, ...(health.error !== undefined ? { error: health.error } : {}), ...(telemetry ? { store: { telemetry } } : {}) };
+    return c.json(body, body.ok ? 200 : 503);
   });
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
@@ -84,6 +94,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const authed = new Hono<AppEnv>();
   authed.use(requireAuth(deps.auth));
   authed.route('/users', usersRoutes(deps));
+  authed.route('/audit', auditRoutes(deps));
   authed.route('/roles', rolesRoutes(deps));
   authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
   authed.route('/devices', devicesRoutes(deps));

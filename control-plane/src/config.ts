@@ -30,6 +30,8 @@ const FLAGS = {
   'telemetry-raw-retention': { env: 'EDGEHOOK_TELEMETRY_RAW_RETENTION', schema: Retention, default: '7d', help: 'keep raw telemetry samples this long' },
   'telemetry-1m-retention': { env: 'EDGEHOOK_TELEMETRY_1M_RETENTION', schema: Retention, default: '90d', help: 'keep 1-minute telemetry aggregates this long' },
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
+  'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().int().min(10).max(60_000), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
+  'audit-retention': { env: 'EDGEHOOK_AUDIT_RETENTION', schema: Retention, default: '365d', help: 'keep audit log entries this long' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
   'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().int().min(1024), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
@@ -63,6 +65,10 @@ export interface ServeConfig {
   logFormat: 'pretty' | 'json';
   /** How long telemetry is kept: raw samples, 1-minute and 1-hour aggregates (ms). */
   telemetryRetention: { rawMs: number; minuteMs: number; hourMs: number };
+  /** Telemetry write buffer: the longest a batch waits for its commit and acknowledgement (ms). */
+  telemetryFlushMs: number;
+  /** How long audit log entries are kept (ms). */
+  auditRetentionMs: number;
   /** The built web console; undefined means the package's own web/dist. */
   webDir: string | undefined;
   /** Request and socket bounds (bytes, counts). */
@@ -129,6 +135,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       maxWsFrameBytes: v['max-ws-frame'] ?? 1024 * 1024,
       maxSocketsPerUser: v['max-sockets-per-user'] ?? 32,
     },
+    telemetryFlushMs: v['telemetry-flush-ms'] ?? 200,
+    auditRetentionMs: v['audit-retention'] ?? 365 * 86_400_000,
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };

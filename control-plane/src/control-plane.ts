@@ -23,6 +23,7 @@ import { startPresence } from './devices/presence.handler.js';
 import { findDeviceByRef, findSecretHash, markAllOffline } from './devices/devices.repository.js';
 import { startDemoAgent } from './devices/demo-agent.js';
 import { startTelemetry } from './telemetry/telemetry.service.js';
+import type { IngestWriter } from './telemetry/ingest.writer.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
 import { HardwareEvents } from './hardware/hardware-events.js';
 import { serveKvmSocket } from './kvm/kvm.socket.js';
@@ -36,6 +37,8 @@ import { reconcileOnConnect } from './containers/servers.routes.js';
 import { LiveSockets } from './auth/live-sockets.js';
 import { Revocations } from './auth/revocations.js';
 import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.js';
+import { socketAuditor } from './audit/audit.middleware.js';
+import { pruneAudit } from './audit/audit.repository.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -65,7 +68,16 @@ function waitConnected(transport: MqttTransport, timeoutMs: number): Promise<voi
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
-export async function startControlPlane(config: ServeConfig, overrides: { clock?: Clock; log?: Logger; onFatal?: (reason: string) => void } = {}): Promise<RunningControlPlane> {
+export interface ControlPlaneOverrides {
+  clock?: Clock;
+  log?: Logger;
+  /** Tests: wraps the telemetry store writer (a store whose writes fail on a switch). */
+  wrapIngestWriter?: (writer: IngestWriter) => IngestWriter;
+  /** The store was lost under us (data dir deleted): main.ts exits loudly. */
+  onFatal?: (reason: string) => void;
+}
+
+export async function startControlPlane(config: ServeConfig, overrides: ControlPlaneOverrides = {}): Promise<RunningControlPlane> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
@@ -90,10 +102,11 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     host: config.mqttHost,
     port: config.mqttPort,
     log: log.child({ part: 'broker' }),
-    policy: (isConnected) =>
+    policy: (isConnected, silence) =>
       createBrokerPolicy({
         controlPlane: cpCredentials,
         isConnected,
+        silence,
         log,
         async verifyDevice(deviceId, secret) {
           const hash = await findSecretHash(db, deviceId);
@@ -124,7 +137,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   await hwEvents.start();
   const relay = new StreamRelay({ transport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
-  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined });
+  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
 
   const sockets = new LiveSockets(clock);
   const revocations = new Revocations({ transport, sockets, events, log: log.child({ part: 'revocations' }) });
@@ -132,7 +145,9 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
 
   const auth = createAuthenticator({ db, clock });
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
+  const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
   const app = buildApp({
+    audit,
     db,
     clock,
     log,
@@ -159,7 +174,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   server.on('connection', (socket) => socket.setNoDelay(true));
   const resolveDevice = async (ref: string): Promise<string | undefined> => (await findDeviceByRef(db, ref))?.id;
   const limits = { maxSocketsPerUser: config.limits.maxSocketsPerUser, maxPayloadBytes: config.limits.maxWsFrameBytes };
-  const wss = attachUpgradeRouter(server, { auth, log, sockets, resolveDevice, limits }, [
+  const wss = attachUpgradeRouter(server, { auth, log, sockets, resolveDevice, limits, audit: socketAuditor(audit) }, [
     {
       path: /^\/mqtt$/,
       kind: 'raw',
@@ -182,6 +197,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       // PiKVM's event socket (kvmd /api/ws) per device; stream=0 and other query values are accepted.
       path: /^\/kvm\/([^/]+)\/api\/ws$/,
       deviceParam: 0,
+      audit: { action: 'kvm.ws', device: 0 },
       kind: 'user',
       permission: 'devices.hardware.read',
       onUser: (ws, principal, [device = '']) => serveKvmSocket({ db, rpc, hwEvents, log }, ws, principal, device),
@@ -191,6 +207,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       path: /^\/api\/devices\/([^/]+)\/serial$/,
       deviceParam: 0,
       kind: 'user',
+      audit: { action: 'serial', device: 0 },
       permission: 'devices.hardware.write',
       onUser: (ws, principal, [device = '']) => serveSerialSocket({ db, relay, log }, ws, principal, device),
     },
@@ -204,6 +221,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       path: /^\/api\/devices\/([^/]+)\/shell$/,
       deviceParam: 0,
       kind: 'user',
+      audit: { action: 'shell', device: 0 },
       permission: 'devices.shell',
       onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
     },
@@ -211,6 +229,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       path: /^\/api\/devices\/([^/]+)\/pow$/,
       deviceParam: 0,
       kind: 'user',
+      audit: { action: 'pow', device: 0 },
       permission: 'devices.exec',
       protocols: ['pow-1'],
       onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
@@ -219,6 +238,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       path: /^\/api\/devices\/([^/]+)\/exec$/,
       deviceParam: 0,
       kind: 'user',
+      audit: { action: 'exec', device: 0 },
       permission: 'devices.exec',
       onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
     },
@@ -235,9 +255,14 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });
 
+  const pruneAuditLog = (): void => {
+    pruneAudit(db, clock.now(), config.auditRetentionMs).catch((err: unknown) => log.warn('audit retention failed', { err }));
+  };
+  pruneAuditLog();
   const prune = setInterval(() => {
     pruneExpired(db, clock.now()).catch((err: unknown) => log.warn('token pruning failed', { err }));
     pruneThrottle(db, clock.now(), ACCOUNT_POLICY.windowMs).catch((err: unknown) => log.warn('login throttle pruning failed', { err }));
+    pruneAuditLog();
   }, 3600_000);
   prune.unref();
 

@@ -1,3 +1,4 @@
+import { cp as cp_ } from 'node:fs/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -126,14 +127,17 @@ t('two real agents sharing credentials do not kick each other', async ({ cp, api
   const dir = await tempDir();
   const a = spawnAgent({ server: cp.url, token, stateDir: dir });
   await a.waitForOutput(/connected to the control plane/, 15_000);
-  const b = spawnAgent({ stateDir: dir });
+  // A cloned SD card: the same credentials in another state dir (one dir allows one agent).
+  const clone = await tempDir();
+  await cp_(dir, clone, { recursive: true, filter: (src) => !src.endsWith('agent.pid') });
+  const b = spawnAgent({ stateDir: clone });
   await b.waitForOutput(/disconnected from the control plane.*identifier-rejected/, 10_000);
   await new Promise((r) => setTimeout(r, 1500));
   const disconnectsOfA = (a.output().match(/disconnected from the control plane/g) ?? []).length;
   assert.is(disconnectsOfA, 0, 'the first agent stays connected');
   await a.stop();
   await b.stop();
-  await cleanup(dir);
+  await cleanup(dir, clone);
 });
 
 t('a device whose credentials are refused re-enrolls when its token allows, else says how to fix it', async ({ cp, api }) => {

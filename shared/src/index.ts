@@ -15,3 +15,5 @@ export * from './messages/hardware.js';
 export * from './messages/streams.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';
+export * from './messages/health.js';
+export * from './messages/audit.js';

@@ -21,6 +21,7 @@ export const Permissions = [
   'containers.files',
   'users.read',
   'users.admin',
+  'audit.read',
 ] as const;
 
 export type Permission = (typeof Permissions)[number];

@@ -3,7 +3,7 @@ import { DeviceDescription, PresenceMessage } from './messages/device.js';
 import { FleetEvent, Revocation } from './messages/events.js';
 import { HwEvent } from './messages/hardware.js';
 import { RpcRequest, RpcResponse } from './messages/rpc.js';
-import { TelemetryBatch } from './messages/telemetry.js';
+import { TelemetryAck, TelemetryBatch } from './messages/telemetry.js';
 import { StreamCmd, StreamCtl } from './messages/streams.js';
 
 /** The versioned root: a v2 protocol can live beside v1 on the same broker. */
@@ -47,6 +47,8 @@ export const Topics = {
   hwState: topic({ pattern: 'd/{deviceId}/hw/state', direction: 'device->cp', schema: HwEvent, retained: false, qos: 0 }),
   /** Telemetry batches (one per collection interval, replays after an outage); idempotent by (device, seq). */
   telemetry: topic({ pattern: 'd/{deviceId}/telemetry', direction: 'device->cp', schema: TelemetryBatch, retained: false, qos: 1 }),
+  /** Sequence numbers now durably stored (after the commit): the agent drops a batch only on this. */
+  telemetryAck: topic({ pattern: 'd/{deviceId}/telemetry/ack', direction: 'cp->device', schema: TelemetryAck, retained: false, qos: 1 }),
   /** Fleet events shared by every control-plane replica, so each can feed its own websocket clients. */
   fleetEvents: topic({ pattern: 'cp/events', direction: 'cp->cp', schema: FleetEvent, retained: false, qos: 0 }),
   /** Session, user, role and device revocations: every replica closes the live sockets they cover. */

@@ -34,6 +34,8 @@ export interface ProcessManagerOptions {
   /** SIGTERM, then SIGKILL after this long. */
   killGraceMs?: number;
   maxProcesses?: number;
+  /** Records started groups on disk, so a restart after a crash finds the ones left behind. */
+  ledger?: { add(pid: number, title: string): void; remove(pid: number): void };
 }
 
 const SIGNALS: readonly ProcessSignalName[] = ['SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGINT'];
@@ -152,6 +154,7 @@ export class ProcessManager {
         if (timeoutTimer) clearTimeout(timeoutTimer);
         // The leader is gone; anything left in its group (background children) goes too.
         killGroup(pid, 'SIGKILL');
+        this.opts.ledger?.remove(pid);
         const { code, signal } = exit;
         let result: StreamResult;
         if (cancelled) result = { status: 'rejected', reason: cancelled, exitCode: code, signal };
@@ -207,6 +210,7 @@ export class ProcessManager {
       cancel,
     };
     this.sessions.set(id, session);
+    this.opts.ledger?.add(pid, session.title);
     this.opts.log.info('process started', { id, pid, title: session.title, kind: session.kind });
     return session;
   }

@@ -1,9 +1,13 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { decodeJson } from '@edgehook/shared';
+import { decodeJson, type Logger } from '@edgehook/shared';
 
 const BLOCK = 1000;
+/** An epoch is the high part of a sequence number: 2^32 numbers each (136 years at one a second). */
+const EPOCH = 2 ** 32;
+const EPOCHS = 2 ** 20;
 
 /**
  * Per-device batch sequence numbers that are never reused, even across restarts, without a disk
@@ -13,18 +17,36 @@ const BLOCK = 1000;
  */
 const SavedSequence = z.object({ reservedUpTo: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
 
+export interface SequenceOptions {
+  log?: Logger;
+  /** The lowest number still acceptable (one above the highest batch the spool still holds). */
+  floor?: number;
+  /** Picks the new epoch after a corruption (tests pass their own). */
+  randomEpoch?: () => number;
+}
+
 export class SequenceNumbers {
   private next = 0;
   private reservedUpTo = 0;
 
   private constructor(private readonly path: string) {}
 
-  static async open(stateDir: string): Promise<SequenceNumbers> {
+  static async open(stateDir: string, opts: SequenceOptions = {}): Promise<SequenceNumbers> {
     const seq = new SequenceNumbers(join(stateDir, 'telemetry-seq.json'));
-    // A missing or damaged file restarts at 0: the control plane then sees a new device session.
     const text = await readFile(seq.path, 'utf8').catch(() => undefined);
     const saved = text === undefined ? undefined : decodeJson(SavedSequence, text);
-    seq.next = saved?.ok ? saved.value.reservedUpTo : 0;
+    let next: number;
+    if (saved?.ok) next = saved.value.reservedUpTo;
+    else if (text === undefined) next = 0; // a new device: nothing was ever numbered
+    else {
+      // A damaged file: the numbers used before are unknown, and restarting at 0 would make the
+      // control plane discard new batches as duplicates of old ones. A random fresh epoch (the
+      // high bits) cannot meet the old range unless it picks the very same epoch (1 in 2^20).
+      const epoch = 1 + (opts.randomEpoch ?? (() => randomInt(EPOCHS - 1)))();
+      next = epoch * EPOCH;
+      opts.log?.warn('telemetry sequence state was damaged; continuing in a fresh sequence epoch', { path: seq.path, epoch, next });
+    }
+    seq.next = Math.max(next, opts.floor ?? 0);
     seq.reservedUpTo = seq.next;
     return seq;
   }

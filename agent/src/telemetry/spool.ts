@@ -45,11 +45,13 @@ export class Spool {
   private segments: Segment[] = [];
   private next = 0;
   private cursor = 0;
-  private head: { name: string; lines: string[] } | undefined;
+  private head: { name: string; lines: string[]; parsed: Array<TelemetryBatch | null | undefined> } | undefined;
   private dropped: DropCount = { batches: 0, samples: 0 };
   private chain: Promise<unknown> = Promise.resolve();
   private acksSinceSave = 0;
   private readonly segmentBytes: number;
+  /** The highest sequence number found on disk at open (-1: none). */
+  highest = -1;
 
   private constructor(private readonly opts: SpoolOptions) {
     this.segmentBytes = Math.max(4096, Math.min(1024 * 1024, Math.floor(opts.maxBytes / 8)));
@@ -71,7 +73,12 @@ export class Spool {
     await mkdir(this.opts.dir, { recursive: true });
     const names = (await readdir(this.opts.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
     for (const name of names) {
-      const text = await readFile(join(this.opts.dir, name), 'utf8');
+      let text = await readFile(join(this.opts.dir, name), 'utf8');
+      // A kill mid-append leaves a torn last line: end it, or the next append would be glued to it.
+      if (text.length > 0 && !text.endsWith('\n')) {
+        await appendFile(join(this.opts.dir, name), '\n');
+        text += '\n';
+      }
       const seg: Segment = { name, bytes: Buffer.byteLength(text), batches: 0, samples: 0, newestTs: 0 };
       for (const line of text.split('\n')) {
         const b = line ? decodeJson(TelemetryBatch, line) : undefined;
@@ -79,6 +86,7 @@ export class Spool {
         seg.batches++;
         seg.samples += b.value.samples.length;
         seg.newestTs = Math.max(seg.newestTs, b.value.ts);
+        this.highest = Math.max(this.highest, b.value.seq);
       }
       this.segments.push(seg);
       this.next = Math.max(this.next, Number(SEGMENT_RE.exec(name)?.[1] ?? 0) + 1);
@@ -118,12 +126,13 @@ export class Spool {
       const line = JSON.stringify(batch) + '\n';
       const bytes = Buffer.byteLength(line);
       let tail = this.segments.at(-1);
-      // The head segment being replayed is never appended to: its lines are cached in memory.
-      if (!tail || tail.bytes + bytes > this.segmentBytes || (this.head && tail.name === this.head.name)) {
+      if (!tail || tail.bytes + bytes > this.segmentBytes) {
         tail = { name: `seg-${String(this.next++).padStart(12, '0')}.jsonl`, bytes: 0, batches: 0, samples: 0, newestTs: 0 };
         this.segments.push(tail);
       }
       await appendFile(join(this.opts.dir, tail.name), line);
+      // The head segment's lines are cached for sending: keep the cache in step.
+      if (this.head && this.head.name === tail.name) this.head.lines.push(line.slice(0, -1));
       tail.bytes += bytes;
       tail.batches++;
       tail.samples += batch.samples.length;
@@ -164,35 +173,58 @@ export class Spool {
   }
 
   /** The oldest waiting batch, without removing it (ack() does, once it was delivered). */
-  peek(): Promise<TelemetryBatch | undefined> {
+  async peek(): Promise<TelemetryBatch | undefined> {
+    for (;;) {
+      const [first] = await this.window(1);
+      if (first === undefined) return undefined;
+      if (first !== null) return first;
+      await this.advance(1); // a torn line after a crash: skip it
+    }
+  }
+
+  /**
+   * Up to `n` waiting batches from the oldest on (within the oldest segment), without removing
+   * them; a line that does not decode (torn by a crash) is null. `advance(k)` removes the first k.
+   */
+  window(n: number): Promise<Array<TelemetryBatch | null>> {
     return this.serial(async () => {
       await this.enforceLimits();
       for (;;) {
         const seg = this.segments[0];
-        if (!seg) return undefined;
+        if (!seg) return [];
         if (!this.head || this.head.name !== seg.name) {
           const text = await readFile(join(this.opts.dir, seg.name), 'utf8').catch(() => '');
-          this.head = { name: seg.name, lines: text.split('\n').filter(Boolean) };
+          this.head = { name: seg.name, lines: text.split('\n').filter(Boolean), parsed: [] };
         }
-        const line = this.head.lines[this.cursor];
-        if (line === undefined) {
-          // Fully delivered (or the tail moved on): the segment can go, unless it is still the one appended to.
-          if (this.segments.length === 1) return undefined;
+        const lines = this.head.lines.slice(this.cursor, this.cursor + n);
+        if (lines.length === 0) {
+          // Fully delivered: the segment can go, unless it is still the one appended to.
+          if (this.segments.length === 1) return [];
           await this.removeHead();
           await this.saveState();
           continue;
         }
-        const decoded = decodeJson(TelemetryBatch, line);
-        if (decoded.ok) return decoded.value;
-        this.cursor++; // a torn last line after a crash: skip it
+        const head = this.head;
+        return lines.map((line, i) => {
+          const at = this.cursor + i;
+          const known = head.parsed[at];
+          if (known !== undefined) return known;
+          const decoded = decodeJson(TelemetryBatch, line);
+          return (head.parsed[at] = decoded.ok ? decoded.value : null);
+        });
       }
     });
   }
 
   /** Marks the batch returned by peek() as delivered. */
   ack(): Promise<void> {
+    return this.advance(1);
+  }
+
+  /** Removes the first `k` batches of the window (delivered and acknowledged). */
+  advance(k: number): Promise<void> {
     return this.serial(async () => {
-      this.cursor++;
+      this.cursor += k;
       const seg = this.segments[0];
       if (seg && this.head && this.cursor >= seg.batches && this.cursor >= this.head.lines.length) {
         await this.removeHead();

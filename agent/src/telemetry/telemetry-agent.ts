@@ -1,4 +1,4 @@
-import { encodeJson, topicFor, type Clock, type Logger, type Sample, type TelemetryBatch } from '@edgehook/shared';
+import { decodeJson, encodeJson, TelemetryAck, topicFor, type Clock, type Logger, type Sample, type TelemetryBatch } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Collector, CollectorName } from './collectors.js';
 import type { SequenceNumbers } from './sequence.js';
@@ -16,39 +16,63 @@ export interface TelemetryAgentOptions {
   seq: SequenceNumbers;
   /** Replay rate after an outage (batches per second), beside the live batches. */
   replayPerSecond: number;
-  /** A publish not acknowledged within this time counts as failed (the batch is buffered). */
-  publishTimeoutMs?: number;
+  /** A batch whose storage the control plane has not confirmed within this time is sent again. */
+  ackTimeoutMs?: number;
   /** Most custom samples waiting for the next batch; pushes beyond it are refused. */
   maxPendingCustom?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Batches sent and awaiting their acknowledgement at once, at most. */
+const WINDOW = 256;
+
 /**
- * Collects on a fixed tick, publishes one batch per tick on `d/{id}/telemetry` (QoS 1), and keeps
- * batches it could not deliver in the on-disk spool, replaying them in order once connected.
+ * Collects on a fixed tick and writes each batch to the on-disk spool first (the outbox), then
+ * publishes it on `d/{id}/telemetry`. A batch leaves the spool only when the control plane
+ * confirms on `d/{id}/telemetry/ack` that its transaction committed (the broker's PUBACK says
+ * nothing about the store); unconfirmed batches are sent again after a reconnect or a timeout,
+ * the backlog of an outage at `replayPerSecond`, beside the live batches.
  */
 export class TelemetryAgent {
   private transport: Transport | undefined;
   private offState: (() => void) | undefined;
+  private offAck: (() => Promise<void>) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private tick = 0;
   private custom: Sample[] = [];
-  private replaying = false;
   private stopped = false;
   private busy = false;
-  readonly stats = { published: 0, spooled: 0, replayed: 0, ticks: 0, collectMs: 0 };
+  /** seq -> when it was last sent on the current connection. */
+  private readonly inflight = new Map<number, number>();
+  private readonly acked = new Set<number>();
+  private pumping = false;
+  private poked = false;
+  private wake: (() => void) | undefined;
+  readonly stats = { published: 0, spooled: 0, replayed: 0, acked: 0, ticks: 0, collectMs: 0 };
 
   constructor(private readonly opts: TelemetryAgentOptions) {}
 
   /** Follows the current device link (a new one after re-enrollment). */
   attach(transport: Transport): void {
     this.offState?.();
+    void this.offAck?.().catch(() => undefined);
     this.transport = transport;
+    this.inflight.clear();
     this.offState = transport.onState((s) => {
-      if (s.state === 'connected') this.startReplay();
+      // Whatever was in flight on the old connection is sent again on the new one.
+      this.inflight.clear();
+      this.poke();
     });
-    if (transport.connected) this.startReplay();
+    const acks = topicFor('telemetryAck', { deviceId: this.opts.deviceId() });
+    transport.subscribe(acks, (_t, payload) => this.onAck(payload), { qos: 1 }).then(
+      (off) => {
+        if (this.transport === transport) this.offAck = off;
+        else void off().catch(() => undefined);
+      },
+      (err: unknown) => this.opts.log.warn('telemetry ack subscription failed', { err }),
+    );
+    this.poke();
   }
 
   async start(): Promise<void> {
@@ -105,65 +129,126 @@ export class TelemetryAgent {
     if (customOnly && custom.length === 0) return;
     const all = [...samples, ...custom];
     const spool = this.opts.spool.size;
-    if (!customOnly && spool.batches > 0) all.push({ m: 'agent.telemetry.buffered_batches', v: spool.batches }, { m: 'agent.telemetry.buffered_bytes', v: spool.bytes });
+    // Waiting beyond what one interval leaves in flight: the buffer of an outage.
+    if (!customOnly && spool.batches > 1) all.push({ m: 'agent.telemetry.buffered_batches', v: spool.batches }, { m: 'agent.telemetry.buffered_bytes', v: spool.bytes });
     const dropped = this.opts.spool.pendingDrops();
     const batch: TelemetryBatch = { seq: await this.opts.seq.take(), ts: now, samples: all };
-    if (dropped && this.transport?.connected) {
+    if (dropped) {
       batch.dropped = dropped;
       batch.samples.push({ m: 'agent.telemetry.dropped_batches', v: dropped.batches }, { m: 'agent.telemetry.dropped_samples', v: dropped.samples });
     }
-    if (await this.publish(batch)) {
+    // On disk before it is sent: a crash of either side cannot lose it. Its drop report travels
+    // with it (the control plane stores each seq once, so a re-sent report counts once).
+    await this.opts.spool.append(batch);
+    this.stats.spooled++;
+    if (dropped) await this.opts.spool.reported(dropped);
+    if (this.transport?.connected && this.inflight.size < WINDOW) {
+      this.inflight.set(batch.seq, this.opts.clock.now());
       this.stats.published++;
-      if (batch.dropped) await this.opts.spool.reported(batch.dropped);
-      if (!this.opts.spool.isEmpty) this.startReplay();
+      this.publish(batch);
+    }
+    this.poke();
+  }
+
+  private publish(batch: TelemetryBatch): void {
+    const transport = this.transport;
+    if (!transport?.connected) {
+      this.inflight.delete(batch.seq);
       return;
     }
-    // Drops travel with a live batch only, or they would be reported twice.
-    const { dropped: _d, ...kept } = batch;
-    await this.opts.spool.append(kept);
-    this.stats.spooled++;
-  }
-
-  private async publish(batch: TelemetryBatch): Promise<boolean> {
-    const transport = this.transport;
-    if (!transport?.connected) return false;
     const topic = topicFor('telemetry', { deviceId: this.opts.deviceId() });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.opts.publishTimeoutMs ?? 10_000);
+    transport.publish(topic, encodeJson(batch), { qos: 1 }).catch(() => {
+      // Not even handed to the broker: eligible to be sent again at once.
+      if (this.transport === transport) this.inflight.delete(batch.seq);
     });
-    try {
-      // Resolves on PUBACK. A batch that was delivered but not acknowledged is buffered and sent
-      // again; the control plane stores each (device, seq) once.
-      return await Promise.race([transport.publish(topic, encodeJson(batch), { qos: 1 }).then(() => true), timeout]);
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
+  }
+
+  private onAck(payload: Buffer): void {
+    const ack = decodeJson(TelemetryAck, payload);
+    if (!ack.ok) {
+      this.opts.log.warn('malformed telemetry ack', { error: ack.error });
+      return;
+    }
+    let any = false;
+    for (const seq of ack.value.seqs) {
+      // Only what this connection sent: a late ack for an unknown seq changes nothing.
+      if (!this.inflight.delete(seq)) continue;
+      this.acked.add(seq);
+      this.stats.acked++;
+      any = true;
+    }
+    if (any) this.poke();
+  }
+
+  private poke(): void {
+    this.poked = true;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    if (!this.pumping && !this.stopped) {
+      this.pumping = true;
+      void this.pump()
+        .catch((err: unknown) => this.opts.log.error('telemetry sender failed', { err }))
+        .finally(() => {
+          this.pumping = false;
+          if (this.poked && !this.stopped && this.transport?.connected) this.poke();
+        });
     }
   }
 
-  private startReplay(): void {
-    if (this.replaying || this.stopped) return;
-    this.replaying = true;
-    void this.replay().finally(() => {
-      this.replaying = false;
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1, ms));
+      this.wake = done;
     });
   }
 
-  private async replay(): Promise<void> {
+  /** Drops acknowledged batches from the spool's head and (re-)sends the unconfirmed ones. */
+  private async pump(): Promise<void> {
+    const { spool, clock } = this.opts;
     const gap = 1000 / Math.max(0.1, this.opts.replayPerSecond);
-    let sent = 0;
-    while (!this.stopped && this.transport?.connected) {
-      const batch = await this.opts.spool.peek();
-      if (!batch) break;
-      if (!(await this.publish({ ...batch, replay: true }))) break;
-      await this.opts.spool.ack();
-      this.stats.replayed++;
-      sent++;
-      await sleep(gap);
+    const ackTimeout = this.opts.ackTimeoutMs ?? 15_000;
+    let replayed = 0;
+    while (!this.stopped) {
+      this.poked = false;
+      const window = await spool.window(WINDOW);
+      let k = 0;
+      while (k < window.length) {
+        const b = window[k];
+        if (b !== null && b !== undefined && !this.acked.has(b.seq)) break;
+        if (b) this.acked.delete(b.seq);
+        k++;
+      }
+      if (k > 0) {
+        await spool.advance(k);
+        continue;
+      }
+      if (window.length === 0) break;
+      if (!this.transport?.connected) return;
+      let wait = ackTimeout;
+      for (const b of window) {
+        if (!b || this.acked.has(b.seq)) continue;
+        const sentAt = this.inflight.get(b.seq);
+        const now = clock.now();
+        if (sentAt !== undefined && now - sentAt < ackTimeout) {
+          wait = Math.min(wait, ackTimeout - (now - sentAt));
+          continue;
+        }
+        if (!this.transport.connected || this.stopped) break;
+        this.inflight.set(b.seq, now);
+        this.publish({ ...b, replay: true });
+        this.stats.replayed++;
+        replayed++;
+        await sleep(gap);
+      }
+      if (!this.poked) await this.pause(wait);
     }
-    if (sent > 0) this.opts.log.info('replayed buffered telemetry', { batches: sent, left: this.opts.spool.size.batches });
+    if (replayed > 0) this.opts.log.info('replayed buffered telemetry', { batches: replayed, left: spool.size.batches });
   }
 
   stop(): void {
@@ -171,5 +256,7 @@ export class TelemetryAgent {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.offState?.();
+    void this.offAck?.().catch(() => undefined);
+    this.wake?.();
   }
 }

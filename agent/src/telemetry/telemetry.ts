@@ -47,7 +47,7 @@ export async function startTelemetryAgent(deps: {
     if (setting !== undefined) intervals[name] = setting;
   }
   const spool = await Spool.open({ dir: join(deps.stateDir, 'telemetry-spool'), maxBytes: config.bufferBytes, maxAgeMs: config.bufferMaxAgeMs, clock, log });
-  const seq = await SequenceNumbers.open(deps.stateDir);
+  const seq = await SequenceNumbers.open(deps.stateDir, { log, floor: spool.highest + 1 });
   const agent = new TelemetryAgent({ deviceId: deps.deviceId, clock, log, collectors, baseMs: config.intervalMs, intervals, spool, seq, replayPerSecond: config.replayPerSecond });
   await agent.start();
   const endpoint =

@@ -72,6 +72,54 @@ t('damaged state files replay from the head instead of failing; sequence numbers
   assert.type(await seq.take(), 'number');
 });
 
+t('a damaged sequence file continues in a fresh epoch above every number used before, with a warning', async ({ dir }) => {
+  const a = await SequenceNumbers.open(dir);
+  for (let i = 0; i < 1500; i++) await a.take(); // two blocks reserved: the file says 2000
+  await writeFile(join(dir, 'telemetry-seq.json'), '\u0000\u0000garbage');
+  const warnings: string[] = [];
+  const warnLog = createLogger({ level: 'warn', format: 'json', write: (line) => warnings.push(line) });
+  // Before the fix, the sequence restarted at 0 and the control plane discarded new batches as duplicates.
+  const b = await SequenceNumbers.open(dir, { log: warnLog, randomEpoch: () => 0 });
+  const next = await b.take();
+  assert.is(next, 2 ** 32, 'epoch 1 starts at 2^32');
+  assert.match(warnings.join('\n'), /sequence state was damaged/);
+  // The new epoch is saved like any other reservation: a clean restart stays in it.
+  const c = await SequenceNumbers.open(dir);
+  assert.ok((await c.take()) > next);
+  // A missing file on a device whose spool still holds batches starts above them.
+  await rm(join(dir, 'telemetry-seq.json'));
+  const d = await SequenceNumbers.open(dir, { floor: 77 });
+  assert.is(await d.take(), 77);
+});
+
+t('a torn last line (kill -9 mid-append) is skipped and does not swallow the next append', async ({ dir }) => {
+  const clock = new ManualClock();
+  const spool = await Spool.open({ dir, maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock, log });
+  await spool.append(batch(0, clock.now()));
+  const [seg] = (await readdir(dir)).filter((n) => n.startsWith('seg-'));
+  await writeFile(join(dir, seg ?? ''), JSON.stringify(batch(0, clock.now())) + '\n' + JSON.stringify(batch(1, clock.now())).slice(0, 40));
+  const reopened = await Spool.open({ dir, maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock, log });
+  assert.is(reopened.highest, 0);
+  await reopened.append(batch(2, clock.now()));
+  assert.equal(await drain(reopened), [0, 2]);
+});
+
+t('window() shows batches ahead of the cursor, including ones appended after it was read; advance() drops them', async ({ dir }) => {
+  const clock = new ManualClock();
+  const spool = await Spool.open({ dir, maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock, log });
+  for (let i = 0; i < 3; i++) await spool.append(batch(i, clock.now()));
+  assert.equal((await spool.window(10)).map((b) => b?.seq), [0, 1, 2]);
+  await spool.append(batch(3, clock.now()));
+  assert.equal((await spool.window(2)).map((b) => b?.seq), [0, 1]);
+  await spool.advance(2);
+  assert.equal((await spool.window(10)).map((b) => b?.seq), [2, 3]);
+  await spool.advance(2);
+  assert.equal(await spool.window(10), []);
+  assert.ok(spool.isEmpty);
+  const reopened = await Spool.open({ dir, maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock, log });
+  assert.ok(reopened.isEmpty, 'nothing is sent again after a clean advance');
+});
+
 t('appends during replay go behind the batches being replayed', async ({ dir }) => {
   const clock = new ManualClock();
   const spool = await Spool.open({ dir, maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock, log });

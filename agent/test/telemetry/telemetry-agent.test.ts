@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createLogger, decodeJson, systemClock, TelemetryBatch, type Sample } from '@edgehook/shared';
+import { createLogger, decodeJson, encodeJson, systemClock, TelemetryBatch, type Sample } from '@edgehook/shared';
 import { MemoryBroker, NotConnectedError, type LinkState, type MessageHandler, type PublishOptions, type Transport } from '@edgehook/shared/transport';
 import type { Collector } from '../../src/telemetry/collectors.js';
 import { startLocalEndpoint } from '../../src/telemetry/local-endpoint.js';
@@ -42,6 +42,29 @@ class SwitchableLink implements Transport {
   }
 }
 
+/**
+ * The control plane's side: records batches and acknowledges each seq after "storing" it, unless
+ * `refuse` says no (a control plane that died before its commit).
+ */
+async function fakeStore(cp: Transport, refuse: (b: TelemetryBatch) => boolean = () => false): Promise<TelemetryBatch[]> {
+  const received: TelemetryBatch[] = [];
+  await cp.subscribe('edgehook/v1/d/dev1/telemetry', (_t, p) => {
+    const d = decodeJson(TelemetryBatch, p);
+    if (!d.ok) return;
+    received.push(d.value);
+    if (!refuse(d.value)) void cp.publish('edgehook/v1/d/dev1/telemetry/ack', encodeJson({ seqs: [d.value.seq] }), { qos: 1 });
+  });
+  return received;
+}
+
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 /** Counts up: each collection is one distinct, checkable value. */
 function counter(): Collector {
   let n = 0;
@@ -58,12 +81,7 @@ t.after.each(async (ctx) => {
 
 t('offline batches are buffered and replayed in order while live batches keep flowing', async ({ dir }) => {
   const broker = new MemoryBroker();
-  const cp = broker.connect();
-  const received: TelemetryBatch[] = [];
-  await cp.subscribe('edgehook/v1/d/dev1/telemetry', (_t, p) => {
-    const d = decodeJson(TelemetryBatch, p);
-    if (d.ok) received.push(d.value);
-  });
+  const received = await fakeStore(broker.connect());
   const link = new SwitchableLink(broker.connect());
   const spool = await Spool.open({ dir: join(dir, 'spool'), maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock: systemClock, log });
   const agent = new TelemetryAgent({ deviceId: () => 'dev1', clock: systemClock, log, collectors: { system: counter() }, baseMs: 1000, intervals: {}, spool, seq: await SequenceNumbers.open(dir), replayPerSecond: 5 });
@@ -76,8 +94,7 @@ t('offline batches are buffered and replayed in order while live batches keep fl
   assert.is(spool.size.batches, 6);
   link.set(true);
   await agent.collectAndSend(); // live, while the replay runs at 5/s
-  await sleep(1600);
-  assert.ok(spool.isEmpty);
+  await waitUntil('the replay', () => spool.isEmpty);
   const seqs = received.map((b) => b.seq).sort((a, b) => a - b);
   assert.equal(seqs, Array.from({ length: 9 }, (_, i) => i), 'every batch once');
   const replayed = received.filter((b) => b.replay);
@@ -87,6 +104,49 @@ t('offline batches are buffered and replayed in order while live batches keep fl
   // The counter values line up with the sequence numbers: nothing reordered inside the batches.
   for (const b of received) assert.is(b.samples.find((s: Sample) => s.m === 'test.n')?.v, b.seq);
   agent.stop();
+});
+
+t('a batch stays on disk until the control plane acknowledges its storage; unacknowledged ones are sent again', async ({ dir }) => {
+  const broker = new MemoryBroker();
+  // The first delivery of each of seqs 1 and 2 is "lost with the control plane's write buffer": no ack.
+  const refusedOnce = new Set<number>();
+  const received = await fakeStore(broker.connect(), (b) => {
+    if (b.seq === 0 || refusedOnce.has(b.seq)) return false;
+    refusedOnce.add(b.seq);
+    return true;
+  });
+  const link = new SwitchableLink(broker.connect());
+  const spool = await Spool.open({ dir: join(dir, 'spool'), maxBytes: 1024 * 1024, maxAgeMs: 3600_000, clock: systemClock, log });
+  const agent = new TelemetryAgent({ deviceId: () => 'dev1', clock: systemClock, log, collectors: { system: counter() }, baseMs: 1000, intervals: {}, spool, seq: await SequenceNumbers.open(dir), replayPerSecond: 50, ackTimeoutMs: 300 });
+  agent.attach(link);
+  await agent.collectAndSend();
+  await agent.collectAndSend();
+  await agent.collectAndSend();
+  // PUBACKs arrived for all three, yet two are unconfirmed: still in the spool.
+  await waitUntil('the first ack', () => agent.stats.acked >= 1);
+  assert.ok(spool.size.batches >= 2, `spool holds ${spool.size.batches}`);
+  await waitUntil('the re-sends and their acks', () => spool.isEmpty);
+  const counts = new Map<number, number>();
+  for (const b of received) counts.set(b.seq, (counts.get(b.seq) ?? 0) + 1);
+  assert.equal([...counts.keys()].sort(), [0, 1, 2]);
+  assert.is(counts.get(1), 2, 'seq 1 was sent again');
+  assert.is(counts.get(2), 2, 'seq 2 was sent again');
+  assert.ok(agent.stats.replayed >= 2);
+
+  // A reconnect re-sends whatever was in flight without waiting for the timeout.
+  link.set(false);
+  refusedOnce.clear();
+  const slow = new TelemetryAgent({ deviceId: () => 'dev1', clock: systemClock, log, collectors: { system: counter() }, baseMs: 1000, intervals: {}, spool, seq: await SequenceNumbers.open(dir), replayPerSecond: 50, ackTimeoutMs: 600_000 });
+  agent.stop();
+  link.set(true);
+  slow.attach(link);
+  await slow.collectAndSend(); // refused once: stays in flight, the timeout is far away
+  await waitUntil('the live send', () => received.length >= 6);
+  assert.is(spool.size.batches, 1);
+  link.set(false);
+  link.set(true);
+  await waitUntil('the re-send after the reconnect', () => spool.isEmpty);
+  slow.stop();
 });
 
 t('custom series pushed to the local endpoint are validated and published as trace.<group>.<name>', async ({ dir }) => {

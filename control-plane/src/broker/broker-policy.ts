@@ -7,8 +7,12 @@ export interface PolicyDeps {
   controlPlane: { username: string; password: string };
   /** Whether a client with this id holds a live connection right now. */
   isConnected(clientId: string): boolean;
+  /** How long the live connection of this client id has been silent, and its keepalive (when the broker knows). */
+  silence?: IncumbentSilence;
   log: Logger;
 }
+
+export type IncumbentSilence = (clientId: string) => { silentMs: number; keepaliveMs: number } | undefined;
 
 export type AuthResult = { ok: true; role: 'device' | 'control-plane' } | { ok: false; returnCode: 2 | 4 | 5; reason: string };
 
@@ -45,8 +49,16 @@ export function createBrokerPolicy(deps: PolicyDeps) {
     if (clientId !== username) return { ok: false, returnCode: 2, reason: 'client id must equal the device id' };
     if (!(await deps.verifyDevice(username, password))) return { ok: false, returnCode: 5, reason: 'unknown or revoked device, or wrong secret' };
     // Refusing the newcomer (instead of kicking the incumbent, the MQTT default) stops two agents
-    // that share credentials from kicking each other forever; the refused one backs off.
-    if (deps.isConnected(clientId)) return { ok: false, returnCode: 2, reason: 'this device is already connected (two agents with the same credentials?)' };
+    // that share credentials from kicking each other forever; the refused one backs off. But an
+    // incumbent silent for longer than its own keepalive is stalled (a live client always pings
+    // within it): the device reconnecting with valid credentials takes over at once instead of
+    // being locked out until the broker's 1.5x keepalive timer fires.
+    if (deps.isConnected(clientId)) {
+      const quiet = deps.silence?.(clientId);
+      const stalled = quiet !== undefined && quiet.keepaliveMs > 0 && quiet.silentMs >= quiet.keepaliveMs;
+      if (!stalled) return { ok: false, returnCode: 2, reason: 'this device is already connected (two agents with the same credentials?)' };
+      deps.log.warn('device reconnected while its previous connection is stalled: taking it over', { deviceId: clientId, silentMs: quiet.silentMs });
+    }
     return { ok: true, role: 'device' };
   }
 

@@ -7,6 +7,8 @@ import type { AedesMemoryPersistence } from 'aedes-persistence';
 import type { Logger } from '@edgehook/shared';
 import type { BrokerPolicy } from './broker-policy.js';
 import { skipImpossibleRetainedScans } from './retained-filter.js';
+import { ConnectionPresence } from './connection-presence.js';
+import type { IncumbentSilence } from './broker-policy.js';
 
 // aedes-persistence is CommonJS whose typings claim an ES default export; require gives the factory.
 const memoryPersistence: () => AedesMemoryPersistence = createRequire(import.meta.url)('aedes-persistence');
@@ -43,17 +45,35 @@ function isLive(broker: Aedes, clientId: string): Client | undefined {
   return client instanceof Object && 'id' in client ? (client as Client) : undefined;
 }
 
-export async function startEmbeddedBroker(opts: { host: string; port: number; policy: (isConnected: (id: string) => boolean) => BrokerPolicy; log: Logger }): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(opts: { host: string; port: number; policy: (isConnected: (id: string) => boolean, silence: IncumbentSilence) => BrokerPolicy; log: Logger }): Promise<EmbeddedBroker> {
   const { log } = opts;
   let broker!: Aedes;
-  const policy = opts.policy((id) => {
-    const c = isLive(broker, id);
-    return c !== undefined && !c.closed;
-  });
+  // When each connection last sent a byte, and the keepalive it promised: a connection silent for
+  // longer than its own keepalive is stalled, and its device may take it over (broker-policy.ts).
+  const lastRx = new WeakMap<Client, number>();
+  const keepaliveMs = new WeakMap<Client, number>();
+  const presence = new ConnectionPresence();
+  const policy = opts.policy(
+    (id) => {
+      const c = isLive(broker, id);
+      return c !== undefined && !c.closed;
+    },
+    (id) => {
+      const c = isLive(broker, id);
+      if (!c || c.closed) return undefined;
+      return { silentMs: Date.now() - (lastRx.get(c) ?? 0), keepaliveMs: keepaliveMs.get(c) ?? 0 };
+    },
+  );
 
   broker = await Aedes.createBroker({
     connectTimeout: 10_000,
     persistence: skipImpossibleRetainedScans(memoryPersistence()),
+    preConnect(client, packet, done) {
+      keepaliveMs.set(client, packet.cmd === 'connect' ? (packet.keepalive ?? 0) * 1000 : 0);
+      lastRx.set(client, Date.now());
+      client.conn.on('data', () => lastRx.set(client, Date.now()));
+      done(null, true);
+    },
     authenticate(client, username, password, done) {
       policy.authenticate(client.id, username, password?.toString('utf8')).then(
         (result) => {
@@ -84,6 +104,16 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; po
       // A null subscription is answered with return code 0x80 (failure) and the client stays connected.
       done(null, null);
     },
+  });
+  // Presence follows the broker's own connection state, will or no will.
+  broker.on('publish', (packet, client) => {
+    if (client) presence.published(client, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+  });
+  broker.on('clientDisconnect', (client) => {
+    const offline = presence.disconnected(client, Date.now());
+    if (!offline) return;
+    log.debug('device connection ended while online: publishing its offline status', { clientId: client.id });
+    broker.publish({ cmd: 'publish', topic: offline.topic, payload: offline.payload, qos: 1, retain: true, dup: false }, () => undefined);
   });
   broker.on('clientError', (client, err) => log.debug('mqtt client error', { clientId: client.id, err: err.message }));
   broker.on('connectionError', (client, err) => log.debug('mqtt connection error', { clientId: client.id, err: err.message }));

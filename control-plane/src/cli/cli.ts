@@ -22,10 +22,11 @@ import { containersCommand } from './commands/containers.command.js';
 import { containerCommand } from './commands/container.command.js';
 import { cpCommand } from './commands/cp.command.js';
 import { adminCommand } from './commands/admin.command.js';
+import { auditCommand } from './commands/audit.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand];
 
 export function clientHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'serve'.length) + 2;

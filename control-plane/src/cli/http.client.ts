@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiErrorBody, decodeJson } from '@edgehook/shared';
+import { ApiErrorBody, decodeJson, HealthStatus } from '@edgehook/shared';
 import { ApiError, CliError } from './errors.js';
 
 /** One HTTP call to the control plane, without any session logic. */
@@ -22,7 +22,6 @@ export type FetchFn = typeof globalThis.fetch;
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEALTH_TIMEOUT_MS = 5_000;
 
-const Health = z.object({ ok: z.literal(true), version: z.string() });
 
 const REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -101,7 +100,7 @@ function describeResponse(res: RawResponse): string {
  */
 export async function unexpectedResponse(fetch: FetchFn, server: string, spec: RequestSpec, res: RawResponse, detail?: string): Promise<CliError> {
   const health = await send(fetch, server, { method: 'GET', path: '/api/health' }, HEALTH_TIMEOUT_MS);
-  const decoded = health.status === 200 ? decodeJson(Health, health.text) : null;
+  const decoded = health.status === 200 || health.status === 503 ? decodeJson(HealthStatus, health.text) : null;
   if (!decoded?.ok) return new CliError(`${server} is not an Edgehook server (GET /api/health answered ${describeResponse(health)}); check the --server URL`);
   const what = detail ? `: ${detail}` : '';
   return new CliError(`unexpected answer from the Edgehook server (version ${decoded.value.version}) to ${spec.method} ${spec.path}: ${describeResponse(res)}${what}`);

@@ -13,6 +13,23 @@ export interface Database {
   devices: DevicesTable;
   declared_servers: DeclaredServersTable;
   login_throttle: LoginThrottleTable;
+  audit_log: AuditLogTable;
+}
+
+/** One operator action (control-plane/src/audit/). */
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  actor_id: string | null;
+  actor: string | null;
+  source: string | null;
+  action: string;
+  device_id: string | null;
+  target: string | null;
+  result: string;
+  status: number | null;
+  detail: string | null;
+  replica: string;
 }
 
 export interface RolesTable {

@@ -7,6 +7,7 @@ import * as telemetry from './migrations/2026-11-22T0002-telemetry.js';
 import * as servers from './migrations/2026-11-22T0003-servers.js';
 import * as serversClaim from './migrations/2026-11-22T0004-servers-claim.js';
 import * as security13a from './migrations/2026-12-01T13a-security.js';
+import * as audit13b from './migrations/2026-12-01T13b-audit.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T0003-servers': servers,
   '2026-11-22T0004-servers-claim': serversClaim,
   '2026-12-01T13a-security': security13a,
+  '2026-12-01T13b-audit': audit13b,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

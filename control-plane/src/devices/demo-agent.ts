@@ -17,7 +17,11 @@ export async function startDemoAgent(deps: { db: Kysely<Database>; log: Logger; 
   const args = [agentMain, '--server', opts.serverUrl, '--enroll', token, '--state-dir', join(opts.dataDir, 'demo-agent'), '--profile', 'simulated', '--hostname', 'demo-device'];
   // The demo device declares pow-1 actions (among them `echo`, as the pow-1 example server).
   args.push('--actions', fileURLToPath(new URL('../demo/actions.json', import.meta.resolve('@edgehook/agent/main'))));
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, EDGEHOOK_LOG_FORMAT: 'pretty' } });
+  // Its life is tied to ours: fd 3 is a pipe whose other end only this process holds, so the
+  // kernel closes it when we die (kill -9 included) and the agent exits (--lifeline-fd). A restart
+  // that finds the previous demo agent still running stops it first (--replace on, via agent.pid).
+  args.push('--lifeline-fd', '3', '--replace', 'on');
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env: { ...process.env, EDGEHOOK_LOG_FORMAT: 'pretty' } });
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') deps.log.warn('demo agent exited', { code, signal });
   });

@@ -21,6 +21,14 @@ export interface SocketRoute {
   deviceParam?: number;
   onUser?: (ws: WebSocket, principal: Principal, params: string[], req: IncomingMessage) => void;
   onRaw?: (ws: WebSocket, req: IncomingMessage, params: string[]) => void;
+  /** An operator session worth an audit entry on open and close (e.g. 'shell'); `device` = the path group holding the device. */
+  audit?: { action: string; device?: number };
+}
+
+/** Records audited socket sessions (audit/audit.middleware.ts). */
+export interface SocketAuditor {
+  opened(action: string, principal: Principal, req: IncomingMessage, deviceId: string | null): (code: number) => void;
+  refused(action: string, principal: Principal | null, req: IncomingMessage, deviceId: string | null, status: number): void;
 }
 
 const STATUS: Record<number, [string, string]> = {
@@ -73,6 +81,7 @@ export interface UpgradeRouterDeps {
   /** A device id or name to its id (undefined when unknown: the handler answers that). */
   resolveDevice: (ref: string) => Promise<string | undefined>;
   limits: { maxSocketsPerUser: number; maxPayloadBytes: number };
+  audit?: SocketAuditor;
 }
 
 export interface UpgradeRouter {
@@ -139,14 +148,23 @@ export function attachUpgradeRouter(server: Server, deps: UpgradeRouterDeps, rou
       )
       .then(
         async (outcome) => {
+          const audit = route.audit && deps.audit ? { ...route.audit, to: deps.audit } : undefined;
+          const auditDevice = audit?.device !== undefined ? safeDecode(params[audit.device] ?? '') : null;
           if (outcome.kind === 'none') return reject(socket, 401, 'no credentials');
-          if (outcome.kind === 'invalid') return reject(socket, 403, 'wrong or expired credentials');
+          if (outcome.kind === 'invalid') {
+            audit?.to.refused(audit.action, null, req, auditDevice, 403);
+            return reject(socket, 403, 'wrong or expired credentials');
+          }
           if (outcome.kind === 'refused') {
             const status = outcome.error.httpStatus === 429 ? 429 : outcome.error.httpStatus === 401 ? 401 : 400;
+            audit?.to.refused(audit.action, null, req, auditDevice, status);
             return reject(socket, status, outcome.error.message);
           }
           const { principal } = outcome;
-          if (route.permission && !can(principal, route.permission)) return reject(socket, 403, `your role lacks the permission ${route.permission}`);
+          if (route.permission && !can(principal, route.permission)) {
+            audit?.to.refused(audit.action, principal, req, auditDevice, 403);
+            return reject(socket, 403, `your role lacks the permission ${route.permission}`);
+          }
           const ref = route.deviceParam === undefined ? undefined : safeDecode(params[route.deviceParam] ?? '');
           const deviceId = ref === undefined ? undefined : await deps.resolveDevice(ref);
           if (deps.sockets.countForUser(principal.userId) >= deps.limits.maxSocketsPerUser) {
@@ -155,6 +173,10 @@ export function attachUpgradeRouter(server: Server, deps: UpgradeRouterDeps, rou
           wss.handleUpgrade(req, socket, head, (ws) => {
             // A revocation that arrived while we authenticated still applies (`since`).
             deps.sockets.register({ ws, principal, permission: route.permission, deviceId }, authStartedAt);
+            if (audit) {
+              const closed = audit.to.opened(audit.action, principal, req, deviceId ?? auditDevice);
+              ws.once('close', (code) => closed(code));
+            }
             guarded(ws, () => route.onUser?.(ws, principal, params, req));
           });
         },

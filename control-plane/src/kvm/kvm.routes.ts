@@ -1,3 +1,4 @@
+import { noteActor } from '../audit/audit.middleware.js';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { streamText } from 'hono/streaming';
@@ -74,6 +75,7 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     return async (c: Context): Promise<Response> => {
       try {
         const principal = await principalOf(c);
+        noteActor(c, principal);
         if (permission && !can(principal, permission)) throw new EdgehookError('FORBIDDEN', `your role lacks the permission ${permission}`);
         const device = await findTarget(deps.db, c.req.param('deviceId') ?? '');
         const result = await fn({ c, principal, device });

@@ -1,4 +1,4 @@
-import { decodeJson, filterFor, matchTopic, TelemetryBatch, type Clock, type Logger } from '@edgehook/shared';
+import { decodeJson, encodeJson, filterFor, matchTopic, TelemetryBatch, topicFor, type Clock, type Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import { canonicalLabels, type SeriesRegistry } from './series.registry.js';
 import type { IngestWriter, PendingBatch, StoredBatch, WriteResult } from './ingest.writer.js';
@@ -12,6 +12,16 @@ export interface IngestOptions {
   maxRows: number;
   /** Samples older than this (ms before now) are not stored: retention would delete them at once. */
   rawRetentionMs: number;
+  /** Batches kept in memory while the store refuses writes; beyond it the oldest are let go (never acknowledged, so their agents send them again). */
+  maxRetained?: number;
+}
+
+/** Whether the last flush reached the store (false while writes fail, e.g. a full disk). */
+export interface IngestHealth {
+  healthy: boolean;
+  since: number;
+  error?: string;
+  retainedBatches: number;
 }
 
 export interface IngestStats {
@@ -21,6 +31,7 @@ export interface IngestStats {
   flushes: number;
   failedFlushes: number;
   pendingRows: number;
+  acks: number;
 }
 
 /**
@@ -36,7 +47,8 @@ export class TelemetryIngest {
   private readonly listeners = new Set<(stored: StoredBatch[]) => void>();
   private unsubscribe: (() => Promise<void>) | undefined;
   private closed = false;
-  readonly stats: IngestStats = { batches: 0, duplicates: 0, rows: 0, flushes: 0, failedFlushes: 0, pendingRows: 0 };
+  readonly stats: IngestStats = { batches: 0, duplicates: 0, rows: 0, flushes: 0, failedFlushes: 0, pendingRows: 0, acks: 0 };
+  private health: IngestHealth = { healthy: true, since: 0, retainedBatches: 0 };
 
   constructor(private readonly deps: { writer: IngestWriter; registry: SeriesRegistry; transport: Transport; clock: Clock; log: Logger; options: IngestOptions }) {}
 
@@ -71,7 +83,8 @@ export class TelemetryIngest {
     if (batch.dropped && batch.dropped.batches > 0) {
       this.deps.log.warn('device dropped buffered telemetry', { deviceId, batches: batch.dropped.batches, samples: batch.dropped.samples });
     }
-    if (this.pendingRows >= this.deps.options.maxRows) void this.flush();
+    // While the store refuses writes, only the timer retries (not every arriving batch).
+    if (this.pendingRows >= this.deps.options.maxRows && this.health.healthy) void this.flush();
   }
 
   /** Writes what is buffered; flushes run one at a time, in order. */
@@ -94,9 +107,12 @@ export class TelemetryIngest {
     } catch (err) {
       registry.rollback();
       this.stats.failedFlushes++;
-      log.error('telemetry flush failed; batches dropped', { batches: work.length, err });
+      this.retain(work, err);
       return;
     }
+    if (!this.health.healthy) log.info('telemetry store writable again', { downMs: this.deps.clock.now() - this.health.since });
+    this.health = { healthy: true, since: this.health.healthy ? this.health.since : this.deps.clock.now(), retainedBatches: 0 };
+    this.acknowledge(work);
     this.stats.flushes++;
     this.stats.batches += result.stored.length;
     this.stats.duplicates += result.duplicates;
@@ -109,6 +125,54 @@ export class TelemetryIngest {
         log.error('telemetry listener failed', { err });
       }
     }
+  }
+
+  /**
+   * A failed write (disk full, store down) keeps its batches for the next flush instead of dropping
+   * them, up to a bound; none of them was acknowledged, so agents still hold every one and re-send
+   * whatever this replica lets go of.
+   */
+  private retain(work: PendingBatch[], err: unknown): void {
+    const max = this.deps.options.maxRetained ?? 20_000;
+    // Agents re-send what stays unacknowledged: keep one copy of each (device, seq).
+    const seen = new Set<string>();
+    const merged = [...work, ...this.pending].filter((w) => {
+      const key = `${w.deviceId}:${w.batch.seq}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const kept = merged.length > max ? merged.slice(merged.length - max) : merged;
+    this.pending = kept;
+    this.pendingRows = kept.reduce((n, w) => n + w.batch.samples.length, 0);
+    this.stats.pendingRows = this.pendingRows;
+    const error = err instanceof Error ? err.message : String(err);
+    if (this.health.healthy) this.deps.log.error('telemetry store write failed; batches kept unacknowledged and retried', { batches: work.length, err });
+    this.health = { healthy: false, since: this.health.healthy ? this.deps.clock.now() : this.health.since, error, retainedBatches: kept.length };
+  }
+
+  /** After the commit: every batch of the flush is durable (stored now, or stored before). */
+  private acknowledge(work: PendingBatch[]): void {
+    const byDevice = new Map<string, number[]>();
+    for (const w of work) {
+      const seqs = byDevice.get(w.deviceId) ?? [];
+      seqs.push(w.batch.seq);
+      byDevice.set(w.deviceId, seqs);
+    }
+    for (const [deviceId, seqs] of byDevice) {
+      for (let i = 0; i < seqs.length; i += 10_000) {
+        this.stats.acks++;
+        this.deps.transport.publish(topicFor('telemetryAck', { deviceId }), encodeJson({ seqs: seqs.slice(i, i + 10_000) }), { qos: 1 }).catch((err: unknown) => {
+          // Not acknowledged means re-sent by the agent and stored once: harmless.
+          this.deps.log.debug('telemetry ack not published', { deviceId, err });
+        });
+      }
+    }
+  }
+
+  /** For `/api/health`: a store that refuses writes makes the replica unhealthy. */
+  healthState(): IngestHealth {
+    return { ...this.health, retainedBatches: this.health.healthy ? 0 : this.pending.length };
   }
 
   private updateLatest(s: StoredBatch): void {

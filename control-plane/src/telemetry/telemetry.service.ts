@@ -3,7 +3,7 @@ import type { Clock, Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from '../db/database.js';
 import { TelemetryIngest, type StoredBatch } from './ingest.js';
-import { KyselyIngestWriter, SqliteIngestWriter } from './ingest.writer.js';
+import { KyselyIngestWriter, SqliteIngestWriter, type IngestWriter } from './ingest.writer.js';
 import { TelemetryMaintenance, type RetentionOptions } from './maintenance.js';
 import { SeriesRegistry } from './series.registry.js';
 import { telemetryDb, type TelemetryDb } from './telemetry.tables.js';
@@ -17,6 +17,8 @@ export interface TelemetryOptions {
   rollupEveryMs?: number;
   retentionEveryMs?: number;
   writeBackEveryMs?: number;
+  /** Tests: wraps the writer (a store whose writes fail on a switch). */
+  wrapWriter?: (writer: IngestWriter) => IngestWriter;
 }
 
 export interface TelemetryService {
@@ -38,7 +40,8 @@ export async function startTelemetry(deps: { db: Kysely<Database>; transport: Tr
   const registry = new SeriesRegistry(db);
   await registry.load();
   const log = deps.log.child({ part: 'telemetry' });
-  const writer = sqlite && options.sqlitePath && options.sqlitePath !== ':memory:' ? await SqliteIngestWriter.open(options.sqlitePath, registry) : new KyselyIngestWriter(db, registry);
+  const real = sqlite && options.sqlitePath && options.sqlitePath !== ':memory:' ? await SqliteIngestWriter.open(options.sqlitePath, registry) : new KyselyIngestWriter(db, registry);
+  const writer = options.wrapWriter ? options.wrapWriter(real) : real;
   const ingest = new TelemetryIngest({ writer, registry, transport: deps.transport, clock: deps.clock, log, options: { flushMs: options.flushMs ?? 200, maxRows: options.maxRows ?? 20_000, rawRetentionMs: options.retention.rawMs } });
   const maintenance = new TelemetryMaintenance({
     db,

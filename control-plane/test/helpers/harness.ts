@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Clock, type Logger } from '@edgehook/shared';
-import { startControlPlane, type RunningControlPlane } from '../../src/control-plane.js';
+import { startControlPlane, type ControlPlaneOverrides, type RunningControlPlane } from '../../src/control-plane.js';
 import { loadServeConfig } from '../../src/config.js';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
@@ -29,14 +30,14 @@ export interface TestControlPlane extends RunningControlPlane {
 }
 
 /** A real control plane in this process: free HTTP and MQTT ports, SQLite in a temp dir. */
-export async function startTestControlPlane(opts: { dataDir?: string; env?: Record<string, string>; args?: string[]; clock?: Clock } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(opts: { dataDir?: string; env?: Record<string, string>; args?: string[]; clock?: Clock; wrapIngestWriter?: ControlPlaneOverrides['wrapIngestWriter'] } = {}): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? (await tempDir());
   const config = loadServeConfig(['--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ...opts.env,
   });
   const { log, lines } = memoryLogger();
-  const cp = await startControlPlane(config, { log, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const cp = await startControlPlane(config, { log, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.wrapIngestWriter ? { wrapIngestWriter: opts.wrapIngestWriter } : {}) });
   return Object.assign(cp, { dataDir, logs: lines });
 }
 
@@ -209,4 +210,24 @@ export function runCli(config: string, args: string[], env: Record<string, strin
   child.stdout?.on('data', (d) => (stdout += d));
   child.stderr?.on('data', (d) => (stderr += d));
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** `edgehook serve` in its own process (so a test can kill -9 it). */
+export function serveProcess(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CP_MAIN, 'serve', '--log-format', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env } });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  return { child, output: () => out, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
 }

@@ -316,6 +316,15 @@ if (!browserAvailable()) {
     await page.getByRole('table', { name: 'Roles' }).getByText('users.admin').first().waitFor().catch(async () => page.getByRole('table', { name: 'Roles' }).locator('code').first().waitFor());
     await page.getByRole('tab', { name: 'Enrollment tokens' }).click();
     await page.getByRole('table', { name: 'Enrollment tokens' }).getByRole('cell', { name: 'active' }).first().waitFor();
+    // The audit log: this very console's login is in it, and the filter narrows to one action.
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    const audit = page.getByRole('table', { name: 'Audit log' });
+    await audit.getByText('auth.login', { exact: true }).first().waitFor();
+    await screenshot(page, 'admin-audit');
+    await page.getByLabel('Action').fill('tokens.create');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await audit.getByText('tokens.create', { exact: true }).first().waitFor();
+    assert.is(await audit.getByText('auth.login', { exact: true }).count(), 0);
   });
 
   t('an expired access cookie is refreshed without leaving the page', async ({ page, browser }) => {

@@ -95,7 +95,7 @@ function App() {
           </a>
           <nav aria-label="Main">
             <a href="/" aria-current={pathname === '/' || pathname.startsWith('/devices') ? 'page' : undefined}>Fleet</a>
-            {(session.can('users.read') || session.can('devices.enroll')) && (
+            {(session.can('users.read') || session.can('devices.enroll') || session.can('audit.read')) && (
               <a href="/admin" aria-current={pathname.startsWith('/admin') ? 'page' : undefined}>Admin</a>
             )}
           </nav>

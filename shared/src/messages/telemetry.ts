@@ -45,6 +45,16 @@ export const TelemetryBatch = z.object({
 });
 export type TelemetryBatch = z.infer<typeof TelemetryBatch>;
 
+/**
+ * The control plane's answer on `d/{deviceId}/telemetry/ack`, published only after the batches'
+ * transaction committed (stored now or already stored): the agent keeps each batch until its
+ * sequence number comes back here, not merely until the broker's PUBACK.
+ */
+export const TelemetryAck = z.object({
+  seqs: z.array(z.number().int().nonnegative()).max(10_000),
+});
+export type TelemetryAck = z.infer<typeof TelemetryAck>;
+
 /** The Quix `telemetry` request: which stats to report now. */
 export const StatType = z.enum(['ttl_cpu_usage', 'ttl_mem_usage', 'disk_util', 'vpn_status']);
 export type StatType = z.infer<typeof StatType>;

@@ -5,6 +5,7 @@ import { ago } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, NoPermission, useAction, useDialogs, useLoad } from '../lib/ui.js';
 import { AddDevice } from './add-device.js';
+import { AuditLog } from './admin-audit.js';
 
 export function AdminPage({ section }: { section: string }) {
   const session = useSession();
@@ -13,6 +14,7 @@ export function AdminPage({ section }: { section: string }) {
     { id: 'roles', label: 'Roles', ok: session.can('users.read') },
     { id: 'tokens', label: 'Enrollment tokens', ok: session.can('devices.enroll') },
     { id: 'account', label: 'My account', ok: true },
+    { id: 'audit', label: 'Audit log', ok: session.can('audit.read') },
   ];
   const current = sections.find((s) => s.id === section) ?? sections[0];
   return (
@@ -23,7 +25,7 @@ export function AdminPage({ section }: { section: string }) {
           <a key={s.id} role="tab" href={`/admin/${s.id}`} aria-selected={s.id === current?.id ? 'true' : 'false'}>{s.label}</a>
         ))}
       </nav>
-      {!current?.ok ? <NoPermission what="see this section" permission={current?.id === 'tokens' ? 'devices.enroll' : 'users.read'} /> : current.id === 'users' ? <Users /> : current.id === 'roles' ? <Roles /> : current.id === 'account' ? <Account /> : <Tokens />}
+      {!current?.ok ? <NoPermission what="see this section" permission={current?.id === 'tokens' ? 'devices.enroll' : current?.id === 'audit' ? 'audit.read' : 'users.read'} /> : current.id === 'users' ? <Users /> : current.id === 'roles' ? <Roles /> : current.id === 'account' ? <Account /> : current.id === 'audit' ? <AuditLog /> : <Tokens />}
     </section>
   );
 }
