@@ -1,5 +1,6 @@
 import { encodeJson, topicFor, type Clock, type HwEvent, type Logger } from '@edgehook/shared';
 import type { Profile } from '@edgehook/firmware-profiles';
+import { trustedFetch, type TlsTrust } from '@edgehook/shared/transport';
 import type { AgentConfig } from './config.js';
 import { CredentialsStore, type SavedCredentials } from './link/credentials.store.js';
 import { enroll, EnrollmentError } from './link/enrollment.js';
@@ -39,6 +40,8 @@ export interface AgentDeps {
   ptyFactory: PtyFactory;
   /** The container engine (Docker Engine API over a unix socket, or simulated). */
   containerRuntime: ContainerRuntime;
+  /** How to trust a TLS control plane, for enrollment (https) and the link (mqtts/wss) alike. */
+  tls?: TlsTrust;
 }
 
 export interface RunningAgent {
@@ -58,7 +61,7 @@ async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describ
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await enroll(config.server, config.enrollToken, await describe());
+      const res = await enroll(config.server, config.enrollToken, await describe(), trustedFetch(deps.tls ?? {}));
       const creds: SavedCredentials = { deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date(deps.clock.now()).toISOString() };
       // Saved only after success: a failed re-enrollment never destroys working credentials.
       await store.save(creds);
@@ -128,6 +131,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
     link = await openDeviceLink({
       credentials,
       transport: config.mqttTransport,
+      tls: deps.tls ?? {},
       describe,
       handlers,
       log,

@@ -27,6 +27,7 @@ import { serversRoutes } from './containers/servers.routes.js';
 import { filesRoutes } from './containers/files.routes.js';
 import type { StreamRelay } from './relay/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
+import type { TlsInfo } from './tls/tls.service.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -44,7 +45,13 @@ export interface AppDeps {
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
-    mqtt: { port: number; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
+    /** Strict-Transport-Security on every answer (TLS is on). */
+    hsts?: boolean;
+    /** The URL devices and install commands use, when configured (reverse proxy). */
+    publicUrl?: string | undefined;
+    /** The served certificate's pins, when TLS is on (read per request: SIGHUP may change it). */
+    tls?: () => TlsInfo | undefined;
+    mqtt: { port: number; tlsPort?: number | undefined; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
     version: string;
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
@@ -56,10 +63,16 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(errorHandler(deps.log));
   app.notFound(notFound);
+  if (deps.config.hsts) {
+    app.use(async (c, next) => {
+      await next();
+      c.header('Strict-Transport-Security', 'max-age=31536000');
+    });
+  }
 
   app.get('/api/health', (c) => c.json({ ok: true, version: deps.config.version }));
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));
-  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
+  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
   app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies }));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServerClass } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { createWebSocketStream } from 'ws';
 import { createLogger, systemClock, type Clock, type Logger } from '@edgehook/shared';
@@ -32,6 +33,7 @@ import { servePowSocket } from './processes/pow.socket.js';
 import { serveExecSocket } from './processes/exec.socket.js';
 import { serveConsoleSocket } from './containers/console.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
+import { prepareTls, tlsInfo, type TlsInfo } from './tls/tls.service.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -40,6 +42,12 @@ export interface RunningControlPlane {
   url: string;
   port: number;
   mqttPort: number;
+  /** MQTT over TLS, when TLS is on. */
+  mqttsPort: number | undefined;
+  /** The served certificate, when TLS is on. */
+  tls: (TlsInfo & { certFile: string; generated: boolean }) | undefined;
+  /** Reads the certificate and key again (SIGHUP) for new connections; live ones stay up. */
+  reloadTls(): Promise<TlsInfo | undefined>;
   instanceId: string;
   generatedAdminPassword: string | undefined;
   close(): Promise<void>;
@@ -64,14 +72,20 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
 
+  // Certificate problems stop the start before anything listens.
+  const tls = config.tls ? await prepareTls(config.tls, config, clock.now()) : undefined;
   const db = await openDatabase(config.store);
   await migrateToLatest(db);
   const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
 
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
+  const loopback = (h: string): boolean => h === 'localhost' || h === '::1' || h.startsWith('127.');
+  // With TLS on, plain MQTT stays for the control plane itself (loopback) unless --allow-plain.
+  const plainMqttHost = tls && !config.allowPlain && !loopback(config.mqttHost) ? '127.0.0.1' : config.mqttHost;
   const broker = await startEmbeddedBroker({
-    host: config.mqttHost,
+    host: plainMqttHost,
     port: config.mqttPort,
+    ...(tls ? { tls: { host: config.mqttHost, port: config.mqttsPort, context: { cert: tls.current().cert, key: tls.current().key } } } : {}),
     log: log.child({ part: 'broker' }),
     policy: (isConnected) =>
       createBrokerPolicy({
@@ -87,7 +101,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   // Every device was disconnected while we were down; they say "online" again as they reconnect.
   await markAllOffline(db, clock.now());
 
-  const mqttHostForSelf = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? '127.0.0.1' : config.mqttHost;
+  const mqttHostForSelf = plainMqttHost === '0.0.0.0' || plainMqttHost === '::' ? '127.0.0.1' : plainMqttHost;
   const transport = await connectMqtt({
     url: `mqtt://${mqttHostForSelf.includes(':') ? `[${mqttHostForSelf}]` : mqttHostForSelf}:${broker.port}`,
     clientId: `edgehook-${instanceId}`,
@@ -125,13 +139,16 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
-      mqtt: { port: broker.port, publicUrl: config.mqttPublicUrl },
+      hsts: tls !== undefined,
+      publicUrl: config.publicUrl,
+      tls: () => (tls ? tlsInfo(tls.current()) : undefined),
+      mqtt: { port: broker.port, tlsPort: broker.tlsPort, publicUrl: config.mqttPublicUrl },
       version: VERSION,
       webDir: config.webDir,
     },
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = (tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { cert: tls.current().cert, key: tls.current().key } }) : createAdaptorServer({ fetch: app.fetch })) as Server;
   server.on('connection', (socket) => socket.setNoDelay(true));
   const wss = attachUpgradeRouter(server, { auth, log }, [
     {
@@ -197,7 +214,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   });
   const { port } = server.address() as AddressInfo;
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });
 
   const prune = setInterval(() => {
@@ -212,6 +229,17 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     url,
     port,
     mqttPort: broker.port,
+    mqttsPort: broker.tlsPort,
+    tls: tls ? { ...tlsInfo(tls.current()), certFile: tls.certFile, generated: tls.generated } : undefined,
+    async reloadTls() {
+      if (!tls) return undefined;
+      const m = await tls.reload(clock.now());
+      const context = { cert: m.cert, key: m.key };
+      if (server instanceof HttpsServerClass) server.setSecureContext(context);
+      broker.setSecureContext(context);
+      log.info('TLS certificate reloaded', { fingerprint: m.fingerprint, validTo: m.validTo });
+      return tlsInfo(m);
+    },
     instanceId,
     generatedAdminPassword: boot.generatedPassword,
     close() {
