@@ -28,6 +28,7 @@ import { filesRoutes } from './containers/files.routes.js';
 import type { StreamRelay } from './relay/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
 import type { TlsInfo } from './tls/tls.service.js';
+import { defaultAgentPackageDir, installRoutes } from './devices/install.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -53,6 +54,8 @@ export interface AppDeps {
     tls?: () => TlsInfo | undefined;
     mqtt: { port: number; tlsPort?: number | undefined; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
     version: string;
+    /** The lean agent package and installer (agent/dist-package by default). */
+    agentPackageDir?: string | undefined;
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
   };
@@ -97,6 +100,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   }
   app.route('/api', authed);
   // The web console last: it answers only GET/HEAD paths no API route took.
+  app.route('/', installRoutes({ packageDir: deps.config.agentPackageDir ?? defaultAgentPackageDir(), publicUrl: deps.config.publicUrl, tls: deps.config.tls }));
   app.route('/', staticRoutes({ distDir: deps.config.webDir ?? defaultWebDir() }));
   return app;
 }

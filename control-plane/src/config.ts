@@ -36,6 +36,7 @@ const FLAGS = {
   'telemetry-raw-retention': { env: 'EDGEHOOK_TELEMETRY_RAW_RETENTION', schema: Retention, default: '7d', help: 'keep raw telemetry samples this long' },
   'telemetry-1m-retention': { env: 'EDGEHOOK_TELEMETRY_1M_RETENTION', schema: Retention, default: '90d', help: 'keep 1-minute telemetry aggregates this long' },
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
+  'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().min(1), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', schema: z.enum(['pretty', 'json']), default: 'pretty', help: 'pretty or json' },
@@ -64,6 +65,8 @@ export interface ServeConfig {
   logFormat: 'pretty' | 'json';
   /** How long telemetry is kept: raw samples, 1-minute and 1-hour aggregates (ms). */
   telemetryRetention: { rawMs: number; minuteMs: number; hourMs: number };
+  /** The built agent package; undefined means the repository's agent/dist-package. */
+  agentPackageDir: string | undefined;
   /** The built web console; undefined means the package's own web/dist. */
   webDir: string | undefined;
   publicUrl: string | undefined;
@@ -136,6 +139,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       minuteMs: v['telemetry-1m-retention'] ?? 90 * 86_400_000,
       hourMs: v['telemetry-1h-retention'] ?? 730 * 86_400_000,
     },
+    agentPackageDir: v['agent-package-dir'] === undefined ? undefined : resolve(v['agent-package-dir']),
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };

@@ -145,6 +145,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       mqtt: { port: broker.port, tlsPort: broker.tlsPort, publicUrl: config.mqttPublicUrl },
       version: VERSION,
       webDir: config.webDir,
+      agentPackageDir: config.agentPackageDir,
     },
   });
 

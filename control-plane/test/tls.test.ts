@@ -62,7 +62,7 @@ test('bad certificates stop the start with a clear message', async () => {
   const start = async (args: string[], now?: number): Promise<string> => {
     const config = loadServeConfig(['--port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--data-dir', await tempDir(), ...args], { EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD });
     try {
-      const cp = await startControlPlane(config, { log, ...(now ? { clock: { now: () => now } } : {}) });
+      const cp = await startControlPlane(config, { log, ...(now ? { clock: { now: () => now, monotonic: () => performance.now() } } : {}) });
       await cp.close();
       return 'started';
     } catch (err) {
