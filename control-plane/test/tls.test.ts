@@ -1,13 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trustedFetch, fingerprintOf } from '@edgehook/shared/transport';
 import { loadServeConfig } from '../src/config.js';
 import { startControlPlane } from '../src/control-plane.js';
-import { ADMIN_PASSWORD, cleanup, killAllAgents, memoryLogger, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
+import { ADMIN_PASSWORD, cleanup, killAllAgents, memoryLogger, runCli, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
 import { makeCa, makeSelfSigned, makeServerCert, type TestCa } from './helpers/tls-certs.js';
 
 let dir: string;
@@ -162,6 +162,46 @@ test('a wrong fingerprint or no trust at all is refused with a clear message', a
   const again = spawnAgent({ stateDir, extraArgs: [...AGENT_ARGS, '--server-fingerprint', wrong] });
   await again.waitForOutput(/TLS refused.*not the pinned/, 20_000);
   await again.stop();
+});
+
+test('CLI: login with a pinned fingerprint is remembered; exec runs over wss; untrusted and plain HTTP are named', async () => {
+  const config = await tempDir('edgehook-cli-');
+  const fp = selfSigned.tls?.fingerprint ?? '';
+  const untrusted = await runCli(config, ['login', '--server', selfSigned.url], { EDGEHOOK_PASSWORD: ADMIN_PASSWORD });
+  assert.is(untrusted.code, 1);
+  assert.match(untrusted.stderr, /certificate is not trusted.*--server-fingerprint/);
+  const badFp = await runCli(config, ['login', '--server', selfSigned.url, '--fingerprint', 'sha256:xyz'], { EDGEHOOK_PASSWORD: ADMIN_PASSWORD });
+  assert.is(badFp.code, 2);
+  assert.match(badFp.stderr, 'must be sha256: followed by 64 hex digits');
+  const wrong = await runCli(config, ['login', '--server', selfSigned.url, '--fingerprint', `sha256:${'cd'.repeat(32)}`], { EDGEHOOK_PASSWORD: ADMIN_PASSWORD });
+  assert.is(wrong.code, 1);
+  assert.match(wrong.stderr, 'not the pinned');
+  const ok = await runCli(config, ['login', '--server', selfSigned.url, '--fingerprint', fp], { EDGEHOOK_PASSWORD: ADMIN_PASSWORD });
+  assert.is(ok.code, 0, ok.stderr);
+  const stored = JSON.parse(await readFile(`${config}/credentials.json`, 'utf8'));
+  assert.is(stored.tls.fingerprint, fp);
+  // Later commands use the remembered pin: REST, and a websocket (exec) over wss.
+  const token = (await enrollmentToken(selfSigned, pinned, adminBearer)).token;
+  const agent = spawnAgent({ server: selfSigned.url, token, stateDir: await tempDir('edgehook-agent-'), hostname: 'tls-cli', extraArgs: [...AGENT_ARGS, '--server-fingerprint', fp] });
+  const deviceId = await waitFor('enrolled', () => /"deviceId":"([^"]+)"/.exec(agent.output())?.[1], 20_000);
+  await waitFor('online', () => online(selfSigned, pinned, adminBearer, deviceId), 20_000);
+  const list = await runCli(config, ['devices']);
+  assert.is(list.code, 0, list.stderr);
+  assert.match(list.stdout, 'tls-cli');
+  const exec = await runCli(config, ['exec', 'tls-cli', '--raw', '--', 'echo', 'over-wss']);
+  assert.is(exec.code, 0, exec.stderr);
+  assert.match(exec.stdout, 'over-wss');
+  await agent.stop();
+  // A plain-HTTP control plane given as https.
+  const plain = await startTestControlPlane();
+  try {
+    const res = await runCli(config, ['login', '--server', plain.url.replace('http:', 'https:')], { EDGEHOOK_PASSWORD: ADMIN_PASSWORD });
+    assert.is(res.code, 1);
+    assert.match(res.stderr, 'the server speaks plain HTTP');
+  } finally {
+    await plain.close();
+    await cleanup(plain.dataDir, config);
+  }
 });
 
 test('SIGHUP-style reload: new certificate for new connections, devices stay connected', async () => {

@@ -1,8 +1,8 @@
 import { request } from 'node:https';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describeTlsError, tlsOptionsFor, tlsTarget, TlsTrustError, type TlsTrust } from './tls-trust.js';
-
-const MAX_BODY = 16 * 1024 * 1024;
 
 function headerPairs(h: IncomingHttpHeaders): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -32,7 +32,8 @@ export function trustedFetch(trust: TlsTrust, fallback: typeof fetch = globalThi
     const target = tlsTarget(url.href);
     if (url.protocol !== 'https:' || !target) return fallback(input, init);
     const body = init?.body;
-    if (body !== undefined && body !== null && typeof body !== 'string') throw new TypeError('trustedFetch sends string bodies only');
+    const isStream = body instanceof ReadableStream;
+    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array) && !isStream) throw new TypeError('trustedFetch sends string, bytes or stream bodies only');
     let tls;
     try {
       tls = await tlsOptionsFor(trust, target);
@@ -42,26 +43,20 @@ export function trustedFetch(trust: TlsTrust, fallback: typeof fetch = globalThi
     }
     return new Promise<Response>((resolve, reject) => {
       const req = request(url, { method: init?.method ?? 'GET', headers: headersOf(init), ...tls, ...(init?.signal ? { signal: init.signal } : {}) }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) res.destroy(new Error('response body too large'));
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          const status = res.statusCode ?? 502;
-          const nullBody = status === 204 || status === 304;
-          resolve(new Response(nullBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: headerPairs(res.headers) }));
-        });
-        res.on('error', reject);
+        const status = res.statusCode ?? 502;
+        const nullBody = status === 204 || status === 304 || init?.method === 'HEAD';
+        if (nullBody) res.resume();
+        // Streamed through, as the global fetch does: the caller bounds what it reads.
+        const stream = nullBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+        resolve(new Response(stream, { status, statusText: res.statusMessage ?? '', headers: headerPairs(res.headers) }));
       });
       req.on('error', (err) => {
         if (err.name === 'AbortError' || err.name === 'TimeoutError') return reject(init?.signal?.reason ?? err);
         const words = describeTlsError(err, url.host);
         reject(new TypeError('fetch failed', { cause: words ? new TlsTrustError(words) : err }));
       });
-      req.end(body ?? undefined);
+      if (isStream) Readable.fromWeb(body as WebReadableStream<Uint8Array>).on('error', (err) => req.destroy(err)).pipe(req);
+      else req.end(body ?? undefined);
     });
   };
 }
