@@ -15,6 +15,18 @@ const pkgDir = join(out, 'edgehook-agent');
 const agentPkg = JSON.parse(await readFile(join(root, 'agent/package.json'), 'utf8'));
 const NATIVE = ['node-pty', 'serialport', 'onoff', 'i2c-bus'];
 
+/**
+ * zod's namespace re-exports all ~40 message locales (~300 KB of the bundle, kept alive as source);
+ * the agent speaks English (zod's default): its locales index becomes just `en`.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (args.importer.includes('/zod/') ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-en' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`, loader: 'js', resolveDir: dirname(args.path) }));
+  },
+};
+
 await rm(out, { recursive: true, force: true });
 await mkdir(join(pkgDir, 'lib'), { recursive: true });
 const result = await build({
@@ -24,7 +36,11 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  // Whitespace and syntax only (names stay for readable stack traces); ASCII so V8 keeps the
+  // source as a one-byte string (zod's locales are not Latin-1: two bytes per character otherwise).
   minifySyntax: true,
+  minifyWhitespace: true,
+  charset: 'ascii',
   legalComments: 'linked',
   metafile: true,
   // Native modules stay outside: they are optional and loaded on first use.
@@ -32,6 +48,7 @@ const result = await build({
   // Bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins.
   banner: { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [englishOnlyZod],
 });
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 await cp(join(root, 'firmware-profiles/profiles'), join(pkgDir, 'profiles'), { recursive: true });

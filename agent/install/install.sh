@@ -214,7 +214,7 @@ After=network-online.target
 [Service]
 Type=simple
 EnvironmentFile=$RUN_CONF_DIR/agent.env
-ExecStart=$NODE $RUN_APP_DIR/bin/edgehook-agent
+ExecStart=$NODE --max-semi-space-size=1 $RUN_APP_DIR/bin/edgehook-agent
 Restart=always
 RestartSec=5
 TimeoutStopSec=15

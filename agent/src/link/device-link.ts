@@ -8,7 +8,7 @@ export interface DeviceLinkOptions {
   credentials: SavedCredentials;
   transport: 'tcp' | 'ws';
   /** Applies to any TLS broker URL (mqtts:// or wss://), the embedded broker's or an external one. */
-  tls: TlsTrust;
+  tls?: TlsTrust;
   describe: () => Promise<DeviceDescription>;
   handlers: RpcHandlers;
   log: Logger;
@@ -47,6 +47,7 @@ export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLin
     password: credentials.mqtt.password,
     keepalive: 15,
     tls: opts.tls,
+    lean: true,
     will: { topic: statusTopic, payload: nextSessionWill, qos: 1, retain: true },
     backoff: { baseMs: 1000, maxMs: 60_000 },
     onConnectMessages: () => [
