@@ -76,6 +76,15 @@ async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describ
   }
 }
 
+/**
+ * `auto`: behind a TLS proxy the plain MQTT URL would carry the device secret in clear while the
+ * websocket URL is wss://, so the websocket is taken; otherwise MQTT over TCP (or TLS).
+ */
+export function linkTransport(choice: 'tcp' | 'ws' | 'auto', credentials: SavedCredentials): 'tcp' | 'ws' {
+  if (choice !== 'auto') return choice;
+  return credentials.mqtt.url.startsWith('mqtt:') && credentials.mqtt.wsUrl.startsWith('wss:') ? 'ws' : 'tcp';
+}
+
 export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   const { config, log, clock } = deps;
   if (!deps.profileExists(config.profile)) throw new Error(`unknown board profile ${config.profile}`);
@@ -130,7 +139,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   const connect = async (): Promise<void> => {
     link = await openDeviceLink({
       credentials,
-      transport: config.mqttTransport,
+      transport: linkTransport(config.mqttTransport, credentials),
       tls: deps.tls ?? {},
       describe,
       handlers,

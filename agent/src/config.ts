@@ -15,7 +15,7 @@ const FLAGS = {
   hostname: { env: 'EDGEHOOK_HOSTNAME', help: 'name to enroll under (default: the system hostname)' },
   ca: { env: 'EDGEHOOK_CA', help: 'PEM file of the CA that signed the control plane\'s certificate (default: the system CAs)' },
   'server-fingerprint': { env: 'EDGEHOOK_SERVER_FINGERPRINT', help: 'pin the control plane\'s certificate: sha256:HEX as `edgehook serve` prints' },
-  'mqtt-transport': { env: 'EDGEHOOK_MQTT_TRANSPORT', help: 'tcp or ws (MQTT over websocket, for proxies that pass only HTTP)' },
+  'mqtt-transport': { env: 'EDGEHOOK_MQTT_TRANSPORT', help: 'tcp, ws (MQTT over websocket, for proxies that pass only HTTP) or auto (default: ws when only the websocket URL is TLS)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', help: 'pretty or json' },
   actions: { env: 'EDGEHOOK_ACTIONS', help: 'JSON file declaring the server-defined processes (pow-1 calls)' },
@@ -40,7 +40,7 @@ const AgentConfigSchema = z.object({
   hostname: z.string().min(1).max(253).default(os.hostname()),
   ca: z.string().min(1).optional(),
   'server-fingerprint': ServerFingerprint.optional(),
-  'mqtt-transport': z.enum(['tcp', 'ws']).default('tcp'),
+  'mqtt-transport': z.enum(['tcp', 'ws', 'auto']).default('auto'),
   'log-level': z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   'log-format': z.enum(['pretty', 'json']).default('pretty'),
   actions: z.string().min(1).optional(),
@@ -66,7 +66,7 @@ export interface AgentConfig {
   stateDir: string;
   profile: string;
   hostname: string;
-  mqttTransport: 'tcp' | 'ws';
+  mqttTransport: 'tcp' | 'ws' | 'auto';
   /** How to trust a TLS control plane: a CA file (read by main.ts) and/or a pinned fingerprint. */
   tls: { caFile: string | undefined; fingerprint: string | undefined };
   logLevel: 'debug' | 'info' | 'warn' | 'error';

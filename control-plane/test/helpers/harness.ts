@@ -8,7 +8,7 @@ import { startControlPlane, type RunningControlPlane } from '../../src/control-p
 import { loadServeConfig } from '../../src/config.js';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const AGENT_MAIN = join(repoRoot, 'agent/dist/main.js');
 export const CP_MAIN = join(repoRoot, 'control-plane/dist/main.js');
 
