@@ -57,7 +57,7 @@ function sleep(ms: number): Promise<void> {
 async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describe: () => ReturnType<typeof describeSystem>): Promise<SavedCredentials> {
   const { config, log } = deps;
   if (!config.server || !config.enrollToken) {
-    throw new Error(`not enrolled yet (no ${store.path}): start once with --server <control-plane URL> --enroll <token>`);
+    throw new Error(`not enrolled yet (no ${store.path}): start once with --server <control-plane URL> and the token in EDGEHOOK_ENROLL_TOKEN or --enroll-token-file`);
   }
   for (let attempt = 0; ; attempt++) {
     try {

@@ -73,7 +73,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
 
   // Certificate problems stop the start before anything listens.
-  const tls = config.tls ? await prepareTls(config.tls, config, clock.now()) : undefined;
+  const tls = config.tls ? await prepareTls(config.tls, config, () => clock.now()) : undefined;
   const db = await openDatabase(config.store);
   await migrateToLatest(db);
   const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
@@ -223,7 +223,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   }, 3600_000);
   prune.unref();
 
-  const demo = config.demo ? await startDemoAgent({ db, log, now: clock.now() }, { serverUrl: url, dataDir: config.dataDir }) : undefined;
+  const demo = config.demo ? await startDemoAgent({ db, log, now: clock.now() }, { serverUrl: url, dataDir: config.dataDir, fingerprint: tls?.current().fingerprint }) : undefined;
 
   let closing: Promise<void> | undefined;
   return {

@@ -14,7 +14,7 @@ async function serve(argv: string[]): Promise<void> {
   if (cp.generatedAdminPassword) {
     banner.push(`First start: log in as admin with password ${cp.generatedAdminPassword}`, 'It is shown only once; set EDGEHOOK_ADMIN_PASSWORD to choose it yourself.');
   } else {
-    banner.push('Log in with an existing user, e.g.: npx edgehook login --server ' + cp.url + ' --username admin');
+    banner.push(`Log in with an existing user, e.g.: npx edgehook login --server ${cp.url}${cp.tls?.selfSigned ? ` --fingerprint ${cp.tls.fingerprint}` : ''} --username admin`);
   }
   process.stdout.write(banner.join('\n') + '\n');
 

@@ -19,9 +19,10 @@ export interface ServingTls {
   reload(now: number): Promise<TlsMaterial>;
 }
 
-export async function prepareTls(tls: NonNullable<ServeConfig['tls']>, config: Pick<ServeConfig, 'dataDir' | 'host' | 'publicUrl'>, now: number): Promise<ServingTls> {
+export async function prepareTls(tls: NonNullable<ServeConfig['tls']>, config: Pick<ServeConfig, 'dataDir' | 'host' | 'publicUrl'>, now: () => number): Promise<ServingTls> {
   const files = tls.mode === 'files' ? { certFile: tls.certFile, keyFile: tls.keyFile, generated: false } : await ensureSelfSigned(config.dataDir, selfSignedNames({ host: config.host, publicUrl: config.publicUrl }));
-  let material = await loadTlsMaterial(files.certFile, files.keyFile, now);
+  // The time after generating: a fresh certificate is valid from this second on.
+  let material = await loadTlsMaterial(files.certFile, files.keyFile, now());
   return {
     ...files,
     current: () => material,
