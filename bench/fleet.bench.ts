@@ -10,13 +10,14 @@
  * EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S (10), EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S (30), EDGEHOOK_BENCH_RESTARTS (1); EDGEHOOK_BENCH_SKIP=restart,idle-agent skips phases.
  * EDGEHOOK_BENCH_TRACE=1 records each simulated client's MQTT events after a restart (for diagnosis).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './lib/api.js';
 import { idleAgentPhase, restartPhase, type IdleAgentResult, type RestartResult } from './lib/fleet-phases.js';
 import { runOpenLoop, runPingLoad, type PingResult } from './lib/pinger.js';
-import { cpuSecondsOf, freePort, memoryOf, sleep, startControlPlaneProcess, startProcess, waitFor, type ControlPlaneProcess } from './lib/proc.js';
+import { cpuSecondsOf, freePort, memoryOf, REPO_ROOT, sleep, startControlPlaneProcess, startProcess, waitFor, type ControlPlaneProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, revision, writeResults, type Row } from './lib/report.js';
 import { SimHandle } from './lib/sim-handle.js';
 
@@ -145,11 +146,19 @@ async function main(): Promise<void> {
     results['simStopMs'] = await sim.stop();
     sim = undefined;
 
-    let idle: IdleAgentResult | undefined;
+    let idle: (IdleAgentResult & { cpuPct: number }) | undefined;
+    let lean: (IdleAgentResult & { cpuPct: number }) | undefined;
     if (!SKIP.has('idle-agent')) {
       log(`idle real agent: waiting ${IDLE_WAIT_S} s after it is online`);
       idle = await idleAgentPhase(api, cp.url, IDLE_WAIT_S, IDLE_SETTLE_S);
       results['idleAgent'] = idle;
+      // The lean package (npm run build:agent) as install.sh runs it, when built.
+      const bundle = join(REPO_ROOT, 'agent/dist-package/edgehook-agent/bin/edgehook-agent');
+      if (existsSync(bundle)) {
+        log('idle bundled agent (the lean package, as its systemd unit runs it)');
+        lean = await idleAgentPhase(api, cp.url, IDLE_WAIT_S, IDLE_SETTLE_S, { main: bundle, nodeArgs: ['--max-semi-space-size=1'] });
+        results['idleBundledAgent'] = lean;
+      }
     }
     results['controlPlaneLogs'] = cp.output.summary();
 
@@ -196,6 +205,12 @@ async function main(): Promise<void> {
       rows.push(
         { metric: `idle real agent RSS (${IDLE_WAIT_S} s after online)`, value: fmt(idle.rssKb / MB, 1, ' MB'), target: '<= 80 MB', pass: idle.rssKb <= 80 * MB },
         { metric: `idle real agent RSS settled (${IDLE_SETTLE_S} s) / peak`, value: `${fmt(idle.settledRssKb / MB, 1)} / ${fmt(idle.hwmKb / MB, 1)} MB` },
+      );
+    }
+    if (lean) {
+      rows.push(
+        { metric: `idle bundled agent RSS (${IDLE_WAIT_S} s after online)`, value: fmt(lean.rssKb / MB, 1, ' MB'), target: '<= 50 MB', pass: lean.rssKb <= 50 * MB },
+        { metric: 'idle bundled agent peak RSS / CPU at idle', value: `${fmt(lean.hwmKb / MB, 1)} MB / ${lean.cpuPct}%`, target: '<= 70 MB / < 0.5%', pass: lean.hwmKb <= 70 * MB && lean.cpuPct < 0.5 },
       );
     }
     results['rows'] = rows;

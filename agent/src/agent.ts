@@ -1,5 +1,6 @@
 import { encodeJson, topicFor, type Clock, type HwEvent, type Logger } from '@edgehook/shared';
 import type { Profile } from '@edgehook/firmware-profiles';
+import { trustedFetch, type TlsTrust } from '@edgehook/shared/transport';
 import type { AgentConfig } from './config.js';
 import { CredentialsStore, type SavedCredentials } from './link/credentials.store.js';
 import { enroll, EnrollmentError } from './link/enrollment.js';
@@ -41,6 +42,8 @@ export interface AgentDeps {
   ptyFactory: PtyFactory;
   /** The container engine (Docker Engine API over a unix socket, or simulated). */
   containerRuntime: ContainerRuntime;
+  /** How to trust a TLS control plane, for enrollment (https) and the link (mqtts/wss) alike. */
+  tls?: TlsTrust;
 }
 
 export interface RunningAgent {
@@ -56,11 +59,11 @@ function sleep(ms: number): Promise<void> {
 async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describe: () => ReturnType<typeof describeSystem>): Promise<SavedCredentials> {
   const { config, log } = deps;
   if (!config.server || !config.enrollToken) {
-    throw new Error(`not enrolled yet (no ${store.path}): start once with --server <control-plane URL> --enroll <token>`);
+    throw new Error(`not enrolled yet (no ${store.path}): start once with --server <control-plane URL> and the token in EDGEHOOK_ENROLL_TOKEN or --enroll-token-file`);
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await enroll(config.server, config.enrollToken, await describe());
+      const res = await enroll(config.server, config.enrollToken, await describe(), trustedFetch(deps.tls ?? {}));
       const creds: SavedCredentials = { deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date(deps.clock.now()).toISOString() };
       // Saved only after success: a failed re-enrollment never destroys working credentials.
       await store.save(creds);
@@ -73,6 +76,15 @@ async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describ
       await sleep(delay);
     }
   }
+}
+
+/**
+ * `auto`: behind a TLS proxy the plain MQTT URL would carry the device secret in clear while the
+ * websocket URL is wss://, so the websocket is taken; otherwise MQTT over TCP (or TLS).
+ */
+export function linkTransport(choice: 'tcp' | 'ws' | 'auto', credentials: SavedCredentials): 'tcp' | 'ws' {
+  if (choice !== 'auto') return choice;
+  return credentials.mqtt.url.startsWith('mqtt:') && credentials.mqtt.wsUrl.startsWith('wss:') ? 'ws' : 'tcp';
 }
 
 export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
@@ -132,7 +144,8 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   const connect = async (): Promise<void> => {
     link = await openDeviceLink({
       credentials,
-      transport: config.mqttTransport,
+      transport: linkTransport(config.mqttTransport, credentials),
+      tls: deps.tls ?? {},
       describe,
       handlers,
       log,

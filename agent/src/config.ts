@@ -5,15 +5,19 @@ import { z } from 'zod';
 import { BoardProfileId } from '@edgehook/shared';
 import { AGENT_VERSION } from './version.js';
 import type { HostAccessPolicy } from './containers/host-access.js';
+import { ServerFingerprint } from '@edgehook/shared/transport';
 import { BufferAge, CollectorOverrides, LocalPort, TelemetryInterval, type TelemetryConfig } from './telemetry/telemetry-config.js';
 
 const FLAGS = {
   server: { env: 'EDGEHOOK_SERVER', help: 'control-plane URL, e.g. http://192.168.1.10:8080' },
-  enroll: { env: 'EDGEHOOK_ENROLL_TOKEN', help: 'enrollment token (first start only)' },
+  enroll: { env: 'EDGEHOOK_ENROLL_TOKEN', help: 'enrollment token (first start only; prefer the variable or --enroll-token-file: argv shows in ps)' },
+  'enroll-token-file': { env: 'EDGEHOOK_ENROLL_TOKEN_FILE', help: 'read the enrollment token from this file (- for stdin); the file is deleted once enrolled' },
   'state-dir': { env: 'EDGEHOOK_STATE_DIR', help: 'where credentials are kept (default /var/lib/edgehook-agent)' },
   profile: { env: 'EDGEHOOK_PROFILE', help: 'board profile id (default generic-linux)' },
   hostname: { env: 'EDGEHOOK_HOSTNAME', help: 'name to enroll under (default: the system hostname)' },
-  'mqtt-transport': { env: 'EDGEHOOK_MQTT_TRANSPORT', help: 'tcp or ws (MQTT over websocket, for proxies that pass only HTTP)' },
+  ca: { env: 'EDGEHOOK_CA', help: 'PEM file of the CA that signed the control plane\'s certificate (default: the system CAs)' },
+  'server-fingerprint': { env: 'EDGEHOOK_SERVER_FINGERPRINT', help: 'pin the control plane\'s certificate: sha256:HEX as `edgehook serve` prints' },
+  'mqtt-transport': { env: 'EDGEHOOK_MQTT_TRANSPORT', help: 'tcp, ws (MQTT over websocket, for proxies that pass only HTTP) or auto (default: ws when only the websocket URL is TLS)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', help: 'pretty or json' },
   actions: { env: 'EDGEHOOK_ACTIONS', help: 'JSON file declaring the server-defined processes (pow-1 calls)' },
@@ -48,10 +52,13 @@ const AllOrList = (item: z.ZodString) => z.union([z.literal('all'), list(item)])
 const AgentConfigSchema = z.object({
   server: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   enroll: z.string().min(10, 'looks too short to be an enrollment token').optional(),
+  'enroll-token-file': z.string().min(1).optional(),
   'state-dir': z.string().min(1).default('/var/lib/edgehook-agent'),
   profile: BoardProfileId.default('generic-linux'),
   hostname: z.string().min(1).max(253).default(os.hostname()),
-  'mqtt-transport': z.enum(['tcp', 'ws']).default('tcp'),
+  ca: z.string().min(1).optional(),
+  'server-fingerprint': ServerFingerprint.optional(),
+  'mqtt-transport': z.enum(['tcp', 'ws', 'auto']).default('auto'),
   'log-level': z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   'log-format': z.enum(['pretty', 'json']).default('pretty'),
   actions: z.string().min(1).optional(),
@@ -78,10 +85,16 @@ const AgentConfigSchema = z.object({
 export interface AgentConfig {
   server: string | undefined;
   enrollToken: string | undefined;
+  /** main.ts reads the token from it (or stdin for `-`) into enrollToken. */
+  enrollTokenFile: string | undefined;
+  /** Enroll, save the credentials and exit (the installer's step); already enrolled is success. */
+  enrollOnly: boolean;
   stateDir: string;
   profile: string;
   hostname: string;
-  mqttTransport: 'tcp' | 'ws';
+  mqttTransport: 'tcp' | 'ws' | 'auto';
+  /** How to trust a TLS control plane: a CA file (read by main.ts) and/or a pinned fingerprint. */
+  tls: { caFile: string | undefined; fingerprint: string | undefined };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'pretty' | 'json';
   actionsFile: string | undefined;
@@ -105,14 +118,14 @@ export class ConfigInfo extends ConfigError {}
 
 export function agentHelp(): string {
   const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(24)} ${f.help} [${f.env}]`);
-  return ['Usage: edgehook-agent --server URL --enroll TOKEN [options]', '       edgehook-agent [options]   (after enrollment)', '', ...lines, `  --${'version'.padEnd(24)} print the version`, `  --${'help'.padEnd(24)} show this help`].join('\n');
+  return ['Usage: edgehook-agent --server URL --enroll TOKEN [options]', '       edgehook-agent [options]   (after enrollment)', '       edgehook-agent --server URL --enroll-token-file FILE --enroll-only   (enroll, save, exit)', '', ...lines, `  --${'enroll-only'.padEnd(24)} enroll, save the credentials and exit`, `  --${'version'.padEnd(24)} print the version`, `  --${'help'.padEnd(24)} show this help`].join('\n');
 }
 
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
   const options = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseFlags({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } }, strict: true, allowPositionals: false }).values;
+    values = parseFlags({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' }, 'enroll-only': { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new ConfigError(`${err instanceof Error ? err.message : String(err)}\n\n${agentHelp()}`);
   }
@@ -133,10 +146,13 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   return Object.freeze({
     server: v.server,
     enrollToken: v.enroll,
+    enrollTokenFile: v['enroll-token-file'] === undefined || v['enroll-token-file'] === '-' ? v['enroll-token-file'] : resolve(v['enroll-token-file']),
+    enrollOnly: values['enroll-only'] === true,
     stateDir: resolve(v['state-dir']),
     profile: v.profile,
     hostname: v.hostname,
     mqttTransport: v['mqtt-transport'],
+    tls: { caFile: v.ca === undefined ? undefined : resolve(v.ca), fingerprint: v['server-fingerprint'] },
     logLevel: v['log-level'],
     logFormat: v['log-format'],
     actionsFile: v.actions === undefined ? undefined : resolve(v.actions),

@@ -8,14 +8,91 @@ import { simulatedPtyFactory } from './pty/simulated-pty.factory.js';
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { acquireStateLock, StateLockedError } from './system/state-lock.js';
+import { readFile, rm } from 'node:fs/promises';
+import { trustedFetch } from '@edgehook/shared/transport';
+import { CredentialsStore } from './link/credentials.store.js';
+import { enroll } from './link/enrollment.js';
+import { describeSystem } from './system/describe.js';
+import { AGENT_VERSION } from './agent.js';
+import type { AgentConfig } from './config.js';
+import { X509Certificate } from 'node:crypto';
+import type { TlsTrust } from '@edgehook/shared/transport';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { DockerEngineRuntime } from './containers/docker-engine.runtime.js';
 import { resolveDockerSocket, unavailableRuntime } from './containers/engine-socket.js';
 import { SimulatedContainerRuntime } from './containers/simulated.runtime.js';
 
+/** The CA file, read and checked once: a bad file is a clear error at start, not a TLS failure later. */
+async function loadTrust(tls: { caFile: string | undefined; fingerprint: string | undefined }): Promise<TlsTrust> {
+  if (!tls.caFile) return { fingerprint: tls.fingerprint };
+  let ca: string;
+  try {
+    ca = await readFile(tls.caFile, 'utf8');
+    new X509Certificate(ca);
+  } catch (err) {
+    process.stderr.write(`--ca ${tls.caFile}: not a readable PEM certificate (${err instanceof Error ? err.message : String(err)})\n`);
+    process.exit(2);
+  }
+  return { ca, fingerprint: tls.fingerprint };
+}
+
+/** The first line of the file (or stdin for `-`), bounded: a token never travels on argv. */
+async function readTokenFile(path: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    if (path === '-') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of process.stdin) {
+        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+        chunks.push(b);
+        size += b.length;
+        if (size > 4096 || b.includes(10)) break;
+      }
+      text = Buffer.concat(chunks).toString('utf8');
+    } else {
+      text = (await readFile(path)).subarray(0, 4096).toString('utf8');
+    }
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+    process.stderr.write(`--enroll-token-file ${path}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  const token = text.split('\n')[0]?.trim() ?? '';
+  if (token.length < 10) {
+    process.stderr.write(`--enroll-token-file ${path}: no enrollment token in it\n`);
+    process.exit(2);
+  }
+  return token;
+}
+
+/** `--enroll-only`: trade the token for credentials and exit; a device already enrolled keeps its own. */
+async function enrollOnly(config: AgentConfig, tls: TlsTrust): Promise<number> {
+  const store = new CredentialsStore(config.stateDir);
+  const saved = await store.load();
+  if (saved) {
+    process.stdout.write(`already enrolled as ${saved.name} (${saved.deviceId}); credentials kept\n`);
+    return 0;
+  }
+  if (!config.server || !config.enrollToken) {
+    process.stderr.write('--enroll-only needs --server and a token (--enroll-token-file or EDGEHOOK_ENROLL_TOKEN)\n');
+    return 2;
+  }
+  try {
+    const description = await describeSystem({ hostname: config.hostname, profile: config.profile, agentVersion: AGENT_VERSION });
+    const res = await enroll(config.server, config.enrollToken, description, trustedFetch(tls));
+    await store.save({ deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date().toISOString() });
+    process.stdout.write(`enrolled as ${res.name} (${res.deviceId})\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
 /** Composition root: the only place that builds real dependencies. */
 async function main(): Promise<void> {
-  let config;
+  let config: AgentConfig;
   try {
     config = loadAgentConfig(process.argv.slice(2), process.env);
   } catch (err) {
@@ -40,6 +117,12 @@ async function main(): Promise<void> {
       process.stderr.write(line + '\n');
     },
   });
+  const tls = await loadTrust(config.tls);
+  if (config.enrollTokenFile && !config.enrollToken) config = { ...config, enrollToken: await readTokenFile(config.enrollTokenFile) };
+  if (config.enrollOnly) {
+    process.exitCode = await enrollOnly(config, tls);
+    return;
+  }
   const profiles = await loadProfiles(defaultProfileDirs());
   if (!profiles.has(config.profile)) {
     process.stderr.write(`edgehook-agent: unknown board profile ${JSON.stringify(config.profile)} (--profile); known profiles: ${profiles.list().map((p) => p.id).join(', ')}\n`);
@@ -88,10 +171,14 @@ async function main(): Promise<void> {
     logRing,
     ptyFactory: config.pty === 'simulated' ? simulatedPtyFactory() : nodePtyFactory(),
     containerRuntime,
+    tls,
     onFatal: () => {
       agent.stop().finally(() => process.exit(1));
     },
   });
+
+  // The token is spent: it must not lie around on the device.
+  if (config.enrollTokenFile && config.enrollTokenFile !== '-') await rm(config.enrollTokenFile, { force: true }).catch(() => undefined);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -7,7 +7,7 @@ test('flags win over environment variables; defaults fill the rest', () => {
   assert.is(c.server, 'http://a:8080');
   assert.is(c.stateDir, '/tmp/s');
   assert.is(c.profile, 'raspberry-pi-4b');
-  assert.is(c.mqttTransport, 'tcp');
+  assert.is(c.mqttTransport, 'auto');
 });
 
 test('bad values are reported together, naming the flag', () => {

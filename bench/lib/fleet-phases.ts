@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** The two fleet-bench phases that own processes: the control-plane restart and the idle real agent. */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -131,11 +132,17 @@ export interface IdleAgentResult {
 }
 
 /** One real agent process (agent/dist/main.js), enrolled fresh, measured `waitS` s after online and until `settleS`. */
-export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: number, settleS = waitS): Promise<IdleAgentResult> {
+/** `agent` picks the program: the repository's agent/dist (default) or the lean package's bundle, with node flags. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+}
+
+export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: number, settleS = waitS, agent_: { main: string; nodeArgs: string[] } = { main: AGENT_MAIN, nodeArgs: [] }): Promise<IdleAgentResult & { cpuPct: number }> {
   const token = await api.enrollmentToken(1);
   const stateDir = await mkdtemp(join(tmpdir(), 'edgehook-bench-agent-'));
   const started = performance.now();
-  const args = [AGENT_MAIN, '--server', serverUrl, '--enroll', token, '--state-dir', stateDir, '--profile', 'simulated', '--hostname', 'bench-idle-agent', '--log-level', 'warn', '--log-format', 'json'];
+  const args = [...agent_.nodeArgs, agent_.main, '--server', serverUrl, '--enroll', token, '--state-dir', stateDir, '--profile', 'simulated', '--hostname', 'bench-idle-agent', '--log-level', 'warn', '--log-format', 'json'];
   // Its local telemetry endpoint on a free port (by env, so an agent without the feature ignores it):
   // the default 7677 may be held by another agent on this machine.
   const agent = startProcess('agent', args, { EDGEHOOK_TELEMETRY_PORT: String(await freePort()) });
@@ -153,14 +160,20 @@ export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: n
     const onlineAfterMs = performance.now() - started;
     const series: number[] = [];
     let rssKb = NaN;
+    let cpuStart: { ticks: number; at: number } | undefined;
     for (let s = 1; s <= Math.max(waitS, settleS); s++) {
       await sleep(1000);
       series.push(memoryOf(agent.pid).rssKb);
-      if (s === waitS) rssKb = series.at(-1) ?? NaN;
+      if (s === waitS) {
+        rssKb = series.at(-1) ?? NaN;
+        cpuStart = { ticks: cpuTicks(agent.pid), at: performance.now() };
+      }
     }
+    // Share of one core between "waitS after online" and the end of the settle period (USER_HZ 100).
+    const cpuPct = cpuStart ? ((cpuTicks(agent.pid) - cpuStart.ticks) / 100 / ((performance.now() - cpuStart.at) / 1000)) * 100 : NaN;
     const hwmKb = memoryOf(agent.pid).hwmKb;
     const ping = await api.call('POST', `/api/devices/${deviceId}/ping`);
-    return { onlineAfterMs: Math.round(onlineAfterMs), rssKb, rssSeriesKb: series, settledRssKb: Math.min(...series.slice(-5)), hwmKb, waitedS: waitS, pingOk: ping.status === 200, logs: agent.output.summary() };
+    return { cpuPct: Math.round(cpuPct * 100) / 100, onlineAfterMs: Math.round(onlineAfterMs), rssKb, rssSeriesKb: series, settledRssKb: Math.min(...series.slice(-5)), hwmKb, waitedS: waitS, pingOk: ping.status === 200, logs: agent.output.summary() };
   } finally {
     await agent.stop(5000);
     await rm(stateDir, { recursive: true, force: true });

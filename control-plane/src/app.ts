@@ -32,6 +32,8 @@ import { filesRoutes } from './containers/files.routes.js';
 import type { StreamRelay } from './relay/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
 import type { RevocationSink } from './auth/revocations.js';
+import type { TlsInfo } from './tls/tls.service.js';
+import { defaultAgentPackageDir, installRoutes } from './devices/install.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -55,8 +57,16 @@ export interface AppDeps {
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
-    mqtt: { port: number; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
+    /** Strict-Transport-Security on every answer (TLS is on). */
+    hsts?: boolean;
+    /** The URL devices and install commands use, when configured (reverse proxy). */
+    publicUrl?: string | undefined;
+    /** The served certificate's pins, when TLS is on (read per request: SIGHUP may change it). */
+    tls?: () => TlsInfo | undefined;
+    mqtt: { port: number; tlsPort?: number | undefined; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
     version: string;
+    /** The lean agent package and installer (agent/dist-package by default). */
+    agentPackageDir?: string | undefined;
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
     limits: { maxBodyBytes: number; maxUploadBytes: number };
@@ -68,6 +78,12 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(errorHandler(deps.log));
   app.notFound(notFound);
+  if (deps.config.hsts) {
+    app.use(async (c, next) => {
+      await next();
+      c.header('Strict-Transport-Security', 'max-age=31536000');
+    });
+  }
 
   // Headers on every answer; same-origin checks for cookie writes; bodies bounded before any route
   // reads them (uploads are capped as they stream).
@@ -85,7 +101,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(body, body.ok ? 200 : 503);
   });
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
-  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt };
+  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
   app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
@@ -111,6 +127,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   }
   app.route('/api', authed);
   // The web console last: it answers only GET/HEAD paths no API route took.
+  app.route('/', installRoutes({ packageDir: deps.config.agentPackageDir ?? defaultAgentPackageDir(), publicUrl: deps.config.publicUrl, tls: deps.config.tls }));
   app.route('/', staticRoutes({ distDir: deps.config.webDir ?? defaultWebDir() }));
   return app;
 }

@@ -21,6 +21,12 @@ const FLAGS = {
   'mqtt-host': { env: 'EDGEHOOK_MQTT_HOST', schema: z.string().min(1), default: '', help: 'MQTT listen address (default: same as --host)' },
   'mqtt-port': { env: 'EDGEHOOK_MQTT_PORT', schema: Port, default: '1883', help: 'MQTT TCP port of the embedded broker' },
   'mqtt-public-url': { env: 'EDGEHOOK_MQTT_PUBLIC_URL', schema: z.string().regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL'), default: '', help: 'broker URL handed to devices at enrollment (default: the host they enrolled through)' },
+  'public-url': { env: 'EDGEHOOK_PUBLIC_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }), default: '', help: 'the URL devices and install commands use (behind a proxy; default: the address they came through)' },
+  'tls-cert': { env: 'EDGEHOOK_TLS_CERT', schema: z.string().min(1), default: '', help: 'PEM certificate (chain): serve HTTPS, wss and MQTT over TLS' },
+  'tls-key': { env: 'EDGEHOOK_TLS_KEY', schema: z.string().min(1), default: '', help: 'PEM private key of --tls-cert' },
+  tls: { env: 'EDGEHOOK_TLS', schema: z.enum(['self-signed']), default: '', help: 'self-signed: generate a key and certificate once into <data-dir>/tls' },
+  'mqtts-port': { env: 'EDGEHOOK_MQTTS_PORT', schema: Port, default: '8883', help: 'MQTT over TLS port when TLS is on' },
+  'allow-plain': { env: 'EDGEHOOK_ALLOW_PLAIN', schema: Bool, default: 'false', help: 'with TLS on, keep plain MQTT on --mqtt-host too (else loopback only)' },
   'data-dir': { env: 'EDGEHOOK_DATA_DIR', schema: z.string().min(1), default: './data', help: 'where the SQLite file and demo-agent state live' },
   database: { env: 'EDGEHOOK_DATABASE', schema: z.string(), default: '', help: 'SQLite path or postgres:// URL (default: <data-dir>/edgehook.db)' },
   'access-ttl': { env: 'EDGEHOOK_ACCESS_TTL', schema: Seconds, default: '3600', help: 'access token lifetime, seconds' },
@@ -32,6 +38,7 @@ const FLAGS = {
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
   'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().int().min(10).max(60_000), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
   'audit-retention': { env: 'EDGEHOOK_AUDIT_RETENTION', schema: Retention, default: '365d', help: 'keep audit log entries this long' },
+  'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().min(1), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
   'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().int().min(1024), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
@@ -73,6 +80,13 @@ export interface ServeConfig {
   webDir: string | undefined;
   /** Request and socket bounds (bytes, counts). */
   limits: { maxBodyBytes: number; maxUploadBytes: number; maxHeaderBytes: number; maxWsFrameBytes: number; maxSocketsPerUser: number };
+  /** The built agent package; undefined means the repository's agent/dist-package. */
+  agentPackageDir: string | undefined;
+  publicUrl: string | undefined;
+  /** Certificate and key files, or generate a self-signed pair; undefined is plain HTTP/MQTT. */
+  tls: { mode: 'files'; certFile: string; keyFile: string } | { mode: 'self-signed' } | undefined;
+  mqttsPort: number;
+  allowPlain: boolean;
   /** Only from the environment, so it never shows in `ps`. */
   adminPassword: string | undefined;
 }
@@ -109,6 +123,11 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const v = parsed.data;
+  const certFile = v['tls-cert'];
+  const keyFile = v['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('invalid configuration:\n  --tls-cert and --tls-key go together (EDGEHOOK_TLS_CERT / EDGEHOOK_TLS_KEY)');
+  if (certFile !== undefined && v.tls === 'self-signed') throw new ConfigError('invalid configuration:\n  give either --tls-cert/--tls-key or --tls self-signed, not both');
+  const tls: ServeConfig['tls'] = certFile !== undefined && keyFile !== undefined ? { mode: 'files', certFile: resolve(certFile), keyFile: resolve(keyFile) } : v.tls === 'self-signed' ? { mode: 'self-signed' } : undefined;
   const dataDir = resolve(v['data-dir'] ?? './data');
   const config = {
     host: v.host ?? '127.0.0.1',
@@ -119,7 +138,12 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     dataDir,
     accessTtlMs: (v['access-ttl'] ?? 3600) * 1000,
     refreshTtlMs: (v['refresh-ttl'] ?? 30 * 24 * 3600) * 1000,
-    secureCookies: v['secure-cookies'] ?? false,
+    // Under HTTPS cookies are Secure whatever the flag says.
+    secureCookies: (v['secure-cookies'] ?? false) || tls !== undefined || (v['public-url'] ?? '').startsWith('https:'),
+    publicUrl: v['public-url']?.replace(/\/+$/, ''),
+    tls,
+    mqttsPort: v['mqtts-port'] ?? 8883,
+    allowPlain: v['allow-plain'] ?? false,
     demo: v.demo ?? false,
     logLevel: v['log-level'] ?? 'info',
     logFormat: v['log-format'] ?? 'pretty',
@@ -137,6 +161,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     },
     telemetryFlushMs: v['telemetry-flush-ms'] ?? 200,
     auditRetentionMs: v['audit-retention'] ?? 365 * 86_400_000,
+    agentPackageDir: v['agent-package-dir'] === undefined ? undefined : resolve(v['agent-package-dir']),
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServerClass } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { createWebSocketStream } from 'ws';
 import { createLogger, systemClock, type Clock, type Logger } from '@edgehook/shared';
@@ -39,6 +40,7 @@ import { Revocations } from './auth/revocations.js';
 import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.js';
 import { socketAuditor } from './audit/audit.middleware.js';
 import { pruneAudit } from './audit/audit.repository.js';
+import { prepareTls, tlsInfo, type TlsInfo } from './tls/tls.service.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -47,6 +49,12 @@ export interface RunningControlPlane {
   url: string;
   port: number;
   mqttPort: number;
+  /** MQTT over TLS, when TLS is on. */
+  mqttsPort: number | undefined;
+  /** The served certificate, when TLS is on. */
+  tls: (TlsInfo & { certFile: string; generated: boolean }) | undefined;
+  /** Reads the certificate and key again (SIGHUP) for new connections; live ones stay up. */
+  reloadTls(): Promise<TlsInfo | undefined>;
   instanceId: string;
   generatedAdminPassword: string | undefined;
   /** Set when the store was lost under us (the data directory deleted): /api/health answers 503. */
@@ -82,6 +90,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
   const instanceId = `cp-${randomBytes(6).toString('hex')}`;
 
+  // Certificate problems stop the start before anything listens.
+  const tls = config.tls ? await prepareTls(config.tls, config, () => clock.now()) : undefined;
   // Checked before anything starts (the admin itself is created once the listeners are up).
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) throw new Error('EDGEHOOK_ADMIN_PASSWORD must have at least 8 characters');
   securePaths(config.dataDir, config.store.kind === 'sqlite' ? config.store.path : undefined);
@@ -98,9 +108,13 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await migrateToLatest(db);
 
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
+  const loopback = (h: string): boolean => h === 'localhost' || h === '::1' || h.startsWith('127.');
+  // With TLS on, plain MQTT stays for the control plane itself (loopback) unless --allow-plain.
+  const plainMqttHost = tls && !config.allowPlain && !loopback(config.mqttHost) ? '127.0.0.1' : config.mqttHost;
   const broker = await startEmbeddedBroker({
-    host: config.mqttHost,
+    host: plainMqttHost,
     port: config.mqttPort,
+    ...(tls ? { tls: { host: config.mqttHost, port: config.mqttsPort, context: { cert: tls.current().cert, key: tls.current().key } } } : {}),
     log: log.child({ part: 'broker' }),
     policy: (isConnected, silence) =>
       createBrokerPolicy({
@@ -117,7 +131,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   // Every device was disconnected while we were down; they say "online" again as they reconnect.
   await markAllOffline(db, clock.now());
 
-  const mqttHostForSelf = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? '127.0.0.1' : config.mqttHost;
+  const mqttHostForSelf = plainMqttHost === '0.0.0.0' || plainMqttHost === '::' ? '127.0.0.1' : plainMqttHost;
   const transport = await connectMqtt({
     url: `mqtt://${mqttHostForSelf.includes(':') ? `[${mqttHostForSelf}]` : mqttHostForSelf}:${broker.port}`,
     clientId: `edgehook-${instanceId}`,
@@ -162,15 +176,20 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
-      mqtt: { port: broker.port, publicUrl: config.mqttPublicUrl },
+      hsts: tls !== undefined,
+      publicUrl: config.publicUrl,
+      tls: () => (tls ? tlsInfo(tls.current()) : undefined),
+      mqtt: { port: broker.port, tlsPort: broker.tlsPort, publicUrl: config.mqttPublicUrl },
       version: VERSION,
       webDir: config.webDir,
       limits: config.limits,
+      agentPackageDir: config.agentPackageDir,
     },
     health: () => (fatal === undefined ? { ok: true } : { ok: false, error: fatal }),
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { maxHeaderSize: config.limits.maxHeaderBytes } }) as Server;
+  const serverOptions = { maxHeaderSize: config.limits.maxHeaderBytes };
+  const server = (tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { ...serverOptions, cert: tls.current().cert, key: tls.current().key } }) : createAdaptorServer({ fetch: app.fetch, serverOptions })) as Server;
   server.on('connection', (socket) => socket.setNoDelay(true));
   const resolveDevice = async (ref: string): Promise<string | undefined> => (await findDeviceByRef(db, ref))?.id;
   const limits = { maxSocketsPerUser: config.limits.maxSocketsPerUser, maxPayloadBytes: config.limits.maxWsFrameBytes };
@@ -252,7 +271,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   // (a port taken) leaves no user behind, so the next start generates and prints the password.
   const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });
 
   const pruneAuditLog = (): void => {
@@ -266,13 +285,24 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   }, 3600_000);
   prune.unref();
 
-  const demo = config.demo ? await startDemoAgent({ db, log, now: clock.now() }, { serverUrl: url, dataDir: config.dataDir }) : undefined;
+  const demo = config.demo ? await startDemoAgent({ db, log, now: clock.now() }, { serverUrl: url, dataDir: config.dataDir, fingerprint: tls?.current().fingerprint }) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     mqttPort: broker.port,
+    mqttsPort: broker.tlsPort,
+    tls: tls ? { ...tlsInfo(tls.current()), certFile: tls.certFile, generated: tls.generated } : undefined,
+    async reloadTls() {
+      if (!tls) return undefined;
+      const m = await tls.reload(clock.now());
+      const context = { cert: m.cert, key: m.key };
+      if (server instanceof HttpsServerClass) server.setSecureContext(context);
+      broker.setSecureContext(context);
+      log.info('TLS certificate reloaded', { fingerprint: m.fingerprint, validTo: m.validTo });
+      return tlsInfo(m);
+    },
     instanceId,
     generatedAdminPassword: boot.generatedPassword,
     get fatal() {

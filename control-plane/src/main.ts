@@ -1,4 +1,5 @@
 import { ConfigError, loadServeConfig, serveHelp } from './config.js';
+import { TlsConfigError } from './tls/tls-material.js';
 import { startControlPlane, VERSION } from './control-plane.js';
 import { runClientCommand, clientHelp } from './cli/cli.js';
 import { networkInterfaces } from 'node:os';
@@ -22,12 +23,15 @@ async function serve(argv: string[]): Promise<void> {
   });
   // Listening on every interface: show the addresses devices can reach, not only 127.0.0.1.
   const urls = reachableUrls(config.host, cp.port, networkInterfaces());
-  const banner = [`Edgehook control plane: ${urls[0] ?? cp.url}  (MQTT on port ${cp.mqttPort})`];
+  const banner = [`Edgehook control plane: ${urls[0] ?? cp.url}  (${cp.mqttsPort !== undefined ? `MQTT over TLS on port ${cp.mqttsPort}, plain MQTT on ${config.allowPlain ? '' : 'loopback '}port ${cp.mqttPort}` : `MQTT on port ${cp.mqttPort}`})`];
   if (urls.length > 1) banner.push(`Reachable at: ${urls.join('  ')}`);
+  if (cp.tls) {
+    banner.push(`TLS certificate ${cp.tls.certFile}${cp.tls.generated ? ' (generated now)' : ''}${cp.tls.selfSigned ? ', self-signed' : ''}`, `  fingerprint ${cp.tls.fingerprint}${cp.tls.selfSigned ? '  (devices pin it: --server-fingerprint; `edgehook enroll-token create` prints it)' : ''}`);
+  }
   if (cp.generatedAdminPassword) {
     banner.push(`First start: log in as admin with password ${cp.generatedAdminPassword}`, 'It is shown only once; set EDGEHOOK_ADMIN_PASSWORD to choose it yourself (lost it? edgehook admin reset-password --username admin).');
   } else {
-    banner.push('Log in with an existing user, e.g.: npx edgehook login --server ' + (urls[0] ?? cp.url) + ' --username admin');
+    banner.push(`Log in with an existing user, e.g.: npx edgehook login --server ${urls[0] ?? cp.url}${cp.tls?.selfSigned ? ` --fingerprint ${cp.tls.fingerprint}` : ''} --username admin`);
   }
   process.stdout.write(banner.join('\n') + '\n');
 
@@ -42,6 +46,13 @@ async function serve(argv: string[]): Promise<void> {
       () => process.exit(1),
     );
   };
+  // New certificates (e.g. renewed by certbot) for new connections; connected devices stay up.
+  process.on('SIGHUP', () => {
+    cp.reloadTls().then(
+      (info) => process.stdout.write(info ? `SIGHUP: TLS certificate reloaded, fingerprint ${info.fingerprint}\n` : 'SIGHUP: TLS is off, nothing to reload\n'),
+      (err: unknown) => process.stderr.write(`SIGHUP: TLS reload failed, keeping the current certificate: ${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
@@ -70,5 +81,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`edgehook: ${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  process.exit(err instanceof ConfigError || err instanceof TlsConfigError ? 2 : 1);
 });

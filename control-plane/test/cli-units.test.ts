@@ -59,8 +59,9 @@ test('config dir: EDGEHOOK_CONFIG_DIR, then XDG_CONFIG_HOME, then ~/.config', ()
 });
 
 test('the agent command quotes only what a shell would break', () => {
-  assert.is(agentCommandLine('http://10.0.0.2:8080', 'ehe_abc-DEF'), 'edgehook-agent --server http://10.0.0.2:8080 --enroll ehe_abc-DEF --state-dir /var/lib/edgehook-agent');
-  assert.match(agentCommandLine('http://h', "a'b c"), `--enroll 'a'\\''b c'`);
+  assert.is(agentCommandLine('http://10.0.0.2:8080', undefined), 'EDGEHOOK_ENROLL_TOKEN=<token> edgehook-agent --server http://10.0.0.2:8080 --state-dir /var/lib/edgehook-agent');
+  assert.match(agentCommandLine("http://h/a'b c", undefined), `--server 'http://h/a'\\''b c'`);
+  assert.match(agentCommandLine('https://h', `sha256:${'0'.repeat(64)}`), `--server-fingerprint sha256:${'0'.repeat(64)}`);
 });
 
 test('a lock left by a dead command is taken over at once', async () => {

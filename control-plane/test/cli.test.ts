@@ -198,9 +198,13 @@ test('an unknown device gives the API message', async () => {
 test('enroll-token create prints a token that enrolls, and the agent command', async () => {
   const res = await cli(config, ['enroll-token', 'create', '--expires-in', '1h', '--tag', 'lab', '--tag', 'pi', '--note', 'bench']);
   assert.is(res.code, 0, res.stderr);
-  const token = /--enroll (\S+)/.exec(res.stdout)?.[1];
+  const token = /^ {2}(ehe_\S+)$/m.exec(res.stdout)?.[1];
   assert.ok(token, res.stdout);
-  assert.match(res.stdout, `edgehook-agent --server ${cp.url} --enroll ${token} --state-dir /var/lib/edgehook-agent`);
+  // The one-command install: the token goes to the script (prompt or file), never on a command line.
+  assert.match(res.stdout, `curl -fsSL ${cp.url}/install.sh | sudo sh -s -- --token-file -`);
+  assert.not.match(res.stdout, `--enroll ${token}`);
+  assert.match(res.stdout, `EDGEHOOK_ENROLL_TOKEN=<token> edgehook-agent --server ${cp.url} --state-dir /var/lib/edgehook-agent`);
+  assert.match(res.stdout, 'loopback address');
   assert.match(res.stdout, '--profile raspberry-pi-4b');
 
   const description = { hostname: 'cli-enrolled', profile: 'simulated', agentVersion: '0.0.0-test', hardware: { arch: 'x64', platform: 'linux', cpus: 1, memTotalBytes: 1024 } };

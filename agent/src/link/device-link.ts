@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { encodeJson, filterFor, topicFor, type DeviceDescription, type Logger, type PresenceMessage } from '@edgehook/shared';
-import { connectMqtt, type LinkState, type MqttTransport } from '@edgehook/shared/transport';
+import { connectMqtt, type LinkState, type MqttTransport, type TlsTrust } from '@edgehook/shared/transport';
 import type { SavedCredentials } from './credentials.store.js';
 import { RpcDispatcher, type RpcHandlers } from './rpc.dispatcher.js';
 
 export interface DeviceLinkOptions {
   credentials: SavedCredentials;
   transport: 'tcp' | 'ws';
+  /** Applies to any TLS broker URL (mqtts:// or wss://), the embedded broker's or an external one. */
+  tls?: TlsTrust;
   describe: () => Promise<DeviceDescription>;
   handlers: RpcHandlers;
   log: Logger;
@@ -44,6 +46,8 @@ export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLin
     username: credentials.mqtt.username,
     password: credentials.mqtt.password,
     keepalive: 15,
+    tls: opts.tls,
+    lean: true,
     will: { topic: statusTopic, payload: nextSessionWill, qos: 1, retain: true },
     backoff: { baseMs: 1000, maxMs: 60_000 },
     onConnectMessages: () => [

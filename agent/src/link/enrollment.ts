@@ -1,4 +1,5 @@
 import { ApiErrorBody, decodeJson, EnrollResponse, type DeviceDescription } from '@edgehook/shared';
+import { describeTlsError } from '@edgehook/shared/transport';
 
 export class EnrollmentError extends Error {
   constructor(message: string, readonly retryable: boolean) {
@@ -18,7 +19,11 @@ export async function enroll(server: string, token: string, description: DeviceD
       signal: AbortSignal.timeout(15_000),
     });
   } catch (err) {
-    throw new EnrollmentError(`cannot reach ${server}: ${err instanceof Error ? err.message : String(err)}`, true);
+    // A TLS refusal (untrusted certificate, wrong pin, plain HTTP) will not pass by retrying.
+    const cause = err instanceof Error ? err.cause : undefined;
+    const tls = describeTlsError(cause, server);
+    if (tls) throw new EnrollmentError(`enrollment refused: ${tls}`, false);
+    throw new EnrollmentError(`cannot reach ${server}: ${cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err)}`, true);
   }
   const text = await res.text();
   if (!res.ok) {

@@ -58,7 +58,9 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<AppEnv> {
 
   function respondWithTokens(c: Context, issued: IssuedTokens, extra: { totpEnrollmentRequired?: boolean } = {}): Response {
     const expiresIn = Math.round((issued.accessExpiresAt - deps.clock.now()) / 1000);
-    const common = { httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies } as const;
+    // Secure whenever the browser came over HTTPS (TLS here, or a TLS proxy in front).
+    const https = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+    const common = { httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies || https } as const;
     setCookie(c, ACCESS_COOKIE, issued.accessToken, { ...common, path: '/', maxAge: expiresIn });
     setCookie(c, REFRESH_COOKIE, issued.refreshToken, { ...common, path: '/api/auth', maxAge: Math.round(deps.tokens.refreshTtlMs / 1000) });
     const body: TokenPair = { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresIn, ...extra };

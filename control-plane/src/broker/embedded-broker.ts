@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
@@ -23,6 +24,10 @@ export interface BrokerAdmin {
 
 export interface EmbeddedBroker extends BrokerAdmin {
   readonly port: number;
+  /** MQTT over TLS, when started with `tls`. */
+  readonly tlsPort: number | undefined;
+  /** New certificate for new connections; live ones keep theirs (SIGHUP reload). */
+  setSecureContext(options: SecureContextOptions): void;
   /** Serves MQTT over a websocket stream (the `/mqtt` path of the HTTP server). */
   handleStream(stream: Duplex, req: IncomingMessage): void;
   close(): Promise<void>;
@@ -45,7 +50,26 @@ function isLive(broker: Aedes, clientId: string): Client | undefined {
   return client instanceof Object && 'id' in client ? (client as Client) : undefined;
 }
 
-export async function startEmbeddedBroker(opts: { host: string; port: number; policy: (isConnected: (id: string) => boolean, silence: IncumbentSilence) => BrokerPolicy; log: Logger }): Promise<EmbeddedBroker> {
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    // A fleet reconnecting at once overflows Node's default queue of 511 (tens of thousands of
+    // kernel drops per restart at 5,000 devices, measured), so clients time out and retry later.
+    server.listen({ port, host, backlog: 4096 }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+export async function startEmbeddedBroker(opts: {
+  host: string;
+  port: number;
+  policy: (isConnected: (id: string) => boolean, silence: IncumbentSilence) => BrokerPolicy;
+  log: Logger;
+  tls?: { host: string; port: number; context: SecureContextOptions };
+}): Promise<EmbeddedBroker> {
   const { log } = opts;
   let broker!: Aedes;
   // When each connection last sent a byte, and the keepalive it promised: a connection silent for
@@ -120,20 +144,25 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; po
 
   // TCP_NODELAY: without it every request/response hop waits ~40 ms for Nagle.
   const server: Server = createServer({ noDelay: true }, (socket) => broker.handle(socket));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // A fleet reconnecting at once overflows Node's default queue of 511 (tens of thousands of
-    // kernel drops per restart at 5,000 devices, measured), so clients time out and retry later.
-    server.listen({ port: opts.port, host: opts.host, backlog: 4096 }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const port = await listen(server, opts.port, opts.host);
+  let tlsServer: TlsServer | undefined;
+  let tlsPort: number | undefined;
+  if (opts.tls) {
+    const secure = createTlsServer({ ...opts.tls.context, noDelay: true }, (socket) => broker.handle(socket));
+    secure.on('tlsClientError', (err) => log.debug('mqtts handshake failed', { err: err.message }));
+    tlsServer = secure;
+    try {
+      tlsPort = await listen(secure, opts.tls.port, opts.tls.host);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
 
   return {
     port,
+    tlsPort,
+    setSecureContext: (options) => tlsServer?.setSecureContext(options),
     handleStream: (stream, req) => {
       broker.handle(stream, req);
     },
@@ -144,7 +173,7 @@ export async function startEmbeddedBroker(opts: { host: string; port: number; po
     },
     async close() {
       // Stop accepting first, then drop the clients; the server closes once they are gone.
-      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const serverClosed = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), tlsServer ? new Promise<void>((resolve) => tlsServer.close(() => resolve())) : undefined]);
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await serverClosed;
     },

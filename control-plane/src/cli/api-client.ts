@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import { TokenPair, decodeJson } from '@edgehook/shared';
 import type { CommandContext } from './context.js';
 import type { CredentialsStore, StoredCredentials } from './credentials.store.js';
-import { notLoggedIn, sessionExpired } from './errors.js';
+import type { ConnectionOptions } from 'node:tls';
+import { describeTlsError, tlsOptionsFor, tlsTarget, type TlsTrust } from '@edgehook/shared/transport';
+import { CliError, notLoggedIn, sessionExpired } from './errors.js';
 import { apiErrorOf, expectJson, expectSuccess, send, unexpectedResponse, type FetchFn, type RawResponse, type RequestSpec } from './http.client.js';
 import { normalizeServerUrl } from './server-url.js';
 
@@ -12,8 +14,9 @@ const EXPIRY_MARGIN_MS = 10_000;
 export type CallOptions = Omit<RequestSpec, 'method' | 'path' | 'token'>;
 
 /** Stores a freshly issued pair; `accessExpiresAt` comes from the relative `expiresIn`. */
-export function credentialsFrom(server: string, username: string, pair: TokenPair, now: number): StoredCredentials {
+export function credentialsFrom(server: string, username: string, pair: TokenPair, now: number, tls?: StoredCredentials['tls']): StoredCredentials {
   return {
+    ...(tls ? { tls } : {}),
     server,
     username,
     accessToken: pair.accessToken,
@@ -50,6 +53,11 @@ export class ApiClient {
     return expectSuccess(this.deps.fetch, this.server, spec, await this.authorized(spec));
   }
 
+  /** TLS options for this server's websockets, with the login's trust. */
+  socketTls(): Promise<ConnectionOptions> {
+    return socketTls(this.server, this.credentials);
+  }
+
   private expired(credentials: StoredCredentials): boolean {
     return Date.parse(credentials.accessExpiresAt) - EXPIRY_MARGIN_MS <= this.deps.now();
   }
@@ -84,7 +92,7 @@ export class ApiClient {
       if (res.status !== 200) throw apiErrorOf(res) ?? (await unexpectedResponse(this.deps.fetch, this.server, spec, res));
       const pair = decodeJson(TokenPair, res.text);
       if (!pair.ok) throw await unexpectedResponse(this.deps.fetch, this.server, spec, res, pair.error);
-      const next = credentialsFrom(this.server, current.username, pair.value, this.deps.now());
+      const next = credentialsFrom(this.server, current.username, pair.value, this.deps.now(), current.tls);
       await this.deps.store.save(next);
       return next;
     });
@@ -107,5 +115,21 @@ export async function openSession(ctx: CommandContext, serverFlag: string | unde
   if (!stored) throw notLoggedIn(override);
   const server = override ?? stored.server;
   if (server !== stored.server) throw notLoggedIn(server, ` to ${server} (the stored login is for ${stored.server})`);
-  return new ApiClient({ fetch: ctx.fetch, now: ctx.now, store: ctx.store }, server, stored);
+  return new ApiClient({ fetch: fetchFor(ctx, server, stored.tls), now: ctx.now, store: ctx.store }, server, stored);
+}
+
+/** HTTPS goes through the trust-enforcing fetch (system CAs, --ca or a pin), so TLS failures read clearly. */
+export function fetchFor(ctx: CommandContext, server: string, trust: TlsTrust | undefined): FetchFn {
+  return server.startsWith('https:') && ctx.tlsFetch ? ctx.tlsFetch(trust ?? {}) : ctx.fetch;
+}
+
+/** TLS options for a websocket (ws) to the stored server, with the login's trust. */
+export async function socketTls(server: string, stored: StoredCredentials): Promise<ConnectionOptions> {
+  const target = tlsTarget(server.replace(/^http/, 'ws'));
+  if (!target) return {};
+  try {
+    return await tlsOptionsFor(stored.tls ?? {}, target);
+  } catch (err) {
+    throw new CliError(`cannot connect to ${server}: ${describeTlsError(err, server) ?? (err instanceof Error ? err.message : String(err))}`);
+  }
 }

@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { trustedFetch } from '@edgehook/shared/transport';
 import { commandContext, type CliDeps, type CliIo, type Command } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { devicesCommand } from './commands/devices.command.js';
@@ -48,6 +49,7 @@ function processDeps(io: CliIo): CliDeps {
   return {
     io,
     fetch: globalThis.fetch,
+    tlsFetch: (trust) => trustedFetch(trust),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     homedir,

@@ -1,3 +1,4 @@
+import type { TlsTrust } from '@edgehook/shared/transport';
 import { credentialsStore, configDir, type CredentialsStore } from './credentials.store.js';
 
 /** The process's streams and environment, passed in so tests can run commands in memory. */
@@ -15,6 +16,8 @@ export interface CliIo {
 export interface CliDeps {
   io: CliIo;
   fetch: typeof globalThis.fetch;
+  /** A fetch for https:// that enforces a trust (CA PEM or pinned fingerprint); absent in in-memory tests. */
+  tlsFetch?: (trust: TlsTrust) => typeof globalThis.fetch;
   /** Wall-clock epoch milliseconds (token expiry, "12s ago"). */
   now: () => number;
   sleep: (ms: number) => Promise<void>;

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { decodeJson } from '@edgehook/shared';
+import { ServerFingerprint } from '@edgehook/shared/transport';
 import { CliError } from './errors.js';
 
 /** What `edgehook login` leaves behind for the other commands. */
@@ -13,6 +14,8 @@ export const StoredCredentials = z.object({
   refreshToken: z.string(),
   /** ISO time; the access token is refreshed shortly before it. */
   accessExpiresAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date'),
+  /** How this HTTPS server is trusted (login --ca / --fingerprint), remembered with the login. */
+  tls: z.object({ ca: z.string().optional(), fingerprint: ServerFingerprint.optional() }).optional(),
 });
 export type StoredCredentials = z.infer<typeof StoredCredentials>;
 

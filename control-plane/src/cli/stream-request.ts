@@ -1,5 +1,5 @@
 import { ApiErrorBody, decodeJson } from '@edgehook/shared';
-import type { ApiClient } from './api-client.js';
+import { fetchFor, type ApiClient } from './api-client.js';
 import type { CommandContext } from './context.js';
 import { CliError, notLoggedIn } from './errors.js';
 
@@ -11,7 +11,7 @@ import { CliError, notLoggedIn } from './errors.js';
 export async function streamRequest(ctx: CommandContext, api: ApiClient, path: string, init: RequestInit = {}): Promise<Response> {
   const stored = await ctx.store.load();
   if (!stored) throw notLoggedIn(api.server);
-  const res = await ctx.fetch(`${api.server}${path}`, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${stored.accessToken}` } });
+  const res = await fetchFor(ctx, api.server, stored.tls)(`${api.server}${path}`, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${stored.accessToken}` } });
   if (res.ok) return res;
   const body = decodeJson(ApiErrorBody, await res.text());
   throw new CliError(body.ok ? body.value.error.message : `HTTP ${res.status}`);

@@ -11,6 +11,8 @@ import { jsonBody } from '../http/validate.js';
 import type { FleetEvents } from '../events/fleet-events.js';
 import { consumeEnrollmentToken, createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, toEnrollmentTokenView } from './enrollment.repository.js';
 import { findDevice, insertDevice, nameTaken, toDeviceView } from './devices.repository.js';
+import { buildInstallCommand } from './install-command.js';
+import type { TlsInfo } from '../tls/tls.service.js';
 
 export interface EnrollmentDeps {
   db: Kysely<Database>;
@@ -18,7 +20,10 @@ export interface EnrollmentDeps {
   log: Logger;
   auth: Authenticator;
   events: FleetEvents;
-  mqtt: { port: number; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
+  mqtt: { port: number; tlsPort?: number | undefined; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
+  /** --public-url: what devices are told to use instead of the address they came through. */
+  publicUrl?: string | undefined;
+  tls?: (() => TlsInfo | undefined) | undefined;
 }
 
 /** A name from the hostname that no other device has yet. */
@@ -32,15 +37,25 @@ async function uniqueName(db: Kysely<Database>, hostname: string): Promise<strin
   return `${base}-${newId().slice(0, 8)}`;
 }
 
-/** The broker address as the device reached us, unless configured. */
-function brokerUrls(c: Context, cfg: EnrollmentDeps['mqtt']): { url: string; wsUrl: string } {
+/** The control plane's origin as the caller reached it (through a proxy, X-Forwarded-*), unless configured. */
+export function requestOrigin(c: Context, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl;
   const requestUrl = new URL(c.req.url);
   const host = c.req.header('x-forwarded-host') ?? c.req.header('host') ?? requestUrl.host;
-  const secure = (c.req.header('x-forwarded-proto') ?? requestUrl.protocol.replace(':', '')) === 'https';
-  const hostname = new URL(`http://${host}`).hostname;
+  const proto = c.req.header('x-forwarded-proto') ?? requestUrl.protocol.replace(':', '');
+  return `${proto === 'https' ? 'https' : 'http'}://${host}`;
+}
+
+/** The broker address as the device reached us, unless configured; MQTT over TLS when TLS is on. */
+function brokerUrls(c: Context, deps: Pick<EnrollmentDeps, 'mqtt' | 'publicUrl'>): { url: string; wsUrl: string } {
+  const cfg = deps.mqtt;
+  const origin = new URL(requestOrigin(c, deps.publicUrl));
+  const hostname = origin.hostname;
+  const secure = origin.protocol === 'https:';
+  const mqttUrl = cfg.tlsPort !== undefined ? `mqtts://${hostname}:${cfg.tlsPort}` : `mqtt://${hostname}:${cfg.port}`;
   return {
-    url: cfg.publicUrl ?? `mqtt://${hostname.includes(':') ? `[${hostname}]` : hostname}:${cfg.port}`,
-    wsUrl: cfg.publicWsUrl ?? `${secure ? 'wss' : 'ws'}://${host}/mqtt`,
+    url: cfg.publicUrl ?? mqttUrl,
+    wsUrl: cfg.publicWsUrl ?? `${secure ? 'wss' : 'ws'}://${origin.host}${origin.pathname.replace(/\/+$/, '')}/mqtt`,
   };
 }
 
@@ -50,7 +65,7 @@ export function enrollmentTokenRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
   app.post('/', async (c) => {
     const input = await jsonBody(c, CreateEnrollmentToken);
     const { token, row } = await createEnrollmentToken(deps.db, input, c.get('principal').userId, deps.clock.now());
-    return c.json({ ...toEnrollmentTokenView(row), token }, 201);
+    return c.json({ ...toEnrollmentTokenView(row), token, install: buildInstallCommand(requestOrigin(c, deps.publicUrl), deps.tls?.()) }, 201);
   });
   app.get('/', async (c) => c.json((await listEnrollmentTokens(deps.db)).map(toEnrollmentTokenView)));
   app.delete('/:id', async (c) => {
@@ -81,7 +96,7 @@ export function enrollRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
     const row = await findDevice(deps.db, deviceId);
     if (row) await deps.events.announce({ type: 'device.registered', deviceId, ts: now, device: toDeviceView(row) });
     deps.log.info('device enrolled', { deviceId, name, hostname: description.hostname, profile: description.profile });
-    const body: EnrollResponse = { deviceId, name, mqtt: { ...brokerUrls(c, deps.mqtt), username: deviceId, password: secret } };
+    const body: EnrollResponse = { deviceId, name, mqtt: { ...brokerUrls(c, deps), username: deviceId, password: secret } };
     return c.json(body, 201);
   });
   return app;

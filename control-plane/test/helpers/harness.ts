@@ -9,7 +9,7 @@ import { startControlPlane, type ControlPlaneOverrides, type RunningControlPlane
 import { loadServeConfig } from '../../src/config.js';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const AGENT_MAIN = join(repoRoot, 'agent/dist/main.js');
 export const CP_MAIN = join(repoRoot, 'control-plane/dist/main.js');
 
@@ -127,8 +127,8 @@ export async function killAllAgents(): Promise<void> {
 }
 
 /** A real agent process (the built agent/dist/main.js). */
-export function spawnAgent(opts: { server?: string; token?: string; stateDir: string; profile?: string; hostname?: string; extraArgs?: string[]; env?: Record<string, string> }): AgentProcess {
-  const args = [AGENT_MAIN, '--state-dir', opts.stateDir, '--profile', opts.profile ?? 'simulated', '--log-format', 'json'];
+export function spawnAgent(opts: { server?: string; token?: string; stateDir: string; profile?: string; hostname?: string; extraArgs?: string[]; env?: Record<string, string>; main?: string }): AgentProcess {
+  const args = [opts.main ?? AGENT_MAIN, '--state-dir', opts.stateDir, '--profile', opts.profile ?? 'simulated', '--log-format', 'json'];
   if (opts.server) args.push('--server', opts.server);
   if (opts.token) args.push('--enroll', opts.token);
   if (opts.hostname) args.push('--hostname', opts.hostname);

@@ -116,8 +116,12 @@ if (!browserAvailable()) {
   t('add device shows the exact agent command with a fresh token', async ({ page, cp }) => {
     await page.getByRole('button', { name: 'Add device' }).click();
     await page.getByRole('button', { name: 'Create token' }).click();
+    const install = await page.getByTestId('install-command').textContent();
+    assert.is(install, `curl -fsSL ${cp.url}/install.sh | sudo sh -s -- --token-file - --profile raspberry-pi-4b`);
+    assert.match((await page.getByTestId('enroll-token').textContent()) ?? '', /^ehe_\S{10,}$/);
     const cmd = await page.getByTestId('agent-command').textContent();
-    assert.match(cmd ?? '', new RegExp(`node agent/dist/main\\.js --server ${cp.url.replace(/[.]/g, '\\.')} --enroll \\S{10,}`));
+    assert.match(cmd ?? '', new RegExp(`node agent/dist/main\\.js --server ${cp.url.replace(/[.]/g, '\\.')} --enroll-token-file -`));
+    assert.not.match(cmd ?? '', /ehe_/);
     await page.getByRole('button', { name: 'Done' }).click();
   });
 

@@ -24,8 +24,18 @@ export const EnrollmentTokenView = z.object({
 });
 export type EnrollmentTokenView = z.infer<typeof EnrollmentTokenView>;
 
+/** The one-command agent install a device runs; the token goes to the script on stdin or from a file, never argv. */
+export const InstallCommand = z.object({
+  command: z.string(),
+  serverUrl: z.string(),
+  /** Set when the certificate is self-signed: the device pins it. */
+  fingerprint: z.string().optional(),
+  warnings: z.array(z.string()),
+});
+export type InstallCommand = z.infer<typeof InstallCommand>;
+
 /** Returned once, when the token is created: the secret is never shown again. */
-export const CreatedEnrollmentToken = EnrollmentTokenView.extend({ token: z.string() });
+export const CreatedEnrollmentToken = EnrollmentTokenView.extend({ token: z.string(), install: InstallCommand.optional() });
 export type CreatedEnrollmentToken = z.infer<typeof CreatedEnrollmentToken>;
 
 export const MqttCredentials = z.object({

@@ -12,7 +12,7 @@ export interface PublishOptions {
 export type LinkState =
   | { state: 'connected' }
   /** `reason` is set when the broker refused us: `not-authorized` tells a revoked device to stop. */
-  | { state: 'disconnected'; reason?: 'not-authorized' | 'identifier-rejected' | 'closed' | 'error'; error?: string; retryInMs?: number };
+  | { state: 'disconnected'; reason?: 'not-authorized' | 'identifier-rejected' | 'tls' | 'closed' | 'error'; error?: string; retryInMs?: number };
 
 export interface Transport {
   readonly connected: boolean;

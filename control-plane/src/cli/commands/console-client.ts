@@ -20,7 +20,7 @@ export interface ConsoleClient {
 export async function openConsole(api: ApiClient, deviceId: string, ref: string): Promise<ConsoleClient> {
   const tokenPath = `/api/devices/${encodeURIComponent(deviceId)}/containers/${encodeURIComponent(ref)}/websocket`;
   const first = await api.json(ConsoleToken, 'GET', tokenPath);
-  const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}${first.data.socket}`, { perMessageDeflate: false });
+  const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}${first.data.socket}`, { ...(await api.socketTls()), perMessageDeflate: false });
   const listeners: Array<(event: string, args: string[]) => void> = [];
   const send = (event: string, ...args: string[]): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, args }));

@@ -42,13 +42,11 @@ const USAGE = `Usage: edgehook enroll-token <create|list|revoke> [options]
 
 Run edgehook enroll-token <subcommand> --help for its options.`;
 
-/** Quotes for a POSIX shell only when needed, so the printed command can be pasted as is. */
-function shellWord(value: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
+import { shellWord } from '../../devices/install-command.js';
 
-export function agentCommandLine(server: string, token: string): string {
-  return ['edgehook-agent', '--server', shellWord(server), '--enroll', shellWord(token), '--state-dir', '/var/lib/edgehook-agent'].join(' ');
+/** The token is read from the environment, never from argv where `ps` shows it. */
+export function agentCommandLine(server: string, fingerprint: string | undefined): string {
+  return ['EDGEHOOK_ENROLL_TOKEN=<token>', 'edgehook-agent', '--server', shellWord(server), ...(fingerprint ? ['--server-fingerprint', fingerprint] : []), '--state-dir', '/var/lib/edgehook-agent'].join(' ');
 }
 
 function tokenStatus(t: EnrollmentTokenView, now: number): string {
@@ -100,15 +98,29 @@ function describeCreated(api: ApiClient, created: CreatedEnrollmentToken, now: n
     '',
     `Id ${created.id}: ${uses}, expires ${relativeTime(created.expiresAt, now)} (${created.expiresAt})${created.tags.length > 0 ? `, tags ${list(created.tags.map(printable))}` : ''}.`,
     '',
-    'On the device (e.g. a Raspberry Pi), run:',
-    '',
-    `  ${agentCommandLine(api.server, created.token)}`,
-    '',
-    'Add --profile for the board, e.g. --profile raspberry-pi-4b (or raspberry-pi-5, raspberry-pi-zero-2w, pikvm-v3, generic-linux).',
+    ...(created.install
+      ? [
+          'On the device (e.g. a Raspberry Pi with Node.js >= 20), install and enroll the agent with one command;',
+          'it asks for the token above (or give --token-file PATH):',
+          '',
+          `  ${created.install.command}`,
+          '',
+          'Add --profile for the board, e.g. --profile raspberry-pi-4b (or raspberry-pi-5, raspberry-pi-zero-2w, pikvm-v3, generic-linux).',
+          'Or, from a checkout of this repository on the device:',
+          '',
+          `  ${agentCommandLine(api.server, created.install.fingerprint)}`,
+          '',
+          ...created.install.warnings.map((w) => `Note: ${w}`),
+        ]
+      : [
+          'On the device (e.g. a Raspberry Pi), run:',
+          '',
+          `  ${agentCommandLine(api.server, undefined)}`,
+          '',
+          'Add --profile for the board, e.g. --profile raspberry-pi-4b (or raspberry-pi-5, raspberry-pi-zero-2w, pikvm-v3, generic-linux).',
+          ...(isLoopback(api.server) ? [`Note: ${api.server} is this machine's loopback address; on the device, use an address of this machine that it can reach.`] : []),
+        ]),
   ];
-  if (isLoopback(api.server)) {
-    lines.push(`Note: ${api.server} is this machine's loopback address; on the device, use an address of this machine that it can reach.`);
-  }
   return lines.join('\n') + '\n';
 }
 

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import WebSocket from 'ws';
 import { DeviceView, decodeJson, RelayServerMessage } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
+import { openSession, socketTls } from '../api-client.js';
 import type { CliIo, CommandContext } from '../context.js';
 import { CliError, notLoggedIn } from '../errors.js';
 import { printable } from '../table.js';
@@ -18,7 +18,7 @@ export async function deviceSocket(ctx: CommandContext, serverFlag: string | und
   const stored = await ctx.store.load();
   if (!stored) throw notLoggedIn(api.server);
   const url = `${api.server.replace(/^http/, 'ws')}/api/devices/${encodeURIComponent(device.id)}/${kind}`;
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
+  const ws = new WebSocket(url, { ...(await socketTls(api.server, stored)), headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => {

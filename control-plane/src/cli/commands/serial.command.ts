@@ -1,7 +1,7 @@
 import { parseFlags } from '@edgehook/shared/argv';
 import WebSocket from 'ws';
 import { DeviceView } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
+import { openSession, socketTls } from '../api-client.js';
 import { COMMON_OPTIONS, positiveInt, withUsage } from '../args.js';
 import type { Command } from '../context.js';
 import { CliError, notLoggedIn, UsageError } from '../errors.js';
@@ -46,7 +46,7 @@ export const serialCommand: Command = {
     if (!device.online) throw new CliError(`device ${printable(device.name)} is offline`);
     const stored = await ctx.store.load();
     if (!stored) throw notLoggedIn(api.server);
-    const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}/api/devices/${encodeURIComponent(device.id)}/serial`, { headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
+    const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}/api/devices/${encodeURIComponent(device.id)}/serial`, { ...(await socketTls(api.server, stored)), headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_req, res) => reject(new CliError(res.statusCode === 403 ? 'permission denied: the serial console needs devices.hardware.write' : `HTTP ${res.statusCode}`)));

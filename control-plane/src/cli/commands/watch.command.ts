@@ -1,7 +1,7 @@
 import { parseFlags } from '@edgehook/shared/argv';
 import WebSocket from 'ws';
 import { DeviceView, decodeJson, LiveFrame } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
+import { openSession, socketTls } from '../api-client.js';
 import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
 import type { Command } from '../context.js';
 import { CliError, notLoggedIn } from '../errors.js';
@@ -43,7 +43,7 @@ export const watchCommand: Command = {
     const stored = await ctx.store.load();
     if (!stored) throw notLoggedIn(api.server);
     const search = new URLSearchParams({ device: device.id, metric: values.metric ?? DEFAULT_METRICS });
-    const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}/api/telemetry/live?${search.toString()}`, { headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
+    const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}/api/telemetry/live?${search.toString()}`, { ...(await socketTls(api.server, stored)), headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
     if (!values.json) ctx.io.stdout(`watching ${printable(device.name)}${device.online ? '' : ' (offline: waiting for data)'}; Ctrl-C stops\n`);
     return new Promise<number>((resolve, reject) => {
       let seen = 0;

@@ -3,16 +3,17 @@ import type { CreatedEnrollmentToken } from '@edgehook/shared';
 import { api } from '../lib/api.js';
 import { ErrorBox, Modal, useAction } from '../lib/ui.js';
 
-/** The command README.md documents for a Pi (repository checked out and built there). */
-export function agentCommand(server: string, token: string, profile: string): string {
-  return `sudo node agent/dist/main.js --server ${server} --enroll ${token} \\\n  --state-dir /var/lib/edgehook-agent --profile ${profile}`;
+/** From a checkout built on the device (README.md); the token is pasted on stdin, never argv. */
+export function agentCommand(server: string, fingerprint: string | undefined, profile: string): string {
+  const pin = fingerprint ? ` --server-fingerprint ${fingerprint}` : '';
+  return `sudo node agent/dist/main.js --server ${server}${pin} --enroll-token-file - \\\n  --state-dir /var/lib/edgehook-agent --profile ${profile}`;
 }
 
-export function CopyBox({ text, label }: { text: string; label: string }) {
+export function CopyBox({ text, label, testId = 'agent-command' }: { text: string; label: string; testId?: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <div class="copy">
-      <pre aria-label={label} data-testid="agent-command">{text}</pre>
+      <pre aria-label={label} data-testid={testId}>{text}</pre>
       <button
         type="button"
         onClick={() => {
@@ -78,10 +79,19 @@ export function AddDevice({ onClose }: { onClose: () => void }) {
         </form>
       ) : (
         <div class="stack">
-          <p>
-            On the device (Node.js 20, this repository checked out and built with <code>npm install && npm run build</code>), run:
-          </p>
-          <CopyBox label="Agent command" text={agentCommand(location.origin, created.token, profile)} />
+          <p>On the device (Node.js 20 or later), install and enroll the agent with one command:</p>
+          {created.install ? <CopyBox label="Install command" testId="install-command" text={`${created.install.command} --profile ${profile}`} /> : null}
+          <p>It asks for this token (paste it; it is not shown while you type):</p>
+          <CopyBox label="Enrollment token" testId="enroll-token" text={created.token} />
+          {(created.install?.warnings ?? []).map((w) => (
+            <p key={w} class="muted" role="note">
+              {w}
+            </p>
+          ))}
+          <details>
+            <summary>Or from a checkout of this repository built on the device</summary>
+            <CopyBox label="Agent command" text={agentCommand(created.install?.serverUrl ?? location.origin, created.install?.fingerprint, profile)} />
+          </details>
           <p class="muted">
             The token is shown only now. It expires {new Date(created.expiresAt).toLocaleString()} and enrolls up to {created.maxUses} device(s)
             {created.tags.length ? ` tagged ${created.tags.join(', ')}` : ''}. The device appears in the list as soon as it connects.

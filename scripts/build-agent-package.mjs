@@ -1,0 +1,70 @@
+// The lean agent package for devices: the agent bundled into one file (esbuild), the board
+// profiles, and a package.json that lists only the native modules the agent loads lazily, so a
+// Pi needs no TypeScript build, no web build and no control-plane dependencies.
+// Output: agent/dist-package/edgehook-agent/ and agent/dist-package/edgehook-agent.tgz.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'agent/dist-package');
+const pkgDir = join(out, 'edgehook-agent');
+const agentPkg = JSON.parse(await readFile(join(root, 'agent/package.json'), 'utf8'));
+const NATIVE = ['node-pty', 'serialport', 'onoff', 'i2c-bus'];
+
+/**
+ * zod's namespace re-exports all ~40 message locales (~300 KB of the bundle, kept alive as source);
+ * the agent speaks English (zod's default): its locales index becomes just `en`.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (args.importer.includes('/zod/') ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-en' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`, loader: 'js', resolveDir: dirname(args.path) }));
+  },
+};
+
+await rm(out, { recursive: true, force: true });
+await mkdir(join(pkgDir, 'lib'), { recursive: true });
+const result = await build({
+  entryPoints: [join(root, 'agent/dist/main.js')],
+  outfile: join(pkgDir, 'lib/edgehook-agent.mjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  // Whitespace and syntax only (names stay for readable stack traces); ASCII so V8 keeps the
+  // source as a one-byte string (zod's locales are not Latin-1: two bytes per character otherwise).
+  minifySyntax: true,
+  minifyWhitespace: true,
+  charset: 'ascii',
+  legalComments: 'linked',
+  metafile: true,
+  // Native modules stay outside: they are optional and loaded on first use.
+  external: [...NATIVE, '@serialport/*'],
+  // Bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins.
+  banner: { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" },
+  logLevel: 'warning',
+  plugins: [englishOnlyZod],
+});
+await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
+await cp(join(root, 'firmware-profiles/profiles'), join(pkgDir, 'profiles'), { recursive: true });
+await mkdir(join(pkgDir, 'bin'), { recursive: true });
+await writeFile(join(pkgDir, 'bin/edgehook-agent'), "#!/usr/bin/env node\nimport '../lib/edgehook-agent.mjs';\n");
+await chmod(join(pkgDir, 'bin/edgehook-agent'), 0o755);
+await cp(join(root, 'agent/install/install.sh'), join(pkgDir, 'install.sh'));
+const optionalDependencies = Object.fromEntries(NATIVE.map((n) => [n, agentPkg.dependencies[n]]));
+await writeFile(
+  join(pkgDir, 'package.json'),
+  JSON.stringify({ name: 'edgehook-agent', version: agentPkg.version, private: true, type: 'module', description: agentPkg.description, bin: { 'edgehook-agent': './bin/edgehook-agent' }, engines: { node: '>=20' }, optionalDependencies }, null, 2) + '\n',
+);
+// A reproducible-enough tarball: fixed owner and order, so upgrades compare by checksum.
+execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', join(out, 'edgehook-agent.tgz'), '-C', out, 'edgehook-agent']);
+const tgz = await readFile(join(out, 'edgehook-agent.tgz'));
+await writeFile(join(out, 'edgehook-agent.tgz.sha256'), `${createHash('sha256').update(tgz).digest('hex')}  edgehook-agent.tgz\n`);
+const bundleBytes = (await readFile(join(pkgDir, 'lib/edgehook-agent.mjs'))).length;
+const files = await readdir(pkgDir, { recursive: true });
+process.stdout.write(`agent package: ${files.length} files, bundle ${(bundleBytes / 1024).toFixed(0)} KB, tarball ${(tgz.length / 1024).toFixed(0)} KB -> agent/dist-package/\n`);
