@@ -75,7 +75,6 @@ function waitConnected(transport: MqttTransport, timeoutMs: number): Promise<voi
   });
 }
 
-/** The composition root's work, callable from main.ts and from end-to-end tests. */
 export interface ControlPlaneOverrides {
   clock?: Clock;
   log?: Logger;
@@ -85,6 +84,7 @@ export interface ControlPlaneOverrides {
   onFatal?: (reason: string) => void;
 }
 
+/** The composition root's work, callable from main.ts and from end-to-end tests. */
 export async function startControlPlane(config: ServeConfig, overrides: ControlPlaneOverrides = {}): Promise<RunningControlPlane> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger({ level: config.logLevel, format: config.logFormat, base: { app: 'control-plane' } });
