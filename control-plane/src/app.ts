@@ -27,6 +27,8 @@ import { serversRoutes } from './containers/servers.routes.js';
 import { filesRoutes } from './containers/files.routes.js';
 import type { StreamRelay } from './relay/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
+import { encedeusRoutes } from './encedeus/encedeus.routes.js';
+import { avatarsRoutes } from './users/avatars.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -48,6 +50,8 @@ export interface AppDeps {
     version: string;
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
+    /** Where Encedeus's /auth, /user and /role live: '' (the root, default), '/prefix', or false (off). */
+    encedeusPrefix?: string | false | undefined;
   };
 }
 
@@ -68,6 +72,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const authed = new Hono<AppEnv>();
   authed.use(requireAuth(deps.auth));
   authed.route('/users', usersRoutes(deps));
+  authed.route('/users', avatarsRoutes(deps));
   authed.route('/roles', rolesRoutes(deps));
   authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
   authed.route('/devices', devicesRoutes(deps));
@@ -83,6 +88,12 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
   }
   app.route('/api', authed);
+  // Encedeus's API before the console, so its paths always answer JSON.
+  const encedeusPrefix = deps.config.encedeusPrefix ?? '';
+  if (encedeusPrefix !== false) {
+    const encedeus = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, prefix: encedeusPrefix };
+    app.route(encedeusPrefix === '' ? '/' : encedeusPrefix, encedeusRoutes(encedeus));
+  }
   // The web console last: it answers only GET/HEAD paths no API route took.
   app.route('/', staticRoutes({ distDir: deps.config.webDir ?? defaultWebDir() }));
   return app;

@@ -30,6 +30,15 @@ const FLAGS = {
   'telemetry-raw-retention': { env: 'EDGEHOOK_TELEMETRY_RAW_RETENTION', schema: Retention, default: '7d', help: 'keep raw telemetry samples this long' },
   'telemetry-1m-retention': { env: 'EDGEHOOK_TELEMETRY_1M_RETENTION', schema: Retention, default: '90d', help: 'keep 1-minute telemetry aggregates this long' },
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
+  'encedeus-prefix': {
+    env: 'EDGEHOOK_ENCEDEUS_PREFIX',
+    schema: z
+      .string()
+      .regex(/^(\/|off|(\/[A-Za-z0-9._~-]+)+)$/, 'must be /, off, or a path like /encedeus')
+      .refine((p) => !/^\/(api|kvm|mqtt|assets)(\/|$)/.test(p), 'must not be under /api, /kvm, /mqtt or /assets'),
+    default: '/',
+    help: "where Encedeus's /auth, /user, /role live: / (root), a path prefix, or off",
+  },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', schema: z.enum(['pretty', 'json']), default: 'pretty', help: 'pretty or json' },
@@ -58,6 +67,8 @@ export interface ServeConfig {
   logFormat: 'pretty' | 'json';
   /** How long telemetry is kept: raw samples, 1-minute and 1-hour aggregates (ms). */
   telemetryRetention: { rawMs: number; minuteMs: number; hourMs: number };
+  /** Encedeus API mount: '' is the root, false is off. */
+  encedeusPrefix: string | false;
   /** The built web console; undefined means the package's own web/dist. */
   webDir: string | undefined;
   /** Only from the environment, so it never shows in `ps`. */
@@ -116,6 +127,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       hourMs: v['telemetry-1h-retention'] ?? 730 * 86_400_000,
     },
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
+    encedeusPrefix: v['encedeus-prefix'] === 'off' ? (false as const) : v['encedeus-prefix'] === undefined || v['encedeus-prefix'] === '/' ? '' : v['encedeus-prefix'],
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };
   const database = v.database;

@@ -128,6 +128,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       mqtt: { port: broker.port, publicUrl: config.mqttPublicUrl },
       version: VERSION,
       webDir: config.webDir,
+      encedeusPrefix: config.encedeusPrefix,
     },
   });
 

@@ -12,6 +12,7 @@ export interface Database {
   enrollment_tokens: EnrollmentTokensTable;
   devices: DevicesTable;
   declared_servers: DeclaredServersTable;
+  user_avatars: UserAvatarsTable;
 }
 
 export interface RolesTable {
@@ -103,4 +104,14 @@ export interface DeclaredServersTable {
   last_apply_at: string | null;
   /** The device connection (presence session) whose reconnect a replica claimed to apply the set for. */
   reconciled_session: string | null;
+}
+
+export interface UserAvatarsTable {
+  user_id: string;
+  mime: string;
+  /** Strong ETag over the bytes. */
+  etag: string;
+  /** The image, base64. */
+  data: string;
+  updated_at: string;
 }
