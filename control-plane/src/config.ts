@@ -35,7 +35,8 @@ const FLAGS = {
     schema: z
       .string()
       .regex(/^(\/|off|(\/[A-Za-z0-9._~-]+)+)$/, 'must be /, off, or a path like /encedeus')
-      .refine((p) => !/^\/(api|kvm|mqtt|assets)(\/|$)/.test(p), 'must not be under /api, /kvm, /mqtt or /assets'),
+      .refine((p) => !/^\/(api|kvm|mqtt|assets)(\/|$)/.test(p), 'must not be under /api, /kvm, /mqtt or /assets')
+      .refine((p) => !/\/\.\.?(\/|$)/.test(p), 'must not have . or .. segments'),
     default: '/',
     help: "where Encedeus's /auth, /user, /role live: / (root), a path prefix, or off",
   },

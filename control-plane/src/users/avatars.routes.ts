@@ -32,7 +32,7 @@ export async function readImageUpload(c: Context): Promise<{ bytes: Buffer; fiel
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(form)) if (typeof v === 'string') fields[k] = v;
   const file = form['file'];
-  if (!(file instanceof File)) throw new EdgehookError('BAD_REQUEST', 'send the picture in a multipart field named file');
+  if (!(file instanceof File)) throw new EdgehookError('BAD_REQUEST', 'send the picture as a file part (with a filename) named file');
   return { bytes: Buffer.from(await file.arrayBuffer()), fields };
 }
 

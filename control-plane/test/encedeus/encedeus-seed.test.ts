@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EncedeusRefreshResponse, EncedeusRoleResponse, EncedeusRolesResponse, EncedeusSignInResponse, EncedeusUserResponse } from '@edgehook/shared';
-import { ADMIN_PASSWORD, cleanup, startTestControlPlane, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, cleanup, jsonOf, startTestControlPlane, type TestControlPlane } from '../helpers/harness.js';
 import { jsonHeaders, rawRequest } from './http.js';
 import { png } from './images.js';
 
@@ -42,7 +42,7 @@ t('POST /auth/login with username or email answers {accessToken, refreshToken}; 
   assert.equal(await wrong.json(), { message: 'unauthorised' });
   const none = await post(cp, '/auth/login', { password: 'x' });
   assert.is(none.status, 400);
-  assert.match((await none.json()).message, /username or email/);
+  assert.match((await jsonOf(none)).message, /username or email/);
   const noRefresh = await fetch(cp.url + '/auth/refresh');
   assert.is(noRefresh.status, 401);
   const badRefresh = await fetch(cp.url + '/auth/refresh', { headers: { authorization: 'Bearer ehr_nonsense' } });
@@ -83,7 +83,7 @@ t('PUT /user (multipart file) sets the caller picture; GET /user/pfp/:uuid serve
   form.set('file', new Blob([new Uint8Array(png(4, 4))]), 'me.png');
   const put = await fetch(cp.url + '/user', { method: 'PUT', headers: { authorization: `Bearer ${admin}` }, body: form });
   assert.is(put.status, 200);
-  const me = await (await fetch(cp.url + '/api/auth/check', { headers: { authorization: `Bearer ${admin}` } })).json();
+  const me = await jsonOf(await fetch(cp.url + '/api/auth/check', { headers: { authorization: `Bearer ${admin}` } }));
   const pic = await fetch(cp.url + `/user/pfp/${me.user.id}`, { headers: { authorization: `Bearer ${admin}` } });
   assert.is(pic.status, 200);
   assert.is(pic.headers.get('content-type'), 'image/png');
@@ -94,7 +94,7 @@ t('PUT /user (multipart file) sets the caller picture; GET /user/pfp/:uuid serve
   html.set('file', new Blob(['<html>hi</html>']), 'evil.png');
   const refused = await fetch(cp.url + '/user', { method: 'PUT', headers: { authorization: `Bearer ${admin}` }, body: html });
   assert.is(refused.status, 400);
-  assert.match((await refused.json()).message, /not a PNG, JPEG or WebP/);
+  assert.match((await jsonOf(refused)).message, /not a PNG, JPEG or WebP/);
 });
 
 t('roles: GET /role {id}, POST /role, PATCH /role {id}, DELETE /role {id}, with the spec spelling "Authorisation"', async ({ cp, admin }) => {
