@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { UserView } from '@edgehook/shared';
-import { api, setSessionLostHandler, ApiError } from './lib/api.js';
+import { api, setSessionLostHandler, ApiError, messageOf } from './lib/api.js';
+import { Avatar, AvatarPicker } from './lib/avatar.js';
 import { navigate, onLinkClick, useLocation } from './lib/router.js';
 import { SessionContext, sessionOf } from './lib/session.js';
 import { ErrorBox, Spinner } from './lib/ui.js';
@@ -27,6 +28,7 @@ function safeNext(): string {
 function App() {
   const path = useLocation();
   const [boot, setBoot] = useState<Boot>({ state: 'checking' });
+  const [avatarError, setAvatarError] = useState('');
 
   const check = async () => {
     try {
@@ -100,7 +102,10 @@ function App() {
             )}
           </nav>
           <div class="who">
+            <Avatar userId={session.user.id} name={session.user.username} />
             <span title={`role ${session.user.role.name}`}>{session.user.username}</span>
+            <AvatarPicker userId={session.user.id} label="Picture" onError={(e) => setAvatarError(e ? messageOf(e) : '')} />
+            {avatarError && <span role="alert" class="muted">{avatarError}</span>}
             <button type="button" onClick={() => void session.logout()}>Log out</button>
           </div>
         </header>

@@ -1,0 +1,66 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ADMIN_PASSWORD, adminApi, cleanup, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { png } from '../encedeus/images.js';
+import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+
+interface Ctx { cp: TestControlPlane; api: Api; browser: BrowserContext; page: Page; errors: string[] }
+const t = suite<Ctx>('profile pictures in the web console (Chromium)');
+const LONG = 30_000;
+
+/** Waits until the <img> decoded a real picture (naturalWidth > 0). */
+async function decoded(page: Page, selector: string): Promise<number> {
+  await page.waitForFunction((sel) => { const img = document.querySelector(sel); return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0; }, selector, { timeout: LONG });
+  return page.$eval(selector, (img) => (img instanceof HTMLImageElement ? img.naturalWidth : 0));
+}
+
+if (!browserAvailable()) {
+  t.skip('browser tests (no Chromium)', () => undefined);
+  t.run();
+} else {
+  t.before(async (ctx) => {
+    ctx.cp = await startTestControlPlane();
+    ctx.api = await adminApi(ctx.cp);
+    ctx.browser = await launchBrowser();
+    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
+    ctx.page.setDefaultTimeout(LONG);
+    ctx.errors = collectPageErrors(ctx.page);
+  });
+  t.after(async (ctx) => {
+    await ctx.browser?.close().catch(() => undefined);
+    await ctx.cp?.close();
+    await cleanup(ctx.cp?.dataDir ?? '');
+  });
+
+  t('header: the initial until a picture is chosen, then the picture; a non-image is refused with a message', async ({ cp, page }) => {
+    await page.goto(`${cp.url}/`);
+    await page.getByLabel('Username or email').fill('admin');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('.who .avatar-initial').waitFor();
+    await page.locator('.who input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(40, 40) });
+    assert.is(await decoded(page, '.who img.avatar'), 40);
+    await page.locator('.who input[type=file]').setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('<html>not an image</html>') });
+    await page.locator('.who [role=alert]').filter({ hasText: 'not a PNG, JPEG or WebP' }).waitFor();
+    await screenshot(page, 'avatar-header');
+  });
+
+  t('admin users: pictures per user, set by an admin; deleting the user deletes the picture', async ({ cp, api, page, errors }) => {
+    const created = await api.request('POST', '/api/users', { username: 'pia', password: 'pia-password-1', roleName: 'viewer' });
+    await page.goto(`${cp.url}/admin/users`);
+    const row = page.getByRole('row').filter({ hasText: 'pia' });
+    await row.locator('.avatar-initial').waitFor();
+    await row.locator('input[type=file]').setInputFiles({ name: 'pia.png', mimeType: 'image/png', buffer: png(24, 24, [20, 120, 200]) });
+    assert.is(await decoded(page, `img.avatar[src*="${created.body.id}"]`), 24);
+    await screenshot(page, 'avatar-admin');
+    assert.is((await api.request('GET', `/api/users/${created.body.id}/avatar`)).status, 200);
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete user' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.is((await api.request('GET', `/api/users/${created.body.id}/avatar`)).status, 404);
+    assert.equal(errors, []);
+  });
+
+  t.run();
+}
