@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adminApi, cleanup, login, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { adminApi, cleanup, jsonOf, login, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { jpeg, png, webp } from '../encedeus/images.js';
 import { rawRequest } from '../encedeus/http.js';
 
@@ -22,7 +22,7 @@ t('raw or multipart upload; the type comes from the bytes, not the header; ETag 
   // Claimed as PNG, really a JPEG: stored and served as what it is.
   const up = await put(cp, admin.token, me, new Uint8Array(jpeg(64, 48)), 'image/png');
   assert.is(up.status, 200);
-  assert.is((await up.json()).mime, 'image/jpeg');
+  assert.is((await jsonOf(up)).mime, 'image/jpeg');
   const got = await fetch(cp.url + `/api/users/${me}/avatar`, { headers: { authorization: `Bearer ${admin.token}` } });
   assert.is(got.headers.get('content-type'), 'image/jpeg');
   assert.match(got.headers.get('cache-control') ?? '', /private, max-age=\d+/);
@@ -46,7 +46,7 @@ t('refusals: not an image, over 1 MB (before buffering), someone else without us
   const me = (await admin.request('GET', '/api/auth/check')).body.user.id;
   const html = await put(cp, admin.token, me, new TextEncoder().encode('<script>alert(1)</script>'), 'image/png');
   assert.is(html.status, 400);
-  assert.match((await html.json()).error.message, /not a PNG, JPEG or WebP/);
+  assert.match((await jsonOf(html)).error.message, /not a PNG, JPEG or WebP/);
   // Its own connection: the server answers before reading the body, then drops what it did not read.
   const big = await rawRequest(cp.url + `/api/users/${me}/avatar`, 'PUT', { authorization: `Bearer ${admin.token}`, 'content-type': 'application/octet-stream', connection: 'close' }, Buffer.concat([png(1, 1), Buffer.alloc(1_200_000)]).toString('latin1'));
   assert.is(big.status, 400);

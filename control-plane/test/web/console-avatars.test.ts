@@ -11,8 +11,10 @@ const LONG = 30_000;
 
 /** Waits until the <img> decoded a real picture (naturalWidth > 0). */
 async function decoded(page: Page, selector: string): Promise<number> {
-  await page.waitForFunction((sel) => { const img = document.querySelector(sel); return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0; }, selector, { timeout: LONG });
-  return page.$eval(selector, (img) => (img instanceof HTMLImageElement ? img.naturalWidth : 0));
+  // Strings, not functions: the tests' tsconfig has no DOM types.
+  const probe = `document.querySelector(${JSON.stringify(selector)})`;
+  await page.waitForFunction(`(() => { const img = ${probe}; return !!img && img.complete && img.naturalWidth > 0; })()`, undefined, { timeout: LONG });
+  return Number(await page.evaluate(`${probe}.naturalWidth`));
 }
 
 if (!browserAvailable()) {
