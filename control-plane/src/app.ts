@@ -29,6 +29,7 @@ import type { StreamRelay } from './relay/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
 import { encedeusRoutes } from './encedeus/encedeus.routes.js';
 import { avatarsRoutes } from './users/avatars.routes.js';
+import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -73,6 +74,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.use(requireAuth(deps.auth));
   authed.route('/users', usersRoutes(deps));
   authed.route('/users', avatarsRoutes(deps));
+  authed.route('/users', sshKeysRoutes(deps));
   authed.route('/roles', rolesRoutes(deps));
   authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
   authed.route('/devices', devicesRoutes(deps));

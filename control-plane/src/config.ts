@@ -40,6 +40,8 @@ const FLAGS = {
     default: '/',
     help: "where Encedeus's /auth, /user, /role live: / (root), a path prefix, or off",
   },
+  'sftp-port': { env: 'EDGEHOOK_SFTP_PORT', schema: Port, default: '', help: 'serve SFTP into servers on this port (off by default; 0 picks a free one)' },
+  'sftp-host': { env: 'EDGEHOOK_SFTP_HOST', schema: z.string().min(1), default: '', help: 'SFTP listen address (default: same as --host)' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', schema: z.enum(['pretty', 'json']), default: 'pretty', help: 'pretty or json' },
@@ -68,6 +70,8 @@ export interface ServeConfig {
   logFormat: 'pretty' | 'json';
   /** How long telemetry is kept: raw samples, 1-minute and 1-hour aggregates (ms). */
   telemetryRetention: { rawMs: number; minuteMs: number; hourMs: number };
+  /** SFTP into servers: off when undefined; the host key lives in the data dir. */
+  sftp: { host: string; port: number } | undefined;
   /** Encedeus API mount: '' is the root, false is off. */
   encedeusPrefix: string | false;
   /** The built web console; undefined means the package's own web/dist. */
@@ -128,6 +132,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       hourMs: v['telemetry-1h-retention'] ?? 730 * 86_400_000,
     },
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
+    sftp: v['sftp-port'] === undefined ? undefined : { host: v['sftp-host'] ?? v.host ?? '127.0.0.1', port: v['sftp-port'] },
     encedeusPrefix: v['encedeus-prefix'] === 'off' ? (false as const) : v['encedeus-prefix'] === undefined || v['encedeus-prefix'] === '/' ? '' : v['encedeus-prefix'],
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };

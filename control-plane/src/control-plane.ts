@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -7,6 +8,7 @@ import { createLogger, systemClock, type Clock, type Logger } from '@edgehook/sh
 import { connectMqtt, type MqttTransport } from '@edgehook/shared/transport';
 import type { ServeConfig } from './config.js';
 import { buildApp } from './app.js';
+import { startSftpServer } from './sftp/sftp.server.js';
 import { migrateToLatest, openDatabase } from './db/dialect.js';
 import { secretMatches } from './db/ids.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -42,6 +44,8 @@ export interface RunningControlPlane {
   mqttPort: number;
   instanceId: string;
   generatedAdminPassword: string | undefined;
+  /** The SFTP port when `--sftp-port` is set. */
+  sftpPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -206,6 +210,9 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   }, 3600_000);
   prune.unref();
 
+  const sftp = config.sftp
+    ? await startSftpServer({ db, auth, rpc, relay, clock, log: log.child({ part: 'sftp' }) }, { ...config.sftp, hostKeyPath: join(config.dataDir, 'sftp_host_ed25519_key') })
+    : undefined;
   const demo = config.demo ? await startDemoAgent({ db, log, now: clock.now() }, { serverUrl: url, dataDir: config.dataDir }) : undefined;
 
   let closing: Promise<void> | undefined;
@@ -215,9 +222,11 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     mqttPort: broker.port,
     instanceId,
     generatedAdminPassword: boot.generatedPassword,
+    sftpPort: sftp?.port,
     close() {
       closing ??= (async () => {
         clearInterval(prune);
+        await sftp?.close();
         await demo?.stop();
         rpc.cancelAll('the control plane is shutting down');
         relay.closeAll('the control plane is shutting down');

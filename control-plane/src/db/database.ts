@@ -13,6 +13,7 @@ export interface Database {
   devices: DevicesTable;
   declared_servers: DeclaredServersTable;
   user_avatars: UserAvatarsTable;
+  user_ssh_keys: UserSshKeysTable;
 }
 
 export interface RolesTable {
@@ -114,4 +115,15 @@ export interface UserAvatarsTable {
   /** The image, base64. */
   data: string;
   updated_at: string;
+}
+
+export interface UserSshKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** The OpenSSH public key line: `<type> <base64> [comment]`. */
+  public_key: string;
+  /** `SHA256:<base64>` of the key blob, as ssh-keygen -l prints it. */
+  fingerprint: string;
+  created_at: string;
 }

@@ -7,6 +7,7 @@ import * as telemetry from './migrations/2026-11-22T0002-telemetry.js';
 import * as servers from './migrations/2026-11-22T0003-servers.js';
 import * as serversClaim from './migrations/2026-11-22T0004-servers-claim.js';
 import * as avatars17 from './migrations/2026-12-01T17-avatars.js';
+import * as sshKeys17 from './migrations/2026-12-01T17-ssh-keys.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T0003-servers': servers,
   '2026-11-22T0004-servers-claim': serversClaim,
   '2026-12-01T17-avatars': avatars17,
+  '2026-12-01T17-ssh-keys': sshKeys17,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
