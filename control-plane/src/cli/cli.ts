@@ -22,10 +22,11 @@ import { containersCommand } from './commands/containers.command.js';
 import { containerCommand } from './commands/container.command.js';
 import { cpCommand } from './commands/cp.command.js';
 import { serverCommand } from './commands/server.command.js';
+import { sshKeyCommand } from './commands/ssh-key.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, serverCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, serverCommand, sshKeyCommand];
 
 export function clientHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'serve'.length) + 2;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { ADMIN_PASSWORD, adminApi, apiClient, cleanup, login, killAllAgents, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, adminApi, apiClient, cleanup, login, runCli, killAllAgents, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { containerAgent } from '../containers/fixtures.js';
 import { askpass, makeKey, opensshAvailable, run, sshOptions } from './openssh.js';
 
@@ -141,6 +141,23 @@ if (!opensshAvailable()) {
     const ended = await waitFor('disconnected', () => /Received disconnect|Connection closed/.test(out), 20_000).catch(() => false);
     if (live.pid) process.kill(-live.pid, 'SIGKILL');
     assert.ok(ended, `the session of a deleted user ends: ${out}`);
+  });
+
+  t('edgehook ssh-key add, ls, rm (the built CLI); a private key is refused', async (ctx) => {
+    const config = await tempDir('edgehook-cli-');
+    assert.is((await runCli(config, ['login', '--server', ctx.cp.url, '--username', 'admin'], { EDGEHOOK_PASSWORD: ADMIN_PASSWORD })).code, 0);
+    const key = await makeKey(await tempDir('edgehook-sftp-cli-'));
+    const add = await runCli(config, ['ssh-key', 'add', `${key}.pub`, '--name', 'ci-key', '--json']);
+    assert.is(add.code, 0, add.stderr);
+    const added = JSON.parse(add.stdout);
+    const ls = await runCli(config, ['ssh-key', 'ls']);
+    assert.match(ls.stdout, new RegExp(`${added.id} +ci-key +ssh-ed25519 +SHA256:`));
+    const priv = await runCli(config, ['ssh-key', 'add', key]);
+    assert.is(priv.code, 2);
+    assert.match(priv.stderr, /private key/);
+    assert.is((await runCli(config, ['ssh-key', 'rm', added.id])).code, 0);
+    assert.not.match((await runCli(config, ['ssh-key', 'ls'])).stdout, /ci-key/);
+    await cleanup(config);
   });
 
   t.run();
