@@ -6,7 +6,7 @@ import { png } from '../encedeus/images.js';
 import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
 
 interface Ctx { cp: TestControlPlane; api: Api; browser: BrowserContext; page: Page; errors: string[] }
-const t = suite<Ctx>('profile pictures in the web console (Chromium)');
+const t = suite<Ctx>('profile pictures and the account page in the web console (Chromium)');
 const LONG = 30_000;
 
 /** Waits until the <img> decoded a real picture (naturalWidth > 0). */
@@ -61,6 +61,26 @@ if (!browserAvailable()) {
     await page.getByRole('dialog').getByRole('button', { name: 'Delete user' }).click();
     await row.waitFor({ state: 'detached' });
     assert.is((await api.request('GET', `/api/users/${created.body.id}/avatar`)).status, 404);
+    assert.equal(errors, []);
+  });
+
+  t('account: SSH keys for SFTP are added (a private key refused in the form) and removed', async ({ cp, page, api, errors }) => {
+    await page.goto(`${cp.url}/account`);
+    const form = page.getByRole('form', { name: 'Add SSH key' });
+    await form.getByLabel('Public key').fill('-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----');
+    await form.getByRole('button', { name: 'Add key' }).click();
+    await form.getByRole('alert').filter({ hasText: 'private key' }).waitFor();
+    const line = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test@browser';
+    await form.getByLabel('Name (optional)').fill('browser key');
+    await form.getByLabel('Public key').fill(line);
+    await form.getByRole('button', { name: 'Add key' }).click();
+    const row = page.getByRole('table', { name: 'Your SSH keys' }).getByRole('row').filter({ hasText: 'browser key' });
+    await row.getByText(/^SHA256:/).waitFor();
+    assert.is((await api.request('GET', '/api/users/me/ssh-keys')).body.length, 1);
+    await screenshot(page, 'account-ssh-keys');
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.is((await api.request('GET', '/api/users/me/ssh-keys')).body.length, 0);
     assert.equal(errors, []);
   });
 

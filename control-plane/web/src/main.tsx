@@ -10,6 +10,7 @@ import { LoginPage } from './pages/login.js';
 import { FleetPage } from './pages/fleet.js';
 import { DevicePage } from './pages/device.js';
 import { AdminPage } from './pages/admin.js';
+import { AccountPage } from './pages/account.js';
 import './styles.css';
 
 type Boot = { state: 'checking' } | { state: 'anonymous' } | { state: 'user'; user: UserView } | { state: 'error'; error: unknown };
@@ -84,6 +85,7 @@ function App() {
   let page;
   if (device?.[1]) page = <DevicePage id={decodeURIComponent(device[1])} tab={device[2] ?? 'overview'} />;
   else if (pathname.startsWith('/admin')) page = <AdminPage section={pathname.split('/')[2] ?? 'users'} />;
+  else if (pathname === '/account') page = <AccountPage />;
   else if (pathname === '/' || pathname === '/devices') page = <FleetPage />;
   else page = <section class="page"><h1>Not found</h1><p>No page at {pathname}. <a href="/">Back to the fleet</a>.</p></section>;
 
@@ -103,7 +105,7 @@ function App() {
           </nav>
           <div class="who">
             <Avatar userId={session.user.id} name={session.user.username} />
-            <span title={`role ${session.user.role.name}`}>{session.user.username}</span>
+            <a href="/account" title={`role ${session.user.role.name}; your account and SSH keys`}>{session.user.username}</a>
             <AvatarPicker userId={session.user.id} label="Picture" onError={(e) => setAvatarError(e ? messageOf(e) : '')} />
             {avatarError && <span role="alert" class="muted">{avatarError}</span>}
             <button type="button" onClick={() => void session.logout()}>Log out</button>
