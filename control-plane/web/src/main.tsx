@@ -105,7 +105,7 @@ function App() {
           </nav>
           <div class="who">
             <Avatar userId={session.user.id} name={session.user.username} />
-            <a href="/account" title={`role ${session.user.role.name}; your account and SSH keys`}>{session.user.username}</a>
+            <a href="/account" aria-label="Your account" title={`role ${session.user.role.name}; your account and SSH keys`}>{session.user.username}</a>
             <AvatarPicker userId={session.user.id} label="Picture" onError={(e) => setAvatarError(e ? messageOf(e) : '')} />
             {avatarError && <span role="alert" class="muted">{avatarError}</span>}
             <button type="button" onClick={() => void session.logout()}>Log out</button>
