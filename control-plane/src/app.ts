@@ -34,6 +34,9 @@ import { defaultWebDir, staticRoutes } from './web/static.routes.js';
 import type { RevocationSink } from './auth/revocations.js';
 import type { TlsInfo } from './tls/tls.service.js';
 import { defaultAgentPackageDir, installRoutes } from './devices/install.routes.js';
+import { encedeusRoutes } from './encedeus/encedeus.routes.js';
+import { avatarsRoutes } from './users/avatars.routes.js';
+import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -70,6 +73,8 @@ export interface AppDeps {
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
     limits: { maxBodyBytes: number; maxUploadBytes: number };
+    /** Where Encedeus's /auth, /user and /role live: '' (the root, default), '/prefix', or false (off). */
+    encedeusPrefix?: string | false | undefined;
   };
 }
 
@@ -111,6 +116,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.use(requireAuth(deps.auth));
   authed.route('/users', usersRoutes(deps));
   authed.route('/audit', auditRoutes(deps));
+  authed.route('/users', avatarsRoutes(deps));
+  authed.route('/users', sshKeysRoutes(deps));
   authed.route('/roles', rolesRoutes(deps));
   authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
   authed.route('/devices', devicesRoutes(deps));
@@ -126,6 +133,12 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
   }
   app.route('/api', authed);
+  // Encedeus's API before the console, so its paths always answer JSON.
+  const encedeusPrefix = deps.config.encedeusPrefix ?? '';
+  if (encedeusPrefix !== false) {
+    const encedeus = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, prefix: encedeusPrefix };
+    app.route(encedeusPrefix === '' ? '/' : encedeusPrefix, encedeusRoutes(encedeus));
+  }
   // The web console last: it answers only GET/HEAD paths no API route took.
   app.route('/', installRoutes({ packageDir: deps.config.agentPackageDir ?? defaultAgentPackageDir(), publicUrl: deps.config.publicUrl, tls: deps.config.tls }));
   app.route('/', staticRoutes({ distDir: deps.config.webDir ?? defaultWebDir() }));

@@ -39,6 +39,18 @@ const FLAGS = {
   'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().int().min(10).max(60_000), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
   'audit-retention': { env: 'EDGEHOOK_AUDIT_RETENTION', schema: Retention, default: '365d', help: 'keep audit log entries this long' },
   'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().min(1), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
+  'encedeus-prefix': {
+    env: 'EDGEHOOK_ENCEDEUS_PREFIX',
+    schema: z
+      .string()
+      .regex(/^(\/|off|(\/[A-Za-z0-9._~-]+)+)$/, 'must be /, off, or a path like /encedeus')
+      .refine((p) => !/^\/(api|kvm|mqtt|assets)(\/|$)/.test(p), 'must not be under /api, /kvm, /mqtt or /assets')
+      .refine((p) => !/\/\.\.?(\/|$)/.test(p), 'must not have . or .. segments'),
+    default: '/',
+    help: "where Encedeus's /auth, /user, /role live: / (root), a path prefix, or off",
+  },
+  'sftp-port': { env: 'EDGEHOOK_SFTP_PORT', schema: Port, default: '', help: 'serve SFTP into servers on this port (off by default; 0 picks a free one)' },
+  'sftp-host': { env: 'EDGEHOOK_SFTP_HOST', schema: z.string().min(1), default: '', help: 'SFTP listen address (default: same as --host)' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
   'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().int().min(1024), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
@@ -76,6 +88,10 @@ export interface ServeConfig {
   telemetryFlushMs: number;
   /** How long audit log entries are kept (ms). */
   auditRetentionMs: number;
+  /** SFTP into servers: off when undefined; the host key lives in the data dir. */
+  sftp: { host: string; port: number } | undefined;
+  /** Encedeus API mount: '' is the root, false is off. */
+  encedeusPrefix: string | false;
   /** The built web console; undefined means the package's own web/dist. */
   webDir: string | undefined;
   /** Request and socket bounds (bytes, counts). */
@@ -163,6 +179,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     auditRetentionMs: v['audit-retention'] ?? 365 * 86_400_000,
     agentPackageDir: v['agent-package-dir'] === undefined ? undefined : resolve(v['agent-package-dir']),
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
+    sftp: v['sftp-port'] === undefined ? undefined : { host: v['sftp-host'] ?? v.host ?? '127.0.0.1', port: v['sftp-port'] },
+    encedeusPrefix: v['encedeus-prefix'] === 'off' ? (false as const) : v['encedeus-prefix'] === undefined || v['encedeus-prefix'] === '/' ? '' : v['encedeus-prefix'],
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };
   const database = v.database;

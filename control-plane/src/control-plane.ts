@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -8,6 +9,7 @@ import { createLogger, systemClock, type Clock, type Logger } from '@edgehook/sh
 import { connectMqtt, type MqttTransport } from '@edgehook/shared/transport';
 import type { ServeConfig } from './config.js';
 import { buildApp } from './app.js';
+import { startSftpServer } from './sftp/sftp.server.js';
 import { migrateToLatest, openDatabase } from './db/dialect.js';
 import { secretMatches } from './db/ids.js';
 import { securePaths, watchSqliteStore } from './db/store-watch.js';
@@ -59,6 +61,8 @@ export interface RunningControlPlane {
   generatedAdminPassword: string | undefined;
   /** Set when the store was lost under us (the data directory deleted): /api/health answers 503. */
   readonly fatal: string | undefined;
+  /** The SFTP port when `--sftp-port` is set. */
+  sftpPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -184,6 +188,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       webDir: config.webDir,
       limits: config.limits,
       agentPackageDir: config.agentPackageDir,
+      encedeusPrefix: config.encedeusPrefix,
     },
     health: () => (fatal === undefined ? { ok: true } : { ok: false, error: fatal }),
   });
@@ -285,6 +290,9 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   }, 3600_000);
   prune.unref();
 
+  const sftp = config.sftp
+    ? await startSftpServer({ db, auth, rpc, relay, clock, log: log.child({ part: 'sftp' }) }, { ...config.sftp, hostKeyPath: join(config.dataDir, 'sftp_host_ed25519_key') })
+    : undefined;
   const demo = config.demo ? await startDemoAgent({ db, log, now: clock.now() }, { serverUrl: url, dataDir: config.dataDir, fingerprint: tls?.current().fingerprint }) : undefined;
 
   let closing: Promise<void> | undefined;
@@ -308,10 +316,12 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     get fatal() {
       return fatal;
     },
+    sftpPort: sftp?.port,
     close() {
       closing ??= (async () => {
         storeWatch?.stop();
         clearInterval(prune);
+        await sftp?.close();
         await demo?.stop();
         rpc.cancelAll('the control plane is shutting down');
         relay.closeAll('the control plane is shutting down');

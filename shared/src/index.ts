@@ -17,3 +17,4 @@ export * from './messages/processes.js';
 export * from './messages/containers.js';
 export * from './messages/health.js';
 export * from './messages/audit.js';
+export * from './messages/encedeus.js';

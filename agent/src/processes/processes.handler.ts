@@ -1,5 +1,6 @@
 import { totalmem } from 'node:os';
-import { EdgehookError, ProcessOpenSpec, validate, type RunningProcess } from '@edgehook/shared';
+import { randomUUID } from 'node:crypto';
+import { EdgehookError, PowCancelReasons, ProcessOpenSpec, validate, type RunningProcess } from '@edgehook/shared';
 import type { RpcHandlers } from '../link/rpc.dispatcher.js';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
 import { groupUsage, listeningSockets, ticksToMs } from './proc-info.js';
@@ -7,6 +8,7 @@ import { TailBuffer, type ProcessManager } from './process-manager.js';
 
 /** Finished REST sessions are kept this long for a last `status`. */
 const KEEP_FINISHED_MS = 10 * 60_000;
+const MAX_REJECTED = 1000;
 
 /**
  * Processes as a stream kind (pow-1 websocket, `edgehook exec`): output flows over the stream with
@@ -29,9 +31,9 @@ export function processStreamKind(manager: ProcessManager, opts: { allowArbitrar
       stream.onInput((data, done) => session.writeInput(data, done));
       stream.onCommand((cmd) => {
         if (cmd.type === 'close-input') session.closeInput();
-        else if (cmd.type === 'cancel') session.cancel();
+        else if (cmd.type === 'cancel') session.cancel(PowCancelReasons.clientRequest);
       });
-      stream.onGone(() => session.cancel('the operator disconnected'));
+      stream.onGone(() => session.cancel(PowCancelReasons.clientGone));
       void session.done.then((result) => {
         stream.end(result);
         manager.forget(session.id);
@@ -46,12 +48,15 @@ const lastSample = new Map<number, { ticks: number; at: number }>();
 
 export function processRpcHandlers(manager: ProcessManager, now: () => number, opts: { allowArbitrary: boolean }): RpcHandlers {
   const buffers = new Map<string, TailBuffer>();
+  // REST calls that never started (unknown call, invalid params): an id with a rejected status.
+  const rejected = new Map<string, { reason: string; at: number }>();
   const mustFind = (id: string) => {
     const s = manager.find(id);
     if (!s || !buffers.has(id)) throw new EdgehookError('NOT_FOUND', `process ${id} not found`);
     return s;
   };
   const sweep = (): void => {
+    for (const [id, r] of rejected) if (now() - r.at > KEEP_FINISHED_MS || rejected.size > MAX_REJECTED) rejected.delete(id);
     for (const s of manager.all) {
       if (s.finishedAt !== undefined && buffers.has(s.id) && now() - s.finishedAt > KEEP_FINISHED_MS) {
         buffers.delete(s.id);
@@ -60,30 +65,43 @@ export function processRpcHandlers(manager: ProcessManager, now: () => number, o
     }
   };
   return {
-    'processes.start': async ({ spec }) => {
+    'processes.start': async ({ spec, rejectInvalid }) => {
       sweep();
       if ('argv' in spec && !opts.allowArbitrary) throw new EdgehookError('FORBIDDEN', 'this agent does not run arbitrary commands');
       const buffer = new TailBuffer();
-      const session = await manager.start(spec, buffer);
+      let session;
+      try {
+        session = await manager.start(spec, buffer);
+      } catch (err) {
+        if (!rejectInvalid || !(err instanceof EdgehookError) || (err.code !== 'NOT_FOUND' && err.code !== 'BAD_REQUEST')) throw err;
+        const id = randomUUID();
+        rejected.set(id, { reason: `failed to get process: ${err.message}`, at: now() });
+        return { id, pid: 0 };
+      }
       buffers.set(session.id, buffer);
       return { id: session.id, pid: session.pid };
     },
     'processes.status': async ({ id }) => {
+      const r = rejected.get(id);
+      if (r) return { result: { status: 'rejected' as const, reason: r.reason }, buffer: '', truncated: false };
       const s = mustFind(id);
       const buffer = buffers.get(id);
       return { result: s.result ?? { status: 'pending' as const }, buffer: buffer?.value ?? '', truncated: buffer?.truncated ?? false };
     },
     'processes.input': async ({ id, data }) => {
+      if (rejected.has(id)) throw new EdgehookError('INTERNAL', 'error copying data to process: it never started');
       const s = mustFind(id);
       await new Promise<void>((resolve) => s.writeInput(Buffer.from(data), resolve));
       return {};
     },
     'processes.closeInput': async ({ id }) => {
+      if (rejected.has(id)) return {};
       mustFind(id).closeInput();
       return {};
     },
     'processes.cancel': async ({ id }) => {
-      mustFind(id).cancel();
+      if (rejected.has(id)) return {};
+      mustFind(id).cancel(PowCancelReasons.clientRequest);
       return {};
     },
     'processes.actions': async () => manager.actions.info,

@@ -14,10 +14,14 @@ export interface TokenLifetimes {
   refreshTtlMs: number;
 }
 
-async function issuePair(db: Kysely<Database>, sessionId: string, now: number, ttl: TokenLifetimes): Promise<IssuedTokens> {
-  const accessToken = newSecret('eha');
-  const refreshToken = newSecret('ehr');
+/** Makes an access token's text; the default is an opaque `eha_` secret. Only its hash is stored. */
+export type AccessMinter = (userId: string, expiresAt: number) => string;
+const opaqueAccess: AccessMinter = () => newSecret('eha');
+
+async function issuePair(db: Kysely<Database>, sessionId: string, userId: string, now: number, ttl: TokenLifetimes, mint: AccessMinter = opaqueAccess): Promise<IssuedTokens> {
   const accessExpiresAt = now + ttl.accessTtlMs;
+  const accessToken = mint(userId, accessExpiresAt);
+  const refreshToken = newSecret('ehr');
   await db
     .insertInto('auth_tokens')
     .values([
@@ -28,13 +32,13 @@ async function issuePair(db: Kysely<Database>, sessionId: string, now: number, t
   return { sessionId, accessToken, refreshToken, accessExpiresAt };
 }
 
-export async function createSession(db: Kysely<Database>, userId: string, now: number, ttl: TokenLifetimes): Promise<IssuedTokens> {
+export async function createSession(db: Kysely<Database>, userId: string, now: number, ttl: TokenLifetimes, mint?: AccessMinter): Promise<IssuedTokens> {
   const sessionId = newId();
   await db
     .insertInto('sessions')
     .values({ id: sessionId, user_id: userId, created_at: isoTime(now), expires_at: isoTime(now + ttl.refreshTtlMs), revoked_at: null })
     .execute();
-  return issuePair(db, sessionId, now, ttl);
+  return issuePair(db, sessionId, userId, now, ttl, mint);
 }
 
 export type RefreshOutcome =
@@ -74,8 +78,39 @@ export async function rotateRefreshToken(db: Kysely<Database>, token: string, no
   }
   // The old access token dies with the rotation, so a stolen pair stops working at the next refresh.
   await db.deleteFrom('auth_tokens').where('session_id', '=', row.sessionId).where('kind', '=', 'access').execute();
-  const tokens = await issuePair(db, row.sessionId, now, ttl);
+  const tokens = await issuePair(db, row.sessionId, row.userId, now, ttl);
   return { kind: 'rotated', tokens, userId: row.userId };
+}
+
+/** The live session behind an unused, unexpired refresh token. */
+export async function findRefreshSession(db: Kysely<Database>, token: string, now: number): Promise<{ sessionId: string; userId: string } | undefined> {
+  const row = await db
+    .selectFrom('auth_tokens')
+    .innerJoin('sessions', 'sessions.id', 'auth_tokens.session_id')
+    .select(['auth_tokens.session_id as sessionId', 'sessions.user_id as userId'])
+    .where('auth_tokens.hash', '=', hashSecret(token))
+    .where('auth_tokens.kind', '=', 'refresh')
+    .where('auth_tokens.used_at', 'is', null)
+    .where('auth_tokens.expires_at', '>', isoTime(now))
+    .where('sessions.revoked_at', 'is', null)
+    .executeTakeFirst();
+  return row;
+}
+
+/**
+ * Non-rotating refresh, for the Encedeus paths only: the refresh token stays as it is (Encedeus
+ * clients never receive a new one) and a new access token joins the session. See docs/encedeus.md.
+ */
+export async function issueAccessToken(db: Kysely<Database>, refreshToken: string, now: number, ttl: TokenLifetimes, mint: AccessMinter = opaqueAccess): Promise<{ accessToken: string; accessExpiresAt: number; sessionId: string; userId: string } | undefined> {
+  const session = await findRefreshSession(db, refreshToken, now);
+  if (!session) return undefined;
+  const accessExpiresAt = now + ttl.accessTtlMs;
+  const accessToken = mint(session.userId, accessExpiresAt);
+  await db
+    .insertInto('auth_tokens')
+    .values({ hash: hashSecret(accessToken), session_id: session.sessionId, kind: 'access', expires_at: isoTime(accessExpiresAt), used_at: null })
+    .execute();
+  return { accessToken, accessExpiresAt, ...session };
 }
 
 export async function revokeSession(db: Kysely<Database>, sessionId: string, now: number): Promise<void> {
@@ -83,9 +118,9 @@ export async function revokeSession(db: Kysely<Database>, sessionId: string, now
   await db.deleteFrom('auth_tokens').where('session_id', '=', sessionId).where('kind', '=', 'access').execute();
 }
 
-export async function revokeUserSessions(db: Kysely<Database>, userId: string, now: number): Promise<void> {
+export async function revokeUserSessions(db: Kysely<Database>, userId: string, now: number, keepSessionId?: string): Promise<void> {
   const sessions = await db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
-  for (const s of sessions) await revokeSession(db, s.id, now);
+  for (const s of sessions) if (s.id !== keepSessionId) await revokeSession(db, s.id, now);
 }
 
 export async function isSessionLive(db: Kysely<Database>, sessionId: string): Promise<boolean> {

@@ -24,10 +24,12 @@ import { containerCommand } from './commands/container.command.js';
 import { cpCommand } from './commands/cp.command.js';
 import { adminCommand } from './commands/admin.command.js';
 import { auditCommand } from './commands/audit.command.js';
+import { serverCommand } from './commands/server.command.js';
+import { sshKeyCommand } from './commands/ssh-key.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand];
 
 export function clientHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'serve'.length) + 2;

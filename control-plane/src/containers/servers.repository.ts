@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ApplyResult, decodeJson, DeclaredServers, type DeclaredServer } from '@edgehook/shared';
+import { ApplyResult, decodeJson, DeclaredServers, EdgehookError, type DeclaredServer } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { isoTime } from '../db/ids.js';
 
@@ -38,6 +38,37 @@ export async function putDeclaredSet(db: Kysely<Database>, deviceId: string, ser
     else await trx.insertInto('declared_servers').values({ device_id: deviceId, ...values, last_apply: null, last_apply_revision: null, last_apply_at: null, reconciled_session: null }).execute();
     return revision;
   });
+}
+
+/**
+ * Read-modify-write of one device's set (create/edit/remove one server). The write is conditional
+ * on the revision it read, so two editors on two replicas never lose each other's change: the
+ * loser re-reads and re-applies its edit (which may then refuse, e.g. a name taken meanwhile).
+ */
+export async function editDeclaredSet(
+  db: Kysely<Database>,
+  deviceId: string,
+  edit: (current: DeclaredServer[]) => DeclaredServer[],
+  by: string,
+  now: number,
+): Promise<{ revision: number; servers: DeclaredServer[] }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await getDeclaredSet(db, deviceId);
+    const servers = edit(current.servers);
+    const values = { servers: JSON.stringify(servers), revision: current.revision + 1, updated_at: isoTime(now), updated_by: by };
+    if (current.revision === 0) {
+      const inserted = await db
+        .insertInto('declared_servers')
+        .values({ device_id: deviceId, ...values, last_apply: null, last_apply_revision: null, last_apply_at: null, reconciled_session: null })
+        .onConflict((oc) => oc.column('device_id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return { revision: values.revision, servers };
+      continue;
+    }
+    const res = await db.updateTable('declared_servers').set(values).where('device_id', '=', deviceId).where('revision', '=', current.revision).executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 1) return { revision: values.revision, servers };
+  }
+  throw new EdgehookError('CONFLICT', 'the declared set kept changing under this edit; try again');
 }
 
 /** Records an apply outcome unless a newer revision's outcome is already there. */

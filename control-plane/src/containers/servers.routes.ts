@@ -10,6 +10,7 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
 import type { FleetEvents } from '../events/fleet-events.js';
 import { onlineDevice } from '../relay/ws-bridge.js';
+import { serverCrudRoutes } from './server-crud.routes.js';
 import { claimReconcile, getDeclaredSet, putDeclaredSet, recordApply } from './servers.repository.js';
 
 export interface ServersDeps {
@@ -78,5 +79,6 @@ export function serversRoutes(deps: ServersDeps): Hono<AppEnv> {
     const device = await onlineDevice(db, c.req.param('id'));
     return c.json(await rpc.call(device.id, 'servers.plan', body, { timeoutMs: 30_000 }));
   });
+  app.route('/', serverCrudRoutes(deps));
   return app;
 }

@@ -14,6 +14,8 @@ export interface Database {
   declared_servers: DeclaredServersTable;
   login_throttle: LoginThrottleTable;
   audit_log: AuditLogTable;
+  user_avatars: UserAvatarsTable;
+  user_ssh_keys: UserSshKeysTable;
 }
 
 /** One operator action (control-plane/src/audit/). */
@@ -140,4 +142,25 @@ export interface LoginThrottleTable {
   /** Epoch ms; bigint comes back as a string from PostgreSQL. */
   first_failure_at: number | string;
   locked_until: number | string;
+}
+
+export interface UserAvatarsTable {
+  user_id: string;
+  mime: string;
+  /** Strong ETag over the bytes. */
+  etag: string;
+  /** The image, base64. */
+  data: string;
+  updated_at: string;
+}
+
+export interface UserSshKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** The OpenSSH public key line: `<type> <base64> [comment]`. */
+  public_key: string;
+  /** `SHA256:<base64>` of the key blob, as ssh-keygen -l prints it. */
+  fingerprint: string;
+  created_at: string;
 }

@@ -8,6 +8,8 @@ import * as servers from './migrations/2026-11-22T0003-servers.js';
 import * as serversClaim from './migrations/2026-11-22T0004-servers-claim.js';
 import * as security13a from './migrations/2026-12-01T13a-security.js';
 import * as audit13b from './migrations/2026-12-01T13b-audit.js';
+import * as avatars17 from './migrations/2026-12-01T17-avatars.js';
+import * as sshKeys17 from './migrations/2026-12-01T17-ssh-keys.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -47,6 +49,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T0004-servers-claim': serversClaim,
   '2026-12-01T13a-security': security13a,
   '2026-12-01T13b-audit': audit13b,
+  '2026-12-01T17-avatars': avatars17,
+  '2026-12-01T17-ssh-keys': sshKeys17,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { decodeJson, EdgehookError, PowCallFrame, PowSignalFrame, type Logger, type StreamResult } from '@edgehook/shared';
+import { decodeJson, EdgehookError, PowCancelReasons, PowCallFrame, PowSignalFrame, type Logger, type StreamResult } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import { keepAlive } from '../events/events.socket.js';
@@ -97,7 +97,7 @@ export function servePowSocket(deps: PowSocketDeps, ws: WebSocket, principal: Pr
     if (!signal.ok) return; // unknown control frames are ignored
     if (signal.value.signal === 'cancel') {
       if (stream) stream.cancel();
-      else reject('cancelled');
+      else reject(PowCancelReasons.clientRequest);
     } else if (!inputClosed) {
       inputClosed = true;
       stream?.closeInput();

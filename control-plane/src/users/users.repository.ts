@@ -165,6 +165,9 @@ export async function updateUser(
 }
 
 export async function deleteUser(db: Kysely<Database>, id: string): Promise<void> {
+  // The profile picture goes with its user.
+  await db.deleteFrom('user_avatars').where('user_id', '=', id).execute();
+  await db.deleteFrom('user_ssh_keys').where('user_id', '=', id).execute();
   await db.deleteFrom('users').where('id', '=', id).execute();
 }
 

@@ -137,7 +137,7 @@ t('cancel mid-stream kills the whole process tree', async (ctx) => {
   await waitFor('children forked', () => groupAlive(proc.pid).length >= 3);
   signal(rec, 'cancel');
   const end = await finished(rec);
-  assert.equal(end.result, { status: 'rejected', reason: 'cancelled' });
+  assert.equal(end.result, { status: 'rejected', reason: 'client requested cancellation' });
   await waitFor('group gone', () => groupAlive(proc.pid).length === 0, 5000);
 });
 

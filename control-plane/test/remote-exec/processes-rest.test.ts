@@ -44,13 +44,30 @@ t('pow REST: cancel, unknown ids and unknown calls', async ({ api, deviceId }) =
     const s = await api.request('GET', `${base}/status/${id}`);
     return s.body.result.status === 'rejected' ? s.body : undefined;
   });
-  assert.is(done.result.reason, 'cancelled');
-  assert.is((await api.request('GET', `${base}/status/nope`)).status, 404);
-  const unknown = await api.request('POST', `${base}/new`, { call: 'no-such' });
-  assert.is(unknown.status, 404);
-  assert.match(unknown.body.error.message, /unknown process/);
+  // The Go server's words: proto.ErrCancelClientRequest.
+  assert.is(done.result.reason, 'client requested cancellation');
+  const missing = await api.request('GET', `${base}/status/nope`);
+  assert.is(missing.status, 404);
+  assert.match(missing.headers.get('content-type') ?? '', /^text\/plain/, 'errors are text/plain, as its openapi.json says');
+  assert.match(missing.body, /not found\n$/);
+  // An unknown process (or invalid params) still gets an id; its status is rejected.
+  for (const [call, params, why] of [['no-such', [], /^failed to get process: unknown process/], ['big', ['not-a-number'], /^failed to get process: .*does not match/]] as const) {
+    const created = await api.request('POST', `${base}/new`, { call, params });
+    assert.is(created.status, 200);
+    assert.type(created.body, 'string');
+    const status = await api.request('GET', `${base}/status/${created.body}`);
+    assert.is(status.status, 200);
+    assert.is(status.body.result.status, 'rejected');
+    assert.match(status.body.result.reason, why);
+    assert.is(status.body.buffer, undefined, 'an empty buffer is left out (omitempty)');
+    assert.is((await api.request('POST', `${base}/cancel/${created.body}`)).status, 200);
+    assert.is((await api.request('POST', `${base}/input/${created.body}`, 'x', { 'content-type': 'text/plain' })).status, 500);
+  }
+  const undecodable = await api.request('POST', `${base}/new`, '{not json', { 'content-type': 'application/json' });
+  assert.is(undecodable.status, 400);
+  assert.match(undecodable.headers.get('content-type') ?? '', /^text\/plain/);
+  assert.match(undecodable.body, /^failed to decode call message/);
   assert.is((await api.request('POST', `${base}/new`, { params: [] })).status, 400);
-  assert.is((await api.request('POST', `${base}/new`, { call: 'big', params: ['not-a-number'] })).status, 400);
 });
 
 t('pow REST: actions lists the declared actions with their params, never their command; needs devices.exec', async ({ cp, api, deviceId }) => {

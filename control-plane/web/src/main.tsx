@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { UserView } from '@edgehook/shared';
-import { api, setSessionLostHandler, ApiError } from './lib/api.js';
+import { api, setSessionLostHandler, ApiError, messageOf } from './lib/api.js';
+import { Avatar, AvatarPicker } from './lib/avatar.js';
 import { navigate, onLinkClick, useLocation } from './lib/router.js';
 import { SessionContext, sessionOf } from './lib/session.js';
 import { ErrorBox, Spinner } from './lib/ui.js';
@@ -9,6 +10,7 @@ import { LoginPage } from './pages/login.js';
 import { FleetPage } from './pages/fleet.js';
 import { DevicePage } from './pages/device.js';
 import { AdminPage } from './pages/admin.js';
+import { AccountPage } from './pages/account.js';
 import './styles.css';
 
 type Boot = { state: 'checking' } | { state: 'anonymous' } | { state: 'user'; user: UserView } | { state: 'error'; error: unknown };
@@ -27,6 +29,7 @@ function safeNext(): string {
 function App() {
   const path = useLocation();
   const [boot, setBoot] = useState<Boot>({ state: 'checking' });
+  const [avatarError, setAvatarError] = useState('');
 
   const check = async () => {
     try {
@@ -82,6 +85,7 @@ function App() {
   let page;
   if (device?.[1]) page = <DevicePage id={decodeURIComponent(device[1])} tab={device[2] ?? 'overview'} />;
   else if (pathname.startsWith('/admin')) page = <AdminPage section={pathname.split('/')[2] ?? 'users'} />;
+  else if (pathname === '/account') page = <AccountPage />;
   else if (pathname === '/' || pathname === '/devices') page = <FleetPage />;
   else page = <section class="page"><h1>Not found</h1><p>No page at {pathname}. <a href="/">Back to the fleet</a>.</p></section>;
 
@@ -100,7 +104,10 @@ function App() {
             )}
           </nav>
           <div class="who">
-            <span title={`role ${session.user.role.name}`}>{session.user.username}</span>
+            <Avatar userId={session.user.id} name={session.user.username} />
+            <a href="/account" aria-label="Your account" title={`role ${session.user.role.name}; your account and SSH keys`}>{session.user.username}</a>
+            <AvatarPicker userId={session.user.id} label="Picture" onError={(e) => setAvatarError(e ? messageOf(e) : '')} />
+            {avatarError && <span role="alert" class="muted">{avatarError}</span>}
             <button type="button" onClick={() => void session.logout()}>Log out</button>
           </div>
         </header>

@@ -90,3 +90,7 @@ export const TotpEnrollment = z.object({ secret: z.string(), uri: z.string() });
 export type TotpEnrollment = z.infer<typeof TotpEnrollment>;
 export const TotpActivated = z.object({ ok: z.literal(true), recoveryCodes: z.array(z.string()) });
 export type TotpActivated = z.infer<typeof TotpActivated>;
+/** An SSH public key for SFTP logins: one OpenSSH line (`ssh-ed25519 AAAA... comment`). */
+export const SshKeyCreate = z.object({ name: z.string().min(1).max(100).optional(), publicKey: z.string().min(20).max(16_384) }).strict();
+export const SshKeyView = z.object({ id: z.string(), name: z.string(), type: z.string(), fingerprint: z.string(), createdAt: z.string() });
+export type SshKeyView = z.infer<typeof SshKeyView>;

@@ -23,7 +23,14 @@ export const RunningProcess = z.object({
 });
 export type RunningProcess = z.infer<typeof RunningProcess>;
 
-export const ProcessStartParams = z.object({ spec: ProcessOpenSpec }).strict();
+/**
+ * `rejectInvalid`: an unknown call or invalid params still get an id, whose status is rejected
+ * (as the pow-1 Go server's REST `/new` does), instead of an error.
+ */
+export const ProcessStartParams = z.object({ spec: ProcessOpenSpec, rejectInvalid: z.boolean().optional() }).strict();
+
+/** Cancel reasons in the pow-1 Go server's words (proto.ErrCancelClientRequest, ErrCancelClientGone). */
+export const PowCancelReasons = { clientRequest: 'client requested cancellation', clientGone: 'client has gone away' } as const;
 export const ProcessStartResult = z.object({ id: z.string(), pid: z.number().int() });
 
 export const ProcessRef = z.object({ id: z.string().min(1).max(64) }).strict();

@@ -6,6 +6,7 @@ import { useSession } from '../lib/session.js';
 import { ErrorBox, NoPermission, useAction, useDialogs, useLoad } from '../lib/ui.js';
 import { AddDevice } from './add-device.js';
 import { AuditLog } from './admin-audit.js';
+import { Avatar, AvatarPicker, removeAvatar } from '../lib/avatar.js';
 
 export function AdminPage({ section }: { section: string }) {
   const session = useSession();
@@ -36,23 +37,27 @@ function Users() {
   const roles = useLoad((s) => get<RoleView[]>('/api/roles', s), []);
   const action = useAction();
   const [form, setForm] = useState({ username: '', password: '', roleName: 'viewer' });
+  const [picError, setPicError] = useState<unknown>(null);
   const admin = session.can('users.admin');
   const dialogs = useDialogs();
   return (
     <div class="stack">
-      <ErrorBox error={users.error ?? action.error} />
+      <ErrorBox error={users.error ?? action.error ?? picError} onDismiss={() => setPicError(null)} />
       <div class="card" style={{ overflowX: 'auto' }}>
         <table aria-label="Users">
-          <thead><tr><th>Username</th><th>Email</th><th>Role</th><th>Created</th>{admin && <th><span class="muted">Actions</span></th>}</tr></thead>
+          <thead><tr><th><span class="muted">Picture</span></th><th>Username</th><th>Email</th><th>Role</th><th>Created</th>{admin && <th><span class="muted">Actions</span></th>}</tr></thead>
           <tbody>
             {(users.data ?? []).map((u) => (
               <tr key={u.id}>
+                <td><Avatar userId={u.id} name={u.username} size={32} /></td>
                 <td>{u.username}</td><td>{u.email ?? '–'}</td><td>{u.role.name}</td><td class="muted">{ago(u.createdAt)}</td>
                 {admin && (
                   <td class="row">
                     <select aria-label={`Role of ${u.username}`} value={u.role.id} disabled={action.busy || u.id === session.user.id} onChange={(e) => { const roleId = e.currentTarget.value; void action.run(async () => { await api('PATCH', `/api/users/${u.id}`, { roleId }); users.reload(); }); }}>
                       {(roles.data ?? []).map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
                     </select>
+                    <AvatarPicker userId={u.id} label={`Picture for ${u.username}`} onError={(e) => setPicError(e)} />
+                    <button type="button" disabled={action.busy} onClick={() => void action.run(() => removeAvatar(u.id))}>Remove picture</button>
                     <button type="button" class="danger" disabled={action.busy || u.id === session.user.id} onClick={async () => { if (await dialogs.confirm({ title: `Delete user ${u.username}?`, message: 'Their sessions end and they can no longer log in.', confirmLabel: 'Delete user', danger: true })) void action.run(async () => { await api('DELETE', `/api/users/${u.id}`); users.reload(); }); }}>Delete</button>
                   </td>
                 )}

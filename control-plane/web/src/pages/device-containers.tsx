@@ -5,6 +5,7 @@ import { bytes, duration, num } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { Confirm, ErrorBox, Spinner, useAction, useLoad } from '../lib/ui.js';
 import { FilesPanel } from './container-files.js';
+import { DeclaredServers } from './server-form.js';
 
 type Power = 'start' | 'stop' | 'restart' | 'kill';
 
@@ -66,6 +67,7 @@ export function ContainersTab({ device }: { device: DeviceView }) {
         <p>The container is removed from the device (its server files stay).</p>
       </Confirm>
       {sel && <ContainerDetail key={sel.id} base={base} deviceId={device.id} container={sel} />}
+      <DeclaredServers base={base} online={device.online} onApplied={() => list.reload()} />
     </div>
   );
 }
