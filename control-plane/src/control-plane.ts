@@ -132,7 +132,14 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     },
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Requests wait for the first-admin bootstrap, which runs once the listeners are up (below).
+  let bootstrapped: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (bootstrapped = resolve));
+  const fetchWhenReady = async (req: Request): Promise<Response> => {
+    await ready;
+    return app.fetch(req);
+  };
+  const server = createAdaptorServer({ fetch: fetchWhenReady }) as Server;
   server.on('connection', (socket) => socket.setNoDelay(true));
   const wss = attachUpgradeRouter(server, { auth, log }, [
     {
@@ -200,6 +207,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   // The first admin is created only now that every listener is up: a start that fails earlier
   // (a port taken) leaves no user behind, so the next start generates and prints the password.
   const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
+  bootstrapped();
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });
