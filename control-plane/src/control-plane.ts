@@ -193,8 +193,15 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     health: () => (fatal === undefined ? { ok: true } : { ok: false, error: fatal }),
   });
 
+  // Requests wait for the first-admin bootstrap, which runs once the listeners are up (below).
+  let bootstrapped: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (bootstrapped = resolve));
+  const fetchWhenReady = async (req: Request): Promise<Response> => {
+    await ready;
+    return app.fetch(req);
+  };
   const serverOptions = { maxHeaderSize: config.limits.maxHeaderBytes };
-  const server = (tls ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: { ...serverOptions, cert: tls.current().cert, key: tls.current().key } }) : createAdaptorServer({ fetch: app.fetch, serverOptions })) as Server;
+  const server = (tls ? createAdaptorServer({ fetch: fetchWhenReady, createServer: createHttpsServer, serverOptions: { ...serverOptions, cert: tls.current().cert, key: tls.current().key } }) : createAdaptorServer({ fetch: fetchWhenReady, serverOptions })) as Server;
   server.on('connection', (socket) => socket.setNoDelay(true));
   const resolveDevice = async (ref: string): Promise<string | undefined> => (await findDeviceByRef(db, ref))?.id;
   const limits = { maxSocketsPerUser: config.limits.maxSocketsPerUser, maxPayloadBytes: config.limits.maxWsFrameBytes };
@@ -275,6 +282,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   // The first admin is created only now that every listener is up: a start that fails earlier
   // (a port taken) leaves no user behind, so the next start generates and prints the password.
   const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
+  bootstrapped();
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `${tls ? 'https' : 'http'}://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
   log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });

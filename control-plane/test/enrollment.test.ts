@@ -91,8 +91,10 @@ t('an agent without credentials or token exits with a clear message; bad flags e
   assert.is(await badUrl.exited, 2);
   assert.match(badUrl.output(), /--server/);
   const badProfile = spawnAgent({ stateDir: dir, profile: 'no-such-board', server: 'http://127.0.0.1:1', token: 'ehe_xxxxxxxxxxxxxxxx' });
-  assert.is(await badProfile.exited, 1);
+  // A bad --profile is a bad flag too: exit 2, naming the valid ids.
+  assert.is(await badProfile.exited, 2);
   assert.match(badProfile.output(), /no-such-board/);
+  assert.match(badProfile.output(), /known profiles: .*generic-linux/);
   await cleanup(dir);
 });
 
