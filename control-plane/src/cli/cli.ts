@@ -8,6 +8,7 @@ import { loginCommand } from './commands/login.command.js';
 import { logoutCommand } from './commands/logout.command.js';
 import { pingCommand } from './commands/ping.command.js';
 import { whoamiCommand } from './commands/whoami.command.js';
+import { totpCommand } from './commands/totp.command.js';
 import { telemetryCommand } from './commands/telemetry.command.js';
 import { topCommand } from './commands/top.command.js';
 import { watchCommand } from './commands/watch.command.js';
@@ -29,7 +30,7 @@ import { sshKeyCommand } from './commands/ssh-key.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, totpCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand];
 
 export function clientHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'serve'.length) + 2;

@@ -29,11 +29,20 @@ async function replica(port: number, name: string): Promise<{ transport: MqttTra
   return { transport, sockets, revocations, events };
 }
 
+const clients: WebSocket[] = [];
+/** Ends both sides of every pair, so nothing keeps the process alive. */
+function closeAll(wss: WebSocketServer): void {
+  for (const c of clients.splice(0)) c.terminate();
+  for (const c of wss.clients) c.terminate();
+  wss.close();
+}
+
 /** A real websocket pair: the server side is what a replica registers. */
 async function socketPair(wss: WebSocketServer): Promise<{ server: WebSocket; closed: Promise<number> }> {
   const { port } = wss.address() as AddressInfo;
   const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
   const client = new WebSocket(`ws://127.0.0.1:${port}`);
+  clients.push(client);
   const closed = new Promise<number>((resolve) => client.once('close', (code) => resolve(code)));
   await new Promise((resolve) => client.once('open', resolve));
   return { server: await accepted, closed };
@@ -77,7 +86,7 @@ test('user, session, role and device revocations announced on one replica close 
     assert.is(await device.closed, 4004);
     await waitFor('registry emptied but for the events socket', () => b.sockets.size === 1);
   } finally {
-    wss.close();
+    closeAll(wss);
     await a.transport.close();
     await b.transport.close();
     await broker.close();
@@ -98,9 +107,8 @@ test('a revocation that lands while a socket is still authenticating applies whe
     const fresh = await socketPair(wss);
     sockets.register({ ws: fresh.server, principal: principal({ userId: 'u9' }) }, sockets.now() + 1);
     assert.is(sockets.size, 1);
-    fresh.server.close();
   } finally {
-    wss.close();
+    closeAll(wss);
   }
 });
 

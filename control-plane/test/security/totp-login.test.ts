@@ -127,4 +127,24 @@ t('the CLI asks for the code: TOTP_REQUIRED without it, logged in with --totp or
   await cleanup(config);
 });
 
+t('edgehook totp enroll, verify and disable', async (ctx) => {
+  const password = 'cli-enroller-password';
+  assert.is((await ctx.api.request('POST', '/api/users', { username: 'cora', password, roleName: 'viewer' })).status, 201);
+  const config = await tempDir('edgehook-cli-');
+  assert.is((await runCli(config, ['login', '--server', ctx.cp.url, '--username', 'cora'], { EDGEHOOK_PASSWORD: password })).code, 0);
+  const enroll = await runCli(config, ['totp', 'enroll']);
+  assert.is(enroll.code, 0, enroll.stderr);
+  const secret = /key: ([A-Z2-7]+)/.exec(enroll.stdout)?.[1] ?? '';
+  assert.match(enroll.stdout, /uri: otpauth:\/\/totp\//);
+  const verify = await runCli(config, ['totp', 'verify', freshCode(secret)]);
+  assert.is(verify.code, 0, verify.stderr);
+  assert.is(verify.stdout.trim().split('\n').filter((l) => /^[a-z2-9]{4}-[a-z2-9]{4}$/.test(l)).length, 10);
+  assert.is((await login(ctx.cp.url, { username: 'cora', password })).status, 401, 'now the code is required');
+  const disable = await runCli(config, ['totp', 'disable', freshCode(secret)]);
+  assert.is(disable.code, 0, disable.stderr);
+  assert.is((await login(ctx.cp.url, { username: 'cora', password })).status, 200);
+  assert.is((await runCli(config, ['totp', 'bogus'])).code, 2);
+  await cleanup(config);
+});
+
 t.run();

@@ -1,0 +1,49 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { TotpActivated, TotpEnrollment } from '@edgehook/shared';
+import { openSession } from '../api-client.js';
+import { COMMON_OPTIONS, withUsage } from '../args.js';
+import type { Command } from '../context.js';
+import { UsageError } from '../errors.js';
+
+const USAGE = `Usage: edgehook totp enroll|verify CODE|disable CODE [--server URL]
+
+Two-factor authentication for the logged-in user (TOTP, as authenticator apps use).
+  enroll        prints a new key and its otpauth:// URI: add it to your authenticator app
+  verify CODE   turns two-factor on with the app's current code; prints ten recovery codes once
+  disable CODE  turns it off (a current code or a recovery code)
+Afterwards \`edgehook login\` asks for the code (or takes --totp / EDGEHOOK_TOTP).
+
+Options:
+  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
+  -h, --help     show this help`;
+
+const Ok = z.object({ ok: z.literal(true) });
+
+export const totpCommand: Command = {
+  name: 'totp',
+  summary: 'enroll, verify or disable two-factor authentication',
+  usage: USAGE,
+  async run(argv, ctx) {
+    const { values, positionals } = withUsage(USAGE, () => parseArgs({ args: argv, options: { ...COMMON_OPTIONS }, strict: true, allowPositionals: true }));
+    if (values.help) {
+      ctx.io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const [action, code] = positionals;
+    if (action !== 'enroll' && action !== 'verify' && action !== 'disable') throw new UsageError('give enroll, verify CODE or disable CODE', USAGE);
+    if (action !== 'enroll' && !code) throw new UsageError(`${action} needs the code from your authenticator app`, USAGE);
+    const api = await openSession(ctx, values.server);
+    if (action === 'enroll') {
+      const e = await api.json(TotpEnrollment, 'POST', '/api/auth/totp/enroll');
+      ctx.io.stdout(`key: ${e.secret}\nuri: ${e.uri}\nAdd it to your authenticator app, then run: edgehook totp verify <code>\n`);
+    } else if (action === 'verify') {
+      const r = await api.json(TotpActivated, 'POST', '/api/auth/totp/verify', { body: { code } });
+      ctx.io.stdout(`Two-factor authentication is on. Recovery codes (each works once; keep them safe, they are not shown again):\n${r.recoveryCodes.join('\n')}\n`);
+    } else {
+      await api.json(Ok, 'DELETE', '/api/auth/totp', { body: { code } });
+      ctx.io.stdout('Two-factor authentication is off.\n');
+    }
+    return 0;
+  },
+};
