@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { copyFile, readFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { createServer } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { trustedFetch, fingerprintOf } from '@edgehook/shared/transport';
 import { loadServeConfig } from '../src/config.js';
@@ -77,6 +79,30 @@ test('bad certificates stop the start with a clear message', async () => {
   assert.throws(() => loadServeConfig(['--tls-cert', good.certFile], {}), /--tls-cert and --tls-key go together/);
   assert.throws(() => loadServeConfig(['--tls', 'self-signed', '--tls-cert', good.certFile, '--tls-key', good.keyFile], {}), /not both/);
   assert.throws(() => loadServeConfig(['--tls', 'yes'], {}), /--tls/);
+});
+
+test('with TLS on, plain MQTT listens on loopback only, unless --allow-plain', async () => {
+  const external = Object.values(networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+  assert.ok(external, 'this test needs a non-loopback IPv4 address');
+  const reachable = (host: string, port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const c = netConnect(port, host, () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+  for (const allowPlain of [false, true]) {
+    const cp = await startTestControlPlane({ args: ['--tls', 'self-signed', '--mqtts-port', '0', '--mqtt-host', '0.0.0.0', '--host', '0.0.0.0', ...(allowPlain ? ['--allow-plain', 'true'] : [])] });
+    try {
+      assert.ok(await reachable('127.0.0.1', cp.mqttPort), 'the control plane keeps its own plain link');
+      assert.is(await reachable(external, cp.mqttPort), allowPlain, `plain MQTT on ${external} with allowPlain=${allowPlain}`);
+      assert.ok(await reachable(external, cp.mqttsPort ?? 0), 'MQTT over TLS on every address');
+    } finally {
+      await cp.close();
+      await cleanup(cp.dataDir);
+    }
+  }
 });
 
 test('HTTPS login with a CA: HSTS, Secure cookies; a plain-HTTP server given as https is named', async () => {
