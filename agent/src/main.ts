@@ -1,7 +1,7 @@
 import { createLogger, systemClock } from '@edgehook/shared';
 import { defaultProfileDirs, loadProfiles } from '@edgehook/firmware-profiles';
 import { ConfigError, ConfigInfo, loadAgentConfig } from './config.js';
-import { runAgent } from './agent.js';
+import { AGENT_VERSION, runAgent } from './agent.js';
 import { LogRing } from './hardware/log/log-ring.js';
 import { nodePtyFactory } from './pty/node-pty.factory.js';
 import { simulatedPtyFactory } from './pty/simulated-pty.factory.js';
@@ -13,7 +13,6 @@ import { trustedFetch } from '@edgehook/shared/transport';
 import { CredentialsStore } from './link/credentials.store.js';
 import { enroll } from './link/enrollment.js';
 import { describeSystem } from './system/describe.js';
-import { AGENT_VERSION } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { X509Certificate } from 'node:crypto';
 import type { TlsTrust } from '@edgehook/shared/transport';

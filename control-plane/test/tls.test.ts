@@ -3,11 +3,14 @@ import * as assert from 'uvu/assert';
 import { copyFile, readFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import { connect as netConnect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { trustedFetch, fingerprintOf } from '@edgehook/shared/transport';
 import { loadServeConfig } from '../src/config.js';
 import { startControlPlane } from '../src/control-plane.js';
-import { ADMIN_PASSWORD, cleanup, killAllAgents, memoryLogger, runCli, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
+import { ADMIN_PASSWORD, CP_MAIN, cleanup, killAllAgents, memoryLogger, runCli, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
 import { makeCa, makeSelfSigned, makeServerCert, type TestCa } from './helpers/tls-certs.js';
 
 let dir: string;
@@ -77,6 +80,30 @@ test('bad certificates stop the start with a clear message', async () => {
   assert.throws(() => loadServeConfig(['--tls-cert', good.certFile], {}), /--tls-cert and --tls-key go together/);
   assert.throws(() => loadServeConfig(['--tls', 'self-signed', '--tls-cert', good.certFile, '--tls-key', good.keyFile], {}), /not both/);
   assert.throws(() => loadServeConfig(['--tls', 'yes'], {}), /--tls/);
+});
+
+test('with TLS on, plain MQTT listens on loopback only, unless --allow-plain', async () => {
+  const external = Object.values(networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+  assert.ok(external, 'this test needs a non-loopback IPv4 address');
+  const reachable = (host: string, port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const c = netConnect(port, host, () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+  for (const allowPlain of [false, true]) {
+    const cp = await startTestControlPlane({ args: ['--tls', 'self-signed', '--mqtts-port', '0', '--mqtt-host', '0.0.0.0', '--host', '0.0.0.0', ...(allowPlain ? ['--allow-plain', 'true'] : [])] });
+    try {
+      assert.ok(await reachable('127.0.0.1', cp.mqttPort), 'the control plane keeps its own plain link');
+      assert.is(await reachable(external, cp.mqttPort), allowPlain, `plain MQTT on ${external} with allowPlain=${allowPlain}`);
+      assert.ok(await reachable(external, cp.mqttsPort ?? 0), 'MQTT over TLS on every address');
+    } finally {
+      await cp.close();
+      await cleanup(cp.dataDir);
+    }
+  }
 });
 
 test('HTTPS login with a CA: HSTS, Secure cookies; a plain-HTTP server given as https is named', async () => {
@@ -248,6 +275,44 @@ test('SIGHUP-style reload: new certificate for new connections, devices stay con
   } finally {
     await cp.close();
     await cleanup(cp.dataDir);
+  }
+});
+
+test('edgehook serve reloads its certificate on SIGHUP; a device stays connected', async () => {
+  const a = await makeServerCert(dir, ca, ['localhost', '127.0.0.1'], 'hup-a');
+  const b = await makeServerCert(dir, ca, ['localhost', '127.0.0.1'], 'hup-b');
+  const [live, liveKey] = [`${dir}/hup.crt`, `${dir}/hup.key`];
+  await copyFile(a.certFile, live);
+  await copyFile(a.keyFile, liveKey);
+  const data = await tempDir();
+  const child = spawn(process.execPath, [CP_MAIN, 'serve', '--port', '0', '--mqtt-port', '0', '--mqtts-port', '0', '--data-dir', data, '--tls-cert', live, '--tls-key', liveKey], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  try {
+    const url = await waitFor('banner', () => /Edgehook control plane: (https:\/\/\S+)/.exec(out)?.[1], 30_000);
+    const viaCa = trustedFetch({ ca: ca.pem });
+    const cp = { url };
+    const bearer = (await adminToken(cp, viaCa)).token;
+    const token = (await enrollmentToken(cp, viaCa, bearer)).token;
+    const agent = spawnAgent({ server: url, token, stateDir: await tempDir('edgehook-agent-'), extraArgs: [...AGENT_ARGS, '--ca', ca.certFile] });
+    const id = await waitFor('enrolled', () => /"deviceId":"([^"]+)"/.exec(agent.output())?.[1], 20_000);
+    await waitFor('online', () => online(cp, viaCa, bearer, id), 20_000);
+    const port = Number(new URL(url).port);
+    const before = await peerFingerprint(port);
+    await copyFile(b.certFile, live);
+    await copyFile(b.keyFile, liveKey);
+    child.kill('SIGHUP');
+    await waitFor('reloaded', () => /SIGHUP: TLS certificate reloaded, fingerprint (sha256:\S+)/.exec(out)?.[1], 15_000);
+    const after = await peerFingerprint(port);
+    assert.is.not(after, before);
+    assert.ok(await online(cp, viaCa, bearer, id));
+    assert.not.match(agent.output(), /disconnected from the control plane/);
+    await agent.stop();
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await cleanup(data);
   }
 });
 
