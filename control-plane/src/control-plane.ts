@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createWebSocketStream } from 'ws';
 import { createLogger, systemClock, type Clock, type Logger } from '@edgehook/shared';
-import { connectMqtt, type MqttTransport } from '@edgehook/shared/transport';
+import { connectMqtt, type MqttTransport, type Transport } from '@edgehook/shared/transport';
 import type { ServeConfig } from './config.js';
 import { buildApp } from './app.js';
 import { migrateToLatest, openDatabase } from './db/dialect.js';
@@ -13,7 +13,10 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { pruneExpired } from './auth/sessions.repository.js';
 import { bootstrapUsers } from './users/bootstrap.js';
 import { createBrokerPolicy } from './broker/broker-policy.js';
-import { startEmbeddedBroker } from './broker/embedded-broker.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { createEmbeddedAdmin } from './broker/embedded-admin.js';
+import { connectExternalBroker } from './broker/external-broker.js';
+import type { BrokerAdmin } from './broker/broker-admin.js';
 import { FleetEvents } from './events/fleet-events.js';
 import { serveEventsSocket } from './events/events.socket.js';
 import { attachUpgradeRouter } from './http/upgrade-router.js';
@@ -42,6 +45,8 @@ export interface RunningControlPlane {
   mqttPort: number;
   instanceId: string;
   generatedAdminPassword: string | undefined;
+  /** Device identities at the broker (embedded or Mosquitto's dynamic security). */
+  brokerAdmin: BrokerAdmin;
   close(): Promise<void>;
 }
 
@@ -68,8 +73,22 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   await migrateToLatest(db);
   const boot = await bootstrapUsers({ db, log, now: clock.now() }, config.adminPassword);
 
+  let broker: EmbeddedBroker | undefined;
+  let admin: BrokerAdmin;
+  let link: MqttTransport;
+  let transport: Transport;
+  if (config.broker.kind === 'external') {
+    // Several replicas on one Mosquitto: devices stay connected to it whatever happens to us.
+    const ext = await connectExternalBroker({ ...config.broker, instanceId, db, log: log.child({ part: 'broker' }) });
+    ({ admin, link, transport } = ext);
+  } else {
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
-  const broker = await startEmbeddedBroker({
+  const embeddedAdmin = createEmbeddedAdmin({
+    broker: { disconnect: (id) => broker?.disconnect(id) ?? Promise.resolve(), connectedCount: () => broker?.connectedCount() ?? 0 },
+    storedDeviceIds: async () => (await db.selectFrom('devices').select('id').execute()).map((r) => r.id),
+  });
+  admin = embeddedAdmin;
+  const embedded = await startEmbeddedBroker({
     host: config.mqttHost,
     port: config.mqttPort,
     log: log.child({ part: 'broker' }),
@@ -79,35 +98,41 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
         isConnected,
         log,
         async verifyDevice(deviceId, secret) {
+          if (embeddedAdmin.refuses(deviceId)) return false;
           const hash = await findSecretHash(db, deviceId);
           return hash !== undefined && secretMatches(secret, hash);
         },
       }),
   });
+  broker = embedded;
   // Every device was disconnected while we were down; they say "online" again as they reconnect.
   await markAllOffline(db, clock.now());
 
   const mqttHostForSelf = config.mqttHost === '0.0.0.0' || config.mqttHost === '::' ? '127.0.0.1' : config.mqttHost;
-  const transport = await connectMqtt({
-    url: `mqtt://${mqttHostForSelf.includes(':') ? `[${mqttHostForSelf}]` : mqttHostForSelf}:${broker.port}`,
+  link = await connectMqtt({
+    url: `mqtt://${mqttHostForSelf.includes(':') ? `[${mqttHostForSelf}]` : mqttHostForSelf}:${embedded.port}`,
     clientId: `edgehook-${instanceId}`,
     ...cpCredentials,
     keepalive: 30,
     backoff: { baseMs: 200, maxMs: 5000 },
     log: log.child({ part: 'bus' }),
   });
-  await waitConnected(transport, 10_000);
+  await waitConnected(link, 10_000);
+  transport = link;
+  }
+  const shared = config.broker.kind === 'external' ? { instanceId } : undefined;
+  const mqttPort = broker?.port ?? Number(new URL(config.broker.kind === 'external' ? config.broker.url : 'mqtt://x:1883').port || 1883);
 
   const events = new FleetEvents(transport, log);
   await events.start();
   const rpc = new RpcClient({ transport, instanceId, clock, log, defaultTimeoutMs: 10_000 });
   await rpc.start();
-  await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) });
+  await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) }, shared);
   const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));
   await hwEvents.start();
   const relay = new StreamRelay({ transport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
-  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined });
+  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, share: shared ? 'edgehook-telemetry' : undefined });
 
   const auth = createAuthenticator({ db, clock });
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
@@ -117,7 +142,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     log,
     auth,
     rpc,
-    broker,
+    broker: admin,
     transport,
     events,
     telemetry,
@@ -125,7 +150,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
-      mqtt: { port: broker.port, publicUrl: config.mqttPublicUrl },
+      mqtt: { port: mqttPort, publicUrl: config.mqttPublicUrl ?? (config.broker.kind === 'external' ? config.broker.url : undefined) },
       version: VERSION,
       webDir: config.webDir,
     },
@@ -137,7 +162,10 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     {
       path: /^\/mqtt$/,
       kind: 'raw',
-      onRaw: (ws, req) => broker.handleStream(createWebSocketStream(ws), req),
+      onRaw: (ws, req) => {
+        if (broker) broker.handleStream(createWebSocketStream(ws), req);
+        else ws.close(1008, 'this control plane uses an external broker: connect to it directly');
+      },
     },
     {
       path: /^\/api\/events$/,
@@ -198,7 +226,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   const { port } = server.address() as AddressInfo;
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
-  log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });
+  log.info('control plane listening', { url, mqttPort, instanceId, store: config.store.kind, broker: config.broker.kind });
 
   const prune = setInterval(() => {
     pruneExpired(db, clock.now()).catch((err: unknown) => log.warn('token pruning failed', { err }));
@@ -211,9 +239,10 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
   return {
     url,
     port,
-    mqttPort: broker.port,
+    mqttPort,
     instanceId,
     generatedAdminPassword: boot.generatedPassword,
+    brokerAdmin: admin,
     close() {
       closing ??= (async () => {
         clearInterval(prune);
@@ -225,9 +254,13 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        log.debug('closing: telemetry');
         await telemetry.close();
-        await transport.close();
-        await broker.close();
+        log.debug('closing: bus');
+        await link.close();
+        log.debug('closing: broker');
+        await broker?.close();
+        log.debug('closing: store');
         await db.destroy();
       })();
       return closing;

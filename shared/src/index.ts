@@ -14,3 +14,4 @@ export * from './messages/hardware.js';
 export * from './messages/streams.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';
+export * from './messages/dynsec.js';

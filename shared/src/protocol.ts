@@ -49,6 +49,8 @@ export const Topics = {
   telemetry: topic({ pattern: 'd/{deviceId}/telemetry', direction: 'device->cp', schema: TelemetryBatch, retained: false, qos: 1 }),
   /** Fleet events shared by every control-plane replica, so each can feed its own websocket clients. */
   fleetEvents: topic({ pattern: 'cp/events', direction: 'cp->cp', schema: FleetEvent, retained: false, qos: 0 }),
+  /** A replica's message to itself: once it comes back, the retained messages of an earlier subscribe have all arrived. */
+  barrier: topic({ pattern: 'cp/barrier/{cp}', direction: 'cp->cp', schema: z.object({ id: z.string().max(64) }), retained: false, qos: 1 }),
 } as const;
 
 export type TopicName = keyof typeof Topics;

@@ -12,6 +12,8 @@ export interface IngestOptions {
   maxRows: number;
   /** Samples older than this (ms before now) are not stored: retention would delete them at once. */
   rawRetentionMs: number;
+  /** A shared subscription group: with several replicas each batch is ingested by one. */
+  share?: string | undefined;
 }
 
 export interface IngestStats {
@@ -41,7 +43,7 @@ export class TelemetryIngest {
   constructor(private readonly deps: { writer: IngestWriter; registry: SeriesRegistry; transport: Transport; clock: Clock; log: Logger; options: IngestOptions }) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.deps.transport.subscribe(filterFor('telemetry'), (topic, payload) => this.receive(topic, payload), { qos: 1 });
+    this.unsubscribe = await this.deps.transport.subscribe(filterFor('telemetry'), (topic, payload) => this.receive(topic, payload), { qos: 1, ...(this.deps.options.share ? { share: this.deps.options.share } : {}) });
     this.timer = setInterval(() => void this.flush(), this.deps.options.flushMs);
     this.timer.unref();
   }
