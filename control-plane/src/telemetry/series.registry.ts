@@ -170,6 +170,9 @@ export class SeriesRegistry {
         this.created.devices.push(Number(row.key));
         return Number(row.key);
       }
+      // Another replica took this key: skip past everything it has made.
+      const top = await db.selectFrom('telemetry_devices').select((eb) => eb.fn.max('key').as('top')).executeTakeFirst();
+      this.nextDevice = Math.max(this.nextDevice, Number(top?.top ?? 0) + 1);
     }
     throw new Error(`could not allocate a telemetry key for device ${deviceId}`);
   }
@@ -187,6 +190,8 @@ export class SeriesRegistry {
         this.created.series.push(info.key);
         return info;
       }
+      const top = await db.selectFrom('telemetry_series').select((eb) => eb.fn.max('key').as('top')).executeTakeFirst();
+      this.nextSeries = Math.max(this.nextSeries, Number(top?.top ?? 0) + 1);
     }
     throw new Error(`could not allocate a telemetry series key for ${metric}`);
   }

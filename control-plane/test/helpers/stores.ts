@@ -32,7 +32,7 @@ function freePort(): Promise<number> {
  * A throwaway Postgres cluster for the store contract suite: EDGEHOOK_TEST_POSTGRES_URL when given,
  * else one started here from the Debian binaries (as the postgres user: initdb refuses root).
  */
-async function startPostgres(): Promise<{ url: string; stop(): Promise<void> } | { missing: string }> {
+export async function startPostgres(): Promise<{ url: string; stop(): Promise<void> } | { missing: string }> {
   const given = process.env['EDGEHOOK_TEST_POSTGRES_URL'];
   if (given) return { url: given, stop: async () => undefined };
   const bin = PG_BIN_DIRS.find((d) => existsSync(join(d, 'initdb')));
