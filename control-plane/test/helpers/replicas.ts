@@ -17,10 +17,15 @@ const started = new Set<ChildProcess>();
 /** A real `edgehook serve` process on an external broker and a shared store (several make a cluster). */
 export async function startReplica(opts: { brokerUrl: string; username: string; password: string; database: string; env?: Record<string, string>; args?: string[] }): Promise<Replica> {
   const dataDir = await tempDir('edgehook-replica-');
-  const args = [CP_MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--database', opts.database, '--broker', opts.brokerUrl, '--broker-username', opts.username, '--log-format', 'json', ...(opts.args ?? [])];
-  const child = spawn(process.execPath, args, {
+  const args = ['--port', '0', '--data-dir', dataDir, '--database', opts.database, '--broker', opts.brokerUrl, '--broker-username', opts.username, '--log-format', 'json', ...(opts.args ?? [])];
+  return startServe(args, { EDGEHOOK_BROKER_PASSWORD: opts.password, ...opts.env }, dataDir);
+}
+
+/** `edgehook serve` with exactly these flags and environment (plus the test admin password). */
+export async function startServe(flags: string[], env: Record<string, string>, dataDir: string): Promise<Replica> {
+  const child = spawn(process.execPath, [CP_MAIN, 'serve', ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, EDGEHOOK_BROKER_PASSWORD: opts.password, EDGEHOOK_ADMIN_PASSWORD: 'admin-test-password', ...opts.env },
+    env: { ...process.env, EDGEHOOK_ADMIN_PASSWORD: 'admin-test-password', ...env },
   });
   started.add(child);
   let out = '';
