@@ -12,6 +12,9 @@ export type SimCommand =
   | { cmd: 'status' }
   | { cmd: 'loop-reset' }
   | { cmd: 'loop' }
+  /** Every agent publishes one telemetry batch every `everyMs` (spread evenly) until `telemetry-stop`. */
+  | { cmd: 'telemetry-start'; everyMs: number }
+  | { cmd: 'telemetry-stop' }
   | { cmd: 'stop' };
 
 export interface EnrollResult {
