@@ -15,6 +15,7 @@ import { runPingLoad, type PingResult } from './lib/pinger.js';
 import { CP_MAIN, freePort, memoryOf, sleep, startProcess, waitFor, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, revision, writeResults, type Row } from './lib/report.js';
 import { SimHandle } from './lib/sim-handle.js';
+import { addToDynsec, bulkDevices, insertIntoStore } from './lib/bulk-provision.js';
 import { findMosquitto, startMosquitto } from '../control-plane/test/helpers/mosquitto.js';
 import { throwawayPostgres } from '../control-plane/test/helpers/replicas.js';
 
@@ -26,6 +27,8 @@ const ENROLL_CONCURRENCY = envNumber('EDGEHOOK_BENCH_ENROLL_CONCURRENCY', 20);
 const BATCH = envNumber('EDGEHOOK_BENCH_CONNECT_BATCH', 200);
 const TELEMETRY_EVERY_MS = envNumber('EDGEHOOK_BENCH_TELEMETRY_EVERY_MS', 10_000);
 const ADMIN_PASSWORD = 'bench-admin-password';
+// api: every agent enrolls through replica 1 (dynsec commands); bulk: identities written before start (lib/bulk-provision.ts).
+const PROVISION = process.env['EDGEHOOK_BENCH_PROVISION'] ?? (N > 1000 ? 'bulk' : 'api');
 const log = (msg: string): void => console.log(`[fleet-replicas ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
 interface ReplicaProc extends RunningProcess {
@@ -90,7 +93,11 @@ export async function runReplicasBench(): Promise<void> {
   if ('missing' in found) throw new Error(found.missing);
   const db = await throwawayPostgres();
   if ('missing' in db) throw new Error(db.missing);
-  const mosquitto = await startMosquitto(found);
+  const bulk = PROVISION === 'bulk' ? bulkDevices(N) : [];
+  const provisionStart = performance.now();
+  const mosquitto = await startMosquitto(found, { dynsec: (config) => addToDynsec(config, bulk) });
+  if (bulk.length > 0) await insertIntoStore(db.url, bulk);
+  const provisionMs = performance.now() - provisionStart;
   const env = { EDGEHOOK_BROKER_PASSWORD: mosquitto.admin.password, EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD };
   const broker = { url: mosquitto.url, username: mosquitto.admin.username };
   const replicas: ReplicaProc[] = [];
@@ -101,15 +108,27 @@ export async function runReplicasBench(): Promise<void> {
     for (let i = 2; i <= R; i++) replicas.push((await startReplica(i, env, db.url, broker)).replica);
     const [a] = replicas;
     if (!a) throw new Error('no replica');
-    const token = await a.api.enrollmentToken(N, 7200);
     sim = await SimHandle.start((p) => {
       if (p.connected % 1000 < BATCH || p.connected === p.total) log(`  connected ${p.connected}/${p.total}`);
     });
-    log(`enrolling ${N} agents through replica 1 (${ENROLL_CONCURRENCY} in flight): each is a dynsec client + role`);
-    const enrolled = await sim.call({ cmd: 'enroll', server: a.url, token, count: N, concurrency: ENROLL_CONCURRENCY });
-    const { deviceIds, ...enrollSummary } = enrolled;
-    results['enroll'] = enrollSummary;
-    log(`enrolled ${enrolled.enrolled} in ${fmt(enrolled.ms / 1000)} s`);
+    let enrolled: { enrolled: number; ms: number };
+    let deviceIds: string[];
+    if (bulk.length > 0) {
+      const adopted = (await sim.call({ cmd: 'adopt', agents: bulk.map((d) => ({ ...d, url: mosquitto.url })) })) as { deviceIds: string[] };
+      deviceIds = adopted.deviceIds;
+      enrolled = { enrolled: deviceIds.length, ms: provisionMs };
+      results['enroll'] = { provision: 'bulk', ms: provisionMs };
+      log(`bulk-provisioned ${N} devices (dynsec file + store) in ${fmt(provisionMs / 1000)} s`);
+    } else {
+      const token = await a.api.enrollmentToken(N, 7200);
+      log(`enrolling ${N} agents through replica 1 (${ENROLL_CONCURRENCY} in flight): each is a dynsec client + role`);
+      const result = await sim.call({ cmd: 'enroll', server: a.url, token, count: N, concurrency: ENROLL_CONCURRENCY });
+      const { deviceIds: ids, ...enrollSummary } = result;
+      deviceIds = ids;
+      enrolled = result;
+      results['enroll'] = { provision: 'api', ...enrollSummary };
+      log(`enrolled ${result.enrolled} in ${fmt(result.ms / 1000)} s`);
+    }
     const connectStart = performance.now();
     const connected = await sim.call({ cmd: 'connect', batch: BATCH, batchTimeoutMs: 60_000, totalTimeoutMs: 600_000 });
     const last = replicas[replicas.length - 1] ?? a;
@@ -147,10 +166,17 @@ export async function runReplicasBench(): Promise<void> {
 
     const tel = (await sim.call({ cmd: 'telemetry-stop' })) as { sent: number; failed: number; perDevice: Record<string, number> };
     const telemetryS = (performance.now() - telemetryStart) / 1000;
-    await sleep(3000); // the ingest flushes every 200 ms; let the last batches land
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    const stored = Number((await client.query('select count(*) as n from telemetry_batches')).rows[0]?.n ?? 0);
+    const count = async (): Promise<number> => Number((await client.query('select count(*) as n from telemetry_batches')).rows[0]?.n ?? 0);
+    // Loaded replicas lag behind: wait until every batch is stored or the count stops moving for 10 s.
+    let stored = await count();
+    for (let still = 0; stored < tel.sent && still < 10; ) {
+      await sleep(1000);
+      const now = await count();
+      still = now === stored ? still + 1 : 0;
+      stored = now;
+    }
     const samples = Number((await client.query('select count(*) as n from telemetry_samples')).rows[0]?.n ?? 0);
     await client.end();
     const lost = tel.sent - stored;
@@ -160,14 +186,14 @@ export async function runReplicasBench(): Promise<void> {
     results['kill'] = { deviceDisconnects, hitsOnDeadReplica: errAfterKill.length, errorWindowMs, failedAfterRetry: rr.failedAfterRetry, retriedOk: rr.retriedOk, ok: rr.ok, restartMs: restart.ms };
 
     const rows: Row[] = [
-      { metric: `agents enrolled through replica 1 (${ENROLL_CONCURRENCY} in flight)`, value: `${enrolled.enrolled} in ${fmt(enrolled.ms / 1000)} s (${fmt(enrolled.enrolled / (enrolled.ms / 1000), 0)}/s)` },
+      { metric: bulk.length > 0 ? 'devices bulk-provisioned (dynsec file + store)' : `agents enrolled through replica 1 (${ENROLL_CONCURRENCY} in flight)`, value: `${enrolled.enrolled} in ${fmt(enrolled.ms / 1000)} s (${fmt(enrolled.enrolled / (enrolled.ms / 1000), 0)}/s)` },
       { metric: `agents connected to Mosquitto (batches of ${BATCH})`, value: `${connected.connected} in ${fmt(connected.ms / 1000)} s`, target: String(N), pass: connected.connected === N },
       { metric: `all online per replica ${R}`, value: fmt(onlineMs / 1000, 1, ' s') },
       ...pings.map((p, i): Row => ({ metric: `ping via replica ${i + 1} p50 / p99 @ ${p.rate}/s, errors`, value: `${fmt(p.http.p50, 2)} / ${fmt(p.http.p99, 2)} ms, ${p.errors} of ${p.sent}` })),
       ...rss.map((kb, i): Row => ({ metric: `replica ${i + 1} RSS`, value: fmt(kb / 1024, 1, ' MB') })),
       { metric: 'Mosquitto RSS', value: fmt(mosquittoRss / 1024, 1, ' MB') },
       { metric: 'kill -9 replica 1: device disconnects', value: String(deviceDisconnects), target: '0', pass: deviceDisconnects === 0 },
-      { metric: 'kill -9: requests that hit the dead replica / window', value: `${errAfterKill.length} / ${fmt(errorWindowMs / 1000, 2)} s`, target: '< 2 s' },
+      { metric: 'kill -9: requests sent to the dead replica (a naive round robin keeps trying it) / last', value: `${errAfterKill.length} / ${fmt(errorWindowMs / 1000, 1)} s after the kill` },
       { metric: 'kill -9: requests failed after one retry on the next replica', value: String(rr.failedAfterRetry), target: '0', pass: rr.failedAfterRetry === 0 },
       { metric: 'replica restart to healthy', value: fmt(restart.ms / 1000, 2, ' s') },
       { metric: `telemetry: batches sent (1 per agent per ${TELEMETRY_EVERY_MS / 1000} s) / stored`, value: `${tel.sent} / ${stored} in ${fmt(telemetryS, 0)} s` },

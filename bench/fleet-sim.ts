@@ -231,6 +231,12 @@ async function handle(msg: SimCommand): Promise<unknown> {
   switch (msg.cmd) {
     case 'enroll':
       return doEnroll(msg.server, msg.token, msg.count, msg.concurrency);
+    case 'adopt':
+      for (const c of msg.agents) {
+        const index = agents.length;
+        agents.push({ index, credentials: { deviceId: c.deviceId, name: `sim-${index}`, server: '', mqtt: { url: c.url, wsUrl: '', username: c.deviceId, password: c.password }, enrolledAt: new Date().toISOString() }, connected: false, connects: 0, downAt: null, upAt: null, closesSinceMark: 0 });
+      }
+      return { total: agents.length, deviceIds: agents.map((a) => a.credentials.deviceId) };
     case 'connect':
       return doConnect(msg.batch, msg.batchTimeoutMs, msg.totalTimeoutMs);
     case 'mark':

@@ -5,6 +5,8 @@ import { REPO_ROOT } from './proc.js';
 
 export type SimCommand =
   | { cmd: 'enroll'; server: string; token: string; count: number; concurrency: number }
+  /** Agents provisioned outside the API (bulk): their saved credentials. */
+  | { cmd: 'adopt'; agents: Array<{ deviceId: string; password: string; url: string }> }
   | { cmd: 'connect'; batch: number; batchTimeoutMs: number; totalTimeoutMs: number }
   | { cmd: 'mark' }
   | { cmd: 'restart-report' }

@@ -74,12 +74,17 @@ export interface TestMosquitto {
  * admin account (the file `mosquitto_ctrl dynsec init` writes, produced here so the password never
  * appears in argv). `confTemplate` lets a test start from docs/deploy's mosquitto.conf instead.
  */
-export async function startMosquitto(found: { bin: string; plugin: string }, opts: { conf?: (p: { port: number; plugin: string; dynsecFile: string }) => string } = {}): Promise<TestMosquitto> {
+export async function startMosquitto(
+  found: { bin: string; plugin: string },
+  opts: { conf?: (p: { port: number; plugin: string; dynsecFile: string }) => string; port?: number; dynsec?: (config: { clients: unknown[]; roles: unknown[] }) => void } = {},
+): Promise<TestMosquitto> {
   const dir = await mkdtemp(join(tmpdir(), 'edgehook-mosquitto-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const admin = { username: 'edgehook-admin', password: randomBytes(18).toString('base64url') };
   const dynsecFile = join(dir, 'dynamic-security.json');
-  await writeFile(dynsecFile, JSON.stringify(dynsecInitialConfig(admin), null, 2), { mode: 0o600 });
+  const initial = dynsecInitialConfig(admin) as { clients: unknown[]; roles: unknown[] };
+  opts.dynsec?.(initial);
+  await writeFile(dynsecFile, JSON.stringify(initial, null, 2), { mode: 0o600 });
   const conf =
     opts.conf?.({ port, plugin: found.plugin, dynsecFile }) ??
     [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `plugin ${found.plugin}`, `plugin_opt_config_file ${dynsecFile}`, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type all', 'max_queued_messages 100000', ''].join('\n');
