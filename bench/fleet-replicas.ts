@@ -40,12 +40,15 @@ async function startReplica(i: number, env: Record<string, string>, db: string, 
   const started = performance.now();
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), `edgehook-bench-replica${i}-`));
-  const proc = startProcess(`replica-${i}`, [CP_MAIN, 'serve', '--port', String(port), '--data-dir', dataDir, '--database', db, '--broker', broker.url, '--broker-username', broker.username, '--log-level', 'warn', '--log-format', 'json'], env);
+  const proc = startProcess(`replica-${i}`, [CP_MAIN, 'serve', '--port', String(port), '--data-dir', dataDir, '--database', db, '--broker', broker.url, '--broker-username', broker.username, '--log-level', 'info', '--log-format', 'json'], env);
   const url = `http://127.0.0.1:${port}`;
   await waitFor('replica healthy', async () => {
     if (proc.child.exitCode !== null) throw new Error(`replica ${i} exited: ${proc.output.tail.join('\n')}`);
     return (await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) || undefined;
-  }, 60_000, 100);
+  }, 180_000, 100).catch((err: unknown) => {
+    proc.child.kill('SIGKILL');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${proc.output.tail.join('\n')}`);
+  });
   const api = new ApiClient(url, '', 64);
   await api.login(ADMIN_PASSWORD);
   return { replica: Object.assign(proc, { url, api }), ms: performance.now() - started };
