@@ -74,17 +74,18 @@ export class DynsecAdmin implements BrokerAdmin {
     // when our own roles change): their rejection must not go unhandled meanwhile.
     const all = Promise.all(answers);
     all.catch(() => undefined);
-    try {
-      await this.deps.transport.publish(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 });
-    } catch (err) {
+    // A QoS 1 publish cut off by a disconnect is never acknowledged on a clean session: the answers
+    // (or their timeouts) decide, not the publish's own completion.
+    const published = this.deps.transport.publish(CONTROL_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 }).catch((err: unknown) => {
       for (const c of tagged) {
         const w = this.waiting.get(c.correlationData);
         if (w) clearTimeout(w.timer);
         this.waiting.delete(c.correlationData);
       }
       throw new BrokerAdminError(`cannot reach the broker: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    return all;
+    });
+    published.catch(() => undefined);
+    return Promise.race([published.then(() => all), all]);
   }
 
   /** Runs commands; any error not matched by `tolerate` fails the whole call. */
