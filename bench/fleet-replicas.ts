@@ -205,6 +205,8 @@ export async function runReplicasBench(): Promise<void> {
     ];
     printTable(`fleet on ${R} replicas, Mosquitto ${mosquitto.url}, PostgreSQL (${N} agents)`, rows);
     results['rows'] = rows;
+    results['replicaLogs'] = [...replicas, a].map((r) => r.output.summary());
+    console.log(JSON.stringify(results['replicaLogs'], null, 1).slice(0, 4000));
     log(`results: ${writeResults('fleet-replicas', results)}`);
   } finally {
     await sim?.stop().catch(() => undefined);
