@@ -100,6 +100,10 @@ export async function startMosquitto(
   const startProcess = async (): Promise<void> => {
     const c = spawn(found.bin, ['-c', confFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
+    // A test process that dies without its after hook must not leave a broker behind.
+    const reap = (): void => void c.kill('SIGKILL');
+    process.once('exit', reap);
+    c.once('exit', () => process.off('exit', reap));
     c.stdout?.on('data', (d) => (out += d));
     c.stderr?.on('data', (d) => (out += d));
     const deadline = Date.now() + 15_000;
