@@ -199,10 +199,44 @@ async function doStop(): Promise<unknown> {
   return { ms: performance.now() - started };
 }
 
+// Telemetry load (the replicas bench): seq per agent, so the store can be checked for loss and repeats.
+let telemetryTimer: NodeJS.Timeout | undefined;
+const telemetry = { sent: 0, failed: 0 };
+const seqs = new Map<number, number>();
+function telemetryStart(everyMs: number): unknown {
+  let next = 0;
+  const tickMs = 50;
+  const perTick = Math.max(1, Math.round((agents.length * tickMs) / everyMs));
+  telemetryTimer = setInterval(() => {
+    for (let k = 0; k < perTick && agents.length > 0; k++) {
+      const a = agents[next++ % agents.length];
+      if (!a?.link || !a.connected) continue;
+      const seq = seqs.get(a.index) ?? 0;
+      seqs.set(a.index, seq + 1);
+      const batch = { seq, ts: Date.now(), samples: [{ m: 'cpu.usage', v: Math.random() * 100 }, { m: 'mem.used', v: 1e8 }] };
+      a.link.transport.publish(topicFor('telemetry', { deviceId: a.credentials.deviceId }), JSON.stringify(batch), { qos: 1 }).then(
+        () => telemetry.sent++,
+        () => telemetry.failed++,
+      );
+    }
+  }, tickMs);
+  return { perTick };
+}
+function telemetryStop(): unknown {
+  clearInterval(telemetryTimer);
+  return { ...telemetry, perDevice: Object.fromEntries(agents.map((a) => [a.credentials.deviceId, seqs.get(a.index) ?? 0])) };
+}
+
 async function handle(msg: SimCommand): Promise<unknown> {
   switch (msg.cmd) {
     case 'enroll':
       return doEnroll(msg.server, msg.token, msg.count, msg.concurrency);
+    case 'adopt':
+      for (const c of msg.agents) {
+        const index = agents.length;
+        agents.push({ index, credentials: { deviceId: c.deviceId, name: `sim-${index}`, server: '', mqtt: { url: c.url, wsUrl: '', username: c.deviceId, password: c.password }, enrolledAt: new Date().toISOString() }, connected: false, connects: 0, downAt: null, upAt: null, closesSinceMark: 0 });
+      }
+      return { total: agents.length, deviceIds: agents.map((a) => a.credentials.deviceId) };
     case 'connect':
       return doConnect(msg.batch, msg.batchTimeoutMs, msg.totalTimeoutMs);
     case 'mark':
@@ -222,6 +256,10 @@ async function handle(msg: SimCommand): Promise<unknown> {
     case 'loop':
       // The histogram records whole sampling intervals: subtract the 10 ms resolution to get the lag.
       return { p50Ms: loop.percentile(50) / 1e6 - 10, p99Ms: loop.percentile(99) / 1e6 - 10, maxMs: loop.max / 1e6 - 10 };
+    case 'telemetry-start':
+      return telemetryStart(msg.everyMs);
+    case 'telemetry-stop':
+      return telemetryStop();
     case 'stop':
       return doStop();
   }

@@ -54,6 +54,9 @@ function cpuMeter(pid: number): () => number {
 }
 
 async function main(): Promise<void> {
+  // `--broker mosquitto --replicas 2`: several replicas on Mosquitto and PostgreSQL (bench/fleet-replicas.ts).
+  if (process.env['EDGEHOOK_BENCH_BROKER'] === 'mosquitto') return (await import('./fleet-replicas.js')).runReplicasBench();
+  if (process.env['EDGEHOOK_BENCH_BROKER'] !== undefined && process.env['EDGEHOOK_BENCH_BROKER'] !== 'embedded') throw new Error('--broker is embedded (default) or mosquitto');
   const dataDir = await mkdtemp(join(tmpdir(), 'edgehook-bench-cp-'));
   const [port, mqttPort] = [await freePort(), await freePort()];
   const cpOpts = { port, mqttPort, dataDir, adminPassword: ADMIN_PASSWORD };

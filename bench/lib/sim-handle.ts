@@ -5,6 +5,8 @@ import { REPO_ROOT } from './proc.js';
 
 export type SimCommand =
   | { cmd: 'enroll'; server: string; token: string; count: number; concurrency: number }
+  /** Agents provisioned outside the API (bulk): their saved credentials. */
+  | { cmd: 'adopt'; agents: Array<{ deviceId: string; password: string; url: string }> }
   | { cmd: 'connect'; batch: number; batchTimeoutMs: number; totalTimeoutMs: number }
   | { cmd: 'mark' }
   | { cmd: 'restart-report' }
@@ -12,6 +14,9 @@ export type SimCommand =
   | { cmd: 'status' }
   | { cmd: 'loop-reset' }
   | { cmd: 'loop' }
+  /** Every agent publishes one telemetry batch every `everyMs` (spread evenly) until `telemetry-stop`. */
+  | { cmd: 'telemetry-start'; everyMs: number }
+  | { cmd: 'telemetry-stop' }
   | { cmd: 'stop' };
 
 export interface EnrollResult {

@@ -18,7 +18,7 @@ import { rolesRoutes } from './users/roles.routes.js';
 import { devicesRoutes } from './devices/devices.routes.js';
 import { enrollRoutes, enrollmentTokenRoutes } from './devices/enrollment.routes.js';
 import type { RpcClient } from './devices/rpc.client.js';
-import type { BrokerAdmin } from './broker/embedded-broker.js';
+import type { BrokerAdmin } from './broker/broker-admin.js';
 import type { FleetEvents } from './events/fleet-events.js';
 import type { TelemetryService } from './telemetry/telemetry.service.js';
 import { deviceTelemetryRoutes, fleetTelemetryRoutes } from './telemetry/telemetry.routes.js';
@@ -106,7 +106,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(body, body.ok ? 200 : 503);
   });
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
-  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
+  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
   app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));

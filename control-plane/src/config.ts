@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
@@ -27,6 +28,9 @@ const FLAGS = {
   tls: { env: 'EDGEHOOK_TLS', schema: z.enum(['self-signed']), default: '', help: 'self-signed: generate a key and certificate once into <data-dir>/tls' },
   'mqtts-port': { env: 'EDGEHOOK_MQTTS_PORT', schema: Port, default: '8883', help: 'MQTT over TLS port when TLS is on' },
   'allow-plain': { env: 'EDGEHOOK_ALLOW_PLAIN', schema: Bool, default: 'false', help: 'with TLS on, keep plain MQTT on --mqtt-host too (else loopback only)' },
+  broker: { env: 'EDGEHOOK_BROKER_URL', schema: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'must be mqtt://HOST:PORT or mqtts://HOST:PORT'), default: '', help: 'external broker (Mosquitto 2 with dynamic security): no embedded broker' },
+  'broker-username': { env: 'EDGEHOOK_BROKER_USERNAME', schema: z.string().min(1).max(256), default: '', help: "this replica's broker account (with --broker)" },
+  'broker-password-file': { env: 'EDGEHOOK_BROKER_PASSWORD_FILE', schema: z.string().min(1), default: '', help: 'file holding its password (or set EDGEHOOK_BROKER_PASSWORD; never a flag)' },
   'data-dir': { env: 'EDGEHOOK_DATA_DIR', schema: z.string().min(1), default: './data', help: 'where the SQLite file and demo-agent state live' },
   database: { env: 'EDGEHOOK_DATABASE', schema: z.string(), default: '', help: 'SQLite path or postgres:// URL (default: <data-dir>/edgehook.db)' },
   'access-ttl': { env: 'EDGEHOOK_ACCESS_TTL', schema: Seconds, default: '3600', help: 'access token lifetime, seconds' },
@@ -68,7 +72,11 @@ const RawConfig = z.object(
   Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, f.schema.optional()])) as { [K in FlagName]: z.ZodOptional<(typeof FLAGS)[K]['schema']> },
 );
 
+/** Embedded aedes (the default) or an external Mosquitto this replica shares with others. */
+export type BrokerConfig = { kind: 'embedded' } | { kind: 'external'; url: string; username: string; password: string };
+
 export interface ServeConfig {
+  broker: BrokerConfig;
   host: string;
   port: number;
   mqttHost: string;
@@ -116,6 +124,10 @@ export function serveHelp(): string {
 
 /** Flags win over environment variables, which win over defaults. Fails fast with every problem listed. */
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
+  // A password flag would show in `ps` and shell history.
+  if (argv.some((a) => a === '--broker-password' || a.startsWith('--broker-password='))) {
+    throw new ConfigError('--broker-password is not accepted (it would show in ps): set EDGEHOOK_BROKER_PASSWORD or use --broker-password-file');
+  }
   const options = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }]));
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -184,5 +196,23 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };
   const database = v.database;
-  return Object.freeze({ ...config, store: parseStoreLocation(database ?? join(dataDir, 'edgehook.db')) });
+  return Object.freeze({ ...config, broker: brokerConfig(v.broker, v['broker-username'], v['broker-password-file'], env), store: parseStoreLocation(database ?? join(dataDir, 'edgehook.db')) });
+}
+
+function brokerConfig(url: string | undefined, username: string | undefined, passwordFile: string | undefined, env: NodeJS.ProcessEnv): BrokerConfig {
+  if (url === undefined) {
+    if (username !== undefined || passwordFile !== undefined) throw new ConfigError('--broker-username and --broker-password-file need --broker (EDGEHOOK_BROKER_URL)');
+    return { kind: 'embedded' };
+  }
+  if (username === undefined) throw new ConfigError('--broker needs --broker-username (EDGEHOOK_BROKER_USERNAME): the replica logs in with its own broker account');
+  let password = env['EDGEHOOK_BROKER_PASSWORD'];
+  if (passwordFile !== undefined) {
+    try {
+      password = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`--broker-password-file ${passwordFile}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (!password) throw new ConfigError('--broker needs a password: set EDGEHOOK_BROKER_PASSWORD or --broker-password-file');
+  return { kind: 'external', url, username, password };
 }

@@ -6,7 +6,7 @@ import { createServer as createHttpsServer, Server as HttpsServerClass } from 'n
 import { createAdaptorServer } from '@hono/node-server';
 import { createWebSocketStream } from 'ws';
 import { createLogger, systemClock, type Clock, type Logger } from '@edgehook/shared';
-import { connectMqtt, type MqttTransport } from '@edgehook/shared/transport';
+import { connectMqtt, type MqttTransport, type Transport } from '@edgehook/shared/transport';
 import type { ServeConfig } from './config.js';
 import { buildApp } from './app.js';
 import { startSftpServer } from './sftp/sftp.server.js';
@@ -17,7 +17,10 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { pruneExpired } from './auth/sessions.repository.js';
 import { bootstrapUsers } from './users/bootstrap.js';
 import { createBrokerPolicy } from './broker/broker-policy.js';
-import { startEmbeddedBroker } from './broker/embedded-broker.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { createEmbeddedAdmin } from './broker/embedded-admin.js';
+import { connectExternalBroker } from './broker/external-broker.js';
+import type { BrokerAdmin } from './broker/broker-admin.js';
 import { FleetEvents } from './events/fleet-events.js';
 import { serveEventsSocket } from './events/events.socket.js';
 import { attachUpgradeRouter } from './http/upgrade-router.js';
@@ -63,6 +66,8 @@ export interface RunningControlPlane {
   readonly fatal: string | undefined;
   /** The SFTP port when `--sftp-port` is set. */
   sftpPort: number | undefined;
+  /** Device identities at the broker (embedded or Mosquitto's dynamic security). */
+  brokerAdmin: BrokerAdmin;
   close(): Promise<void>;
 }
 
@@ -111,11 +116,25 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       : undefined;
   await migrateToLatest(db);
 
+  let broker: EmbeddedBroker | undefined;
+  let admin: BrokerAdmin;
+  let link: MqttTransport;
+  let transport: Transport;
+  if (config.broker.kind === 'external') {
+    // Several replicas on one Mosquitto: devices stay connected to it whatever happens to us.
+    const ext = await connectExternalBroker({ ...config.broker, instanceId, db, log: log.child({ part: 'broker' }) });
+    ({ admin, link, transport } = ext);
+  } else {
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
   const loopback = (h: string): boolean => h === 'localhost' || h === '::1' || h.startsWith('127.');
   // With TLS on, plain MQTT stays for the control plane itself (loopback) unless --allow-plain.
   const plainMqttHost = tls && !config.allowPlain && !loopback(config.mqttHost) ? '127.0.0.1' : config.mqttHost;
-  const broker = await startEmbeddedBroker({
+  const embeddedAdmin = createEmbeddedAdmin({
+    broker: { disconnect: (id) => broker?.disconnect(id) ?? Promise.resolve(), connectedCount: () => broker?.connectedCount() ?? 0 },
+    storedDeviceIds: async () => (await db.selectFrom('devices').select('id').execute()).map((r) => r.id),
+  });
+  admin = embeddedAdmin;
+  const embedded = await startEmbeddedBroker({
     host: plainMqttHost,
     port: config.mqttPort,
     ...(tls ? { tls: { host: config.mqttHost, port: config.mqttsPort, context: { cert: tls.current().cert, key: tls.current().key } } } : {}),
@@ -127,35 +146,41 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         silence,
         log,
         async verifyDevice(deviceId, secret) {
+          if (embeddedAdmin.refuses(deviceId)) return false;
           const hash = await findSecretHash(db, deviceId);
           return hash !== undefined && secretMatches(secret, hash);
         },
       }),
   });
+  broker = embedded;
   // Every device was disconnected while we were down; they say "online" again as they reconnect.
   await markAllOffline(db, clock.now());
 
   const mqttHostForSelf = plainMqttHost === '0.0.0.0' || plainMqttHost === '::' ? '127.0.0.1' : plainMqttHost;
-  const transport = await connectMqtt({
-    url: `mqtt://${mqttHostForSelf.includes(':') ? `[${mqttHostForSelf}]` : mqttHostForSelf}:${broker.port}`,
+  link = await connectMqtt({
+    url: `mqtt://${mqttHostForSelf.includes(':') ? `[${mqttHostForSelf}]` : mqttHostForSelf}:${embedded.port}`,
     clientId: `edgehook-${instanceId}`,
     ...cpCredentials,
     keepalive: 30,
     backoff: { baseMs: 200, maxMs: 5000 },
     log: log.child({ part: 'bus' }),
   });
-  await waitConnected(transport, 10_000);
+  await waitConnected(link, 10_000);
+  transport = link;
+  }
+  const shared = config.broker.kind === 'external' ? { instanceId } : undefined;
+  const mqttPort = broker?.port ?? Number(new URL(config.broker.kind === 'external' ? config.broker.url : 'mqtt://x:1883').port || 1883);
 
   const events = new FleetEvents(transport, log);
   await events.start();
   const rpc = new RpcClient({ transport, instanceId, clock, log, defaultTimeoutMs: 10_000 });
   await rpc.start();
-  await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) });
+  await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) }, shared);
   const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));
   await hwEvents.start();
   const relay = new StreamRelay({ transport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
-  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
+  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
 
   const sockets = new LiveSockets(clock);
   const revocations = new Revocations({ transport, sockets, events, log: log.child({ part: 'revocations' }) });
@@ -171,7 +196,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     log,
     auth,
     rpc,
-    broker,
+    broker: admin,
     transport,
     events,
     telemetry,
@@ -183,7 +208,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       hsts: tls !== undefined,
       publicUrl: config.publicUrl,
       tls: () => (tls ? tlsInfo(tls.current()) : undefined),
-      mqtt: { port: broker.port, tlsPort: broker.tlsPort, publicUrl: config.mqttPublicUrl },
+      mqtt: { port: mqttPort, tlsPort: broker?.tlsPort, publicUrl: config.mqttPublicUrl ?? (config.broker.kind === 'external' ? config.broker.url : undefined) },
       version: VERSION,
       webDir: config.webDir,
       limits: config.limits,
@@ -210,7 +235,10 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       path: /^\/mqtt$/,
       kind: 'raw',
       maxPayload: 16 * 1024 * 1024,
-      onRaw: (ws, req) => broker.handleStream(createWebSocketStream(ws), req),
+      onRaw: (ws, req) => {
+        if (broker) broker.handleStream(createWebSocketStream(ws), req);
+        else ws.close(1008, 'this control plane uses an external broker: connect to it directly');
+      },
     },
     {
       path: /^\/api\/events$/,
@@ -285,7 +313,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   bootstrapped();
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `${tls ? 'https' : 'http'}://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}`;
-  log.info('control plane listening', { url, mqttPort: broker.port, instanceId, store: config.store.kind });
+  log.info('control plane listening', { url, mqttPort, instanceId, store: config.store.kind, broker: config.broker.kind });
 
   const pruneAuditLog = (): void => {
     pruneAudit(db, clock.now(), config.auditRetentionMs).catch((err: unknown) => log.warn('audit retention failed', { err }));
@@ -307,15 +335,15 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   return {
     url,
     port,
-    mqttPort: broker.port,
-    mqttsPort: broker.tlsPort,
+    mqttPort,
+    mqttsPort: broker?.tlsPort,
     tls: tls ? { ...tlsInfo(tls.current()), certFile: tls.certFile, generated: tls.generated } : undefined,
     async reloadTls() {
       if (!tls) return undefined;
       const m = await tls.reload(clock.now());
       const context = { cert: m.cert, key: m.key };
       if (server instanceof HttpsServerClass) server.setSecureContext(context);
-      broker.setSecureContext(context);
+      broker?.setSecureContext(context);
       log.info('TLS certificate reloaded', { fingerprint: m.fingerprint, validTo: m.validTo });
       return tlsInfo(m);
     },
@@ -325,6 +353,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       return fatal;
     },
     sftpPort: sftp?.port,
+    brokerAdmin: admin,
     close() {
       closing ??= (async () => {
         storeWatch?.stop();
@@ -338,9 +367,13 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        log.debug('closing: telemetry');
         await telemetry.close();
-        await transport.close();
-        await broker.close();
+        log.debug('closing: bus');
+        await link.close();
+        log.debug('closing: broker');
+        await broker?.close();
+        log.debug('closing: store');
         await db.destroy();
       })();
       return closing;

@@ -19,6 +19,7 @@ export const ErrorCodes = {
   DEVICE_OFFLINE: { httpStatus: 503, message: 'The device is not connected' },
   DEVICE_TIMEOUT: { httpStatus: 504, message: 'The device did not answer in time' },
   ENGINE_UNAVAILABLE: { httpStatus: 503, message: 'The device has no reachable container engine' },
+  BROKER_UNAVAILABLE: { httpStatus: 503, message: 'The message broker refused the change or did not answer' },
   UNKNOWN_METHOD: { httpStatus: 501, message: 'The device does not support this operation' },
   INTERNAL: { httpStatus: 500, message: 'Internal error' },
 } as const;

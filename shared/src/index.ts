@@ -18,3 +18,4 @@ export * from './messages/containers.js';
 export * from './messages/health.js';
 export * from './messages/audit.js';
 export * from './messages/encedeus.js';
+export * from './messages/dynsec.js';

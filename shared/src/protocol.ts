@@ -53,6 +53,8 @@ export const Topics = {
   fleetEvents: topic({ pattern: 'cp/events', direction: 'cp->cp', schema: FleetEvent, retained: false, qos: 0 }),
   /** Session, user, role and device revocations: every replica closes the live sockets they cover. */
   revocations: topic({ pattern: 'cp/revocations', direction: 'cp->cp', schema: Revocation, retained: false, qos: 1 }),
+  /** A replica's message to itself: once it comes back, the retained messages of an earlier subscribe have all arrived. */
+  barrier: topic({ pattern: 'cp/barrier/{cp}', direction: 'cp->cp', schema: z.object({ id: z.string().max(64) }), retained: false, qos: 1 }),
 } as const;
 
 export type TopicName = keyof typeof Topics;

@@ -33,6 +33,30 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /**
+ * What a device may publish: a device->cp topic of the protocol map under its own prefix, with a
+ * payload its schema accepts. The embedded broker checks it before routing; with an external broker
+ * the replicas check it where the message is consumed (payload-guard.ts).
+ */
+export function checkDevicePublish(deviceId: string, topic: string, payload: Buffer): PublishCheck {
+  if (!topic.startsWith(devicePrefix(deviceId))) return { ok: false, reason: `topic ${topic} is outside the device's prefix` };
+  const matched = matchTopic(topic);
+  if (!matched || matched.params['deviceId'] !== deviceId) return { ok: false, reason: `unknown topic ${topic}` };
+  const spec = Topics[matched.name];
+  if (spec.direction !== 'device->cp') return { ok: false, reason: `devices may not publish ${matched.name}` };
+  if (spec.retained && payload.length === 0) return { ok: true };
+  // Raw stream bytes: prefix and direction are what keep devices apart; there is no schema to check.
+  if (spec.encoding === 'binary') return { ok: true };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { ok: false, reason: `payload on ${matched.name} is not JSON` };
+  }
+  const checked = validate(spec.schema, parsed);
+  return checked.ok ? { ok: true } : { ok: false, reason: `invalid ${matched.name} payload: ${checked.error}` };
+}
+
+/**
  * The broker's rules, as plain functions so they can be tested without sockets:
  * only enrolled devices and the control plane connect; a device lives in its own topic
  * prefix, publishes only device->cp topics there, and only well-formed payloads.
@@ -64,23 +88,7 @@ export function createBrokerPolicy(deps: PolicyDeps) {
 
   function authorizePublish(clientId: string | null, username: string | undefined, topic: string, payload: Buffer): PublishCheck {
     if (clientId === null || isControlPlane(username)) return { ok: true };
-    const deviceId = username ?? '';
-    if (!topic.startsWith(devicePrefix(deviceId))) return { ok: false, reason: `topic ${topic} is outside the device's prefix` };
-    const matched = matchTopic(topic);
-    if (!matched || matched.params['deviceId'] !== deviceId) return { ok: false, reason: `unknown topic ${topic}` };
-    const spec = Topics[matched.name];
-    if (spec.direction !== 'device->cp') return { ok: false, reason: `devices may not publish ${matched.name}` };
-    if (spec.retained && payload.length === 0) return { ok: true };
-    // Raw stream bytes: prefix and direction are what keep devices apart; there is no schema to check.
-    if (spec.encoding === 'binary') return { ok: true };
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return { ok: false, reason: `payload on ${matched.name} is not JSON` };
-    }
-    const checked = validate(spec.schema, parsed);
-    return checked.ok ? { ok: true } : { ok: false, reason: `invalid ${matched.name} payload: ${checked.error}` };
+    return checkDevicePublish(username ?? '', topic, payload);
   }
 
   function authorizeSubscribe(username: string | undefined, filter: string): PublishCheck {

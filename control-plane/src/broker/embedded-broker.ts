@@ -14,15 +14,15 @@ import type { IncumbentSilence } from './broker-policy.js';
 // aedes-persistence is CommonJS whose typings claim an ES default export; require gives the factory.
 const memoryPersistence: () => AedesMemoryPersistence = createRequire(import.meta.url)('aedes-persistence');
 
-/** What the control plane needs from "the broker", embedded or external. */
-export interface BrokerAdmin {
+/** The embedded broker's own connection handling; createEmbeddedAdmin (embedded-admin.ts) builds the BrokerAdmin on it. */
+export interface BrokerConnections {
   /** Drops a device's connection at once (after its credentials are revoked). */
   disconnect(clientId: string): Promise<void>;
   /** Live MQTT connections (devices and control-plane clients). */
   connectedCount(): number;
 }
 
-export interface EmbeddedBroker extends BrokerAdmin {
+export interface EmbeddedBroker extends BrokerConnections {
   readonly port: number;
   /** MQTT over TLS, when started with `tls`. */
   readonly tlsPort: number | undefined;

@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { requirePermission } from '../auth/auth.middleware.js';
 import { jsonBody } from '../http/validate.js';
-import type { BrokerAdmin } from '../broker/embedded-broker.js';
+import type { BrokerAdmin } from '../broker/broker-admin.js';
 import type { FleetEvents } from '../events/fleet-events.js';
 import type { RpcClient } from './rpc.client.js';
 import { deleteDevice, findDeviceByRef, listDevices, nameTaken, toDeviceView, updateDevice } from './devices.repository.js';
@@ -21,6 +21,15 @@ export interface DevicesRoutesDeps {
   transport: Transport;
   events: FleetEvents;
   revocations: RevocationSink;
+}
+
+/** A refused or unanswered broker command becomes a clear 503 for the API caller. */
+export async function brokerChange(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    throw new EdgehookError('BROKER_UNAVAILABLE', `the broker did not apply the change, nothing was changed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
@@ -54,13 +63,15 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
     return c.json(device);
   });
 
-  // Deleting revokes the credentials (the row holds the only secret hash) and drops the live link.
+  // Deleting revokes the credentials and drops the live link. The broker goes first: if it refuses,
+  // the call fails and the device stays whole in both; the embedded broker refuses the device from
+  // then on and reads the store, so its row holds the only secret hash.
   app.delete('/:id', requirePermission('devices.delete'), async (c) => {
     const row = await mustFind(c.req.param('id'));
-    await deleteDevice(db, row.id);
     // Operator sockets on the device close first (their shells are cancelled while the link is up).
     await deps.revocations.announce({ type: 'device', deviceId: row.id, reason: 'device deleted' });
-    await deps.broker.disconnect(row.id);
+    await brokerChange(() => deps.broker.removeDevice(row.id));
+    await deleteDevice(db, row.id);
     for (const name of ['status', 'hello'] as const) {
       await deps.transport.publish(topicFor(name, { deviceId: row.id }), '', { qos: 1, retain: true }).catch(() => undefined);
     }

@@ -9,6 +9,8 @@ import { bearerToken } from '../auth/credentials.js';
 import { hashSecret, newId, newSecret } from '../db/ids.js';
 import { jsonBody } from '../http/validate.js';
 import type { FleetEvents } from '../events/fleet-events.js';
+import type { BrokerAdmin } from '../broker/broker-admin.js';
+import { brokerChange } from './devices.routes.js';
 import { consumeEnrollmentToken, createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, toEnrollmentTokenView } from './enrollment.repository.js';
 import { findDevice, insertDevice, nameTaken, toDeviceView } from './devices.repository.js';
 import { buildInstallCommand } from './install-command.js';
@@ -20,6 +22,7 @@ export interface EnrollmentDeps {
   log: Logger;
   auth: Authenticator;
   events: FleetEvents;
+  broker: BrokerAdmin;
   mqtt: { port: number; tlsPort?: number | undefined; publicUrl?: string | undefined; publicWsUrl?: string | undefined };
   /** --public-url: what devices are told to use instead of the address they came through. */
   publicUrl?: string | undefined;
@@ -91,7 +94,13 @@ export function enrollRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
       if (!used) throw new EdgehookError('ENROLLMENT_TOKEN_INVALID');
       const deviceName = await uniqueName(trx, description.hostname);
       await insertDevice(trx, { id: deviceId, name: deviceName, secretHash: hashSecret(secret), description, tags: toEnrollmentTokenView(used).tags, enrollmentTokenId: used.id }, now);
+      // Inside the transaction: a broker that refuses rolls the enrollment back (the token keeps its use).
+      await brokerChange(() => deps.broker.provisionDevice(deviceId, secret));
       return deviceName;
+    }).catch(async (err: unknown) => {
+      // The commit itself failed after the broker took the identity: take it back (reconciliation at start catches the rest).
+      if (!(err instanceof EdgehookError)) await deps.broker.removeDevice(deviceId).catch(() => undefined);
+      throw err;
     });
     const row = await findDevice(deps.db, deviceId);
     if (row) await deps.events.announce({ type: 'device.registered', deviceId, ts: now, device: toDeviceView(row) });

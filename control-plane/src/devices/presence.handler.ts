@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { decodeJson, DeviceDescription, filterFor, matchTopic, PresenceMessage, type Clock, type Logger } from '@edgehook/shared';
+import { decodeJson, DeviceDescription, filterFor, matchTopic, PresenceMessage, type Clock, type FleetEvent, type Logger } from '@edgehook/shared';
+import { syncPresenceFromRetained } from './presence.sync.js';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from '../db/database.js';
 import type { FleetEvents } from '../events/fleet-events.js';
@@ -9,8 +10,14 @@ import { applyDescription, markOffline, markOnline } from './devices.repository.
  * Keeps the store's view of presence in step with the retained status topics. Runs on every
  * replica: the updates are idempotent, and each replica tells its own websocket clients.
  */
-export async function startPresence(deps: { db: Kysely<Database>; transport: Transport; events: FleetEvents; clock: Clock; log: Logger }): Promise<void> {
+export async function startPresence(deps: { db: Kysely<Database>; transport: Transport; events: FleetEvents; clock: Clock; log: Logger }, shared?: { instanceId: string }): Promise<void> {
   const { db, clock, log, events } = deps;
+  // Shared (several replicas on one broker): one replica applies each change and tells the others.
+  const share = shared ? 'edgehook-presence' : undefined;
+  const tell = (event: FleetEvent): void => {
+    if (shared) void events.announce(event);
+    else events.emitLocal(event);
+  };
 
   // Messages of one device are applied in arrival order, without blocking other devices.
   const chains = new Map<string, Promise<void>>();
@@ -38,12 +45,12 @@ export async function startPresence(deps: { db: Kysely<Database>; transport: Tra
       const now = clock.now();
       const session = msg.value.session ?? null;
       if (msg.value.state === 'online') {
-        if (await markOnline(db, deviceId, session, now)) events.emitLocal({ type: 'device.online', deviceId, ts: now });
+        if (await markOnline(db, deviceId, session, now)) tell({ type: 'device.online', deviceId, ts: now });
       } else if (await markOffline(db, deviceId, session, now)) {
-        events.emitLocal({ type: 'device.offline', deviceId, ts: now });
+        tell({ type: 'device.offline', deviceId, ts: now });
       }
     });
-  });
+  }, share ? { share } : {});
 
   await deps.transport.subscribe(filterFor('hello'), (topic, payload) => {
     const deviceId = matchTopic(topic)?.params['deviceId'];
@@ -56,5 +63,21 @@ export async function startPresence(deps: { db: Kysely<Database>; transport: Tra
     enqueue(deviceId, async () => {
       await applyDescription(db, deviceId, msg.value, clock.now());
     });
+  }, share ? { share } : {});
+
+  if (!shared) return;
+  // Shared subscriptions get no retained messages, and nobody listened while every replica was
+  // down or the broker restarted: read the retained statuses at start and after every reconnect.
+  const sync = (): void => {
+    syncPresenceFromRetained({ ...deps, instanceId: shared.instanceId, enqueue, tell }).catch((err: unknown) => log.warn('presence sync failed', { err }));
+  };
+  let lost = false;
+  deps.transport.onState((s) => {
+    if (s.state !== 'connected') lost = true;
+    else if (lost) {
+      lost = false;
+      sync();
+    }
   });
+  await syncPresenceFromRetained({ ...deps, instanceId: shared.instanceId, enqueue, tell });
 }

@@ -20,6 +20,7 @@ const CLASS_BY_CODE: Record<ErrorCode, string> = {
   DEVICE_OFFLINE: 'DeviceOfflineError',
   DEVICE_TIMEOUT: 'DeviceTimeoutError',
   ENGINE_UNAVAILABLE: 'NotSupportedError',
+  BROKER_UNAVAILABLE: 'InternalError',
   UNKNOWN_METHOD: 'NotSupportedError',
   INTERNAL: 'InternalError',
 };

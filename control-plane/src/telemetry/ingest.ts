@@ -14,6 +14,8 @@ export interface IngestOptions {
   rawRetentionMs: number;
   /** Batches kept in memory while the store refuses writes; beyond it the oldest are let go (never acknowledged, so their agents send them again). */
   maxRetained?: number;
+  /** A shared subscription group: with several replicas each batch is ingested by one. */
+  share?: string | undefined;
 }
 
 /** Whether the last flush reached the store (false while writes fail, e.g. a full disk). */
@@ -53,7 +55,7 @@ export class TelemetryIngest {
   constructor(private readonly deps: { writer: IngestWriter; registry: SeriesRegistry; transport: Transport; clock: Clock; log: Logger; options: IngestOptions }) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.deps.transport.subscribe(filterFor('telemetry'), (topic, payload) => this.receive(topic, payload), { qos: 1 });
+    this.unsubscribe = await this.deps.transport.subscribe(filterFor('telemetry'), (topic, payload) => this.receive(topic, payload), { qos: 1, ...(this.deps.options.share ? { share: this.deps.options.share } : {}) });
     this.timer = setInterval(() => void this.flush(), this.deps.options.flushMs);
     this.timer.unref();
   }

@@ -1,4 +1,15 @@
+import { PostgresAdapter, sql } from 'kysely';
 import { num, type TelemetryDb } from './telemetry.tables.js';
+
+// Replicas sharing one PostgreSQL allocate keys from their own counters; an advisory lock held to the
+// end of the ingest transaction makes a replica that needs new keys wait for the other's commit and
+// then skip past its keys (otherwise both take the same keys, and their transactions deadlock).
+const KEY_LOCK = 72_630_014;
+async function lockKeysIfShared(db: TelemetryDb): Promise<boolean> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return false;
+  await sql`select pg_advisory_xact_lock(${KEY_LOCK})`.execute(db);
+  return true;
+}
 
 export interface SeriesInfo {
   key: number;
@@ -161,6 +172,10 @@ export class SeriesRegistry {
   async ensureDevice(db: TelemetryDb, deviceId: string): Promise<number> {
     const known = this.devices.get(deviceId);
     if (known !== undefined) return known;
+    if (await lockKeysIfShared(db)) {
+      const top = await db.selectFrom('telemetry_devices').select((eb) => eb.fn.max('key').as('top')).executeTakeFirst();
+      this.nextDevice = Math.max(this.nextDevice, Number(top?.top ?? 0) + 1);
+    }
     for (let attempt = 0; attempt < 20; attempt++) {
       const key = this.nextDevice++;
       await db.insertInto('telemetry_devices').values({ device_id: deviceId, key }).onConflict((oc) => oc.doNothing()).execute();
@@ -170,6 +185,9 @@ export class SeriesRegistry {
         this.created.devices.push(Number(row.key));
         return Number(row.key);
       }
+      // Another replica took this key: skip past everything it has made.
+      const top = await db.selectFrom('telemetry_devices').select((eb) => eb.fn.max('key').as('top')).executeTakeFirst();
+      this.nextDevice = Math.max(this.nextDevice, Number(top?.top ?? 0) + 1);
     }
     throw new Error(`could not allocate a telemetry key for device ${deviceId}`);
   }
@@ -177,6 +195,10 @@ export class SeriesRegistry {
   async ensureSeries(db: TelemetryDb, deviceKey: number, metric: string, labels: Record<string, string> | undefined, labelsJson: string): Promise<SeriesInfo> {
     const known = this.lookup(deviceKey, metric, labelsJson);
     if (known) return known;
+    if (await lockKeysIfShared(db)) {
+      const top = await db.selectFrom('telemetry_series').select((eb) => eb.fn.max('key').as('top')).executeTakeFirst();
+      this.nextSeries = Math.max(this.nextSeries, Number(top?.top ?? 0) + 1);
+    }
     for (let attempt = 0; attempt < 20; attempt++) {
       const key = this.nextSeries++;
       await db.insertInto('telemetry_series').values({ key, device_key: deviceKey, metric, labels: labelsJson, last_ts: null, last_value: null }).onConflict((oc) => oc.doNothing()).execute();
@@ -187,6 +209,8 @@ export class SeriesRegistry {
         this.created.series.push(info.key);
         return info;
       }
+      const top = await db.selectFrom('telemetry_series').select((eb) => eb.fn.max('key').as('top')).executeTakeFirst();
+      this.nextSeries = Math.max(this.nextSeries, Number(top?.top ?? 0) + 1);
     }
     throw new Error(`could not allocate a telemetry series key for ${metric}`);
   }

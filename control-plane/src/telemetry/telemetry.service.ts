@@ -12,6 +12,8 @@ export interface TelemetryOptions {
   retention: RetentionOptions;
   /** The SQLite file, when the store is SQLite: ingest then writes through its own fast connection. */
   sqlitePath?: string | undefined;
+  /** Several replicas on one broker: each batch goes to one of them (a shared subscription group). */
+  share?: string | undefined;
   flushMs?: number;
   maxRows?: number;
   rollupEveryMs?: number;
@@ -42,7 +44,7 @@ export async function startTelemetry(deps: { db: Kysely<Database>; transport: Tr
   const log = deps.log.child({ part: 'telemetry' });
   const real = sqlite && options.sqlitePath && options.sqlitePath !== ':memory:' ? await SqliteIngestWriter.open(options.sqlitePath, registry) : new KyselyIngestWriter(db, registry);
   const writer = options.wrapWriter ? options.wrapWriter(real) : real;
-  const ingest = new TelemetryIngest({ writer, registry, transport: deps.transport, clock: deps.clock, log, options: { flushMs: options.flushMs ?? 200, maxRows: options.maxRows ?? 20_000, rawRetentionMs: options.retention.rawMs } });
+  const ingest = new TelemetryIngest({ writer, registry, transport: deps.transport, clock: deps.clock, log, options: { flushMs: options.flushMs ?? 200, maxRows: options.maxRows ?? 20_000, rawRetentionMs: options.retention.rawMs, share: options.share } });
   const maintenance = new TelemetryMaintenance({
     db,
     registry,

@@ -2,7 +2,7 @@ import { Socket } from 'node:net';
 import type { MqttClient, IClientOptions } from 'mqtt';
 import { backoffDelay, type Logger } from '../runtime.js';
 import { describeTlsError, tlsOptionsFor, tlsTarget, type TlsTrust } from './tls-trust.js';
-import { HandlerTable, NotConnectedError, type LinkState, type MessageHandler, type PublishOptions, type Transport } from './transport.js';
+import { brokerFilter, HandlerTable, NotConnectedError, type LinkState, type MessageHandler, type PublishOptions, type SubscribeOptions, type Transport } from './transport.js';
 
 export interface MqttTransportOptions {
   url: string;
@@ -199,7 +199,9 @@ export class MqttTransport implements Transport {
   }
 
   /** Registers at once; the broker is told now if connected, else on the next connect. */
-  async subscribe(filter: string, handler: MessageHandler, opts: { qos?: 0 | 1 } = {}): Promise<() => Promise<void>> {
+  async subscribe(topicFilter: string, handler: MessageHandler, opts: SubscribeOptions = {}): Promise<() => Promise<void>> {
+    // Handlers are kept under the filter as the broker knows it, so a reconnect resubscribes it as shared.
+    const filter = brokerFilter(topicFilter, opts.share);
     const { first } = this.handlers.add(filter, handler);
     if (first && this.client.connected) {
       await this.sendSubscribe([filter], opts.qos ?? this.subscribeQos).catch((err: unknown) => {
@@ -227,7 +229,19 @@ export class MqttTransport implements Transport {
         await this.client.publishAsync(m.topic, Buffer.from(m.payload), { qos: 1, retain: m.retain ?? false }).catch(() => undefined);
       }
     }
-    await this.client.endAsync(false).catch(() => undefined);
+    // A QoS 1 publish whose connection died before its ack is never acknowledged on a clean
+    // session, and mqtt.js would wait for it forever: a graceful end gets 2 s, then it is forced.
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.client.endAsync(false).then(
+      () => true,
+      () => true,
+    );
+    const ended = await Promise.race([graceful, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000)))]);
+    clearTimeout(timer);
+    if (!ended) {
+      this.client.disconnecting = false;
+      await this.client.endAsync(true).catch(() => undefined);
+    }
   }
 }
 

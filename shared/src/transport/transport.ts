@@ -9,6 +9,23 @@ export interface PublishOptions {
   retain?: boolean;
 }
 
+export interface SubscribeOptions {
+  qos?: 0 | 1;
+  /**
+   * A shared subscription group (`$share/<group>/<filter>`): the broker hands each message to one
+   * member of the group, so work is done once across control-plane replicas. Never subscribe to
+   * the same filter shared and unshared on one link: MQTT 3.1.1 cannot tell the copies apart.
+   */
+  share?: string;
+}
+
+const SHARE_PREFIX = /^\$share\/[^/]+\//;
+
+/** The filter as sent to the broker: `$share/<group>/<filter>` for a shared subscription. */
+export function brokerFilter(filter: string, share?: string): string {
+  return share ? `$share/${share}/${filter}` : filter;
+}
+
 export type LinkState =
   | { state: 'connected' }
   /** `reason` is set when the broker refused us: `not-authorized` tells a revoked device to stop. */
@@ -19,7 +36,7 @@ export interface Transport {
   /** Rejects when offline: nothing is queued in memory (callers choose to drop or buffer on disk). */
   publish(topic: string, payload: Buffer | string, opts?: PublishOptions): Promise<void>;
   /** Subscriptions survive reconnects. The returned function unsubscribes. */
-  subscribe(filter: string, handler: MessageHandler, opts?: { qos?: 0 | 1 }): Promise<() => Promise<void>>;
+  subscribe(filter: string, handler: MessageHandler, opts?: SubscribeOptions): Promise<() => Promise<void>>;
   onState(listener: (s: LinkState) => void): () => void;
   close(): Promise<void>;
 }
@@ -74,7 +91,7 @@ export class HandlerTable {
 
   dispatch(topic: string, payload: Buffer, onError: (err: unknown) => void): void {
     for (const [filter, handlers] of this.entries) {
-      if (!topicMatches(filter, topic)) continue;
+      if (!topicMatches(filter.replace(SHARE_PREFIX, ''), topic)) continue;
       for (const handler of handlers) {
         try {
           handler(topic, payload);
