@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseStoreLocation, type StoreLocation } from './db/dialect.js';
+import { KVM_DOMAIN } from './kvm/kvm-host.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const Seconds = z.coerce.number().int().min(1);
@@ -30,6 +31,7 @@ const FLAGS = {
   'telemetry-raw-retention': { env: 'EDGEHOOK_TELEMETRY_RAW_RETENTION', schema: Retention, default: '7d', help: 'keep raw telemetry samples this long' },
   'telemetry-1m-retention': { env: 'EDGEHOOK_TELEMETRY_1M_RETENTION', schema: Retention, default: '90d', help: 'keep 1-minute telemetry aggregates this long' },
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
+  'kvm-domain': { env: 'EDGEHOOK_KVM_DOMAIN', schema: z.string().toLowerCase().regex(KVM_DOMAIN, 'must be a DNS name like kvm.example.com'), default: '', help: 'serve <device>.<domain> as that device\'s PiKVM at /api and /streamer' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', schema: z.enum(['pretty', 'json']), default: 'pretty', help: 'pretty or json' },
@@ -60,6 +62,8 @@ export interface ServeConfig {
   telemetryRetention: { rawMs: number; minuteMs: number; hourMs: number };
   /** The built web console; undefined means the package's own web/dist. */
   webDir: string | undefined;
+  /** Host-based PiKVM addressing (kvm/kvm-host.ts); undefined = off. */
+  kvmDomain: string | undefined;
   /** Only from the environment, so it never shows in `ps`. */
   adminPassword: string | undefined;
 }
@@ -116,6 +120,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       hourMs: v['telemetry-1h-retention'] ?? 730 * 86_400_000,
     },
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
+    kvmDomain: v['kvm-domain'],
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };
   const database = v.database;

@@ -25,6 +25,7 @@ import { startTelemetry } from './telemetry/telemetry.service.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
 import { HardwareEvents } from './hardware/hardware-events.js';
 import { serveKvmSocket } from './kvm/kvm.socket.js';
+import { rewriteKvmUpgrade, withKvmHosts } from './kvm/kvm-host.js';
 import { serveSerialSocket } from './hardware/serial.socket.js';
 import { StreamRelay } from './relay/stream-relay.js';
 import { serveShellSocket } from './shell/shell.socket.js';
@@ -131,7 +132,9 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
     },
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createAdaptorServer({ fetch: withKvmHosts(config.kvmDomain, app.fetch) }) as Server;
+  // Before the upgrade router: `wss://<device>.<kvm-domain>/api/ws` is that device's event socket.
+  if (config.kvmDomain) server.prependListener('upgrade', (req) => rewriteKvmUpgrade(config.kvmDomain, req));
   server.on('connection', (socket) => socket.setNoDelay(true));
   const wss = attachUpgradeRouter(server, { auth, log }, [
     {

@@ -14,8 +14,7 @@ export interface TokenLifetimes {
   refreshTtlMs: number;
 }
 
-async function issuePair(db: Kysely<Database>, sessionId: string, now: number, ttl: TokenLifetimes): Promise<IssuedTokens> {
-  const accessToken = newSecret('eha');
+async function issuePair(db: Kysely<Database>, sessionId: string, now: number, ttl: TokenLifetimes, accessToken = newSecret('eha')): Promise<IssuedTokens> {
   const refreshToken = newSecret('ehr');
   const accessExpiresAt = now + ttl.accessTtlMs;
   await db
@@ -28,13 +27,14 @@ async function issuePair(db: Kysely<Database>, sessionId: string, now: number, t
   return { sessionId, accessToken, refreshToken, accessExpiresAt };
 }
 
-export async function createSession(db: Kysely<Database>, userId: string, now: number, ttl: TokenLifetimes): Promise<IssuedTokens> {
+/** `accessToken`: a caller-made token (the PiKVM facade issues kvmd-like 64-hex ones); a fresh `eha_` secret otherwise. */
+export async function createSession(db: Kysely<Database>, userId: string, now: number, ttl: TokenLifetimes, accessToken?: string): Promise<IssuedTokens> {
   const sessionId = newId();
   await db
     .insertInto('sessions')
     .values({ id: sessionId, user_id: userId, created_at: isoTime(now), expires_at: isoTime(now + ttl.refreshTtlMs), revoked_at: null })
     .execute();
-  return issuePair(db, sessionId, now, ttl);
+  return issuePair(db, sessionId, now, ttl, accessToken);
 }
 
 export type RefreshOutcome =

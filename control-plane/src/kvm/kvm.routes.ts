@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { streamText } from 'hono/streaming';
@@ -28,6 +29,11 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
 import { kvmFail, kvmOk, kvmQuery, toKvmError } from './kvm-envelope.js';
 import { prometheusMetrics } from './kvm-metrics.js';
+import { currentInfo, CURRENT_INFO_FIELDS } from './kvm-shapes.js';
+import { kvmHidRoutes } from './kvm-hid.routes.js';
+import { kvmMsdRoutes } from './kvm-msd.routes.js';
+import { kvmStreamerRoutes } from './kvm-streamer.routes.js';
+import type { StreamRelay } from '../relay/stream-relay.js';
 
 export interface KvmRoutesDeps {
   db: Kysely<Database>;
@@ -37,14 +43,47 @@ export interface KvmRoutesDeps {
   rpc: RpcClient;
   tokens: TokenLifetimes;
   secureCookies: boolean;
+  /** Device byte streams: the screen and image uploads need them. */
+  relay?: StreamRelay | undefined;
 }
 
 const FOLLOW_POLL_MS = 500;
 
-interface Call {
+export interface Call {
   c: Context;
   principal: Principal;
   device: DeviceRef;
+}
+
+/** Auth, permission, device lookup, then `fn`; every failure in kvmd's envelope (`raw`: fn returns the Response). */
+export type KvmHandle = (permission: Permission | null, fn: (call: Call) => Promise<unknown>, raw?: boolean) => (c: Context) => Promise<Response>;
+export type KvmAudit = (call: Call, what: string, fields: Record<string, unknown>) => void;
+
+/** The facade's request wrapper (also used by the MJPEG stream route outside /api). */
+export function makeKvmHandle(deps: Pick<KvmRoutesDeps, 'auth' | 'db' | 'log'>): KvmHandle {
+  const { log } = deps;
+  async function principalOf(c: Context): Promise<Principal> {
+    const outcome = await deps.auth.authenticate((name) => c.req.header(name));
+    if (outcome.kind === 'none') throw new EdgehookError('UNAUTHENTICATED', 'no credentials given');
+    if (outcome.kind === 'invalid') throw new EdgehookError('INVALID_CREDENTIALS', 'wrong credentials or expired token');
+    return outcome.principal;
+  }
+
+  /** Auth, permission, device lookup, then `fn`; every failure in kvmd's envelope. */
+  return (permission, fn, raw = false) => {
+    return async (c: Context): Promise<Response> => {
+      try {
+        const principal = await principalOf(c);
+        if (permission && !can(principal, permission)) throw new EdgehookError('FORBIDDEN', `your role lacks the permission ${permission}`);
+        const device = await findTarget(deps.db, c.req.param('deviceId') ?? '');
+        const result = await fn({ c, principal, device });
+        return raw && result instanceof Response ? result : kvmOk(c, result);
+      } catch (err) {
+        return kvmFail(c, toKvmError(err, log));
+      }
+    };
+  };
+
 }
 
 /**
@@ -57,29 +96,9 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
   const app = new Hono();
   const { log } = deps;
 
-  async function principalOf(c: Context): Promise<Principal> {
-    const outcome = await deps.auth.authenticate((name) => c.req.header(name));
-    if (outcome.kind === 'none') throw new EdgehookError('UNAUTHENTICATED', 'no credentials given');
-    if (outcome.kind === 'invalid') throw new EdgehookError('INVALID_CREDENTIALS', 'wrong credentials or expired token');
-    return outcome.principal;
-  }
+  const handle = makeKvmHandle(deps);
 
-  /** Auth, permission, device lookup, then `fn`; every failure in kvmd's envelope. */
-  function handle(permission: Permission | null, fn: (call: Call) => Promise<unknown>, raw = false) {
-    return async (c: Context): Promise<Response> => {
-      try {
-        const principal = await principalOf(c);
-        if (permission && !can(principal, permission)) throw new EdgehookError('FORBIDDEN', `your role lacks the permission ${permission}`);
-        const device = await findTarget(deps.db, c.req.param('deviceId') ?? '');
-        const result = await fn({ c, principal, device });
-        return raw && result instanceof Response ? result : kvmOk(c, result);
-      } catch (err) {
-        return kvmFail(c, toKvmError(err, log));
-      }
-    };
-  }
-
-  const audit = (call: Call, what: string, fields: Record<string, unknown>) => log.info(what, { via: 'kvm', by: call.principal.username, device: call.device.id, ...fields });
+  const audit: KvmAudit = (call: Call, what: string, fields: Record<string, unknown>) => log.info(what, { via: 'kvm', by: call.principal.username, device: call.device.id, ...fields });
 
   // --- auth ---
   app.post('/auth/login', async (c) => {
@@ -91,7 +110,8 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
       if (!form.ok) throw new EdgehookError('BAD_REQUEST', `send user and passwd (${form.error})`);
       const user = await deps.auth.checkPassword(form.value.user, form.value.passwd);
       if (!user) throw new EdgehookError('INVALID_CREDENTIALS', 'wrong user or password');
-      const issued = await createSession(deps.db, user.id, deps.clock.now(), deps.tokens);
+      // kvmd's tokens are 64 hex digits (secrets.token_hex(32)); some clients check the shape.
+      const issued = await createSession(deps.db, user.id, deps.clock.now(), deps.tokens, randomBytes(32).toString('hex'));
       const maxAge = Math.round((issued.accessExpiresAt - deps.clock.now()) / 1000);
       setCookie(c, ACCESS_COOKIE, issued.accessToken, { path: '/', httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, maxAge });
       return kvmOk(c, {});
@@ -114,6 +134,12 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     '/info',
     handle('devices.hardware.read', async ({ c, device }) => {
       const q = kvmQuery(c, KvmInfoQuery);
+      if (!q.legacy) {
+        const asked = (q.fields ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+        const unknown = asked.filter((f) => !(CURRENT_INFO_FIELDS as readonly string[]).includes(f));
+        if (unknown.length > 0) throw new EdgehookError('BAD_REQUEST', `The argument '${unknown[0]}' is not a valid info field (known: ${CURRENT_INFO_FIELDS.join(', ')})`, { pikvmError: 'ValidatorError' });
+        return currentInfo(await callHardware(deps.rpc, device, 'info', {}), asked.length > 0 ? asked : undefined);
+      }
       if (q.fields === undefined || q.fields.trim() === '') return callHardware(deps.rpc, device, 'info', {});
       const fields: (typeof InfoFields)[number][] = [];
       for (const f of q.fields.split(',').map((x) => x.trim()).filter(Boolean)) {
@@ -210,10 +236,16 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     handle('devices.hardware.write', async ({ c, device }) => {
       const q = kvmQuery(c, KvmPrintQuery);
       const text = await c.req.text();
-      await callHardware(deps.rpc, device, 'hid.print', { text, limit: q.limit, keymap: q.keymap, slow: q.slow });
+      // kvmd: `delay` seconds between keys, 0.02 when slow and not given.
+      const delaySec = q.delay ?? (q.slow ? 0.02 : undefined);
+      await callHardware(deps.rpc, device, 'hid.print', { text, limit: q.limit, keymap: q.keymap, slow: q.slow, ...(delaySec !== undefined ? { delaySec } : {}) });
       return {};
     }),
   );
+
+  kvmHidRoutes(app, { rpc: deps.rpc, handle, audit });
+  kvmStreamerRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit });
+  kvmMsdRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit });
 
   // --- Prometheus ---
   app.get(
