@@ -12,6 +12,10 @@ function parseResolution(r: string): { width: number; height: number } {
 }
 
 type Viewer = (f: VideoFrame) => void;
+/** Per viewer, shown in `clients_stat` as ustreamer does (plus `dropped`: frames skipped for it). */
+export interface ViewerStats {
+  dropped: number;
+}
 
 /**
  * The board's streamer, as kvmd runs it: the source starts with the first viewer (a stream or a
@@ -19,7 +23,8 @@ type Viewer = (f: VideoFrame) => void;
  * Every viewer gets every frame; a viewer that cannot keep up skips frames on its own side.
  */
 export class Streamer {
-  private readonly viewers = new Set<Viewer>();
+  private readonly viewers = new Map<Viewer, { id: string; stats: ViewerStats }>();
+  private nextViewer = 1;
   private running = false;
   private transition: Promise<void> = Promise.resolve();
   private params: { desired_fps: number; quality: number; resolution: string };
@@ -70,7 +75,7 @@ export class Streamer {
             instance_id: '',
             encoder: { type: this.deps.source?.kind === 'test-pattern' ? 'CPU' : 'CPU', quality: this.params.quality },
             source: { online: this.online, resolution: res, captured_fps: fps, desired_fps: this.params.desired_fps },
-            stream: { queued_fps: fps, clients: this.viewers.size, clients_stat: {} },
+            stream: { queued_fps: fps, clients: this.viewers.size, clients_stat: Object.fromEntries([...this.viewers.values()].map((v) => [v.id, { fps, dropped: v.stats.dropped }])) },
             sinks: { jpeg: { has_clients: false }, h264: { has_clients: false } },
           }
         : null,
@@ -79,9 +84,9 @@ export class Streamer {
   }
 
   /** Adds a viewer; the returned function removes it (and stops the source after the last). */
-  watch(viewer: Viewer): () => void {
+  watch(viewer: Viewer, stats: ViewerStats = { dropped: 0 }): () => void {
     if (!this.deps.source) throw hwError('BAD_REQUEST', 'StreamerDisabledError', 'this board profile has no video capture device');
-    this.viewers.add(viewer);
+    this.viewers.set(viewer, { id: (this.nextViewer++).toString(16).padStart(16, '0'), stats });
     if (this.viewers.size === 1) this.schedule();
     this.changed();
     let removed = false;
@@ -164,7 +169,7 @@ export class Streamer {
       this.online = f.online;
       this.changed();
     }
-    for (const v of [...this.viewers]) v(f);
+    for (const v of [...this.viewers.keys()]) v(f);
   }
 
   private died(reason: string): void {

@@ -28,23 +28,23 @@ export function videoStreamKind(streamer: Streamer): StreamKind {
         return { snapshot: true };
       }
       let full = false;
-      let skipped = 0;
+      const stats = { dropped: 0 };
       const offDrain = stream.onDrain(() => {
         full = false;
       });
       const stop = streamer.watch((f) => {
         if (stream.finished) return;
         if (full) {
-          skipped++;
+          stats.dropped++;
           return;
         }
         // Whole frames only: once the window is past full, later frames wait for credit.
         if (!stream.write(framed(f))) full = true;
-      });
+      }, stats);
       const finish = (): void => {
         stop();
         offDrain();
-        if (!stream.finished) stream.end({ status: 'fulfilled', value: { skipped } });
+        if (!stream.finished) stream.end({ status: 'fulfilled', value: { dropped: stats.dropped } });
       };
       stream.onCommand((cmd) => {
         if (cmd.type === 'cancel' || cmd.type === 'detach' || cmd.type === 'close-input') finish();
