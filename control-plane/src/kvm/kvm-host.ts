@@ -21,14 +21,14 @@ export function kvmHostPath(domain: string | undefined, host: string | undefined
 }
 
 /** Wraps a fetch handler so device hosts reach their PiKVM facade. */
-export function withKvmHosts(domain: string | undefined, fetch: (req: Request) => Response | Promise<Response>): (req: Request) => Response | Promise<Response> {
+export function withKvmHosts<A extends unknown[]>(domain: string | undefined, fetch: (req: Request, ...rest: A) => Response | Promise<Response>): (req: Request, ...rest: A) => Response | Promise<Response> {
   if (!domain) return fetch;
-  return (req) => {
+  return (req, ...rest) => {
     const url = new URL(req.url);
     const path = kvmHostPath(domain, req.headers.get('host') ?? url.host, url.pathname + url.search);
-    if (!path) return fetch(req);
+    if (!path) return fetch(req, ...rest);
     // `duplex` lets a streamed body (an image upload) pass through without being read here.
-    return fetch(new Request(new URL(path, url), { method: req.method, headers: req.headers, body: req.body, redirect: req.redirect, signal: req.signal, duplex: 'half' } as RequestInit));
+    return fetch(new Request(new URL(path, url), { method: req.method, headers: req.headers, body: req.body, redirect: req.redirect, signal: req.signal, duplex: 'half' } as RequestInit), ...rest);
   };
 }
 

@@ -18,6 +18,7 @@ import type { StreamRelay } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
 import type { KvmAudit, KvmHandle } from './kvm.routes.js';
 import { needRelay } from './kvm-streamer.routes.js';
+import { requestChunks } from './request-body.js';
 
 const bad = (message: string) => new EdgehookError('BAD_REQUEST', message, { pikvmError: 'ValidatorError' });
 
@@ -87,14 +88,11 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
       });
       ended.catch(() => undefined);
       await stream.opened;
-      const reader = c.req.raw.body?.getReader();
       let written = 0;
       try {
-        while (reader) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          written += value.byteLength;
-          if (!stream.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) {
+        for await (const chunk of requestChunks(c)) {
+          written += chunk.length;
+          if (!stream.write(chunk)) {
             await Promise.race([new Promise<void>((resolve) => stream.onWritable(resolve)), ended.then(() => undefined)]);
           }
           if (stream.done) break;
