@@ -25,7 +25,7 @@ import { startTelemetry } from './telemetry/telemetry.service.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
 import { HardwareEvents } from './hardware/hardware-events.js';
 import { serveKvmSocket } from './kvm/kvm.socket.js';
-import { rewriteKvmUpgrade, withKvmHosts } from './kvm/kvm-host.js';
+import { kvmStreamFlag, rewriteKvmUpgrade, withKvmHosts } from './kvm/kvm-host.js';
 import { serveSerialSocket } from './hardware/serial.socket.js';
 import { StreamRelay } from './relay/stream-relay.js';
 import { serveShellSocket } from './shell/shell.socket.js';
@@ -159,7 +159,7 @@ export async function startControlPlane(config: ServeConfig, overrides: { clock?
       path: /^\/kvm\/([^/]+)\/api\/ws$/,
       kind: 'user',
       permission: 'devices.hardware.read',
-      onUser: (ws, principal, [device = '']) => serveKvmSocket({ db, rpc, hwEvents, log }, ws, principal, device),
+      onUser: (ws, principal, [device = ''], req) => serveKvmSocket({ db, rpc, hwEvents, log, relay }, ws, principal, device, { stream: kvmStreamFlag(req.url) }),
     },
     {
       // A board serial console over the stream relay (stream kind 'serial' on the agent).

@@ -37,3 +37,10 @@ export function rewriteKvmUpgrade(domain: string | undefined, req: IncomingMessa
   const path = kvmHostPath(domain, req.headers.host, req.url ?? '/');
   if (path) req.url = path;
 }
+
+/** kvmd's `stream` query value of `/api/ws` (valid_bool, default true); an invalid value counts as the default. */
+export function kvmStreamFlag(url: string | undefined): boolean {
+  const v = new URL(url ?? '/', 'http://localhost').searchParams.get('stream');
+  if (v === null) return true;
+  return !['0', 'false', 'no', 'off'].includes(v.trim().toLowerCase());
+}

@@ -1,12 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { decodeJson, EdgehookError, KvmBinaryOp, KvmClientFrame, type HwEvent, type HwSnapshot, type Logger } from '@edgehook/shared';
+import { decodeJson, EdgehookError, KvmBinaryOp, KvmClientFrame, KvmStreamKinds, type HwEvent, type HwSnapshot, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
 import { keepAlive, watchSession } from '../events/events.socket.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
 import type { HardwareEvents } from '../hardware/hardware-events.js';
+import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { HidInputPump, parseBinaryHid, parseJsonHid } from './kvm-hid-input.js';
 import { classicGpioModel, classicMsd, classicStreamer, currentInfo, KVMD_COMPAT } from './kvm-shapes.js';
 
@@ -18,6 +19,8 @@ export interface KvmSocketDeps {
   rpc: RpcClient;
   hwEvents: HardwareEvents;
   log: Logger;
+  /** With it, a socket opened with stream=1 (kvmd's default) keeps the device's streamer running. */
+  relay?: StreamRelay;
 }
 
 type Frame = [string, unknown];
@@ -71,7 +74,7 @@ function decodeSegment(raw: string): string {
  * input as JSON events or kvmd's binary messages drives the device's keyboard and mouse (with
  * devices.hardware.write); whatever is still held when the socket closes is released.
  */
-export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Principal, rawDevice: string): void {
+export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Principal, rawDevice: string, opts: { stream?: boolean } = {}): void {
   const deviceRef = decodeSegment(rawDevice);
   const log = deps.log.child({ part: 'kvm-ws', user: principal.username, device: deviceRef });
   const canType = can(principal, 'devices.hardware.write');
@@ -79,6 +82,7 @@ export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Pr
   let live = false;
   const early: HwEvent[] = [];
   let unsubscribe: (() => void) | undefined;
+  let hold: RelayStream | undefined;
   const pump = new HidInputPump((events) =>
     device ? callHardware(deps.rpc, device, 'hid.events', { events }).catch((err: unknown) => log.debug('hid events failed', { err })) : Promise.resolve(),
   );
@@ -98,6 +102,10 @@ export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Pr
     // Subscribed before the snapshot so nothing that changes meanwhile is lost.
     unsubscribe = deps.hwEvents.subscribe(d.id, (e) => (live ? forward(e) : early.push(e)));
     if (ws.readyState !== ws.OPEN) return unsubscribe();
+    // kvmd: a session counts as a stream client unless opened with stream=0; the streamer runs while any does.
+    if ((opts.stream ?? true) && deps.relay && d.online) {
+      hold = deps.relay.open(d.id, KvmStreamKinds.video, { hold: true }, { onData: () => undefined, onEnd: () => undefined, onError: (err) => log.debug('streamer hold failed', { err: err.message }) });
+    }
     const snapshot = await callHardware(deps.rpc, d, 'hw.snapshot', {});
     for (const [type, event] of bundle(snapshot)) send(type, event, false);
     live = true;
@@ -124,6 +132,7 @@ export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Pr
   });
   ws.once('close', () => {
     unsubscribe?.();
+    hold?.detach();
     if (!device || (pump.heldKeys.size === 0 && pump.heldButtons.size === 0)) return;
     const target = device;
     pump

@@ -34,6 +34,8 @@ export type StreamerState = z.infer<typeof StreamerState>;
 export const VideoOpenSpec = z
   .object({
     snapshot: z.boolean().default(false),
+    /** Keep the source running without receiving frames (kvmd's event socket with stream=1). */
+    hold: z.boolean().default(false),
     preview: z.object({ maxWidth: z.number().int().min(0).max(10_000), maxHeight: z.number().int().min(0).max(10_000), quality: z.number().int().min(1).max(100) }).strict().optional(),
   })
   .strict();

@@ -27,6 +27,16 @@ export function videoStreamKind(streamer: Streamer): StreamKind {
         stream.end({ status: 'fulfilled', value: { width: out.width, height: out.height, online: out.online, at: out.at } });
         return { snapshot: true };
       }
+      if (spec.hold) {
+        const release = streamer.watch(() => undefined);
+        const done = (): void => {
+          release();
+          if (!stream.finished) stream.end({ status: 'fulfilled', value: {} });
+        };
+        stream.onCommand((cmd) => (cmd.type === 'cancel' || cmd.type === 'detach' || cmd.type === 'close-input' ? done() : undefined));
+        stream.onGone(release);
+        return { hold: true };
+      }
       let full = false;
       const stats = { dropped: 0 };
       const offDrain = stream.onDrain(() => {
