@@ -49,8 +49,9 @@ export class SimMsdGadget implements MsdGadget {
   current: LunSetting = { file: null, cdrom: false, rw: false };
   readonly history: LunSetting[] = [];
 
+  /** As the kernel: a cdrom is read-only whatever was asked. */
   async apply(s: LunSetting): Promise<void> {
-    this.current = { ...s };
-    this.history.push({ ...s });
+    this.current = { ...s, rw: s.rw && !s.cdrom };
+    this.history.push({ ...this.current });
   }
 }
