@@ -65,7 +65,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
   app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, relay: deps.relay }));
   // ustreamer's MJPEG stream, where PiKVM serves it (/streamer/stream), with the facade's auth.
-  app.route('/kvm/:deviceId/streamer', kvmStreamRoutes({ relay: deps.relay, handle: makeKvmHandle(deps) }));
+  app.route('/kvm/:deviceId/streamer', kvmStreamRoutes({ relay: deps.relay, handle: makeKvmHandle(deps), db: deps.db }));
 
   // Everything below needs a user; each route then checks its own permission.
   const authed = new Hono<AppEnv>();

@@ -8,7 +8,11 @@ export const basic = (user: string, pass: string) => ({ authorization: `Basic ${
 export async function curl(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const init: RequestInit = { method: opts.method ?? 'GET', headers: opts.headers ?? {} };
   if (opts.body !== undefined) init.body = opts.body;
-  const res = await fetch(url, init);
+  // A kept-alive connection the server is closing at that moment fails the request: GETs retry once.
+  const res = await fetch(url, init).catch((err: unknown) => {
+    if (init.method !== 'GET') throw err;
+    return fetch(url, init);
+  });
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'node:http';
 import jpeg from 'jpeg-js';
-import { waitFor } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, waitFor } from '../helpers/harness.js';
 import { curl, KVMD_ADMIN, kvmSocket, withSimulatedBoard, type KvmContext } from './kvm-helpers.js';
 
 const t = suite<KvmContext>('PiKVM streamer: state, snapshot, MJPEG stream, params (simulated screen, real agent)');
@@ -10,7 +10,8 @@ const t = suite<KvmContext>('PiKVM streamer: state, snapshot, MJPEG stream, para
 withSimulatedBoard(t);
 
 async function jpegOf(url: string): Promise<{ status: number; headers: Headers; image?: { width: number; height: number }; body: Buffer }> {
-  const res = await fetch(url, { headers: KVMD_ADMIN });
+  // Retried once: a kept-alive connection the server closes at that moment fails the request.
+  const res = await fetch(url, { headers: KVMD_ADMIN }).catch(() => fetch(url, { headers: KVMD_ADMIN }));
   const body = Buffer.from(await res.arrayBuffer());
   if (res.headers.get('content-type') !== 'image/jpeg') return { status: res.status, headers: res.headers, body };
   const d = jpeg.decode(body, { useTArray: true });
@@ -124,6 +125,25 @@ t('a slow viewer drops frames on the device instead of queueing them, then gets 
   // What was buffered arrives, then frames captured after the pause: the viewer is live again.
   await waitFor('a frame captured after the stall', async () => v.parts.some((p) => Number(p.headers['x-timestamp']) * 1000 > pausedAt), 20_000);
   res.destroy();
+});
+
+t('a stream opened with a login cookie ends once that session logs out', async ({ cp, agent, kvm }) => {
+  const login = await curl(`${kvm}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user=admin&passwd=${ADMIN_PASSWORD}` });
+  const token = /auth_token=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1] ?? '';
+  assert.match(token, /^[0-9a-f]{64}$/, 'a kvmd-like token');
+  const ended = new Promise<void>((resolve, reject) => {
+    const req = request(`${cp.url}/kvm/${agent.deviceId}/streamer/stream`, { headers: { cookie: `auth_token=${token}` } }, (res) => {
+      res.resume();
+      res.on('close', () => resolve());
+      res.on('error', () => resolve());
+    });
+    req.on('error', () => resolve());
+    req.end();
+    setTimeout(() => reject(new Error('the stream outlived its session')), 15_000);
+  });
+  await waitFor('streaming', async () => (await curl(`${kvm}/streamer`, { headers: KVMD_ADMIN })).body.result.streamer?.stream.clients >= 1, 30_000);
+  assert.is((await curl(`${kvm}/auth/logout`, { method: 'POST', headers: { cookie: `auth_token=${token}` } })).status, 200);
+  await ended;
 });
 
 t('set_params: resolution from the list, quality and fps; bad or unsupported values 400', async ({ kvm }) => {

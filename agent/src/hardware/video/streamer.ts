@@ -73,7 +73,7 @@ export class Streamer {
       streamer: this.running
         ? {
             instance_id: '',
-            encoder: { type: this.deps.source?.kind === 'test-pattern' ? 'CPU' : 'CPU', quality: this.params.quality },
+            encoder: { type: 'CPU', quality: this.params.quality },
             source: { online: this.online, resolution: res, captured_fps: fps, desired_fps: this.params.desired_fps },
             stream: { queued_fps: fps, clients: this.viewers.size, clients_stat: Object.fromEntries([...this.viewers.values()].map((v) => [v.id, { fps, dropped: v.stats.dropped }])) },
             sinks: { jpeg: { has_clients: false }, h264: { has_clients: false } },
