@@ -8,6 +8,7 @@
 //   npm run bench -- hardware --hw-clicks 300     ATX click -> LED and GPIO pulse accuracy
 //   npm run bench -- telemetry --telemetry-seconds 60   ingest, 24 h series, fleet latest, agent CPU
 //   npm run bench -- containers --power-cycles 20  start/stop vs the engine, console MB/s, stats CPU (needs podman)
+//   npm run bench -- kvm-video --video-seconds 20  KVM screen: fps, added latency, CPU per viewer
 //
 // Flags become EDGEHOOK_BENCH_* environment variables (--agents 500 -> EDGEHOOK_BENCH_AGENTS=500);
 // --quick means agents=500, ping-seconds=10, restart-timeout-s=120 unless given. Every bench
@@ -31,6 +32,7 @@ function usage() {
     '         telemetry bench: [--telemetry-devices N] [--telemetry-load-devices N] [--telemetry-samples N]',
     '         containers bench: [--power-cycles N] [--console-seconds S] [--stats-containers N] [--stats-seconds S]',
     '                          [--telemetry-seconds S] [--telemetry-agent-seconds S]',
+    '         kvm-video bench: [--video-seconds S]',
     '',
     'Flags set EDGEHOOK_BENCH_<NAME> (upper case, dashes to underscores); the environment works too.',
   ].join('\n');

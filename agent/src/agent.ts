@@ -1,4 +1,4 @@
-import { encodeJson, topicFor, type Clock, type HwEvent, type Logger } from '@edgehook/shared';
+import { encodeJson, KvmStreamKinds, topicFor, type Clock, type HwEvent, type Logger } from '@edgehook/shared';
 import type { Profile } from '@edgehook/firmware-profiles';
 import { trustedFetch, type TlsTrust } from '@edgehook/shared/transport';
 import type { AgentConfig } from './config.js';
@@ -12,6 +12,8 @@ import { readSensors } from './hardware/i2c/i2c.service.js';
 import { startTelemetryAgent } from './telemetry/telemetry.js';
 import { hardwareHandlers } from './hardware/hardware.handlers.js';
 import { serialStreamKind } from './hardware/serial/serial.stream.js';
+import { videoStreamKind } from './hardware/video/video.stream.js';
+import { msdStreamKinds } from './hardware/msd/msd.stream.js';
 import type { LogRing } from './hardware/log/log-ring.js';
 import { StreamHost } from './streams/stream-host.js';
 import type { PtyFactory } from './pty/pty-factory.js';
@@ -111,8 +113,11 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
     hostname: config.hostname,
     agentVersion: AGENT_VERSION,
     emit: (e) => publishHw(e),
+    stateDir: config.stateDir,
   });
   streams.register('serial', serialStreamKind(hardware.serial));
+  streams.register(KvmStreamKinds.video, videoStreamKind(hardware.streamer));
+  for (const [kind, impl] of Object.entries(msdStreamKinds(hardware.msd))) streams.register(kind, impl);
   // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
   const containers = startContainers({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess });
   for (const [kind, impl] of Object.entries(containers.streamKinds)) streams.register(kind, impl);
@@ -151,8 +156,8 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       log,
       now: () => clock.now(),
       onState: (s) => {
-        // Keys held for a client that is gone would stay pressed on the target: release them.
-        if (s.state === 'disconnected') void hardware.keyboard.releaseAll();
+        // Keys and buttons held for a client that is gone would stay pressed on the target: release them.
+        if (s.state === 'disconnected') void hardware.hid.reset();
         if (s.state !== 'disconnected' || s.reason !== 'not-authorized' || stopped || reEnrolling) return;
         // Our credentials were revoked (device deleted) or the server's data was reset.
         if (!config.enrollToken || !config.server) {

@@ -24,7 +24,8 @@ import type { TelemetryService } from './telemetry/telemetry.service.js';
 import { deviceTelemetryRoutes, fleetTelemetryRoutes } from './telemetry/telemetry.routes.js';
 import { prometheusRoutes } from './telemetry/prometheus.routes.js';
 import { hardwareRoutes } from './hardware/hardware.routes.js';
-import { kvmRoutes } from './kvm/kvm.routes.js';
+import { kvmRoutes, makeKvmHandle } from './kvm/kvm.routes.js';
+import { kvmStreamRoutes } from './kvm/kvm-stream.routes.js';
 import { processesRoutes } from './processes/processes.routes.js';
 import { containersRoutes } from './containers/containers.routes.js';
 import { serversRoutes } from './containers/servers.routes.js';
@@ -109,7 +110,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
-  app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
+  app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, relay: deps.relay, revocations: deps.revocations }));
+  // ustreamer's MJPEG stream, where PiKVM serves it (/streamer/stream), with the facade's auth.
+  app.route('/kvm/:deviceId/streamer', kvmStreamRoutes({ relay: deps.relay, handle: makeKvmHandle(deps), db: deps.db }));
 
   // Everything below needs a user; each route then checks its own permission.
   const authed = new Hono<AppEnv>();

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { parseStoreLocation, type StoreLocation } from './db/dialect.js';
+import { KVM_DOMAIN } from './kvm/kvm-host.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const Seconds = z.coerce.number().int().min(1);
@@ -55,6 +56,7 @@ const FLAGS = {
   },
   'sftp-port': { env: 'EDGEHOOK_SFTP_PORT', schema: Port, default: '', help: 'serve SFTP into servers on this port (off by default; 0 picks a free one)' },
   'sftp-host': { env: 'EDGEHOOK_SFTP_HOST', schema: z.string().min(1), default: '', help: 'SFTP listen address (default: same as --host)' },
+  'kvm-domain': { env: 'EDGEHOOK_KVM_DOMAIN', schema: z.string().toLowerCase().regex(KVM_DOMAIN, 'must be a DNS name like kvm.example.com'), default: '', help: 'serve <device>.<domain> as that device\'s PiKVM at /api and /streamer' },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
   'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().int().min(1024), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
@@ -111,6 +113,8 @@ export interface ServeConfig {
   tls: { mode: 'files'; certFile: string; keyFile: string } | { mode: 'self-signed' } | undefined;
   mqttsPort: number;
   allowPlain: boolean;
+  /** Host-based PiKVM addressing (kvm/kvm-host.ts); undefined = off. */
+  kvmDomain: string | undefined;
   /** Only from the environment, so it never shows in `ps`. */
   adminPassword: string | undefined;
 }
@@ -193,6 +197,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
     sftp: v['sftp-port'] === undefined ? undefined : { host: v['sftp-host'] ?? v.host ?? '127.0.0.1', port: v['sftp-port'] },
     encedeusPrefix: v['encedeus-prefix'] === 'off' ? (false as const) : v['encedeus-prefix'] === undefined || v['encedeus-prefix'] === '/' ? '' : v['encedeus-prefix'],
+    kvmDomain: v['kvm-domain'],
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
   };
   const database = v.database;

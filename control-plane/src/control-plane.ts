@@ -33,6 +33,7 @@ import type { IngestWriter } from './telemetry/ingest.writer.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
 import { HardwareEvents } from './hardware/hardware-events.js';
 import { serveKvmSocket } from './kvm/kvm.socket.js';
+import { kvmStreamFlag, rewriteKvmUpgrade, withKvmHosts } from './kvm/kvm-host.js';
 import { serveSerialSocket } from './hardware/serial.socket.js';
 import { StreamRelay } from './relay/stream-relay.js';
 import { serveShellSocket } from './shell/shell.socket.js';
@@ -226,7 +227,9 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     return app.fetch(req);
   };
   const serverOptions = { maxHeaderSize: config.limits.maxHeaderBytes };
-  const server = (tls ? createAdaptorServer({ fetch: fetchWhenReady, createServer: createHttpsServer, serverOptions: { ...serverOptions, cert: tls.current().cert, key: tls.current().key } }) : createAdaptorServer({ fetch: fetchWhenReady, serverOptions })) as Server;
+  const server = (tls ? createAdaptorServer({ fetch: withKvmHosts(config.kvmDomain, fetchWhenReady), createServer: createHttpsServer, serverOptions: { ...serverOptions, cert: tls.current().cert, key: tls.current().key } }) : createAdaptorServer({ fetch: withKvmHosts(config.kvmDomain, fetchWhenReady), serverOptions })) as Server;
+  // Before the upgrade router: `wss://<device>.<kvm-domain>/api/ws` is that device's event socket.
+  if (config.kvmDomain) server.prependListener('upgrade', (req) => rewriteKvmUpgrade(config.kvmDomain, req));
   server.on('connection', (socket) => socket.setNoDelay(true));
   const resolveDevice = async (ref: string): Promise<string | undefined> => (await findDeviceByRef(db, ref))?.id;
   const limits = { maxSocketsPerUser: config.limits.maxSocketsPerUser, maxPayloadBytes: config.limits.maxWsFrameBytes };
@@ -259,7 +262,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       audit: { action: 'kvm.ws', device: 0 },
       kind: 'user',
       permission: 'devices.hardware.read',
-      onUser: (ws, principal, [device = '']) => serveKvmSocket({ db, rpc, hwEvents, log }, ws, principal, device),
+      onUser: (ws, principal, [device = ''], req) => serveKvmSocket({ db, rpc, hwEvents, log, relay }, ws, principal, device, { stream: kvmStreamFlag(req.url) }),
     },
     {
       // A board serial console over the stream relay (stream kind 'serial' on the agent).

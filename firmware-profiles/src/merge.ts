@@ -16,6 +16,8 @@ export function mergeProfileFiles(base: ParsedProfileFile, child: ParsedProfileF
     gpio: mergeGpio(base.gpio, child.gpio),
     atx: child.atx ?? base.atx,
     hid: child.hid ?? base.hid,
+    video: child.video ?? base.video,
+    msd: child.msd ?? base.msd,
     serial: child.serial ?? base.serial,
     i2c: child.i2c ?? base.i2c,
     thermalZones: child.thermalZones ?? base.thermalZones,

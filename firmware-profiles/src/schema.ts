@@ -95,6 +95,33 @@ export const atxSchema = z.strictObject({
 export const hidSchema = z.strictObject({
   keyboard: devicePathSchema,
   mouse: devicePathSchema.optional(),
+  /** How the gadget's mouse function was described to the host: absolute (a tablet) or relative. */
+  mouseMode: z.enum(['absolute', 'relative']).default('absolute'),
+});
+
+const resolutionSchema = z.string().regex(/^[1-9]\d{0,4}x[1-9]\d{0,4}$/, 'a resolution like 1280x720');
+
+/** The capture device the streamer (ustreamer) reads: an HDMI-CSI bridge or a USB dongle. */
+export const videoSchema = z.strictObject({
+  /** e.g. '/dev/video0', or 'sim://video0' for the generated test pattern. */
+  device: devicePathSchema,
+  resolution: resolutionSchema.default('1280x720'),
+  /** Resolutions the source can switch to (set_params resolution); empty = fixed. */
+  resolutions: z.array(resolutionSchema).default([]),
+  desiredFps: z.number().int().min(0).max(120).default(30),
+  quality: z.number().int().min(1).max(100).default(80),
+  /** ustreamer --format (e.g. 'UYVY' for the TC358743 bridge, 'MJPEG' for many USB dongles). */
+  format: z.string().regex(/^[A-Z0-9]{3,8}$/).optional(),
+});
+
+/** Virtual media over the board's USB OTG port: a configfs mass-storage LUN and an image store. */
+export const msdSchema = z.strictObject({
+  /** The LUN directory, e.g. /sys/kernel/config/usb_gadget/kvmd/functions/mass_storage.usb0/lun.0, or sim://msd. */
+  lun: devicePathSchema,
+  /** Where images live; relative to the agent's state dir when not absolute. */
+  storage: z.string().min(1).default('msd'),
+  /** Largest image accepted, in bytes. */
+  maxImageBytes: z.number().int().positive().default(64 * 1024 ** 3),
 });
 
 export const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 1500000, 2000000, 3000000] as const;
@@ -166,6 +193,8 @@ export const profileFileSchema = z.strictObject({
   gpio: gpioSchema.optional(),
   atx: atxSchema.optional(),
   hid: hidSchema.optional(),
+  video: videoSchema.optional(),
+  msd: msdSchema.optional(),
   serial: z.array(serialPortSchema).optional(),
   i2c: z.array(i2cBusSchema).optional(),
   thermalZones: z.array(thermalZoneSchema).optional(),
@@ -196,6 +225,8 @@ export type OutputChannel = z.infer<typeof outputChannelSchema>;
 export type Pulse = z.infer<typeof pulseSchema>;
 export type AtxConfig = z.infer<typeof atxSchema>;
 export type HidConfig = z.infer<typeof hidSchema>;
+export type VideoConfig = z.infer<typeof videoSchema>;
+export type MsdConfig = z.infer<typeof msdSchema>;
 export type SerialPort = z.infer<typeof serialPortSchema>;
 export type I2cBus = z.infer<typeof i2cBusSchema>;
 export type I2cSensor = z.infer<typeof i2cSensorSchema>;

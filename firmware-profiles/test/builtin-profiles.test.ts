@@ -6,11 +6,11 @@ import { builtinProfilesDir, loadProfiles } from '../src/registry.js';
 import { profileFileSchema } from '../src/schema.js';
 
 const dir = builtinProfilesDir();
-const expected = ['generic-linux', 'pikvm-v3', 'raspberry-pi-4b', 'raspberry-pi-5', 'raspberry-pi-zero-2w', 'simulated'];
+const expected = ['generic-linux', 'pikvm-v3', 'raspberry-pi-4b', 'raspberry-pi-5', 'raspberry-pi-zero-2w', 'simulated-relative', 'simulated'];
 
 test('every built-in profile loads', async () => {
   const registry = await loadProfiles([dir]);
-  assert.equal(registry.list().map((p) => p.id), expected);
+  assert.equal(registry.list().map((p) => p.id), [...expected].sort());
   for (const id of expected) assert.ok(registry.has(id), id);
 });
 
@@ -78,7 +78,7 @@ test('pikvm-v3 inherits from the Pi 4 and wires ATX, HID and its console', async
   assert.is(p.gpio.channels['atx-reset']?.line, 27);
   assert.is(p.gpio.channels['atx-power-led']?.line, 24);
   assert.is(p.gpio.channels['atx-hdd-led']?.line, 22);
-  assert.equal(p.hid, { keyboard: '/dev/hidg0', mouse: '/dev/hidg1' });
+  assert.equal(p.hid, { keyboard: '/dev/hidg0', mouse: '/dev/hidg1', mouseMode: 'absolute' });
   assert.equal(p.serial, [{ name: 'console', path: '/dev/ttyAMA0', baud: 115200, title: 'HAT serial console' }]);
   assert.is(p.thermalZones.length, 1, 'thermal zone inherited from raspberry-pi-4b');
 });

@@ -45,7 +45,7 @@ test('children add and override channels by name; other sections are replaced wh
   assert.is(child.gpio.channels['relay']?.line, 16);
   assert.is(child.gpio.channels['relay']?.title, 'child relay');
   assert.equal(child.serial.map((s) => s.name), ['only'], 'arrays replaced, not concatenated');
-  assert.equal(child.hid, { keyboard: 'sim://kbd' }, 'hid replaced whole, so no inherited mouse');
+  assert.equal(child.hid, { keyboard: 'sim://kbd', mouseMode: 'absolute' }, 'hid replaced whole, so no inherited mouse');
   assert.equal(child.atx?.power, 'power', 'atx inherited when not given');
   assert.equal(child.thermalZones.map((z) => z.name), ['soc']);
 });

@@ -12,6 +12,8 @@ export * from './runtime.js';
 export * from './messages/api.js';
 export * from './messages/telemetry.js';
 export * from './messages/hardware.js';
+export * from './messages/hid.js';
+export * from './messages/kvm-media.js';
 export * from './messages/streams.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';

@@ -15,12 +15,21 @@ async function finish(op: { done: Promise<PressResult> } | undefined, wait: bool
 
 /** The hardware RPC methods (shared/src/messages/hardware.ts) over one board. */
 export function hardwareHandlers(hw: Hardware): RpcHandlers {
-  const { gpio, atx, keyboard, serial } = hw;
+  const { gpio, atx, keyboard, hid, streamer, msd, serial } = hw;
   // Operations that move something are logged on the device too: its own record of what was done.
   const op = (what: string, fields: Record<string, unknown>) => hw.deps.log.info(what, fields);
   const infoDeps = { profile: hw.deps.profile, hostname: hw.deps.hostname, agentVersion: hw.deps.agentVersion, now: () => hw.deps.clock.now() };
   return {
-    'hw.snapshot': async () => ({ gpioModel: gpio.model(), gpio: gpio.state(), atx: atx.state(), hid: keyboard.state(), info: await systemInfo(infoDeps) }),
+    'hw.snapshot': async () => ({
+      gpioModel: gpio.model(),
+      gpio: gpio.state(),
+      atx: atx.state(),
+      hid: hid.state(),
+      info: await systemInfo(infoDeps),
+      streamer: streamer.state(),
+      msd: msd.state(),
+      keymaps: hid.keymaps().keymaps,
+    }),
     info: async (p) => systemInfo(infoDeps, p.fields),
     log: async (p) => hw.deps.logRing.query(p),
     'gpio.state': async () => ({ model: gpio.model(), state: gpio.state() }),
@@ -45,14 +54,60 @@ export function hardwareHandlers(hw: Hardware): RpcHandlers {
       op('atx click', { button: p.button });
       return finish(press, p.wait);
     },
-    'hid.state': async () => keyboard.state(),
+    'hid.state': async () => hid.state(),
     'hid.key': async (p) => {
       await keyboard.key(p.key, p.state);
       return {};
     },
-    'hid.print': async (p) => keyboard.print(p.text, { limit: p.limit, keymap: p.keymap, slow: p.slow }),
+    'hid.print': async (p) => keyboard.print(p.text, { limit: p.limit, keymap: p.keymap, slow: p.slow, delaySec: p.delaySec }),
+    // Also the mouse buttons: an operator gone must not leave anything held on the host.
     'hid.releaseAll': async () => {
-      await keyboard.releaseAll();
+      await hid.reset();
+      return {};
+    },
+    'hid.events': async (p) => ({ applied: await hid.events(p.events) }),
+    'hid.shortcut': async (p) => {
+      await hid.shortcut(p.keys);
+      return {};
+    },
+    'hid.setParams': async (p) => {
+      hid.setParams(p);
+      return {};
+    },
+    'hid.reset': async () => {
+      await hid.reset();
+      return {};
+    },
+    'hid.keymaps': async () => hid.keymaps(),
+    'hid.mouseReports': async (p) => {
+      const sink = hw.sim.mouse;
+      if (!sink) throw new EdgehookError('BAD_REQUEST', 'only the simulated mouse keeps the reports it wrote');
+      const reports = sink.reports().map((r) => r.toString('hex'));
+      if (p.clear) sink.clear();
+      return { absolute: hid.mouse.absolute, reports };
+    },
+    'streamer.state': async () => streamer.state(),
+    'streamer.setParams': async (p) => {
+      await streamer.setParams(p);
+      return {};
+    },
+    'msd.state': async () => msd.state(),
+    'msd.setParams': async (p) => {
+      await msd.setParams(p);
+      return {};
+    },
+    'msd.setConnected': async (p) => {
+      await msd.setConnected(p.connected);
+      op('msd connected', { connected: p.connected });
+      return {};
+    },
+    'msd.remove': async (p) => {
+      await msd.remove(p.image);
+      op('msd remove', { image: p.image });
+      return {};
+    },
+    'msd.reset': async () => {
+      await msd.reset();
       return {};
     },
     'hid.reports': async (p) => {

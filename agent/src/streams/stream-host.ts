@@ -6,6 +6,8 @@ import {
   matchTopic,
   STREAM_KEEPALIVE_MS,
   STREAM_SILENCE_MS,
+  PikvmErrorDetails,
+  validate,
   StreamCmd,
   topicFor,
   type Logger,
@@ -267,7 +269,9 @@ export class StreamHost {
       const code = err instanceof EdgehookError ? err.code : 'INTERNAL';
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof EdgehookError)) this.log.error('stream open failed', { kind: kindName, err });
-      sendCtl({ type: 'error', code, message });
+      // kvmd's error class (MsdImageExistsError...) rides along so the PiKVM facade can name it.
+      const named = err instanceof EdgehookError ? validate(PikvmErrorDetails, err.details) : undefined;
+      sendCtl({ type: 'error', code, message, ...(named?.ok ? { pikvmError: named.value.pikvmError } : {}) });
     }
   }
 }

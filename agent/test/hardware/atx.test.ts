@@ -34,7 +34,7 @@ t.after.each(async (ctx) => {
 });
 
 t('starts off; a short click powers on (LED on the press edge) and the HDD LED blinks while booting', async ({ atx, changes }) => {
-  assert.equal(atx.state(), { enabled: true, busy: false, leds: { power: false, hdd: false } });
+  assert.equal(atx.state(), { enabled: true, busy: false, acts: { power: false, reset: false }, leds: { power: false, hdd: false } });
   const { done } = await atx.click('power');
   await tick();
   assert.is(atx.state().leds.power, true, 'power LED follows the press');

@@ -20,7 +20,7 @@ t('state lists inputs and outputs with PiKVM fields; the model carries pulse bou
   const m = gpio.model();
   assert.equal(m.scheme.outputs['doorbell']?.pulse, { delay: 0.5, min_delay: 0.1, max_delay: 2 });
   assert.is(m.scheme.outputs['doorbell']?.switch, false);
-  assert.equal(m.scheme.inputs['door']?.hw, { driver: 'simulated', pin: 4 });
+  assert.equal(m.scheme.inputs['door']?.hw, { driver: 'simulated', pin: '4' });
 });
 
 t('switch drives the line; active-low channels invert the physical level', async ({ gpio, sim }) => {

@@ -37,13 +37,13 @@ function keyboardContract(name: string, make: () => Promise<{ sink: HidReportSin
     for (const k of ['KeyA', 'KeyB', 'KeyC', 'KeyD', 'KeyE', 'KeyF', 'KeyG']) await kb.key(k, true);
     await kb.key('KeyA', true);
     await kb.key('ControlRight', true);
-    assert.equal(kb.state().keyboard.pressed, ['ControlRight', 'KeyA', 'KeyB', 'KeyC', 'KeyD', 'KeyE', 'KeyF']);
+    assert.equal(kb.view().pressed, ['ControlRight', 'KeyA', 'KeyB', 'KeyC', 'KeyD', 'KeyE', 'KeyF']);
     await kb.releaseAll();
     const reports = await written();
     assert.is(reports.length, 8);
     assert.is(reports[6], '1000040506070809');
     assert.is(reports.at(-1), '0000000000000000');
-    assert.equal(kb.state().keyboard.pressed, []);
+    assert.equal(kb.view().pressed, []);
   });
 
   t('print types text with shift where the US keymap needs it and skips what it cannot type', async () => {
@@ -112,13 +112,13 @@ misc('a missing gadget device makes the keyboard offline with a clear error', as
   const err = await rejection(kb.key('KeyA', true));
   assert.is(err.pikvm, 'HidOfflineError');
   assert.match(err.message, /ENOENT/);
-  assert.is(kb.state().online, false);
+  assert.is(kb.view().online, false);
 });
 
 misc('a profile without HID refuses keys', async () => {
   const kb = new Keyboard(undefined);
   assert.is((await rejection(kb.key('KeyA', true))).pikvm, 'HidDisabledError');
-  assert.is(kb.state().online, false);
+  assert.is(kb.view().online, false);
 });
 
 misc.run();

@@ -26,7 +26,11 @@ export function timeoutFor<M extends RpcMethod>(method: M, params: RpcParams<M>)
   const waits = p['wait'] === true;
   if (method === 'gpio.pulse' && waits) return BASE_TIMEOUT_MS + 1000 * Math.max(10, Number(p['delay'] ?? 0));
   if ((method === 'atx.click' || method === 'atx.power') && waits) return BASE_TIMEOUT_MS + 30_000;
-  if (method === 'hid.print') return BASE_TIMEOUT_MS + String(p['text'] ?? '').length * (p['slow'] === true ? 50 : 10);
+  if (method === 'hid.print') {
+    const perKey = typeof p['delaySec'] === 'number' ? 2 * 1000 * p['delaySec'] + 10 : p['slow'] === true ? 50 : 10;
+    return BASE_TIMEOUT_MS + String(p['text'] ?? '').length * perKey;
+  }
+  if (method === 'hid.shortcut') return BASE_TIMEOUT_MS + 100 * (Array.isArray(p['keys']) ? p['keys'].length : 16);
   if (method === 'serial.exchange') return BASE_TIMEOUT_MS + Number(p['readMs'] ?? 0);
   return BASE_TIMEOUT_MS;
 }

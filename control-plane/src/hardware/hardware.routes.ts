@@ -79,6 +79,7 @@ export function hardwareRoutes(deps: HardwareRoutesDeps): Hono<AppEnv> {
   app.post('/:id/hardware/hid/print', write, async (c) => c.json(await callHardware(deps.rpc, await device(c), 'hid.print', await jsonBody(c, HwPrintBody))));
   app.post('/:id/hardware/hid/release', write, async (c) => c.json(await callHardware(deps.rpc, await device(c), 'hid.releaseAll', {})));
   app.get('/:id/hardware/hid/reports', read, async (c) => c.json(await callHardware(deps.rpc, await device(c), 'hid.reports', { clear: c.req.query('clear') === 'true' })));
+  app.get('/:id/hardware/hid/mouse-reports', read, async (c) => c.json(await callHardware(deps.rpc, await device(c), 'hid.mouseReports', { clear: c.req.query('clear') === 'true' })));
 
   app.get('/:id/hardware/i2c', read, async (c) => c.json(await callHardware(deps.rpc, await device(c), 'i2c.read', {})));
   app.get('/:id/hardware/serial', read, async (c) => c.json(await callHardware(deps.rpc, await device(c), 'serial.list', {})));

@@ -1,4 +1,5 @@
 import { noteActor } from '../audit/audit.middleware.js';
+import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { streamText } from 'hono/streaming';
@@ -32,6 +33,11 @@ import type { RevocationSink } from '../auth/revocations.js';
 import { clientAddress } from '../http/client-address.js';
 import { formFields } from '../http/validate.js';
 import { prometheusMetrics } from './kvm-metrics.js';
+import { currentInfo, CURRENT_INFO_FIELDS } from './kvm-shapes.js';
+import { kvmHidRoutes } from './kvm-hid.routes.js';
+import { kvmMsdRoutes } from './kvm-msd.routes.js';
+import { kvmStreamerRoutes } from './kvm-streamer.routes.js';
+import type { StreamRelay } from '../relay/stream-relay.js';
 
 export interface KvmRoutesDeps {
   db: Kysely<Database>;
@@ -42,26 +48,25 @@ export interface KvmRoutesDeps {
   tokens: TokenLifetimes;
   secureCookies: boolean;
   revocations: RevocationSink;
+  /** Device byte streams: the screen and image uploads need them. */
+  relay?: StreamRelay | undefined;
 }
 
 const FOLLOW_POLL_MS = 500;
 
-interface Call {
+export interface Call {
   c: Context;
   principal: Principal;
   device: DeviceRef;
 }
 
-/**
- * kvmd's HTTP API for one device, mounted at `/kvm/:deviceId/api`: the same paths, query
- * parameters (even on POST), `{ok, result}` envelopes, error classes and statuses, and the
- * same auth (X-KVMD-User/X-KVMD-Passwd, auth_token cookie, Basic). Existing PiKVM clients work
- * with the host replaced by `<control-plane>/kvm/<device>`.
- */
-export function kvmRoutes(deps: KvmRoutesDeps): Hono {
-  const app = new Hono();
-  const { log } = deps;
+/** Auth, permission, device lookup, then `fn`; every failure in kvmd's envelope (`raw`: fn returns the Response). */
+export type KvmHandle = (permission: Permission | null, fn: (call: Call) => Promise<unknown>, raw?: boolean) => (c: Context) => Promise<Response>;
+export type KvmAudit = (call: Call, what: string, fields: Record<string, unknown>) => void;
 
+/** The facade's request wrapper (also used by the MJPEG stream route outside /api). */
+export function makeKvmHandle(deps: Pick<KvmRoutesDeps, 'auth' | 'db' | 'log'>): KvmHandle {
+  const { log } = deps;
   async function principalOf(c: Context): Promise<Principal> {
     const outcome = await deps.auth.authenticate((name) => c.req.header(name), { address: clientAddress(c) });
     if (outcome.kind === 'none') throw new EdgehookError('UNAUTHENTICATED', 'no credentials given');
@@ -71,7 +76,7 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
   }
 
   /** Auth, permission, device lookup, then `fn`; every failure in kvmd's envelope. */
-  function handle(permission: Permission | null, fn: (call: Call) => Promise<unknown>, raw = false) {
+  return (permission, fn, raw = false) => {
     return async (c: Context): Promise<Response> => {
       try {
         const principal = await principalOf(c);
@@ -84,9 +89,23 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
         return kvmFail(c, toKvmError(err, log));
       }
     };
-  }
+  };
 
-  const audit = (call: Call, what: string, fields: Record<string, unknown>) => log.info(what, { via: 'kvm', by: call.principal.username, device: call.device.id, ...fields });
+}
+
+/**
+ * kvmd's HTTP API for one device, mounted at `/kvm/:deviceId/api`: the same paths, query
+ * parameters (even on POST), `{ok, result}` envelopes, error classes and statuses, and the
+ * same auth (X-KVMD-User/X-KVMD-Passwd, auth_token cookie, Basic). Existing PiKVM clients work
+ * with the host replaced by `<control-plane>/kvm/<device>`.
+ */
+export function kvmRoutes(deps: KvmRoutesDeps): Hono {
+  const app = new Hono();
+  const { log } = deps;
+
+  const handle = makeKvmHandle(deps);
+
+  const audit: KvmAudit = (call: Call, what: string, fields: Record<string, unknown>) => log.info(what, { via: 'kvm', by: call.principal.username, device: call.device.id, ...fields });
 
   // --- auth ---
   app.post('/auth/login', async (c) => {
@@ -99,7 +118,8 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
       if (!form.ok) throw new EdgehookError('BAD_REQUEST', `send user and passwd (${form.error})`);
       // As kvmd: with two-factor on, the 6-digit code is appended to the password.
       const user = await deps.auth.login({ login: form.value.user, password: form.value.passwd, address: clientAddress(c), codeMayBeAppended: true });
-      const issued = await createSession(deps.db, user.id, deps.clock.now(), deps.tokens);
+      // kvmd's tokens are 64 hex digits (secrets.token_hex(32)); some clients check the shape.
+      const issued = await createSession(deps.db, user.id, deps.clock.now(), deps.tokens, () => randomBytes(32).toString('hex'));
       const maxAge = Math.round((issued.accessExpiresAt - deps.clock.now()) / 1000);
       setCookie(c, ACCESS_COOKIE, issued.accessToken, { path: '/', httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies, maxAge });
       return kvmOk(c, {});
@@ -125,6 +145,12 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     '/info',
     handle('devices.hardware.read', async ({ c, device }) => {
       const q = kvmQuery(c, KvmInfoQuery);
+      if (!q.legacy) {
+        const asked = (q.fields ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+        const unknown = asked.filter((f) => !(CURRENT_INFO_FIELDS as readonly string[]).includes(f));
+        if (unknown.length > 0) throw new EdgehookError('BAD_REQUEST', `The argument '${unknown[0]}' is not a valid info field (known: ${CURRENT_INFO_FIELDS.join(', ')})`, { pikvmError: 'ValidatorError' });
+        return currentInfo(await callHardware(deps.rpc, device, 'info', {}), asked.length > 0 ? asked : undefined);
+      }
       if (q.fields === undefined || q.fields.trim() === '') return callHardware(deps.rpc, device, 'info', {});
       const fields: (typeof InfoFields)[number][] = [];
       for (const f of q.fields.split(',').map((x) => x.trim()).filter(Boolean)) {
@@ -221,10 +247,16 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     handle('devices.hardware.write', async ({ c, device }) => {
       const q = kvmQuery(c, KvmPrintQuery);
       const text = await c.req.text();
-      await callHardware(deps.rpc, device, 'hid.print', { text, limit: q.limit, keymap: q.keymap, slow: q.slow });
+      // kvmd: `delay` seconds between keys, 0.02 when slow and not given.
+      const delaySec = q.delay ?? (q.slow ? 0.02 : undefined);
+      await callHardware(deps.rpc, device, 'hid.print', { text, limit: q.limit, keymap: q.keymap, slow: q.slow, ...(delaySec !== undefined ? { delaySec } : {}) });
       return {};
     }),
   );
+
+  kvmHidRoutes(app, { rpc: deps.rpc, handle, audit });
+  kvmStreamerRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit });
+  kvmMsdRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit });
 
   // --- Prometheus ---
   app.get(

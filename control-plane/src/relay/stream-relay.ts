@@ -178,7 +178,7 @@ export class RelayStream {
         this.resolveOpened(msg.info);
         return;
       case 'error':
-        return this.fail(new EdgehookError(isErrorCode(msg.code) ? msg.code : 'INTERNAL', msg.message));
+        return this.fail(new EdgehookError(isErrorCode(msg.code) ? msg.code : 'INTERNAL', msg.message, msg.pikvmError ? { pikvmError: msg.pikvmError } : undefined));
       case 'ack': {
         const blocked = this.inputInflight >= this.inputWindow;
         this.inputInflight = Math.max(0, this.inputInflight - msg.bytes);

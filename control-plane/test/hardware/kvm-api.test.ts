@@ -116,7 +116,7 @@ t('gpio: busy channel 409; bad channel, pulse-only switch, delay bounds and malf
 
 t('atx: click power turns the simulated PC on, power=on is then a no-op, off_hard forces off; busy 409', async ({ kvm }) => {
   const s0 = await curl(`${kvm}/atx`, { headers: basic('admin', ADMIN_PASSWORD) });
-  assert.equal(s0.body.result, { enabled: true, busy: false, leds: { power: false, hdd: false } });
+  assert.equal(s0.body.result, { enabled: true, busy: false, acts: { power: false, reset: false }, leds: { power: false, hdd: false } });
   // curl -X POST -k -u admin:admin https://<pikvm-ip>/api/atx/click?button=power
   const click = await curl(`${kvm}/atx/click?button=power&wait=1`, { method: 'POST', headers: basic('admin', ADMIN_PASSWORD) });
   assert.equal(click.body, { ok: true, result: {} });

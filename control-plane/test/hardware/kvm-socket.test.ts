@@ -8,17 +8,45 @@ const t = suite<KvmContext>('PiKVM event websocket (simulated board, real agent)
 
 withSimulatedBoard(t);
 
-t('on connect: the state bundle then loop; ping -> pong', async ({ cp, agent }) => {
+t('on connect: loop with the version first, every state under its kvmd 4.x and classic names, a closing loop; both pings', async ({ cp, agent }) => {
   const s = await kvmSocket(cp.url, agent.deviceId, KVMD_ADMIN);
-  await s.next('loop');
+  await waitFor('the whole bundle', async () => s.frames.filter((f) => f.event_type === 'loop').length === 2, 10_000);
   const types = s.frames.map((f) => f.event_type);
-  for (const type of ['gpio_model_state', 'gpio_state', 'atx_state', 'hid_state', 'info_hw_state', 'info_system_state', 'info_meta_state']) assert.ok(types.includes(type), type);
+  // kvmd 4.x clients read the version from the first frame; classic ones start their loop at the last.
+  assert.is(types[0], 'loop');
+  assert.equal(s.frames[0]?.event, { version: { major: 4, minor: 197 } });
   assert.is(types.at(-1), 'loop');
-  const atx = s.frames.find((f) => f.event_type === 'atx_state')?.event;
-  assert.equal(Object.keys(atx).sort(), ['busy', 'enabled', 'leds']);
-  assert.ok(s.frames.find((f) => f.event_type === 'gpio_model_state')?.event.scheme.outputs.relay);
+  for (const type of ['gpio', 'hid', 'atx', 'msd', 'streamer', 'ocr', 'info', 'switch', 'hid_keymaps', 'clients']) assert.ok(types.includes(type), type);
+  for (const type of ['gpio_model_state', 'gpio_state', 'atx_state', 'hid_state', 'msd_state', 'streamer_state', 'info_hw_state', 'info_system_state', 'info_meta_state']) assert.ok(types.includes(type), type);
+  // Each new name comes before its classic twin.
+  assert.ok(types.indexOf('atx') < types.indexOf('atx_state'));
+  const ev = (type: string) => s.frames.find((f) => f.event_type === type)?.event;
+  assert.equal(Object.keys(ev('atx')).sort(), ['acts', 'busy', 'enabled', 'leds']);
+  // Current: pin a string and the title a list of items; classic: a number and a string.
+  assert.is(ev('gpio').model.scheme.outputs.relay.hw.pin, '17');
+  assert.equal(ev('gpio').model.view.header.title, [{ type: 'label', text: 'GPIO' }]);
+  assert.is(ev('gpio_model_state').scheme.outputs.relay.hw.pin, 17);
+  assert.is(ev('gpio_model_state').view.header.title, 'GPIO');
+  assert.equal(Object.keys(ev('gpio')).sort(), ['model', 'state']);
+  const hid = ev('hid');
+  assert.is(hid.enabled, true);
+  assert.is(hid.connected, null);
+  assert.equal(hid.mouse, { online: true, absolute: true, outputs: { available: ['usb'], active: 'usb' } });
+  assert.equal(hid.jiggler, { enabled: false, active: false, interval: 60 });
+  assert.equal(hid.keyboard.outputs, { available: [], active: '' });
+  assert.equal(ev('hid_keymaps'), { keymaps: { default: 'en-us', available: ['en-us'] } });
+  assert.equal(Object.keys(ev('info')).sort(), ['auth', 'extras', 'fan', 'health', 'meta', 'system']);
+  assert.ok(ev('info').system.platform, 'platform moved under system');
+  assert.is(ev('streamer').streamer, null, 'no viewer: the streamer is stopped');
+  assert.equal(ev('streamer_state').limits, { max_fps: 120 });
+  assert.equal(ev('msd_state').features, { multi: true, cdrom: true });
+  assert.equal(ev('msd').drive, { image: null, connected: false, cdrom: false, rw: false });
   s.ws.send(JSON.stringify({ event_type: 'ping', event: {} }));
   assert.equal((await s.next('pong')).event, {});
+  // kvmd's binary ping: op 0 -> the single byte 255.
+  const pong = new Promise<Buffer>((resolve) => s.ws.on('message', (d, isBinary) => isBinary && resolve(Buffer.from(d as Buffer))));
+  s.ws.send(Buffer.from([0]));
+  assert.equal([...(await pong)], [255]);
   s.close();
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MsdState, StreamerState } from './kvm-media.js';
 
 /**
  * Hardware (GPIO, ATX, HID, serial, I2C, info, log): the RPC methods the control plane calls on
@@ -12,13 +13,15 @@ export const HwKeyName = z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'a key name lik
 
 // ---- PiKVM-shaped states ----
 const PulseView = z.object({ delay: z.number(), min_delay: z.number(), max_delay: z.number() });
-const HwRef = z.object({ driver: z.string(), pin: z.number() });
+/** `pin` is a string, as kvmd 4.x sends it (classic kvmd sent a number; the event socket's classic events still do). */
+const HwRef = z.object({ driver: z.string(), pin: z.string() });
 export const GpioModel = z.object({
   scheme: z.object({
     inputs: z.record(z.string(), z.object({ hw: HwRef })),
     outputs: z.record(z.string(), z.object({ switch: z.boolean(), pulse: PulseView, hw: HwRef })),
   }),
-  view: z.object({ header: z.object({ title: z.string() }), table: z.array(z.array(z.record(z.string(), z.unknown())).nullable()) }),
+  /** kvmd 4.x: the title is a list of view items ([{type: 'label', text}]). */
+  view: z.object({ header: z.object({ title: z.array(z.record(z.string(), z.unknown())) }), table: z.array(z.array(z.record(z.string(), z.unknown())).nullable()) }),
 });
 export type GpioModel = z.infer<typeof GpioModel>;
 
@@ -28,14 +31,20 @@ export const GpioState = z.object({
 });
 export type GpioState = z.infer<typeof GpioState>;
 
-export const AtxState = z.object({ enabled: z.boolean(), busy: z.boolean(), leds: z.object({ power: z.boolean(), hdd: z.boolean() }) });
+/** `acts`: which button is being held right now (kvmd 4.x). */
+export const AtxState = z.object({ enabled: z.boolean(), busy: z.boolean(), acts: z.object({ power: z.boolean(), reset: z.boolean() }), leds: z.object({ power: z.boolean(), hdd: z.boolean() }) });
 export type AtxState = z.infer<typeof AtxState>;
 
+const HidOutputs = z.object({ available: z.array(z.string()), active: z.string() });
+/** kvmd 4.x's HID state (`pressed` is ours: the keys held right now). */
 export const HidState = z.object({
+  enabled: z.boolean(),
   online: z.boolean(),
   busy: z.boolean(),
-  keyboard: z.object({ online: z.boolean(), leds: z.object({ caps: z.boolean(), scroll: z.boolean(), num: z.boolean() }), pressed: z.array(z.string()) }),
-  mouse: z.object({ online: z.boolean() }),
+  connected: z.boolean().nullable(),
+  keyboard: z.object({ online: z.boolean(), leds: z.object({ caps: z.boolean(), scroll: z.boolean(), num: z.boolean() }), outputs: HidOutputs, pressed: z.array(z.string()) }),
+  mouse: z.object({ online: z.boolean(), absolute: z.boolean(), outputs: HidOutputs }),
+  jiggler: z.object({ enabled: z.boolean(), active: z.boolean(), interval: z.number() }),
 });
 export type HidState = z.infer<typeof HidState>;
 
@@ -67,7 +76,7 @@ export const Info = z.object({ system: InfoSystem.optional(), hw: InfoHw.optiona
 export type Info = z.infer<typeof Info>;
 
 /** Everything the PiKVM websocket sends on connect, in one round trip. */
-export const HwSnapshot = z.object({ gpioModel: GpioModel, gpio: GpioState, atx: AtxState, hid: HidState, info: Info });
+export const HwSnapshot = z.object({ gpioModel: GpioModel, gpio: GpioState, atx: AtxState, hid: HidState, info: Info, streamer: StreamerState, msd: MsdState, keymaps: z.object({ default: z.string(), available: z.array(z.string()) }) });
 export type HwSnapshot = z.infer<typeof HwSnapshot>;
 
 // ---- device -> control plane state events (topic hwState) ----
@@ -75,6 +84,8 @@ export const HwEvent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('gpio'), ts: z.number(), state: GpioState }),
   z.object({ kind: z.literal('atx'), ts: z.number(), state: AtxState }),
   z.object({ kind: z.literal('hid'), ts: z.number(), state: HidState }),
+  z.object({ kind: z.literal('streamer'), ts: z.number(), state: StreamerState }),
+  z.object({ kind: z.literal('msd'), ts: z.number(), state: MsdState }),
 ]);
 export type HwEvent = z.infer<typeof HwEvent>;
 
@@ -107,7 +118,8 @@ export const hardwareRpcDefinitions = {
   /** `state` absent = press and release (PiKVM send_key). */
   'hid.key': { params: z.object({ key: HwKeyName, state: z.boolean().optional() }).strict(), result: z.object({}) },
   'hid.print': {
-    params: z.object({ text: z.string().max(65_536), limit: z.number().int().min(0).max(1_000_000).optional(), keymap: z.string().max(64).optional(), slow: z.boolean().default(false) }).strict(),
+    /** `delaySec`: pause between key reports (kvmd's `delay`); the agent's default when absent. */
+    params: z.object({ text: z.string().max(65_536), limit: z.number().int().min(0).max(1_000_000).optional(), keymap: z.string().max(64).optional(), slow: z.boolean().default(false), delaySec: z.number().min(0).max(5).optional() }).strict(),
     result: z.object({ chars: z.number().int(), skipped: z.number().int() }),
   },
   'hid.releaseAll': { params: z.object({}).strict(), result: z.object({}) },
@@ -152,9 +164,10 @@ export const KvmGpioPulseQuery = z.object({ channel: HwChannel, delay: KvmFloat0
 export const KvmAtxPowerQuery = z.object({ action: AtxPowerAction, wait: KvmBool.default(false) });
 export const KvmAtxClickQuery = z.object({ button: AtxButton, wait: KvmBool.default(false) });
 export const KvmSendKeyQuery = z.object({ key: HwKeyName, state: KvmBool.optional(), finish: KvmBool.default(false) });
-export const KvmPrintQuery = z.object({ limit: KvmInt0.optional(), keymap: z.string().max(64).optional(), slow: KvmBool.default(false) });
+export const KvmPrintQuery = z.object({ limit: KvmInt0.optional(), keymap: z.string().max(64).optional(), slow: KvmBool.default(false), delay: KvmFloat0.pipe(z.number().max(5)).optional() });
 export const KvmLogQuery = z.object({ seek: KvmInt0.default(0), follow: KvmBool.default(false) });
-export const KvmInfoQuery = z.object({ fields: z.string().max(200).optional() });
+/** `legacy` defaults to true, as in kvmd: legacy=0 asks for the 4.x shape (system.platform, health...). */
+export const KvmInfoQuery = z.object({ fields: z.string().max(200).optional(), legacy: KvmBool.default(true) });
 
 /** Frames a PiKVM websocket client may send. Unknown event types are ignored, as kvmd does. */
 export const KvmClientFrame = z.object({ event_type: z.string().max(64), event: z.unknown().optional() });

@@ -3,6 +3,8 @@ import { DeviceDescription } from './device.js';
 import { TelemetrySnapshot, TelemetrySnapshotParams } from './telemetry.js';
 import { hardwareRpcDefinitions } from './hardware.js';
 import { containerRpcDefinitions } from './containers.js';
+import { hidRpcDefinitions } from './hid.js';
+import { kvmMediaRpcDefinitions } from './kvm-media.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 import { ActionList } from './processes.js';
 
@@ -23,6 +25,9 @@ const definitions = {
   telemetry: { params: TelemetrySnapshotParams, result: TelemetrySnapshot },
   // Hardware: GPIO, ATX, HID, serial, I2C, info, log (messages/hardware.ts).
   ...hardwareRpcDefinitions,
+  // Mouse, shortcuts and HID settings (messages/hid.ts); the screen and virtual media (messages/kvm-media.ts).
+  ...hidRpcDefinitions,
+  ...kvmMediaRpcDefinitions,
   // Containers, declared servers and their files (messages/containers.ts).
   ...containerRpcDefinitions,
   // Processes without a live stream (pow-1 REST mirror, Quix execute/view_running/proc_signal).

@@ -85,7 +85,7 @@ export const StreamCtl = z.discriminatedUnion('type', [
   /** The work started; `info` is kind-specific (pty session id, process pid). */
   z.object({ type: z.literal('opened'), info: z.record(z.string(), z.unknown()) }),
   /** Opening failed: unknown action, bad params, unknown session... */
-  z.object({ type: z.literal('error'), code: z.string().max(64), message: z.string().max(2000) }),
+  z.object({ type: z.literal('error'), code: z.string().max(64), message: z.string().max(2000), pikvmError: z.string().max(64).optional() }),
   /** Credit for `bytes` more input. */
   z.object({ type: z.literal('ack'), bytes: z.number().int().positive() }),
   /** Out-of-band notice for the operator (e.g. scrollback truncated). */

@@ -38,8 +38,10 @@ export class AtxController {
 
   state(): AtxState {
     const c = this.config;
-    if (!c) return { enabled: false, busy: false, leds: { power: false, hdd: false } };
-    return { enabled: true, busy: this.busy, leds: { power: this.gpio.value(c.powerLed), hdd: this.gpio.value(c.hddLed) } };
+    if (!c) return { enabled: false, busy: false, acts: { power: false, reset: false }, leds: { power: false, hdd: false } };
+    // kvmd 4.x `acts`: which button line is held right now (a press from the GPIO API counts too).
+    const acts = { power: this.gpio.busy(c.power), reset: this.gpio.busy(c.reset) };
+    return { enabled: true, busy: this.busy || acts.power || acts.reset, acts, leds: { power: this.gpio.value(c.powerLed), hdd: this.gpio.value(c.hddLed) } };
   }
 
   private enabled(): AtxConfig {

@@ -220,10 +220,10 @@ export class GpioController {
   /** kvmd's gpio model: the scheme plus a simple view table (one row per channel). */
   model(): GpioModel {
     const driver = this.deps.driver.kind === 'simulated' ? 'simulated' : '__gpio__';
-    const model: GpioModel = { scheme: { inputs: {}, outputs: {} }, view: { header: { title: 'GPIO' }, table: [] } };
+    const model: GpioModel = { scheme: { inputs: {}, outputs: {} }, view: { header: { title: [{ type: 'label', text: 'GPIO' }] }, table: [] } };
     for (const rt of this.channels.values()) {
       const c = rt.config;
-      const hw = { driver, pin: c.line };
+      const hw = { driver, pin: String(c.line) };
       const label = { type: 'label', text: c.title ?? rt.name };
       if (c.direction === 'input') {
         model.scheme.inputs[rt.name] = { hw };

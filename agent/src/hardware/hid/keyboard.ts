@@ -1,4 +1,3 @@
-import type { HidState } from '@edgehook/shared';
 import { hwError, sleep } from '../errors.js';
 import type { HidReportSink } from './hid.sink.js';
 import { KEY_USAGES, MODIFIERS, TEXT_KEYMAPS } from './keymap.js';
@@ -42,14 +41,14 @@ export class Keyboard {
     for (const l of this.listeners) l();
   }
 
-  state(): HidState {
-    const online = this.sink?.online ?? false;
+  /** The keyboard's part of kvmd's HID state (see hid.ts). */
+  view(): { present: boolean; online: boolean; busy: boolean; pressed: string[] } {
     const present = this.sink !== undefined;
     return {
-      online: present && online,
+      present,
+      online: present && (this.sink?.online ?? false),
       busy: this.printing,
-      keyboard: { online: present && online, leds: { caps: false, scroll: false, num: false }, pressed: [...Object.keys(MODIFIERS).filter((k) => (this.modifiers & (MODIFIERS[k] ?? 0)) !== 0), ...this.keys] },
-      mouse: { online: false },
+      pressed: [...Object.keys(MODIFIERS).filter((k) => (this.modifiers & (MODIFIERS[k] ?? 0)) !== 0), ...this.keys],
     };
   }
 
@@ -117,14 +116,14 @@ export class Keyboard {
   }
 
   /** Types text with a keymap; characters the keymap lacks are skipped and counted. */
-  async print(text: string, opts: { limit?: number | undefined; keymap?: string | undefined; slow?: boolean }): Promise<{ chars: number; skipped: number }> {
+  async print(text: string, opts: { limit?: number | undefined; keymap?: string | undefined; slow?: boolean; delaySec?: number | undefined }): Promise<{ chars: number; skipped: number }> {
     const map = TEXT_KEYMAPS.get(opts.keymap ?? 'en-us');
     if (!map) throw hwError('BAD_REQUEST', 'ValidatorError', `unknown keymap '${opts.keymap ?? ''}' (known: ${[...TEXT_KEYMAPS.keys()].join(', ')})`);
     if (this.printing) throw hwError('CONFLICT', 'HidIsBusyError', 'the keyboard is busy printing');
     this.present();
     const limit = opts.limit === undefined ? PRINT_DEFAULT_LIMIT : opts.limit;
     const chars = [...text].slice(0, limit === 0 ? undefined : limit);
-    const pause = opts.slow ? this.opts.slowPrintIntervalMs : this.opts.printIntervalMs;
+    const pause = opts.delaySec !== undefined ? opts.delaySec * 1000 : opts.slow ? this.opts.slowPrintIntervalMs : this.opts.printIntervalMs;
     this.printing = true;
     this.changed();
     let typed = 0;

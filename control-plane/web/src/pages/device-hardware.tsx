@@ -38,7 +38,7 @@ function useHardwareState(deviceId: string, online: boolean) {
           }
           const e = f.event;
           if (!e || typeof e !== 'object') return;
-          if (f.event_type === 'atx_state') setAtx((cur) => ({ ...(cur ?? { enabled: true, busy: false, leds: { power: false, hdd: false } }), ...(e as Partial<AtxState>) }));
+          if (f.event_type === 'atx_state') setAtx((cur) => ({ ...(cur ?? { enabled: true, busy: false, acts: { power: false, reset: false }, leds: { power: false, hdd: false } }), ...(e as Partial<AtxState>) }));
           else if (f.event_type === 'gpio_state') setGpio((cur) => ({ inputs: { ...cur?.inputs, ...(e as Partial<GpioState>).inputs }, outputs: { ...cur?.outputs, ...(e as Partial<GpioState>).outputs } }));
           else if (f.event_type === 'gpio_model_state') setModel(e as GpioModel);
         };

@@ -14,6 +14,7 @@ import { HardwareTab } from './device-hardware.js';
 const TerminalsTab = lazy(() => import('./device-terminals.js').then((m) => m.TerminalsTab));
 const TelemetryTab = lazy(() => import('./device-telemetry.js').then((m) => m.TelemetryTab));
 const ContainersTab = lazy(() => import('./device-containers.js').then((m) => m.ContainersTab));
+const KvmTab = lazy(() => import('./device-kvm.js').then((m) => m.KvmTab));
 
 const TABS: { id: string; label: string; permission: Permission | undefined }[] = [
   { id: 'overview', label: 'Overview', permission: undefined },
@@ -21,6 +22,7 @@ const TABS: { id: string; label: string; permission: Permission | undefined }[] 
   { id: 'terminal', label: 'Terminal', permission: 'devices.shell' },
   { id: 'processes', label: 'Processes', permission: 'devices.exec' },
   { id: 'hardware', label: 'Hardware', permission: 'devices.hardware.read' },
+  { id: 'kvm', label: 'KVM', permission: 'devices.hardware.read' },
   { id: 'containers', label: 'Containers', permission: 'containers.read' },
 ];
 
@@ -47,6 +49,7 @@ export function DevicePage({ id, tab }: { id: string; tab: string }) {
   else if (tab === 'terminal') body = <TerminalsTab device={device} />;
   else if (tab === 'processes') body = <ProcessesTab device={device} />;
   else if (tab === 'hardware') body = <HardwareTab device={device} />;
+  else if (tab === 'kvm') body = <KvmTab device={device} />;
   else body = <ContainersTab device={device} />;
 
   return (
