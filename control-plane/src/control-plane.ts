@@ -222,9 +222,10 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   // Requests wait for the first-admin bootstrap, which runs once the listeners are up (below).
   let bootstrapped: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (bootstrapped = resolve));
-  const fetchWhenReady = async (req: Request): Promise<Response> => {
+  // The env (node-server's incoming socket) passes through: client addresses come from it.
+  const fetchWhenReady = async (req: Request, env?: unknown): Promise<Response> => {
     await ready;
-    return app.fetch(req);
+    return app.fetch(req, env);
   };
   const serverOptions = { maxHeaderSize: config.limits.maxHeaderBytes };
   const server = (tls ? createAdaptorServer({ fetch: withKvmHosts(config.kvmDomain, fetchWhenReady), createServer: createHttpsServer, serverOptions: { ...serverOptions, cert: tls.current().cert, key: tls.current().key } }) : createAdaptorServer({ fetch: withKvmHosts(config.kvmDomain, fetchWhenReady), serverOptions })) as Server;
