@@ -10,10 +10,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PassThrough } from 'node:stream';
 import { clientHelp, runClient } from '../src/cli/cli.js';
+import { serveHelp } from '../src/config.js';
 import { ADMIN_PASSWORD, adminApi, cleanup, tempDir, waitFor } from './helpers/harness.js';
 
 /** `edgehook <command> --help` in this process (the same code the binary runs; no process per command). */
 async function helpOf(command: string): Promise<{ code: number; stdout: string }> {
+  // `serve` is main.ts's own command (the server), not a client command.
+  if (command === 'serve') return { code: 0, stdout: serveHelp() };
   let stdout = '';
   const code = await runClient(command, ['--help'], {
     io: { env: {}, stdin: new PassThrough(), stdout: (x) => (stdout += x), stderr: (x) => (stdout += x) },

@@ -27,7 +27,10 @@ export function encedeusAuthRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     // The one login door (throttled, constant-time for unknown users, second factor appended as
     // kvmd does). One answer for an unknown user and a wrong password (Encedeus says 404 for the
     // first: that tells strangers which accounts exist).
-    const user = await deps.auth.login({ login: login.trim(), password: body.password, address: clientAddress(c), codeMayBeAppended: true });
+    const user = await deps.auth.login({ login: login.trim(), password: body.password, address: clientAddress(c), codeMayBeAppended: true }).catch((err: unknown) => {
+      // Encedeus's own word for a refused sign-in; throttling (429) and the rest pass through.
+      throw err instanceof EdgehookError && err.code === 'INVALID_CREDENTIALS' ? new EdgehookError('INVALID_CREDENTIALS', 'unauthorised') : err;
+    });
     const issued = await createSession(deps.db, user.id, deps.clock.now(), deps.tokens, mintEncedeusAccessToken);
     setCookie(c, ENCEDEUS_REFRESH_COOKIE, issued.refreshToken, {
       httpOnly: true,

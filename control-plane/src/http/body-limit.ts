@@ -6,7 +6,10 @@ import type { AppEnv } from './context.js';
 /** Routes whose body is a stream (file uploads): capped as they stream, never buffered whole. */
 export type StreamedBodyRoute = (method: string, path: string) => boolean;
 
-export const isFileUpload: StreamedBodyRoute = (method, path) => method === 'PUT' && /^\/api\/devices\/[^/]+\/servers\/[^/]+\/files\/content$/.test(path);
+export const isFileUpload: StreamedBodyRoute = (method, path) =>
+  (method === 'PUT' && /^\/api\/devices\/[^/]+\/servers\/[^/]+\/files\/content$/.test(path)) ||
+  // PiKVM mass-storage images: the route streams them to the device under its own size cap.
+  (method === 'POST' && /^\/kvm\/[^/]+\/api\/msd\/write$/.test(path));
 
 const tooLarge = (maxBytes: number, what: string): EdgehookError =>
   new EdgehookError('PAYLOAD_TOO_LARGE', `the ${what} is larger than ${maxBytes} bytes, the most this route accepts`, { maxBytes });
