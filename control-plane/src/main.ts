@@ -22,7 +22,7 @@ async function serve(argv: string[]): Promise<void> {
     },
   });
   // Listening on every interface: show the addresses devices can reach, not only 127.0.0.1.
-  const urls = reachableUrls(config.host, cp.port, networkInterfaces());
+  const urls = reachableUrls(config.host, cp.port, networkInterfaces(), cp.tls ? 'https' : 'http');
   const banner = [`Edgehook control plane: ${urls[0] ?? cp.url}  (${cp.mqttsPort !== undefined ? `MQTT over TLS on port ${cp.mqttsPort}, plain MQTT on ${config.allowPlain ? '' : 'loopback '}port ${cp.mqttPort}` : `MQTT on port ${cp.mqttPort}`})`];
   if (urls.length > 1) banner.push(`Reachable at: ${urls.join('  ')}`);
   if (cp.tls) {

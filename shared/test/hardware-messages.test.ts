@@ -24,7 +24,7 @@ test('the hwState topic is a device->cp topic with the HwEvent schema; hardware 
   const t = topicFor('hwState', { deviceId: 'dev-1' });
   assert.equal(matchTopic(t), { name: 'hwState', params: { deviceId: 'dev-1' } });
   assert.is(Topics.hwState.direction, 'device->cp');
-  assert.ok(validate(HwEvent, { kind: 'atx', ts: 1, state: { enabled: true, busy: false, leds: { power: true, hdd: false } } }).ok);
+  assert.ok(validate(HwEvent, { kind: 'atx', ts: 1, state: { enabled: true, busy: false, acts: { power: false, reset: false }, leds: { power: true, hdd: false } } }).ok);
   assert.not.ok(validate(HwEvent, { kind: 'atx', ts: 1, state: { enabled: true } }).ok);
   for (const m of ['gpio.state', 'gpio.switch', 'gpio.pulse', 'atx.power', 'atx.click', 'hid.key', 'hid.print', 'info', 'log', 'hw.snapshot', 'serial.exchange', 'i2c.read']) assert.ok(Object.hasOwn(RpcMethods, m), m);
   assert.not.ok(validate(RpcMethods['gpio.pulse'].params, { channel: 'x', delay: -1 }).ok);

@@ -66,9 +66,13 @@ if (!browserAvailable()) {
     const deep = await fetch(`${cp.url}/devices/whatever/terminal`, { headers: { accept: 'text/html' } });
     assert.is(await deep.text(), html);
     // Not a page request: the API's JSON 404, not the app.
+    // /role is Encedeus's API path (401 without a token); any other unknown path is the JSON 404.
     const script = await fetch(`${cp.url}/role`);
-    assert.is(script.status, 404);
+    assert.is(script.status, 401);
     assert.match(script.headers.get('content-type') ?? '', /json/);
+    const unknown = await fetch(`${cp.url}/no-such-thing/x`);
+    assert.is(unknown.status, 404);
+    assert.match(unknown.headers.get('content-type') ?? '', /json/);
     const api = await fetch(`${cp.url}/api/definitely-not-here`);
     assert.match(api.headers.get('content-type') ?? '', /json/);
     const traversal = await fetch(`${cp.url}/assets/..%2f..%2fpackage.json`);
