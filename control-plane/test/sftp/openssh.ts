@@ -20,6 +20,8 @@ export function run(cmd: string, args: string[], opts: { env?: Record<string, st
     if (child.pid) process.kill(-child.pid, 'SIGKILL');
   }, opts.timeoutMs ?? 180_000);
   child.once('close', () => clearTimeout(timer));
+  // A client that exits without reading stdin (ssh-keygen) closes the pipe first: not an error.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(opts.input ?? '');
   let stdout = '';
   let stderr = '';
