@@ -121,6 +121,11 @@ export class Spool {
     return this.size.batches <= 0;
   }
 
+  /** Resolves once every queued write (state, segment removal) has reached the disk. */
+  async settled(): Promise<void> {
+    await this.chain.catch(() => undefined);
+  }
+
   append(batch: TelemetryBatch): Promise<void> {
     return this.serial(async () => {
       const line = JSON.stringify(batch) + '\n';

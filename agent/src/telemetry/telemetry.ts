@@ -62,6 +62,7 @@ export async function startTelemetryAgent(deps: {
     attach: (t) => agent.attach(t),
     async stop() {
       agent.stop();
+      await spool.settled();
       await endpoint?.close();
     },
   };

@@ -104,6 +104,7 @@ t('offline batches are buffered and replayed in order while live batches keep fl
   // The counter values line up with the sequence numbers: nothing reordered inside the batches.
   for (const b of received) assert.is(b.samples.find((s: Sample) => s.m === 'test.n')?.v, b.seq);
   agent.stop();
+  await spool.settled();
 });
 
 t('a batch stays on disk until the control plane acknowledges its storage; unacknowledged ones are sent again', async ({ dir }) => {
@@ -147,6 +148,7 @@ t('a batch stays on disk until the control plane acknowledges its storage; unack
   link.set(true);
   await waitUntil('the re-send after the reconnect', () => spool.isEmpty);
   slow.stop();
+  await spool.settled();
 });
 
 t('custom series pushed to the local endpoint are validated and published as trace.<group>.<name>', async ({ dir }) => {
