@@ -33,6 +33,7 @@ import { filesRoutes } from './containers/files.routes.js';
 import type { StreamRelay } from './relay/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
 import type { RevocationSink } from './auth/revocations.js';
+import type { LiveSockets } from './auth/live-sockets.js';
 import type { TlsInfo } from './tls/tls.service.js';
 import { defaultAgentPackageDir, installRoutes } from './devices/install.routes.js';
 import { encedeusRoutes } from './encedeus/encedeus.routes.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
   relay?: StreamRelay;
   /** Revocations over the bus: logout, password, role and user changes close live sockets everywhere. */
   revocations: RevocationSink;
+  /** Live connections of this replica (sockets, streamed responses), closed by revocations. */
+  sockets: LiveSockets;
   /** Liveness beyond "the process answers": false once the store is lost. */
   health?: () => { ok: boolean; error?: string };
   /** Telemetry store and ingest; its routes are mounted only when given. */
@@ -110,9 +113,9 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
-  app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, relay: deps.relay, revocations: deps.revocations }));
+  app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, relay: deps.relay, revocations: deps.revocations, sockets: deps.sockets }));
   // ustreamer's MJPEG stream, where PiKVM serves it (/streamer/stream), with the facade's auth.
-  app.route('/kvm/:deviceId/streamer', kvmStreamRoutes({ relay: deps.relay, handle: makeKvmHandle(deps), db: deps.db }));
+  app.route('/kvm/:deviceId/streamer', kvmStreamRoutes({ relay: deps.relay, handle: makeKvmHandle(deps), sockets: deps.sockets }));
 
   // Everything below needs a user; each route then checks its own permission.
   const authed = new Hono<AppEnv>();
@@ -128,7 +131,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', processesRoutes(deps));
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
-  if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes }));
+  if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes, sockets: deps.sockets }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };
     authed.route('/devices', deviceTelemetryRoutes(telemetry));

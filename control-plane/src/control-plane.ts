@@ -203,6 +203,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     telemetry,
     relay,
     revocations,
+    sockets,
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
@@ -234,7 +235,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   server.on('connection', (socket) => socket.setNoDelay(true));
   const resolveDevice = async (ref: string): Promise<string | undefined> => (await findDeviceByRef(db, ref))?.id;
   const limits = { maxSocketsPerUser: config.limits.maxSocketsPerUser, maxPayloadBytes: config.limits.maxWsFrameBytes };
-  const wss = attachUpgradeRouter(server, { auth, log, sockets, resolveDevice, limits, audit: socketAuditor(audit) }, [
+  const socketAudit = socketAuditor(audit);
+  const wss = attachUpgradeRouter(server, { auth, log, sockets, resolveDevice, limits, audit: socketAudit }, [
     {
       path: /^\/mqtt$/,
       kind: 'raw',
@@ -252,6 +254,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     },
     {
       path: /^\/api\/telemetry\/live$/,
+      // One device's stream closes with the device (4004); a tag's stream outlives any one of them.
+      deviceQuery: 'device',
       kind: 'user',
       permission: 'telemetry.read',
       onUser: (ws, principal, _params, req) => serveTelemetryLive({ db, telemetry, log }, ws, principal, req),
@@ -278,7 +282,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       // A container console in Wings' frame format; authenticated in-band with a console token.
       path: /^\/api\/devices\/([^/]+)\/containers\/([^/]+)\/ws$/,
       kind: 'raw',
-      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets }, ws, decodeURIComponent(device), decodeURIComponent(container)),
+      onRaw: (ws, req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets, audit: socketAudit }, ws, req, decodeURIComponent(device), decodeURIComponent(container)),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/shell$/,
@@ -331,7 +335,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   prune.unref();
 
   const sftp = config.sftp
-    ? await startSftpServer({ db, auth, rpc, relay, clock, log: log.child({ part: 'sftp' }) }, { ...config.sftp, hostKeyPath: join(config.dataDir, 'sftp_host_ed25519_key') })
+    ? await startSftpServer({ db, auth, rpc, relay, clock, sockets, log: log.child({ part: 'sftp' }) }, { ...config.sftp, hostKeyPath: join(config.dataDir, 'sftp_host_ed25519_key') })
     : undefined;
   const demo = config.demo ? await startDemoAgent({ db, log, now: clock.now() }, { serverUrl: url, dataDir: config.dataDir, fingerprint: tls?.current().fingerprint }) : undefined;
 

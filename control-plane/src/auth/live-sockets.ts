@@ -9,13 +9,27 @@ const TERMINATE_AFTER_MS = 1000;
 /** Revocations are remembered this long, for sockets whose authentication was in flight. */
 const RECENT_MS = 30_000;
 
-export interface LiveSocket {
-  ws: WebSocket;
+/** Who holds a live connection, and what it was opened for. */
+export interface LiveScope {
   principal: Principal;
-  /** The permission the socket was opened under (checked again when its role changes). */
+  /** The permission the connection was opened under (checked again when its role changes). */
   permission?: Permission | undefined;
   deviceId?: string | undefined;
 }
+
+export interface LiveSocket extends LiveScope {
+  ws: WebSocket;
+}
+
+/**
+ * Any other long-lived connection (a streamed HTTP response, an SFTP session): `end` cuts it off,
+ * and the owner calls the function `registerHandle` returns once it ends by itself.
+ */
+export interface LiveHandle extends LiveScope {
+  end(code: number, reason: string): void;
+}
+
+type Tracked = LiveScope & { end(code: number, reason: string): void };
 
 /**
  * The one registry of live operator sockets on this replica, keyed by user, session and device.
@@ -24,7 +38,7 @@ export interface LiveSocket {
  * close, so handlers end the work behind it (a PTY is killed, not left detached).
  */
 export class LiveSockets {
-  private readonly sockets = new Set<LiveSocket>();
+  private readonly sockets = new Set<Tracked>();
   private recent: { at: number; r: Revocation }[] = [];
 
   constructor(private readonly clock: Clock) {}
@@ -38,21 +52,31 @@ export class LiveSockets {
    * check and this call) closes the socket at once, so an in-flight upgrade cannot dodge it.
    */
   register(entry: LiveSocket, since?: number): () => void {
+    const { ws, ...scope } = entry;
+    const remove = this.track({ ...scope, end: (code, reason) => revokeSocket(ws, code, reason) }, since);
+    ws.once('close', remove);
+    return remove;
+  }
+
+  /** As `register`, for a connection that is not a websocket. Returns the unregister function. */
+  registerHandle(entry: LiveHandle, since?: number): () => void {
+    return this.track(entry, since);
+  }
+
+  private track(entry: Tracked, since: number | undefined): () => void {
     if (since !== undefined) {
       for (const { at, r } of this.recent) {
         const verdict = at >= since ? this.judge(entry, r) : undefined;
         if (verdict) {
-          revokeSocket(entry.ws, verdict.code, verdict.reason);
+          entry.end(verdict.code, verdict.reason);
           return () => undefined;
         }
       }
     }
     this.sockets.add(entry);
-    const remove = (): void => {
+    return (): void => {
       this.sockets.delete(entry);
     };
-    entry.ws.once('close', remove);
-    return remove;
   }
 
   countForUser(userId: string): number {
@@ -76,18 +100,18 @@ export class LiveSockets {
       const verdict = this.judge(s, r);
       if (!verdict) continue;
       this.sockets.delete(s);
-      revokeSocket(s.ws, verdict.code, verdict.reason);
+      s.end(verdict.code, verdict.reason);
       closed++;
     }
     return closed;
   }
 
   closeAll(code: number, reason: string): void {
-    for (const s of [...this.sockets]) revokeSocket(s.ws, code, reason);
+    for (const s of [...this.sockets]) s.end(code, reason);
     this.sockets.clear();
   }
 
-  private judge(s: LiveSocket, r: Revocation): { code: number; reason: string } | undefined {
+  private judge(s: LiveScope, r: Revocation): { code: number; reason: string } | undefined {
     switch (r.type) {
       case 'session':
         return s.principal.sessionId === r.sessionId ? { code: RevokedClose.credentials, reason: r.reason } : undefined;

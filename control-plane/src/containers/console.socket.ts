@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ContainerStats, ContainerStreamKinds, decodeJson, EdgehookError, PowerAction, WingsFrame, type Clock, type Logger, type PowerState } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
@@ -9,6 +10,7 @@ import { findDeviceByRef } from '../devices/devices.repository.js';
 import { keepAlive } from '../events/events.socket.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
+import type { SocketAuditor } from '../http/upgrade-router.js';
 import { verifyConsoleToken } from './console-tokens.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -20,6 +22,8 @@ export interface ConsoleSocketDeps {
   log: Logger;
   /** Registered once authenticated: the token's session, user, role and device revoke it. */
   sockets: LiveSockets;
+  /** Consoles are operator sessions: the first successful auth opens one in the audit log. */
+  audit?: SocketAuditor | undefined;
 }
 
 /** Wings warns this long before the token expires, so the client can fetch a new one in time. */
@@ -27,6 +31,8 @@ const EXPIRING_AHEAD_MS = 60_000;
 const AUTH_WAIT_MS = 15_000;
 const LOG_REPLAY_LINES = 100;
 const SEND_BUFFER_MAX = 1024 * 1024;
+/** The console's name in the audit log (`containers.console.open` / `.close`). */
+const CONSOLE_AUDIT = 'containers.console';
 
 /**
  * `/api/devices/:id/containers/:ref/ws`: a container console speaking Wings' frames
@@ -34,7 +40,7 @@ const SEND_BUFFER_MAX = 1024 * 1024;
  * sends `auth` with a console token from `GET .../websocket` and may re-send it on the same socket.
  * All state is per socket, so any replica can hold any console.
  */
-export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, deviceRef: string, containerRef: string): void {
+export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, req: IncomingMessage, deviceRef: string, containerRef: string): void {
   const log = deps.log.child({ part: 'console', device: deviceRef, container: containerRef });
   let principal: Principal | undefined;
   let deviceId: string | undefined;
@@ -151,9 +157,19 @@ export function serveConsoleSocket(deps: ConsoleSocketDeps, ws: WebSocket, devic
     const device = await findDeviceByRef(deps.db, deviceRef);
     if (!device) throw new EdgehookError('NOT_FOUND', `no device ${deviceRef}`);
     const verified = await verifyConsoleToken(deps.db, token, { deviceId: device.id, ref: containerRef }, deps.clock.now());
-    if (!verified) throw new EdgehookError('INVALID_CREDENTIALS', 'the token is invalid or expired, or was issued for another console');
-    if (!can(verified.principal, 'containers.console')) throw new EdgehookError('FORBIDDEN', 'your role does not allow container consoles');
+    if (!verified) {
+      deps.audit?.refused(CONSOLE_AUDIT, null, req, device.id, 401);
+      throw new EdgehookError('INVALID_CREDENTIALS', 'the token is invalid or expired, or was issued for another console');
+    }
+    if (!can(verified.principal, 'containers.console')) {
+      deps.audit?.refused(CONSOLE_AUDIT, verified.principal, req, device.id, 403);
+      throw new EdgehookError('FORBIDDEN', 'your role does not allow container consoles');
+    }
     const first = !principal;
+    if (first && deps.audit) {
+      const closed = deps.audit.opened(CONSOLE_AUDIT, verified.principal, req, device.id);
+      ws.once('close', (code) => closed(code));
+    }
     principal = verified.principal;
     deviceId = device.id;
     unregister?.();

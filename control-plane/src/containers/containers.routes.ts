@@ -11,6 +11,8 @@ import { onlineDevice } from '../relay/ws-bridge.js';
 import { issueConsoleToken, CONSOLE_TOKEN_TTL_MS } from './console-tokens.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { relayResponseBody } from '../relay/http-body.js';
+import type { LiveSockets } from '../auth/live-sockets.js';
+import { revocableBody } from '../http/revocable-body.js';
 
 export interface ContainersRoutesDeps {
   db: Kysely<Database>;
@@ -19,6 +21,8 @@ export interface ContainersRoutesDeps {
   relay?: StreamRelay | undefined;
   clock: Clock;
   log: Logger;
+  /** A followed log ends with its viewer's credentials. */
+  sockets: LiveSockets;
 }
 
 const QUICK = { timeoutMs: 10_000 };
@@ -73,8 +77,9 @@ export function containersRoutes(deps: ContainersRoutesDeps): Hono<AppEnv> {
     if (follow) {
       // Raw output as it comes (stdout and stderr interleaved), until the container stops or the client leaves.
       if (!deps.relay) throw new EdgehookError('UNKNOWN_METHOD', 'following logs needs the stream relay');
-      const body = await relayResponseBody(deps.relay, await device(c.req.param('id')), ContainerStreamKinds.logs, { ref: ref(c.req.param('ref')), tail, follow: true });
-      return c.body(body, 200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      const deviceId = await device(c.req.param('id'));
+      const body = await relayResponseBody(deps.relay, deviceId, ContainerStreamKinds.logs, { ref: ref(c.req.param('ref')), tail, follow: true });
+      return c.body(revocableBody(deps.sockets, { principal: c.get('principal'), permission: 'containers.read', deviceId }, body), 200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     }
     return c.json(await rpc.call(await device(c.req.param('id')), 'containers.logs', { ref: ref(c.req.param('ref')), tail }, QUICK));
   });

@@ -10,6 +10,8 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { onlineDevice } from '../relay/ws-bridge.js';
 import { relayResponseBody } from '../relay/http-body.js';
+import type { LiveSockets } from '../auth/live-sockets.js';
+import { revocableBody } from '../http/revocable-body.js';
 import { uploadTooLarge } from '../http/body-limit.js';
 
 export interface FilesRoutesDeps {
@@ -18,6 +20,8 @@ export interface FilesRoutesDeps {
   relay: StreamRelay;
   /** Uploads above this many bytes are cut off (413) as they stream. */
   maxUploadBytes: number;
+  /** A download ends with its client's credentials. */
+  sockets: LiveSockets;
 }
 
 const QUICK = { timeoutMs: 15_000 };
@@ -76,7 +80,7 @@ export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
     const entry = await rpc.call(deviceId, 'files.stat', { server, path }, QUICK);
     if (entry.type !== 'file') throw new EdgehookError('BAD_REQUEST', `${path} is a ${entry.type}, not a file`);
     const body = await relayResponseBody(relay, deviceId, ContainerStreamKinds.fileRead, { server, path });
-    return c.body(body, 200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(entry.size), 'Content-Disposition': contentDisposition(baseName(path)), 'Cache-Control': 'no-store' });
+    return c.body(revocableBody(deps.sockets, { principal: c.get('principal'), permission: 'containers.files', deviceId }, body), 200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(entry.size), 'Content-Disposition': contentDisposition(baseName(path)), 'Cache-Control': 'no-store' });
   });
 
   // Upload: the request body streams to the device under its credit; the file replaces `path`

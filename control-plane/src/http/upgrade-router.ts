@@ -19,6 +19,8 @@ export interface SocketRoute {
   maxPayload?: number;
   /** Which path group names the device, so deleting the device closes the socket. */
   deviceParam?: number;
+  /** Or which query parameter names it (`/api/telemetry/live?device=`), when given. */
+  deviceQuery?: string;
   onUser?: (ws: WebSocket, principal: Principal, params: string[], req: IncomingMessage) => void;
   onRaw?: (ws: WebSocket, req: IncomingMessage, params: string[]) => void;
   /** An operator session worth an audit entry on open and close (e.g. 'shell'); `device` = the path group holding the device. */
@@ -165,7 +167,7 @@ export function attachUpgradeRouter(server: Server, deps: UpgradeRouterDeps, rou
             audit?.to.refused(audit.action, principal, req, auditDevice, 403);
             return reject(socket, 403, `your role lacks the permission ${route.permission}`);
           }
-          const ref = route.deviceParam === undefined ? undefined : safeDecode(params[route.deviceParam] ?? '');
+          const ref = route.deviceParam !== undefined ? safeDecode(params[route.deviceParam] ?? '') : route.deviceQuery !== undefined ? (new URL(req.url ?? '/', 'http://localhost').searchParams.get(route.deviceQuery) ?? undefined) : undefined;
           const deviceId = ref === undefined ? undefined : await deps.resolveDevice(ref);
           if (deps.sockets.countForUser(principal.userId) >= deps.limits.maxSocketsPerUser) {
             return reject(socket, 429, `you have ${deps.limits.maxSocketsPerUser} open sockets, the most one user may hold; close some first`);

@@ -14,6 +14,8 @@ import {
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware } from '../hardware/device-hardware.js';
 import { relayResponseBody } from '../relay/http-body.js';
+import type { LiveSockets } from '../auth/live-sockets.js';
+import { revocableBody } from '../http/revocable-body.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
 import type { KvmAudit, KvmHandle } from './kvm.routes.js';
@@ -32,7 +34,7 @@ function imageName(prefix: string, image: string): string {
 }
 
 /** kvmd's `/api/msd...`: state, write (streamed), write_remote, set_params, set_connected, remove, reset. */
-export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRelay | undefined; handle: KvmHandle; audit: KvmAudit }): void {
+export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRelay | undefined; handle: KvmHandle; audit: KvmAudit; sockets: LiveSockets }): void {
   const { rpc, handle } = ctx;
   const W = 'devices.hardware.write' as const;
   app.get('/msd', handle('devices.hardware.read', ({ device }) => callHardware(rpc, device, 'msd.state', {})));
@@ -132,7 +134,7 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
           removeIncomplete: q.remove_incomplete,
         });
         ctx.audit(call, 'msd write_remote', { url: url.origin + url.pathname });
-        return call.c.body(body, 200, { 'Content-Type': 'application/x-ndjson' });
+        return call.c.body(revocableBody(ctx.sockets, { principal: call.principal, permission: W, deviceId: call.device.id }, body), 200, { 'Content-Type': 'application/x-ndjson' });
       },
       true,
     ),

@@ -1,7 +1,5 @@
 import { Hono } from 'hono';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
-import { isSessionLive } from '../auth/sessions.repository.js';
+import type { LiveSockets } from '../auth/live-sockets.js';
 import { KvmStreamQuery } from '@edgehook/shared';
 import type { RelayStream } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
@@ -13,7 +11,6 @@ import { openVideo } from './video-relay.js';
 export const MJPEG_BOUNDARY = 'boundarydonotcross';
 /** Bytes of parts the response may hold unsent before frames stop being credited (then skipped on the device). */
 const RESPONSE_BUFFER = 512 * 1024;
-const SESSION_CHECK_MS = 1000;
 
 /**
  * `/kvm/:id/streamer/stream`: the screen as MJPEG, byte for byte the way ustreamer serves its
@@ -21,7 +18,7 @@ const SESSION_CHECK_MS = 1000;
  * X-Timestamp per part, the X-UStreamer-* headers with `extra_headers=1`). A frame's credit goes
  * back to the device only once the response has room, so a slow viewer gets fewer frames.
  */
-export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: KvmHandle; db: Kysely<Database> }): Hono {
+export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: KvmHandle; sockets: LiveSockets }): Hono {
   const app = new Hono();
   app.get(
     '/stream',
@@ -32,30 +29,24 @@ export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: 
         const relay = needRelay(deps.relay);
         let stream: RelayStream | undefined;
         let waiting: (() => void)[] = [];
-        let sessionTimer: NodeJS.Timeout | undefined;
+        let unregister = (): void => undefined;
         const body = new ReadableStream<Uint8Array>(
           {
             start: (controller) => {
-              // A stream lives as long as the viewer watches: it ends within a second of its session's revocation.
-              const sessionId = principal.sessionId;
-              if (sessionId) {
-                sessionTimer = setInterval(() => {
-                  isSessionLive(deps.db, sessionId).then(
-                    (live) => {
-                      if (live) return;
-                      clearInterval(sessionTimer);
-                      stream?.detach();
-                      try {
-                        controller.error(new Error('session revoked'));
-                      } catch {
-                        // already ended
-                      }
-                    },
-                    () => undefined,
-                  );
-                }, SESSION_CHECK_MS);
-                sessionTimer.unref();
-              }
+              // A stream lives as long as the viewer's credentials: a revocation ends it at once.
+              unregister = deps.sockets.registerHandle({
+                principal,
+                permission: 'devices.hardware.read',
+                deviceId: device.id,
+                end: (_code, reason) => {
+                  stream?.detach();
+                  try {
+                    controller.error(new Error(`revoked: ${reason}`));
+                  } catch {
+                    // already ended
+                  }
+                },
+              });
               stream = openVideo(relay, device.id, { snapshot: false }, {
                 frame: (f, release) => {
                   const head = [`--${MJPEG_BOUNDARY}`, 'Content-Type: image/jpeg', `Content-Length: ${f.jpeg.length}`, `X-Timestamp: ${f.at.toFixed(6)}`];
@@ -67,7 +58,7 @@ export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: 
                   else waiting.push(release);
                 },
                 end: (err) => {
-                  clearInterval(sessionTimer);
+                  unregister();
                   try {
                     if (err) controller.error(err);
                     else controller.close();
@@ -83,7 +74,7 @@ export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: 
               for (const release of w) release();
             },
             cancel: () => {
-              clearInterval(sessionTimer);
+              unregister();
               stream?.detach();
             },
           },

@@ -30,6 +30,7 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
 import { kvmFail, kvmOk, kvmQuery, toKvmError } from './kvm-envelope.js';
 import type { RevocationSink } from '../auth/revocations.js';
+import type { LiveSockets } from '../auth/live-sockets.js';
 import { clientAddress } from '../http/client-address.js';
 import { formFields } from '../http/validate.js';
 import { prometheusMetrics } from './kvm-metrics.js';
@@ -50,6 +51,8 @@ export interface KvmRoutesDeps {
   revocations: RevocationSink;
   /** Device byte streams: the screen and image uploads need them. */
   relay?: StreamRelay | undefined;
+  /** Followed logs and image downloads end with their client's credentials. */
+  sockets: LiveSockets;
 }
 
 const FOLLOW_POLL_MS = 500;
@@ -165,12 +168,15 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
     '/log',
     handle(
       'devices.hardware.read',
-      async ({ c, device }) => {
+      async ({ c, device, principal }) => {
         const q = kvmQuery(c, KvmLogQuery);
         const first = await callHardware(deps.rpc, device, 'log', q.seek > 0 ? { seekSec: q.seek } : {});
         const text = (lines: { line: string }[]) => lines.map((l) => l.line + '\n').join('');
         if (!q.follow) return c.text(text(first.lines));
         return streamText(c, async (stream) => {
+          // Followed as long as the viewer's credentials hold: a revocation aborts the loop.
+          const unregister = deps.sockets.registerHandle({ principal, permission: 'devices.hardware.read', deviceId: device.id, end: () => stream.abort() });
+          stream.onAbort(unregister);
           let after = first.lastSeq;
           await stream.write(text(first.lines));
           while (!stream.aborted && !stream.closed) {
@@ -256,7 +262,7 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
 
   kvmHidRoutes(app, { rpc: deps.rpc, handle, audit });
   kvmStreamerRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit });
-  kvmMsdRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit });
+  kvmMsdRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit, sockets: deps.sockets });
 
   // --- Prometheus ---
   app.get(

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { hasPermission, ServerName } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
-import { findUserById, findUserByLogin, type UserWithRole } from '../users/users.repository.js';
+import { findUserByLogin, type UserWithRole } from '../users/users.repository.js';
 
 /** Who an SFTP connection is, on which server of which device. */
 export interface SftpTarget {
@@ -32,13 +32,3 @@ export async function resolveLogin(db: Kysely<Database>, login: string): Promise
 }
 
 export const mayUseFiles = (user: UserWithRole): boolean => hasPermission(user.permissions, 'containers.files');
-
-/**
- * Still allowed? Checked every second while connected, so a deleted user, a lost permission or (for
- * password logins) a changed password ends the connection within about a second.
- */
-export async function stillAllowed(db: Kysely<Database>, target: SftpTarget, passwordHash: string | undefined): Promise<boolean> {
-  const user = await findUserById(db, target.user.id);
-  if (!user || !mayUseFiles(user)) return false;
-  return passwordHash === undefined || user.passwordHash === passwordHash;
-}

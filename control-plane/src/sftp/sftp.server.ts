@@ -6,11 +6,12 @@ import type { Kysely } from 'kysely';
 import type { Connection, Server as SshServer, SFTPWrapper } from 'ssh2';
 import type { Clock, Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
-import type { Authenticator } from '../auth/authenticator.js';
+import { toPrincipal, type Authenticator } from '../auth/authenticator.js';
+import type { LiveSockets } from '../auth/live-sockets.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { hasSshKey } from '../users/ssh-keys.repository.js';
-import { mayUseFiles, resolveLogin, stillAllowed, type SftpTarget } from './sftp-login.js';
+import { mayUseFiles, resolveLogin, type SftpTarget } from './sftp-login.js';
 import { serveSftp } from './sftp-session.js';
 
 export interface SftpDeps {
@@ -20,6 +21,8 @@ export interface SftpDeps {
   relay: StreamRelay;
   clock: Clock;
   log: Logger;
+  /** A connection ends with its user's credentials, role grant or device (revocations). */
+  sockets: LiveSockets;
 }
 
 export interface RunningSftp {
@@ -55,11 +58,12 @@ export async function startSftpServer(deps: SftpDeps, opts: { host: string; port
   const server: SshServer = new Server({ hostKeys: [key], ident: 'Edgehook' }, (client, info) => {
     connections.add(client);
     let target: SftpTarget | undefined;
-    let passwordHash: string | undefined;
-    let watch: NodeJS.Timeout | undefined;
+    let unregister = (): void => undefined;
+    // Revocations after this instant (while the login is checked) still end the connection.
+    const since = deps.sockets.now();
     client.on('close', () => {
       connections.delete(client);
-      if (watch) clearInterval(watch);
+      unregister();
     });
     client.on('error', (err) => deps.log.debug('sftp connection error', { err: err.message }));
     client.on('authentication', (ctx) => {
@@ -71,7 +75,6 @@ export async function startSftpServer(deps: SftpDeps, opts: { host: string; port
           const user = await deps.auth.login({ login: found.user.username, password: ctx.password, address: info.ip, codeMayBeAppended: true }).catch(() => undefined);
           if (!user || user.id !== found.user.id) return ctx.reject(['password', 'publickey']);
           target = found;
-          passwordHash = user.passwordHash;
           return ctx.accept();
         }
         if (ctx.method === 'publickey') {
@@ -93,9 +96,18 @@ export async function startSftpServer(deps: SftpDeps, opts: { host: string; port
       const who = target;
       if (!who) return client.end();
       deps.log.info('sftp login', { user: who.user.username, deviceId: who.deviceId, server: who.server });
-      watch = setInterval(() => {
-        void stillAllowed(deps.db, who, passwordHash).then((ok) => ok || client.end(), () => undefined);
-      }, 1000);
+      unregister = deps.sockets.registerHandle(
+        {
+          principal: toPrincipal(who.user, null),
+          permission: 'containers.files',
+          deviceId: who.deviceId,
+          end: (_code, reason) => {
+            deps.log.info('sftp connection revoked', { user: who.user.username, reason });
+            client.end();
+          },
+        },
+        since,
+      );
       client.on('session', (accept) => {
         const session = accept();
         session.on('sftp', (acceptSftp) => serveSftp(deps, who, acceptSftp() satisfies SFTPWrapper));

@@ -160,4 +160,75 @@ t('deleting a device closes every socket on it and kills its shells', async (ctx
   await waitFor('the PTY process is gone', () => !alive(pid), REVOKE_WAIT_MS);
 });
 
+/** Reads a streamed body to its end; says how it ended and how long after `from` it did. */
+async function drain(res: Response, from: () => number): Promise<{ bytes: number; error?: string; afterMs: number }> {
+  const reader = res.body?.getReader();
+  if (!reader) throw new Error('no body');
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { bytes, afterMs: performance.now() - from() };
+      bytes += value.length;
+    }
+  } catch (err) {
+    return { bytes, error: String(err), afterMs: performance.now() - from() };
+  }
+}
+
+t('streamed responses end with their credentials: a followed log on logout, the MJPEG screen and a followed kvmd log when the user is deleted', async (ctx) => {
+  const role = await ctx.api.request('POST', '/api/roles', { name: 'watchers', permissions: ['devices.read', 'devices.hardware.read', 'containers.read', 'containers.control'] });
+  assert.is(role.status, 201, JSON.stringify(role.body));
+  const u = await newUser(ctx, 'watchers');
+  const tokens = await login(ctx.cp.url, u.username, u.password);
+  const dev = ctx.agent.deviceId;
+  const power = await ctx.api.request('POST', `/api/devices/${dev}/containers/rev1/power`, { action: 'start' });
+  assert.is(power.status, 200, JSON.stringify(power.body));
+
+  // A followed container log, bearer token: logout cuts it off (an error, never a clean end).
+  const logs = await fetch(`${ctx.cp.url}/api/devices/${dev}/containers/rev1/logs?follow=1`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+  assert.is(logs.status, 200);
+  let revokedAt = 0;
+  const logsEnd = drain(logs, () => revokedAt);
+  await new Promise((r) => setTimeout(r, 200));
+  // Timed from the revoking request's start: the cut may come before its answer does.
+  revokedAt = performance.now();
+  const out = await fetch(ctx.cp.url + '/api/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${tokens.accessToken}` } });
+  assert.is(out.status, 200);
+  const logsResult = await logsEnd;
+  assert.ok(logsResult.error, 'the followed log was cut off, not ended cleanly');
+  assert.ok(logsResult.afterMs < 1000, `ended ${logsResult.afterMs.toFixed(0)} ms after the logout was sent`);
+
+  // Password-authenticated (Basic) MJPEG screen and kvmd log follow: deleting the user ends both.
+  const screen = await fetch(`${ctx.cp.url}/kvm/${dev}/streamer/stream`, { headers: basic(u) });
+  assert.is(screen.status, 200);
+  const kvmLog = await fetch(`${ctx.cp.url}/kvm/${dev}/api/log?follow=1`, { headers: basic(u) });
+  assert.is(kvmLog.status, 200);
+  const screenEnd = drain(screen, () => revokedAt);
+  const kvmLogEnd = drain(kvmLog, () => revokedAt);
+  await new Promise((r) => setTimeout(r, 300));
+  revokedAt = performance.now();
+  assert.is((await ctx.api.request('DELETE', `/api/users/${u.id}`)).status, 204);
+  const [screenResult, kvmLogResult] = await Promise.all([screenEnd, kvmLogEnd]);
+  assert.ok(screenResult.bytes > 0, 'frames arrived before the revocation');
+  assert.ok(screenResult.error, 'the MJPEG stream was cut off');
+  assert.ok(screenResult.afterMs < 1000, `screen ended ${screenResult.afterMs.toFixed(0)} ms after the delete`);
+  assert.ok(kvmLogResult.afterMs < 1000, `kvmd log ended ${kvmLogResult.afterMs.toFixed(0)} ms after the delete`);
+});
+
+t("a device's live telemetry socket closes with the device; the container console is in the audit log", async (ctx) => {
+  const agent = await execAgent(ctx.cp, ctx.api, { extraArgs: ['--container-engine', 'simulated'] });
+  const put = await ctx.api.request('PUT', `/api/devices/${agent.deviceId}/servers`, { servers: [{ name: 'aud1', image: 'sim/echo' }] });
+  assert.is(put.status, 200, JSON.stringify(put.body));
+  const c = await wingsConsole(ctx.cp, ctx.api, agent.deviceId, 'aud1');
+  const live = await openSocket(wsUrl(ctx.cp, `/api/telemetry/live?device=${agent.deviceId}`), { authorization: `Bearer ${ctx.api.token}` });
+  await waitFor('the console open in the audit log', async () => {
+    const res = await ctx.api.request('GET', `/api/audit?action=containers.console.open&device=${agent.deviceId}`);
+    return res.status === 200 && res.body.entries.some((e: { action: string }) => e.action === 'containers.console.open');
+  });
+  assert.is((await ctx.api.request('DELETE', `/api/devices/${agent.deviceId}`)).status, 204);
+  assert.is((await closedWith(live)).code, 4004);
+  await c.closed;
+});
+
 t.run();
