@@ -12,6 +12,7 @@ import { onlineDevice } from '../relay/ws-bridge.js';
 import { relayResponseBody } from '../relay/http-body.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import { revocableBody } from '../http/revocable-body.js';
+import { abortRequest, requestChunks } from '../http/request-body.js';
 import { uploadTooLarge } from '../http/body-limit.js';
 
 export interface FilesRoutesDeps {
@@ -97,30 +98,44 @@ export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
     });
     ended.catch(() => undefined);
     await stream.opened;
-    const reader = c.req.raw.body?.getReader();
+    // An upload lasts as long as its credentials: a revocation stops reading and drops the file.
+    let revoked: string | undefined;
+    const unregister = deps.sockets.registerHandle({
+      principal: c.get('principal'),
+      permission: 'containers.files',
+      deviceId,
+      end: (_code, reason) => {
+        revoked = reason;
+        stream.cancel();
+        abortRequest(c, `revoked: ${reason}`);
+      },
+    });
     let bytes = 0;
     try {
-      for (;;) {
-        if (!reader) break;
-        const { done, value } = await reader.read();
-        if (done) break;
+      // Chunk by chunk from the socket: no read-ahead beyond what the device has credited.
+      for await (const value of requestChunks(c)) {
+        if (revoked !== undefined) break;
         bytes += value.byteLength;
         if (bytes > deps.maxUploadBytes) {
           stream.cancel();
           c.header('Connection', 'close');
           throw uploadTooLarge(deps.maxUploadBytes);
         }
-        if (!stream.write(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) {
+        if (!stream.write(value)) {
           await Promise.race([new Promise<void>((resolve) => stream.onWritable(resolve)), ended.then(() => undefined)]);
         }
         if (stream.done) break;
       }
     } catch (err) {
       if (err instanceof EdgehookError) throw err;
+      if (revoked !== undefined) throw new EdgehookError('UNAUTHENTICATED', `upload stopped: ${revoked}`);
       // The client went away mid-upload: the agent drops the partial file.
       stream.cancel();
       throw new EdgehookError('BAD_REQUEST', `upload interrupted after ${bytes} bytes: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      unregister();
     }
+    if (revoked !== undefined) throw new EdgehookError('UNAUTHENTICATED', `upload stopped: ${revoked}`);
     stream.closeInput();
     const result = await ended;
     if (result.status === 'rejected') throw new EdgehookError('BAD_REQUEST', result.reason);

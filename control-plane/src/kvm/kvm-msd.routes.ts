@@ -20,7 +20,7 @@ import type { StreamRelay } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
 import type { KvmAudit, KvmHandle } from './kvm.routes.js';
 import { needRelay } from './kvm-streamer.routes.js';
-import { requestChunks } from './request-body.js';
+import { requestChunks } from '../http/request-body.js';
 
 const bad = (message: string) => new EdgehookError('BAD_REQUEST', message, { pikvmError: 'ValidatorError' });
 

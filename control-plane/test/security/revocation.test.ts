@@ -4,6 +4,7 @@
 // the container console on logout, and every socket on a deleted device. A revoked shell's PTY is
 // killed on the device, not left detached. The bound on each wait (5 s) is half the old poll.
 import { suite } from 'uvu';
+import { request } from 'node:http';
 import * as assert from 'uvu/assert';
 import { adminApi, apiClient, cleanup, killAllAgents, login, startTestControlPlane, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { execAgent, openSocket, upgradeStatus, wsUrl, type Recorded } from '../remote-exec/fixtures.js';
@@ -229,6 +230,39 @@ t("a device's live telemetry socket closes with the device; the container consol
   assert.is((await ctx.api.request('DELETE', `/api/devices/${agent.deviceId}`)).status, 204);
   assert.is((await closedWith(live)).code, 4004);
   await c.closed;
+});
+
+t('an upload in progress stops when its user is deleted, and leaves no partial file', async (ctx) => {
+  const role = await ctx.api.request('POST', '/api/roles', { name: 'uploaders', permissions: ['devices.read', 'containers.read', 'containers.files'] });
+  assert.is(role.status, 201, JSON.stringify(role.body));
+  const u = await newUser(ctx, 'uploaders');
+  const dev = ctx.agent.deviceId;
+  const url = new URL(ctx.cp.url);
+  let sent = 0;
+  let revokedAt = 0;
+  const ended = new Promise<{ status: number | 'cut'; afterMs: number }>((resolve) => {
+    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: `/api/devices/${dev}/servers/rev1/files/content?path=/slow.bin`, headers: basic(u) }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, afterMs: performance.now() - revokedAt });
+    });
+    req.on('error', () => resolve({ status: 'cut', afterMs: performance.now() - revokedAt }));
+    // A slow client: 16 KiB every 50 ms, never finishing on its own.
+    const timer = setInterval(() => {
+      if (req.destroyed) return clearInterval(timer);
+      req.write(Buffer.alloc(16 * 1024, 7));
+      sent += 16 * 1024;
+    }, 50);
+    req.on('close', () => clearInterval(timer));
+  });
+  await waitFor('the upload is flowing', () => sent >= 128 * 1024);
+  revokedAt = performance.now();
+  assert.is((await ctx.api.request('DELETE', `/api/users/${u.id}`)).status, 204);
+  const result = await ended;
+  assert.ok(result.afterMs < 1000, `the upload stopped ${result.afterMs.toFixed(0)} ms after the delete was sent (${String(result.status)})`);
+  assert.ok(result.status === 'cut' || result.status === 401, `answered ${String(result.status)}`);
+  const listing = await ctx.api.request('GET', `/api/devices/${dev}/servers/rev1/files?path=/`);
+  assert.is(listing.status, 200, JSON.stringify(listing.body));
+  assert.not.ok((listing.body as Array<{ name: string }>).some((e) => e.name === 'slow.bin'), 'no partial file');
 });
 
 t.run();

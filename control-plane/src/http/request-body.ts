@@ -8,9 +8,8 @@ import type { Context } from 'hono';
  * async iterator reads the next chunk only when asked, so TCP pushes back on the sender.
  */
 export async function* requestChunks(c: Context): AsyncGenerator<Buffer> {
-  const env: unknown = c.env;
-  const incoming = env !== null && typeof env === 'object' && 'incoming' in env ? env.incoming : undefined;
-  if (incoming instanceof IncomingMessage) {
+  const incoming = incomingOf(c);
+  if (incoming) {
     for await (const chunk of incoming) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     return;
   }
@@ -21,4 +20,16 @@ export async function* requestChunks(c: Context): AsyncGenerator<Buffer> {
     if (done) return;
     yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   }
+}
+
+function incomingOf(c: Context): IncomingMessage | undefined {
+  const env: unknown = c.env;
+  const incoming = env !== null && typeof env === 'object' && 'incoming' in env ? env.incoming : undefined;
+  return incoming instanceof IncomingMessage ? incoming : undefined;
+}
+
+/** Stops reading a request mid-body (a revoked upload): a pending `requestChunks` read ends with an error. */
+export function abortRequest(c: Context, reason: string): void {
+  incomingOf(c)?.destroy(new Error(reason));
+  c.req.raw.body?.cancel(reason).catch(() => undefined);
 }
