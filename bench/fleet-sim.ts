@@ -199,32 +199,86 @@ async function doStop(): Promise<unknown> {
   return { ms: performance.now() - started };
 }
 
-// Telemetry load (the replicas bench): seq per agent, so the store can be checked for loss and repeats.
+// Telemetry load (the replicas bench): seq per agent, so the store can be checked for loss and
+// repeats. Like the real agent (agent/src/telemetry/telemetry-agent.ts), a batch is kept until the
+// control plane acknowledges its storage on `telemetryAck`, and sent again (replay) when no ack
+// came within ACK_TIMEOUT_MS: a PUBACK only says the broker has it.
+const ACK_TIMEOUT_MS = Number(process.env['EDGEHOOK_BENCH_ACK_TIMEOUT_MS'] ?? 15_000);
 let telemetryTimer: NodeJS.Timeout | undefined;
-const telemetry = { sent: 0, failed: 0 };
+const telemetry = { sent: 0, failed: 0, acked: 0, resent: 0 };
 const seqs = new Map<number, number>();
-function telemetryStart(everyMs: number): unknown {
+/** Per agent: seq -> the batch and when it was last sent. */
+const unacked = new Map<number, Map<number, { body: string; sentAt: number }>>();
+const ackOffs: Array<() => Promise<void>> = [];
+
+function publishBatch(a: SimAgent, seq: number, body: string, isResend: boolean): void {
+  if (!a.link) return;
+  a.link.transport.publish(topicFor('telemetry', { deviceId: a.credentials.deviceId }), body, { qos: 1 }).then(
+    () => (isResend ? telemetry.resent++ : telemetry.sent++),
+    () => telemetry.failed++,
+  );
+  const pending = unacked.get(a.index) ?? new Map<number, { body: string; sentAt: number }>();
+  pending.set(seq, { body, sentAt: Date.now() });
+  unacked.set(a.index, pending);
+}
+
+function resendOverdue(): number {
+  const now = Date.now();
+  let due = 0;
+  for (const a of agents) {
+    const pending = unacked.get(a.index);
+    if (!pending || !a.link || !a.connected) continue;
+    for (const [seq, p] of pending) {
+      if (now - p.sentAt < ACK_TIMEOUT_MS) continue;
+      const batch: unknown = JSON.parse(p.body);
+      publishBatch(a, seq, JSON.stringify({ ...(batch !== null && typeof batch === 'object' ? batch : {}), replay: true }), true);
+      due++;
+    }
+  }
+  return due;
+}
+
+async function telemetryStart(everyMs: number): Promise<unknown> {
+  for (const a of agents) {
+    if (!a.link) continue;
+    const off = await a.link.transport.subscribe(topicFor('telemetryAck', { deviceId: a.credentials.deviceId }), (_t, payload) => {
+      const parsed: unknown = JSON.parse(payload.toString());
+      const list = parsed !== null && typeof parsed === 'object' && 'seqs' in parsed && Array.isArray(parsed.seqs) ? parsed.seqs : [];
+      const pending = unacked.get(a.index);
+      for (const seq of list) if (typeof seq === 'number' && pending?.delete(seq)) telemetry.acked++;
+    });
+    ackOffs.push(off);
+  }
   let next = 0;
+  let ticks = 0;
   const tickMs = 50;
   const perTick = Math.max(1, Math.round((agents.length * tickMs) / everyMs));
   telemetryTimer = setInterval(() => {
+    if (++ticks % 20 === 0) resendOverdue();
     for (let k = 0; k < perTick && agents.length > 0; k++) {
       const a = agents[next++ % agents.length];
       if (!a?.link || !a.connected) continue;
       const seq = seqs.get(a.index) ?? 0;
       seqs.set(a.index, seq + 1);
-      const batch = { seq, ts: Date.now(), samples: [{ m: 'cpu.usage', v: Math.random() * 100 }, { m: 'mem.used', v: 1e8 }] };
-      a.link.transport.publish(topicFor('telemetry', { deviceId: a.credentials.deviceId }), JSON.stringify(batch), { qos: 1 }).then(
-        () => telemetry.sent++,
-        () => telemetry.failed++,
-      );
+      publishBatch(a, seq, JSON.stringify({ seq, ts: Date.now(), samples: [{ m: 'cpu.usage', v: Math.random() * 100 }, { m: 'mem.used', v: 1e8 }] }), false);
     }
   }, tickMs);
   return { perTick };
 }
-function telemetryStop(): unknown {
+
+const pendingCount = (): number => [...unacked.values()].reduce((n, m) => n + m.size, 0);
+
+/** Stops new batches, then keeps re-sending the unacknowledged ones until none is left or `drainMs` passes. */
+async function telemetryStop(drainMs: number): Promise<unknown> {
   clearInterval(telemetryTimer);
-  return { ...telemetry, perDevice: Object.fromEntries(agents.map((a) => [a.credentials.deviceId, seqs.get(a.index) ?? 0])) };
+  const until = Date.now() + drainMs;
+  while (pendingCount() > 0 && Date.now() < until) {
+    resendOverdue();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  for (const off of ackOffs.splice(0)) await off().catch(() => undefined);
+  const batches = [...seqs.values()].reduce((n, v) => n + v, 0);
+  return { ...telemetry, batches, unacked: pendingCount(), perDevice: Object.fromEntries(agents.map((a) => [a.credentials.deviceId, seqs.get(a.index) ?? 0])) };
 }
 
 async function handle(msg: SimCommand): Promise<unknown> {
@@ -259,7 +313,7 @@ async function handle(msg: SimCommand): Promise<unknown> {
     case 'telemetry-start':
       return telemetryStart(msg.everyMs);
     case 'telemetry-stop':
-      return telemetryStop();
+      return telemetryStop(msg.drainMs ?? 0);
     case 'stop':
       return doStop();
   }

@@ -16,7 +16,7 @@ export type SimCommand =
   | { cmd: 'loop' }
   /** Every agent publishes one telemetry batch every `everyMs` (spread evenly) until `telemetry-stop`. */
   | { cmd: 'telemetry-start'; everyMs: number }
-  | { cmd: 'telemetry-stop' }
+  | { cmd: 'telemetry-stop'; drainMs?: number }
   | { cmd: 'stop' };
 
 export interface EnrollResult {
