@@ -1,36 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trustedFetch } from '@edgehook/shared/transport';
-import { ADMIN_PASSWORD, cleanup, killAllAgents, repoRoot, runCli, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
+import { ADMIN_PASSWORD, cleanup, freePort, killAllAgents, repoRoot, runCli, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
 import { makeCa, makeServerCert } from './helpers/tls-certs.js';
+import { requireNginx, startNginx, type RunningNginx } from './helpers/nginx.js';
 import { linkTransport } from '../../agent/src/agent.js';
 
 // The real nginx (Debian's package) run from the configuration docs/deploy.md shows.
-const NGINX = '/usr/sbin/nginx';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const listening = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
 
 /** The first ```nginx block of docs/deploy.md. */
 async function documentedConfig(): Promise<string> {
@@ -40,13 +18,10 @@ async function documentedConfig(): Promise<string> {
   return block;
 }
 
-if (!existsSync(NGINX)) {
-  if (process.env['CI']) throw new Error(`${NGINX} is missing: .ci/run installs the nginx package`);
-  console.log(`skipped: ${NGINX} is not installed (apt-get install nginx)`);
-} else {
+if (requireNginx()) {
   let dir: string;
   let cp: TestControlPlane;
-  let nginx: ChildProcess;
+  let nginx: RunningNginx | undefined;
   let proxyUrl: string;
   let caFile: string;
   let caPem: string;
@@ -66,23 +41,12 @@ if (!existsSync(NGINX)) {
       .replace('/etc/ssl/edgehook/privkey.pem', cert.keyFile)
       .replace('http://127.0.0.1:8080', `http://127.0.0.1:${cp.port}`);
     assert.match(site, `127.0.0.1:${cp.port}`);
-    for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, d), { recursive: true });
-    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k, i) => `  ${k}_temp_path ${join(dir, ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'][i] ?? k)};`).join('\n');
-    const conf = `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;\npid ${join(dir, 'nginx.pid')};\nerror_log ${join(dir, 'error.log')} warn;\nevents { worker_connections 256; }\nhttp {\n  access_log off;\n${temp}\n${site}\n}\n`;
-    await writeFile(join(dir, 'nginx.conf'), conf);
-    nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    nginx.stderr?.on('data', (d) => (out += d));
-    await waitFor(`nginx listening (${out})`, async () => (nginx.exitCode !== null ? Promise.reject(new Error(`nginx exited: ${out} ${await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')}`)) : listening(port)), 15_000);
+    nginx = await startNginx(dir, site, port);
   });
 
   test.after(async () => {
     await killAllAgents();
-    if (nginx && nginx.exitCode === null) {
-      const gone = new Promise((resolve) => nginx.once('exit', resolve));
-      nginx.kill('SIGTERM');
-      await gone;
-    }
+    await nginx?.stop();
     await cp?.close();
     await cleanup(dir, cp?.dataDir ?? '');
   });
