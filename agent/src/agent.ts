@@ -3,7 +3,7 @@ import type { Profile } from '@edgehook/firmware-profiles';
 import { trustedFetch, type TlsTrust } from '@edgehook/shared/transport';
 import type { AgentConfig } from './config.js';
 import { CredentialsStore, type SavedCredentials } from './link/credentials.store.js';
-import { enroll, EnrollmentError } from './link/enrollment.js';
+import { enroll, EnrollmentError, reprovision } from './link/enrollment.js';
 import { openDeviceLink, type DeviceLink } from './link/device-link.js';
 import type { RpcHandlers } from './link/rpc.dispatcher.js';
 import { describeSystem } from './system/describe.js';
@@ -58,6 +58,9 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Enrolls with the configured token, retrying only failures that may pass (server down, 5xx). */
+/** How often a refused device asks for its broker identity back. */
+const REPROVISION_EVERY_MS = 60_000;
+
 async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describe: () => ReturnType<typeof describeSystem>): Promise<SavedCredentials> {
   const { config, log } = deps;
   if (!config.server || !config.enrollToken) {
@@ -145,6 +148,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   let link: DeviceLink | undefined;
   let stopped = false;
   let reEnrolling = false;
+  let reprovisionedAt = Number.NEGATIVE_INFINITY;
 
   const connect = async (): Promise<void> => {
     link = await openDeviceLink({
@@ -159,14 +163,24 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
         // Keys and buttons held for a client that is gone would stay pressed on the target: release them.
         if (s.state === 'disconnected') void hardware.hid.reset();
         if (s.state !== 'disconnected' || s.reason !== 'not-authorized' || stopped || reEnrolling) return;
-        // Our credentials were revoked (device deleted) or the server's data was reset.
-        if (!config.enrollToken || !config.server) {
-          log.error('the control plane refuses our credentials; this device was deleted or its secret revoked. Re-enroll with --enroll <token>.');
-          return;
-        }
         reEnrolling = true;
-        log.warn('credentials refused; enrolling again with the configured token');
         void (async () => {
+          // A broker that lost its data refuses credentials the control plane still holds: ask for
+          // the identity back first (at most once a minute); the transport's next retry connects.
+          if (clock.now() - reprovisionedAt >= REPROVISION_EVERY_MS) {
+            reprovisionedAt = clock.now();
+            const identity = await reprovision(credentials.server, credentials.deviceId, credentials.mqtt.password, trustedFetch(deps.tls ?? {})).catch((err: unknown) => {
+              log.warn('asking the control plane for our broker identity failed', { err });
+              return undefined;
+            });
+            if (identity === 'restored') return log.warn('the broker had lost our identity; the control plane gave it back');
+          }
+          // Our credentials were revoked (device deleted) or the server's data was reset.
+          if (!config.enrollToken || !config.server) {
+            log.error('the control plane refuses our credentials; this device was deleted or its secret revoked. Re-enroll with --enroll <token>.');
+            return;
+          }
+          log.warn('credentials refused; enrolling again with the configured token');
           const fresh = await enrollWithToken(deps, store, describe);
           await link?.close();
           credentials = fresh;

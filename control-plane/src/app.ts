@@ -17,6 +17,7 @@ import { auditRoutes } from './audit/audit.routes.js';
 import { rolesRoutes } from './users/roles.routes.js';
 import { devicesRoutes } from './devices/devices.routes.js';
 import { enrollRoutes, enrollmentTokenRoutes } from './devices/enrollment.routes.js';
+import { reprovisionRoutes } from './devices/reprovision.routes.js';
 import type { RpcClient } from './devices/rpc.client.js';
 import type { BrokerAdmin } from './broker/broker-admin.js';
 import type { FleetEvents } from './events/fleet-events.js';
@@ -112,6 +113,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));
+  app.route('/api/enroll', reprovisionRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
   app.route('/kvm/:deviceId/api', kvmRoutes({ db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, rpc: deps.rpc, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, relay: deps.relay, revocations: deps.revocations, sockets: deps.sockets }));
   // ustreamer's MJPEG stream, where PiKVM serves it (/streamer/stream), with the facade's auth.

@@ -60,7 +60,7 @@ export function describeRequest(method: string, path: string): Described | undef
     case 'enrollment-tokens':
       return { action: method === 'DELETE' ? 'tokens.revoke' : 'tokens.create', deviceId: null, target: id ?? null };
     case 'enroll':
-      return { action: 'devices.enroll', deviceId: null, target: null };
+      return { action: id === 'reprovision' ? 'devices.reprovision' : 'devices.enroll', deviceId: null, target: null };
     case 'devices': {
       if (rest.length === 0) return { action: `devices.${VERB[method]}`, deviceId: id ?? null, target: null };
       const tail = rest.join('/');

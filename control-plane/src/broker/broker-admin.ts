@@ -15,6 +15,11 @@ export interface BrokerAdmin {
   removeDevice(deviceId: string): Promise<void>;
   /** Keeps the identity but refuses it from now on (a device that published garbage); drops its connection. */
   disableDevice(deviceId: string, reason: string): Promise<void>;
+  /**
+   * What the broker holds for one device: a usable identity, one that was disabled (a device that
+   * published garbage), or none (lost with the broker's data, or never provisioned).
+   */
+  identity(deviceId: string): Promise<'present' | 'disabled' | 'missing'>;
   /** Device ids the broker holds an identity for (reconciliation at start). */
   listDevices(): Promise<string[]>;
   /** Drops a device's connection at once (after its credentials are revoked in the store). */

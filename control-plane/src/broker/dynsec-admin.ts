@@ -133,6 +133,14 @@ export class DynsecAdmin implements BrokerAdmin {
     await this.runChecked([{ command: 'disableClient', username: deviceId }], [NOT_FOUND]);
   }
 
+  async identity(deviceId: string): Promise<'present' | 'disabled' | 'missing'> {
+    const [r] = await this.runChecked([{ command: 'getClient', username: deviceId }], [NOT_FOUND]);
+    if (r?.error !== undefined) return 'missing';
+    const info = validate(DynsecClientInfo, r?.data);
+    if (!info.ok) throw new BrokerAdminError(`unexpected getClient answer: ${info.error}`);
+    return info.value.client.disabled === true ? 'disabled' : 'present';
+  }
+
   async listDevices(): Promise<string[]> {
     const [r] = await this.runChecked([{ command: 'listClients', verbose: true, count: -1 }]);
     const list = validate(DynsecClientList, r?.data);

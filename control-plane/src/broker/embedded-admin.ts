@@ -14,19 +14,28 @@ export interface EmbeddedAdminDeps {
  */
 export function createEmbeddedAdmin(deps: EmbeddedAdminDeps): BrokerAdmin & { refuses(deviceId: string): boolean } {
   const refused = new Set<string>();
+  const disabled = new Set<string>();
   return {
     kind: 'embedded',
     refuses: (deviceId) => refused.has(deviceId),
     async provisionDevice(deviceId) {
       refused.delete(deviceId);
+      disabled.delete(deviceId);
     },
     async removeDevice(deviceId) {
       refused.add(deviceId);
+      disabled.delete(deviceId);
       await deps.broker.disconnect(deviceId);
     },
     async disableDevice(deviceId) {
       refused.add(deviceId);
+      disabled.add(deviceId);
       await deps.broker.disconnect(deviceId);
+    },
+    async identity(deviceId) {
+      if (disabled.has(deviceId)) return 'disabled';
+      if (refused.has(deviceId)) return 'missing';
+      return (await deps.storedDeviceIds()).includes(deviceId) ? 'present' : 'missing';
     },
     async listDevices() {
       const ids = await deps.storedDeviceIds();

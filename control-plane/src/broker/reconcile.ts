@@ -11,7 +11,8 @@ export interface ReconcileReport {
 /**
  * Store and broker agree at start: identities of devices deleted from the store (while this
  * replica was down, or a half-done delete) are removed from the broker; devices in the store the
- * broker does not know are reported (they need enrolling again).
+ * broker does not know are reported (their agents ask for the identity back with their own secret
+ * when the broker refuses them: devices/reprovision.routes.ts).
  * An enrollment on another replica may sit between its broker step and its commit, so a broker-only
  * identity is removed only if the store still lacks it after `graceMs`.
  */
@@ -22,7 +23,7 @@ export async function reconcileBroker(deps: { db: Kysely<Database>; admin: Broke
   const stored = await storeIds();
   const brokerSet = new Set(inBroker);
   const missing = [...stored].filter((id) => !brokerSet.has(id));
-  for (const id of missing) log.warn('device has no broker identity: it cannot connect until it is enrolled again', { deviceId: id });
+  for (const id of missing) log.warn('device has no broker identity: its agent asks for it back (POST /api/enroll/reprovision) when refused, or enroll it again', { deviceId: id });
   const extra = inBroker.filter((id) => !stored.has(id));
   const removed: string[] = [];
   if (extra.length > 0) {

@@ -164,4 +164,44 @@ test('deleting a device through the API kicks it at the broker', async () => {
   }
 });
 
+test('identity() tells present, disabled and missing apart', async () => {
+  for (const f of fixtures) {
+    const d = await enroll(f);
+    assert.is(await f.cp.brokerAdmin.identity(d.deviceId), 'present', f.name);
+    await f.cp.brokerAdmin.disableDevice(d.deviceId, 'contract test');
+    assert.is(await f.cp.brokerAdmin.identity(d.deviceId), 'disabled', f.name);
+    await f.cp.brokerAdmin.removeDevice(d.deviceId);
+    assert.is(await f.cp.brokerAdmin.identity(d.deviceId), 'missing', f.name);
+    assert.is(await f.cp.brokerAdmin.identity('no-such-device'), 'missing', f.name);
+  }
+});
+
+/** `POST /api/enroll/reprovision` as the device sends it. */
+async function reprovision(f: Fixture, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${f.cp.url}/api/enroll/reprovision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await jsonOf(res) };
+}
+
+test('a device whose broker identity was lost gets it back with its own secret, and only then', async () => {
+  for (const f of fixtures) {
+    const d = await enroll(f);
+    assert.equal((await reprovision(f, { deviceId: d.deviceId, secret: d.password })).body, { identity: 'present' }, `${f.name}: nothing to restore`);
+    // The broker loses the identity (its data was reset): the device is refused.
+    await f.cp.brokerAdmin.removeDevice(d.deviceId);
+    assert.instance(await device(d), Error, `${f.name}: refused while lost`);
+    const wrong = await reprovision(f, { deviceId: d.deviceId, secret: `${d.password}x` });
+    assert.is(wrong.status, 401, `${f.name}: a wrong secret restores nothing`);
+    assert.is((await reprovision(f, { deviceId: 'not-a-device', secret: d.password })).status, 401);
+    assert.is((await reprovision(f, { deviceId: d.deviceId })).status, 400, `${f.name}: a body without the secret`);
+    assert.instance(await device(d), Error, `${f.name}: still refused after the failed attempts`);
+    const restored = await reprovision(f, { deviceId: d.deviceId, secret: d.password });
+    assert.equal(restored.body, { identity: 'restored' }, `${f.name}: ${JSON.stringify(restored.body)}`);
+    mustConnect(await device(d)).end(true);
+    // A disabled device stays disabled: its own secret does not bring it back.
+    await f.cp.brokerAdmin.disableDevice(d.deviceId, 'contract test');
+    assert.is((await reprovision(f, { deviceId: d.deviceId, secret: d.password })).status, 403, f.name);
+    assert.instance(await device(d), Error, `${f.name}: disabled stays refused`);
+  }
+});
+
 test.run();

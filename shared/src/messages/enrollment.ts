@@ -48,3 +48,14 @@ export type MqttCredentials = z.infer<typeof MqttCredentials>;
 
 export const EnrollResponse = z.object({ deviceId: z.string(), name: z.string(), mqtt: MqttCredentials });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
+
+/**
+ * `POST /api/enroll/reprovision`: a device whose broker refuses its credentials (the broker's data
+ * was lost or restored from an old backup) proves who it is with its own secret over HTTPS, and the
+ * control plane gives the identity back to the broker. Never re-enables a disabled device.
+ */
+export const ReprovisionRequest = z.object({ deviceId: z.string().min(1).max(64), secret: z.string().min(16).max(256) }).strict();
+export type ReprovisionRequest = z.infer<typeof ReprovisionRequest>;
+/** `restored`: the broker had lost it and has it again; `present`: it had it all along (the refusal is something else). */
+export const ReprovisionResponse = z.object({ identity: z.enum(['restored', 'present']) });
+export type ReprovisionResponse = z.infer<typeof ReprovisionResponse>;
