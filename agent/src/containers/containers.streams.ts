@@ -52,6 +52,20 @@ async function pump(source: AsyncIterable<OutputChunk>, stream: AgentStream, sig
   }
 }
 
+/**
+ * The container as it is once a stop in progress is over: the attach can end before the engine has
+ * the exit code (podman reports "stopping" with code 0 for a moment), and the console's end result
+ * carries that code.
+ */
+async function settled(deps: Pick<ContainerStreamsDeps, 'runtime' | 'power' | 'clock'>, id: string, waitMs = 15_000): ReturnType<ContainerRuntime['inspect']> {
+  const until = deps.clock.now() + waitMs;
+  for (;;) {
+    const now = await deps.runtime.inspect(id);
+    if (deps.power.powerOf(now) !== 'stopping' || deps.clock.now() > until) return now;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function containerStreamKinds(deps: ContainerStreamsDeps): Record<string, StreamKind> {
   const { runtime, power, files } = deps;
   return {
@@ -68,8 +82,7 @@ export function containerStreamKinds(deps: ContainerStreamsDeps): Record<string,
           abort.abort();
           att.close();
           if (stream.finished) return;
-          void runtime
-            .inspect(c.id)
+          void settled(deps, c.id)
             .then(
               (now) => ({ exitCode: now.state === 'running' ? null : now.exitCode, state: power.powerOf(now) }),
               () => ({ exitCode: null, state: 'offline' }),
