@@ -1,10 +1,10 @@
 import type { Clock, Logger } from '@edgehook/shared';
 import type { Profile } from '@edgehook/firmware-profiles';
-import { trustedFetch, type TlsTrust } from '@edgehook/shared/transport';
+import type { TlsTrust } from '@edgehook/shared/transport';
 import type { AgentConfig } from './config.js';
 import { closeCapabilities, mergeHandlers, startCapabilities, type Capability } from './capability.js';
 import { CredentialsStore, type SavedCredentials } from './link/credentials.store.js';
-import { enroll, EnrollmentError } from './link/enrollment.js';
+import { enroll, EnrollmentError, nodePostJson } from './link/enrollment.js';
 import { openDeviceLink, type DeviceLink } from './link/device-link.js';
 import type { RpcHandlers } from './link/rpc.dispatcher.js';
 import { describeSystem } from './system/describe.js';
@@ -59,7 +59,7 @@ async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describ
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await enroll(config.server, config.enrollToken, await describe(), trustedFetch(deps.tls ?? {}));
+      const res = await enroll(config.server, config.enrollToken, await describe(), nodePostJson(deps.tls ?? {}));
       const creds: SavedCredentials = { deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date(deps.clock.now()).toISOString() };
       // Saved only after success: a failed re-enrollment never destroys working credentials.
       await store.save(creds);

@@ -9,9 +9,8 @@ import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { acquireStateLock, StateLockedError } from './system/state-lock.js';
 import { readFile, rm } from 'node:fs/promises';
-import { trustedFetch } from '@edgehook/shared/transport';
 import { CredentialsStore } from './link/credentials.store.js';
-import { enroll } from './link/enrollment.js';
+import { enroll, nodePostJson } from './link/enrollment.js';
 import { describeSystem } from './system/describe.js';
 import type { AgentConfig } from './config.js';
 import { X509Certificate } from 'node:crypto';
@@ -77,7 +76,7 @@ async function enrollOnly(config: AgentConfig, tls: TlsTrust): Promise<number> {
   }
   try {
     const description = await describeSystem({ hostname: config.hostname, profile: config.profile, agentVersion: AGENT_VERSION });
-    const res = await enroll(config.server, config.enrollToken, description, trustedFetch(tls));
+    const res = await enroll(config.server, config.enrollToken, description, nodePostJson(tls));
     await store.save({ deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date().toISOString() });
     process.stdout.write(`enrolled as ${res.name} (${res.deviceId})\n`);
     return 0;
