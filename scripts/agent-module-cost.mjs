@@ -1,7 +1,7 @@
 // What each module costs the lean agent: bundles one import the way the agent package is bundled
 // (esbuild, ESM, minified syntax, ASCII), runs it in a fresh `node --max-semi-space-size=1`, and
 // reports VmRSS 300 ms after the import (the lowest of 3 runs) next to an empty bundle's.
-// Usage: node scripts/agent-module-cost.mjs [NAME=SPECIFIER ...] (specifiers resolve from agent/).
+// Usage: node scripts/agent-module-cost.mjs [NAME=SPECIFIER[+SPECIFIER...] ...] (specifiers resolve from agent/).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,7 +38,7 @@ try {
   const empty = await rssAfterImport('export {};');
   console.log(`${'empty bundle (bare node)'.padEnd(48)} ${empty.toFixed(1)} MB`);
   for (const [name, spec] of Object.entries(picked)) {
-    const mb = await rssAfterImport(`import * as m from ${JSON.stringify(spec)}; globalThis.keep = m;`);
+    const mb = await rssAfterImport(spec.split('+').map((one, i) => `import * as m${i} from ${JSON.stringify(one)}; globalThis.keep${i} = m${i};`).join('\n'));
     console.log(`${name.padEnd(48)} ${mb.toFixed(1)} MB  (+${(mb - empty).toFixed(1)})`);
   }
 } finally {

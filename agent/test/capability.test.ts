@@ -10,6 +10,11 @@ import { defaultProfileDirs, loadProfiles } from '@edgehook/firmware-profiles';
 import { closeCapabilities, loadedOnFirstUse, mergeHandlers, startCapabilities, type Capability } from '../src/capability.js';
 import { containerMethods, containerStreamKindNames, containersOnFirstUse } from '../src/containers/containers.capability.js';
 import { startContainers } from '../src/containers/containers.js';
+import { processMethods, processStreamKindNames, startProcesses } from '../src/processes/processes.capability.js';
+import { processRpcHandlers } from '../src/processes/processes.handler.js';
+import { ProcessManager } from '../src/processes/process-manager.js';
+import { ProcessLedger } from '../src/processes/process-ledger.js';
+import { loadActions } from '../src/processes/actions.js';
 import { SimulatedContainerRuntime } from '../src/containers/simulated.runtime.js';
 import type { AgentStream } from '../src/streams/stream-host.js';
 import { runAgent } from '../src/agent.js';
@@ -133,6 +138,21 @@ test('containers on first use declares exactly the methods and stream kinds the 
     assert.ok(engine);
     assert.is(runtimes, 1);
     await lazy.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('processes on first use declares exactly the methods the loaded handlers serve, and runs one on first call', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'eh-cap-proc-'));
+  try {
+    const manager = new ProcessManager({ actions: await loadActions(undefined), clock: systemClock, log, ledger: new ProcessLedger(dir, log) });
+    assert.equal([...processMethods].sort(), Object.keys(processRpcHandlers(manager, () => 0, { allowArbitrary: false })).sort());
+    const cap = await startProcesses({ stateDir: dir, actionsFile: undefined, allowArbitrary: false, clock: systemClock, log });
+    assert.equal(Object.keys(cap.handlers).sort(), [...processMethods].sort());
+    assert.equal(Object.keys(cap.streamKinds), [...processStreamKindNames]);
+    assert.equal(await cap.handlers['processes.list']!({}), []);
+    await cap.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
