@@ -27,6 +27,36 @@ const englishOnlyZod = {
   },
 };
 
+/**
+ * mqtt.js requires all of its Node transports (tcp with its SOCKS proxy client, tls, websocket)
+ * on the first connect, whichever the URL needs. The SOCKS client (socks, ip-address, smart-buffer)
+ * and the websocket one (ws) are evaluated only when a connection really uses them: about 2.8 MB
+ * and 4.5 MB of RSS that an agent on mqtt:// or mqtts:// never needs (issue 12's lean agent).
+ */
+const MQTT_LAZY = [
+  { importer: /mqtt\/build\/lib\/connect\/tcp\.js$/, request: './socks', exports: ['default'] },
+  { importer: /mqtt\/build\/lib\/connect\/index\.js$/, request: './ws', exports: ['streamBuilder', 'browserStreamBuilder'] },
+];
+const lazyMqttTransports = {
+  name: 'lazy-mqtt-transports',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(socks|ws)$/ }, (args) => {
+      const lazy = MQTT_LAZY.find((l) => l.request === args.path && l.importer.test(args.importer));
+      return lazy ? { path: join(dirname(args.importer), `${args.path}.js`), namespace: 'lazy-mqtt', pluginData: lazy } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-mqtt' }, (args) => ({
+      contents: [
+        'let real;',
+        `const load = () => (real ??= require(${JSON.stringify(args.path)}));`,
+        'exports.__esModule = true;',
+        ...args.pluginData.exports.map((name) => `exports.${name} = (...a) => load().${name}(...a);`),
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 await rm(out, { recursive: true, force: true });
 await mkdir(join(pkgDir, 'lib'), { recursive: true });
 const result = await build({
@@ -48,7 +78,7 @@ const result = await build({
   // Bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins.
   banner: { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [englishOnlyZod],
+  plugins: [englishOnlyZod, lazyMqttTransports],
 });
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 await cp(join(root, 'firmware-profiles/profiles'), join(pkgDir, 'profiles'), { recursive: true });

@@ -1,29 +1,23 @@
-import { encodeJson, KvmStreamKinds, topicFor, type Clock, type HwEvent, type Logger } from '@edgehook/shared';
+import type { Clock, Logger } from '@edgehook/shared';
 import type { Profile } from '@edgehook/firmware-profiles';
-import { trustedFetch, type TlsTrust } from '@edgehook/shared/transport';
+import type { TlsTrust } from '@edgehook/shared/transport';
 import type { AgentConfig } from './config.js';
+import { closeCapabilities, mergeHandlers, startCapabilities, type Capability } from './capability.js';
 import { CredentialsStore, type SavedCredentials } from './link/credentials.store.js';
-import { enroll, EnrollmentError, reprovision } from './link/enrollment.js';
+import { enroll, EnrollmentError, nodePostJson, reprovision } from './link/enrollment.js';
 import { openDeviceLink, type DeviceLink } from './link/device-link.js';
 import type { RpcHandlers } from './link/rpc.dispatcher.js';
 import { describeSystem } from './system/describe.js';
-import { openHardware } from './hardware/hardware.js';
 import { readSensors } from './hardware/i2c/i2c.service.js';
+import { startHardware, type HardwareCapability } from './hardware/hardware.capability.js';
 import { startTelemetryAgent } from './telemetry/telemetry.js';
-import { hardwareHandlers } from './hardware/hardware.handlers.js';
-import { serialStreamKind } from './hardware/serial/serial.stream.js';
-import { videoStreamKind } from './hardware/video/video.stream.js';
-import { msdStreamKinds } from './hardware/msd/msd.stream.js';
 import type { LogRing } from './hardware/log/log-ring.js';
 import { StreamHost } from './streams/stream-host.js';
 import type { PtyFactory } from './pty/pty-factory.js';
-import { PtySessions } from './pty/pty-sessions.js';
-import { loadActions } from './processes/actions.js';
-import { ProcessManager } from './processes/process-manager.js';
-import { ProcessLedger } from './processes/process-ledger.js';
-import { processRpcHandlers, processStreamKind } from './processes/processes.handler.js';
+import { startPty } from './pty/pty.capability.js';
+import { startProcesses } from './processes/processes.capability.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
-import { startContainers } from './containers/containers.js';
+import { containersOnFirstUse } from './containers/containers.capability.js';
 
 import { AGENT_VERSION } from './version.js';
 export { AGENT_VERSION };
@@ -42,8 +36,8 @@ export interface AgentDeps {
   logRing: LogRing;
   /** Real (node-pty) or simulated terminals for shells. */
   ptyFactory: PtyFactory;
-  /** The container engine (Docker Engine API over a unix socket, or simulated). */
-  containerRuntime: ContainerRuntime;
+  /** The container engine (Docker Engine API over a unix socket, or simulated), built on the first container call. */
+  containerRuntime: () => Promise<ContainerRuntime>;
   /** How to trust a TLS control plane, for enrollment (https) and the link (mqtts/wss) alike. */
   tls?: TlsTrust;
 }
@@ -68,7 +62,7 @@ async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describ
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await enroll(config.server, config.enrollToken, await describe(), trustedFetch(deps.tls ?? {}));
+      const res = await enroll(config.server, config.enrollToken, await describe(), nodePostJson(deps.tls ?? {}));
       const creds: SavedCredentials = { deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date(deps.clock.now()).toISOString() };
       // Saved only after success: a failed re-enrollment never destroys working credentials.
       await store.save(creds);
@@ -97,71 +91,68 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   if (!deps.profileExists(config.profile)) throw new Error(`unknown board profile ${config.profile}`);
   const store = new CredentialsStore(config.stateDir);
   const describe = () => describeSystem({ hostname: config.hostname, profile: config.profile, agentVersion: AGENT_VERSION });
-  // Remote execution: processes (pow-1 / Quix) and PTY shells over the stream mechanism.
-  const streams = new StreamHost(log.child({ part: 'streams' }));
-  // Processes a previous run started and left behind (agent kill -9) are found, reported, stopped.
-  const ledger = new ProcessLedger(config.stateDir, log.child({ part: 'processes' }));
-  await ledger.recover();
-  const processes = new ProcessManager({ actions: await loadActions(config.actionsFile), clock, log: log.child({ part: 'processes' }), ledger });
-  const ptys = new PtySessions({ factory: deps.ptyFactory, log: log.child({ part: 'pty' }) });
-  streams.register('process', processStreamKind(processes, { allowArbitrary: config.execArbitrary }));
-  streams.register('pty', ptys);
-  // Hardware per the board profile; state changes go out on hwState once the link is up.
-  let publishHw: (e: HwEvent) => void = () => undefined;
-  const hardware = await openHardware({
-    profile: deps.getProfile(config.profile),
-    clock,
-    log: log.child({ part: 'hardware' }),
-    logRing: deps.logRing,
-    hostname: config.hostname,
-    agentVersion: AGENT_VERSION,
-    emit: (e) => publishHw(e),
-    stateDir: config.stateDir,
-  });
-  streams.register('serial', serialStreamKind(hardware.serial));
-  streams.register(KvmStreamKinds.video, videoStreamKind(hardware.streamer));
-  for (const [kind, impl] of Object.entries(msdStreamKinds(hardware.msd))) streams.register(kind, impl);
-  // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
-  const containers = startContainers({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess });
-  for (const [kind, impl] of Object.entries(containers.streamKinds)) streams.register(kind, impl);
-  const handlers: RpcHandlers = {
-    ping: async (p) => ({ sentAt: p.sentAt, agentTime: clock.now() }),
-    'system.describe': describe,
-    ...hardwareHandlers(hardware),
-    ...processRpcHandlers(processes, () => clock.now(), { allowArbitrary: config.execArbitrary }),
-    ...containers.handlers,
+  let credentials: SavedCredentials | undefined;
+  const deviceId = (): string => {
+    if (!credentials) throw new Error('not enrolled yet');
+    return credentials.deviceId;
   };
-
-  let credentials = (await store.load()) ?? (await enrollWithToken(deps, store, describe));
-  // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
   const profile = deps.getProfile(config.profile);
-  const telemetry = await startTelemetryAgent({
-    config: config.telemetry,
-    stateDir: config.stateDir,
-    profile,
-    deviceId: () => credentials.deviceId,
-    clock,
-    log,
-    ...(profile.i2c.some((b) => b.sensors.length > 0) ? { readSensors: () => readSensors(profile, hardware.i2c) } : {}),
-  });
-  Object.assign(handlers, telemetry.handlers);
+  let hardware: HardwareCapability | undefined;
+  // Every capability starts the same way, in this order (telemetry reads the board's I2C sensors);
+  // they start before enrollment, so a board that cannot start does not spend the token.
+  const capabilities: Capability[] = await startCapabilities([
+    async () => ({
+      name: 'system',
+      handlers: { ping: async (p) => ({ sentAt: p.sentAt, agentTime: clock.now() }), 'system.describe': describe },
+      streamKinds: {},
+      close: () => undefined,
+    }),
+    // Remote execution: processes (pow-1 / Quix) and PTY shells over the stream mechanism.
+    () => startProcesses({ stateDir: config.stateDir, actionsFile: config.actionsFile, allowArbitrary: config.execArbitrary, clock, log: log.child({ part: 'processes' }) }),
+    () => startPty({ factory: deps.ptyFactory, log: log.child({ part: 'pty' }) }),
+    async () =>
+      (hardware = await startHardware({ profile, clock, log: log.child({ part: 'hardware' }), logRing: deps.logRing, hostname: config.hostname, agentVersion: AGENT_VERSION, stateDir: config.stateDir })),
+    // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
+    async () => containersOnFirstUse({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess }),
+    // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
+    () => {
+      const i2c = hardware?.hardware.i2c;
+      return startTelemetryAgent({
+        config: config.telemetry,
+        stateDir: config.stateDir,
+        profile,
+        deviceId,
+        clock,
+        log,
+        ...(i2c && profile.i2c.some((b) => b.sensors.length > 0) ? { readSensors: () => readSensors(profile, i2c) } : {}),
+      });
+    },
+  ]);
+  const streams = new StreamHost(log.child({ part: 'streams' }));
+  let handlers: RpcHandlers;
+  try {
+    handlers = mergeHandlers(capabilities);
+    for (const cap of capabilities) for (const [kind, impl] of Object.entries(cap.streamKinds)) streams.register(kind, impl);
+  } catch (err) {
+    await closeCapabilities(capabilities).catch(() => undefined);
+    throw err;
+  }
   let link: DeviceLink | undefined;
   let stopped = false;
   let reEnrolling = false;
   let reprovisionedAt = Number.NEGATIVE_INFINITY;
 
-  const connect = async (): Promise<void> => {
+  const connect = async (creds: SavedCredentials): Promise<void> => {
     link = await openDeviceLink({
-      credentials,
-      transport: linkTransport(config.mqttTransport, credentials),
+      credentials: creds,
+      transport: linkTransport(config.mqttTransport, creds),
       tls: deps.tls ?? {},
       describe,
       handlers,
       log,
       now: () => clock.now(),
       onState: (s) => {
-        // Keys and buttons held for a client that is gone would stay pressed on the target: release them.
-        if (s.state === 'disconnected') void hardware.hid.reset();
+        for (const cap of capabilities) cap.onLinkState?.(s);
         if (s.state !== 'disconnected' || s.reason !== 'not-authorized' || stopped || reEnrolling) return;
         reEnrolling = true;
         void (async () => {
@@ -169,7 +160,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
           // the identity back first (at most once a minute); the transport's next retry connects.
           if (clock.now() - reprovisionedAt >= REPROVISION_EVERY_MS) {
             reprovisionedAt = clock.now();
-            const identity = await reprovision(credentials.server, credentials.deviceId, credentials.mqtt.password, trustedFetch(deps.tls ?? {})).catch((err: unknown) => {
+            const identity = await reprovision(creds.server, creds.deviceId, creds.mqtt.password, nodePostJson(deps.tls ?? {})).catch((err: unknown) => {
               log.warn('asking the control plane for our broker identity failed', { err });
               return undefined;
             });
@@ -184,7 +175,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
           const fresh = await enrollWithToken(deps, store, describe);
           await link?.close();
           credentials = fresh;
-          if (!stopped) await connect();
+          if (!stopped) await connect(fresh);
         })()
           .catch((err: unknown) => {
             log.error('the control plane refuses our credentials and re-enrollment failed', { err });
@@ -195,27 +186,31 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
           });
       },
     });
-    await streams.attach(link.transport, credentials.deviceId);
-    telemetry.attach(link.transport);
+    await streams.attach(link.transport, creds.deviceId);
+    for (const cap of capabilities) cap.attach?.({ transport: link.transport, deviceId: creds.deviceId });
   };
-  await connect();
-  publishHw = (e) => {
-    link?.transport.publish(topicFor('hwState', { deviceId: credentials.deviceId }), encodeJson(e), { qos: 0 }).catch(() => undefined);
-  };
+  try {
+    credentials = (await store.load()) ?? (await enrollWithToken(deps, store, describe));
+    await connect(credentials);
+  } catch (err) {
+    // Enrollment refused or the link could not open: nothing the capabilities started stays behind.
+    await link?.close().catch(() => undefined);
+    await closeCapabilities(capabilities).catch(() => undefined);
+    throw err;
+  }
 
   return {
     get deviceId() {
-      return credentials.deviceId;
+      return deviceId();
     },
     async stop() {
       stopped = true;
-      await hardware.close();
       streams.dropAll();
-      processes.cancelAll();
-      ptys.closeAll();
-      containers.close();
-      await telemetry.stop();
-      await link?.close();
+      try {
+        await closeCapabilities(capabilities);
+      } finally {
+        await link?.close();
+      }
     },
   };
 }

@@ -9,17 +9,14 @@ import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { acquireStateLock, StateLockedError } from './system/state-lock.js';
 import { readFile, rm } from 'node:fs/promises';
-import { trustedFetch } from '@edgehook/shared/transport';
 import { CredentialsStore } from './link/credentials.store.js';
-import { enroll } from './link/enrollment.js';
+import { enroll, nodePostJson } from './link/enrollment.js';
 import { describeSystem } from './system/describe.js';
 import type { AgentConfig } from './config.js';
 import { X509Certificate } from 'node:crypto';
 import type { TlsTrust } from '@edgehook/shared/transport';
 import type { ContainerRuntime } from './containers/container-runtime.js';
-import { DockerEngineRuntime } from './containers/docker-engine.runtime.js';
 import { resolveDockerSocket, unavailableRuntime } from './containers/engine-socket.js';
-import { SimulatedContainerRuntime } from './containers/simulated.runtime.js';
 
 /** The CA file, read and checked once: a bad file is a clear error at start, not a TLS failure later. */
 async function loadTrust(tls: { caFile: string | undefined; fingerprint: string | undefined }): Promise<TlsTrust> {
@@ -79,7 +76,7 @@ async function enrollOnly(config: AgentConfig, tls: TlsTrust): Promise<number> {
   }
   try {
     const description = await describeSystem({ hostname: config.hostname, profile: config.profile, agentVersion: AGENT_VERSION });
-    const res = await enroll(config.server, config.enrollToken, description, trustedFetch(tls));
+    const res = await enroll(config.server, config.enrollToken, description, nodePostJson(tls));
     await store.save({ deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date().toISOString() });
     process.stdout.write(`enrolled as ${res.name} (${res.deviceId})\n`);
     return 0;
@@ -128,17 +125,20 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // Containers: the Docker API socket found (or given), the simulated engine, or a runtime that says
-  // "no engine" on every call while the rest of the agent keeps working.
-  let containerRuntime: ContainerRuntime;
+  // "no engine" on every call while the rest of the agent keeps working. The engine client is
+  // imported on the first container call (issue 12's lean agent); the socket is chosen now.
+  let containerRuntime: () => Promise<ContainerRuntime>;
   if (config.containerEngine === 'simulated') {
-    containerRuntime = new SimulatedContainerRuntime({ clock: systemClock });
+    containerRuntime = async () => new (await import('./containers/simulated.runtime.js')).SimulatedContainerRuntime({ clock: systemClock });
   } else {
     const choice = resolveDockerSocket({ flag: config.dockerSocket, env: process.env, exists: existsSync, uid: process.getuid?.() });
-    if (choice.socket) {
-      containerRuntime = new DockerEngineRuntime(choice.socket);
-      log.info('container engine socket', { socket: choice.socket });
+    const socket = choice.socket;
+    if (socket) {
+      containerRuntime = async () => new (await import('./containers/docker-engine.runtime.js')).DockerEngineRuntime(socket);
+      log.info('container engine socket', { socket });
     } else {
-      containerRuntime = unavailableRuntime(choice.tried);
+      const runtime = unavailableRuntime(choice.tried);
+      containerRuntime = async () => runtime;
       log.warn('no container engine: container calls will fail until one runs (start Docker or `podman system service`, or start edgehook-agent with --docker-socket PATH)', { tried: choice.tried });
     }
   }

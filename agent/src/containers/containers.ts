@@ -9,8 +9,9 @@ import { ServersExecutor } from './executor.js';
 import { FilesService } from './files.service.js';
 import { PowerManager } from './power.js';
 import type { HostAccessPolicy } from './host-access.js';
+import type { Capability } from '../capability.js';
 
-export interface ContainersAgent {
+export interface ContainersAgent extends Capability {
   readonly handlers: RpcHandlers;
   readonly streamKinds: Record<string, StreamKind>;
   readonly power: PowerManager;
@@ -30,6 +31,7 @@ export function startContainers(deps: { runtime: ContainerRuntime; stateDir: str
   const consoles = new ConsoleHub({ runtime, log });
   if (deps.watchEvents !== false) power.watchEvents();
   return {
+    name: 'containers',
     handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes, hostAccess }),
     streamKinds: containerStreamKinds({ runtime, power, files, consoles, clock, log, diskBytes }),
     power,

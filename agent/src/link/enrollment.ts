@@ -1,5 +1,53 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ApiErrorBody, decodeJson, EnrollResponse, ReprovisionResponse, type DeviceDescription } from '@edgehook/shared';
-import { describeTlsError } from '@edgehook/shared/transport';
+import { describeTlsError, tlsOptionsFor, tlsTarget, TlsTrustError, type TlsTrust } from '@edgehook/shared/transport';
+
+/** What enrollment needs of HTTP: one POST, its status and body text. Rejects with the network or TLS error as `cause`. */
+export type PostJson = (url: URL, headers: Record<string, string>, body: string) => Promise<{ status: number; text: string }>;
+
+/** Enrollment answers are small; a larger body is not an answer. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * POST over node:http(s), with the TLS trust (CA file or pinned fingerprint) applied to https.
+ * Not the global fetch: its first use loads undici, about 13 MB of RSS the agent keeps for good
+ * (issue 12's lean agent), for one request per enrollment.
+ */
+export function nodePostJson(trust: TlsTrust, timeoutMs = 15_000): PostJson {
+  return async (url, headers, body) => {
+    const failed = (err: unknown): Error => {
+      const words = describeTlsError(err, url.host);
+      return new Error('request failed', { cause: words ? new TlsTrustError(words) : err });
+    };
+    const target = tlsTarget(url.href);
+    let tls = {};
+    if (url.protocol === 'https:' && target) {
+      try {
+        tls = await tlsOptionsFor(trust, target);
+      } catch (err) {
+        throw failed(err);
+      }
+    }
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const options = { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(timeoutMs), ...tls };
+      const req = send(url, options, (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) return req.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+          chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => reject(failed(err)));
+      });
+      req.on('error', (err) => reject(failed(err)));
+      req.end(body);
+    });
+  };
+}
 
 export class EnrollmentError extends Error {
   constructor(message: string, readonly retryable: boolean) {
@@ -9,15 +57,10 @@ export class EnrollmentError extends Error {
 }
 
 /** Trades an enrollment token for this device's own credentials (`POST /api/enroll`). */
-export async function enroll(server: string, token: string, description: DeviceDescription, fetchImpl: typeof fetch = fetch): Promise<EnrollResponse> {
-  let res: Response;
+export async function enroll(server: string, token: string, description: DeviceDescription, post: PostJson = nodePostJson({})): Promise<EnrollResponse> {
+  let res: { status: number; text: string };
   try {
-    res = await fetchImpl(new URL('/api/enroll', server), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(description),
-      signal: AbortSignal.timeout(15_000),
-    });
+    res = await post(new URL('/api/enroll', server), { 'content-type': 'application/json', authorization: `Bearer ${token}` }, JSON.stringify(description));
   } catch (err) {
     // A TLS refusal (untrusted certificate, wrong pin, plain HTTP) will not pass by retrying.
     const cause = err instanceof Error ? err.cause : undefined;
@@ -25,8 +68,8 @@ export async function enroll(server: string, token: string, description: DeviceD
     if (tls) throw new EnrollmentError(`enrollment refused: ${tls}`, false);
     throw new EnrollmentError(`cannot reach ${server}: ${cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err)}`, true);
   }
-  const text = await res.text();
-  if (!res.ok) {
+  const text = res.text;
+  if (res.status < 200 || res.status > 299) {
     let message = text.slice(0, 300);
     const parsed = decodeJson(ApiErrorBody, text);
     if (parsed.ok) message = parsed.value.error.message;
@@ -43,25 +86,19 @@ export async function enroll(server: string, token: string, description: DeviceD
  * /api/enroll/reprovision`), proving who it is with its own secret. Used when the broker refuses
  * credentials the control plane still knows (a Mosquitto whose dynsec file was lost).
  */
-export async function reprovision(server: string, deviceId: string, secret: string, fetchImpl: typeof fetch = fetch): Promise<ReprovisionResponse['identity']> {
-  let res: Response;
+export async function reprovision(server: string, deviceId: string, secret: string, post: PostJson = nodePostJson({})): Promise<ReprovisionResponse['identity']> {
+  let res: { status: number; text: string };
   try {
-    res = await fetchImpl(new URL('/api/enroll/reprovision', server), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ deviceId, secret }),
-      signal: AbortSignal.timeout(15_000),
-    });
+    res = await post(new URL('/api/enroll/reprovision', server), { 'content-type': 'application/json' }, JSON.stringify({ deviceId, secret }));
   } catch (err) {
     const cause = err instanceof Error ? err.cause : undefined;
     throw new EnrollmentError(`cannot reach ${server}: ${describeTlsError(cause, server) ?? (cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err))}`, true);
   }
-  const text = await res.text();
-  if (!res.ok) {
-    const parsed = decodeJson(ApiErrorBody, text);
-    throw new EnrollmentError(`re-provisioning refused (${res.status}): ${parsed.ok ? parsed.value.error.message : text.slice(0, 300)}`, res.status >= 500);
+  if (res.status < 200 || res.status > 299) {
+    const parsed = decodeJson(ApiErrorBody, res.text);
+    throw new EnrollmentError(`re-provisioning refused (${res.status}): ${parsed.ok ? parsed.value.error.message : res.text.slice(0, 300)}`, res.status >= 500);
   }
-  const body = decodeJson(ReprovisionResponse, text);
+  const body = decodeJson(ReprovisionResponse, res.text);
   if (!body.ok) throw new EnrollmentError(`the server answered re-provisioning with an unexpected body: ${body.error}`, false);
   return body.value.identity;
 }

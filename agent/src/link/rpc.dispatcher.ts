@@ -22,6 +22,19 @@ export type RpcHandlers = { [M in RpcMethod]?: RpcHandler<M> };
 const REMEMBER_MS = 10 * 60_000;
 const REMEMBER_MAX = 2000;
 
+/** setTimeout's largest delay: a later deadline is as good as none. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The handler's answer, or a timeout error once its budget is spent (the handler itself runs on). */
+function withinDeadline<T>(work: Promise<T>, budgetMs: number, method: string): Promise<T> {
+  if (budgetMs > MAX_TIMER_MS) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new EdgehookError('DEVICE_TIMEOUT', `${method} passed its deadline while running (${budgetMs} ms budget)`)), budgetMs);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Runs control-plane calls. QoS 1 means a request can arrive twice (redelivery after a
  * reconnect): a request id seen before gets the first run's answer, and runs once.
@@ -56,8 +69,16 @@ export class RpcDispatcher {
 
   private async run(req: RpcRequest): Promise<RpcResponse> {
     try {
+      // The caller gave up at `deadline` (its clock; the device's must be close, as TLS needs too):
+      // work that arrives later (a redelivery after a reconnect) is not started, and an answer that
+      // would come later is replaced by the timeout the caller already reported.
+      const budgetMs = req.deadline - this.deps.now();
+      if (budgetMs <= 0) {
+        this.deps.log.warn('rpc request arrived after its deadline; not run', { id: req.id, method: req.method, lateMs: -budgetMs });
+        throw new EdgehookError('DEVICE_TIMEOUT', `${req.method} arrived ${-budgetMs} ms after its deadline and was not run (a late redelivery, or the device clock is ahead)`);
+      }
       if (!isRpcMethod(req.method)) throw new EdgehookError('UNKNOWN_METHOD', `unknown method ${req.method}`);
-      const result = await this.invoke(req.method, req.params);
+      const result = await withinDeadline(this.invoke(req.method, req.params), budgetMs, req.method);
       return { id: req.id, ok: true, result };
     } catch (err) {
       if (err instanceof EdgehookError) return { id: req.id, ok: false, error: err.toJSON() };

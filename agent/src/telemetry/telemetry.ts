@@ -3,6 +3,7 @@ import type { Clock, Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Profile } from '@edgehook/firmware-profiles';
 import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { Capability } from '../capability.js';
 import { allCollectors, type Collector, type CollectorEnv, type CollectorName } from './collectors.js';
 import { startLocalEndpoint } from './local-endpoint.js';
 import { SequenceNumbers } from './sequence.js';
@@ -11,12 +12,12 @@ import { Spool } from './spool.js';
 import { TelemetryAgent } from './telemetry-agent.js';
 import type { TelemetryConfig } from './telemetry-config.js';
 
-export interface RunningTelemetry {
+export interface RunningTelemetry extends Capability {
   agent: TelemetryAgent;
   handlers: Pick<RpcHandlers, 'telemetry'>;
   localPort: number | undefined;
-  attach(transport: Transport): void;
-  stop(): Promise<void>;
+  attach(link: { transport: Transport }): void;
+  close(): Promise<void>;
 }
 
 /** Telemetry for one agent: collectors per the board profile, spool in the state dir, local endpoint. */
@@ -56,11 +57,13 @@ export async function startTelemetryAgent(deps: {
       return undefined;
     });
   return {
+    name: 'telemetry',
     agent,
     localPort: endpoint?.port,
     handlers: { telemetry: (p) => telemetrySnapshot(env, p.stat_types) },
-    attach: (t) => agent.attach(t),
-    async stop() {
+    streamKinds: {},
+    attach: (link) => agent.attach(link.transport),
+    async close() {
       agent.stop();
       await spool.settled();
       await endpoint?.close();

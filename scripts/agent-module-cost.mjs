@@ -1,0 +1,46 @@
+// What each module costs the lean agent: bundles one import the way the agent package is bundled
+// (esbuild, ESM, minified syntax, ASCII), runs it in a fresh `node --max-semi-space-size=1`, and
+// reports VmRSS 300 ms after the import (the lowest of 3 runs) next to an empty bundle's.
+// Usage: node scripts/agent-module-cost.mjs [NAME=SPECIFIER[+SPECIFIER...] ...] (specifiers resolve from agent/).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const defaults = {
+  'zod': 'zod',
+  'mqtt (no transport evaluated)': 'mqtt',
+  'mqtt SOCKS client': 'socks',
+  'ws': 'ws',
+  '@edgehook/firmware-profiles': '@edgehook/firmware-profiles',
+  '@edgehook/shared (all schemas)': '@edgehook/shared',
+  'shared RPC map': '../shared/dist/messages/rpc.js',
+  '@edgehook/shared/transport': '@edgehook/shared/transport',
+  'agent containers capability': './dist/containers/containers.js',
+  'agent hardware capability': './dist/hardware/hardware.capability.js',
+  'agent telemetry capability': './dist/telemetry/telemetry.js',
+  'agent processes capability': './dist/processes/processes.capability.js',
+  'agent.js (the whole graph main.ts imports)': './dist/agent.js',
+};
+const picked = process.argv.length > 2 ? Object.fromEntries(process.argv.slice(2).map((a) => a.split('='))) : defaults;
+const dir = await mkdtemp(join(tmpdir(), 'edgehook-module-cost-'));
+const rssAfterImport = async (contents) => {
+  const outfile = join(dir, `b${Math.random().toString(36).slice(2)}.mjs`);
+  await build({ stdin: { contents, resolveDir: join(root, 'agent'), loader: 'js' }, outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', minifySyntax: true, minifyWhitespace: true, charset: 'ascii', external: ['node-pty', 'serialport', 'onoff', 'i2c-bus', '@serialport/*'], banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" }, logLevel: 'error' });
+  const probe = `import(${JSON.stringify(outfile)}).then(() => setTimeout(() => console.log(/VmRSS:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]), 300))`;
+  const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, ['--max-semi-space-size=1', '-e', probe]).toString()));
+  return Math.min(...runs) / 1024;
+};
+try {
+  const empty = await rssAfterImport('export {};');
+  console.log(`${'empty bundle (bare node)'.padEnd(48)} ${empty.toFixed(1)} MB`);
+  for (const [name, spec] of Object.entries(picked)) {
+    const mb = await rssAfterImport(spec.split('+').map((one, i) => `import * as m${i} from ${JSON.stringify(one)}; globalThis.keep${i} = m${i};`).join('\n'));
+    console.log(`${name.padEnd(48)} ${mb.toFixed(1)} MB  (+${(mb - empty).toFixed(1)})`);
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
