@@ -1,10 +1,8 @@
 import { UsageError } from './errors.js';
 
-/** Options every command accepts (login uses its own `--server`, which is required there). */
-export const COMMON_OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  server: { type: 'string' },
-} as const;
+/** Every command answers `-h, --help`; every command that talks to a server takes `--server URL`. */
+export const HELP_OPTION = { type: 'boolean', short: 'h' } as const;
+export const SERVER_OPTION = { type: 'string' } as const;
 
 /**
  * Runs node's parseArgs (strict) and turns its errors into a UsageError: exit 2, a short

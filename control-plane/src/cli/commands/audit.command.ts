@@ -1,8 +1,6 @@
-import { parseArgs } from 'node:util';
 import { AuditPage, AuditResult, type AuditEntry } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { positiveInt } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 
@@ -34,20 +32,6 @@ function timeArg(flag: string, value: string, now: number): string {
   return new Date(t).toISOString();
 }
 
-/** parseArgs takes `--since -24h` for a missing value: glue such values on (`--since=-24h`). */
-function glueNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const next = argv[i + 1];
-    if ((a === '--since' || a === '--until') && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
-}
-
 const row = (e: AuditEntry): string[] => [
   e.at.replace('T', ' ').slice(0, 19),
   printable(e.actor ?? '-'),
@@ -58,36 +42,22 @@ const row = (e: AuditEntry): string[] => [
   `${e.result}${e.status !== null ? ` ${e.status}` : ''}`,
 ];
 
-export const auditCommand: Command = {
+export const auditCommand = defineCommand({
   name: 'audit',
   summary: 'show the audit log of operator actions',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseArgs({
-        args: glueNegativeValues(argv),
-        options: {
-          ...COMMON_OPTIONS,
-          actor: { type: 'string' },
-          action: { type: 'string' },
-          device: { type: 'string' },
-          result: { type: 'string' },
-          since: { type: 'string' },
-          until: { type: 'string' },
-          limit: { type: 'string' },
-          all: { type: 'boolean' },
-          json: { type: 'boolean' },
-        },
-        strict: true,
-        allowPositionals: true,
-      }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    positionals(parsed.positionals, [], USAGE);
+  options: {
+    actor: { type: 'string' },
+    action: { type: 'string' },
+    device: { type: 'string' },
+    result: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    limit: { type: 'string' },
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  check({ values, ctx }) {
     if (values.result !== undefined && !AuditResult.safeParse(values.result).success) throw new UsageError(`--result must be ok, denied or error, got ${JSON.stringify(values.result)}`, USAGE);
     const limit = values.limit === undefined ? 50 : positiveInt('--limit', values.limit, USAGE, 500);
     const query: Record<string, string | undefined> = {
@@ -99,7 +69,9 @@ export const auditCommand: Command = {
       until: values.until === undefined ? undefined : timeArg('--until', values.until, ctx.now()),
       limit: String(limit),
     };
-    const api = await openSession(ctx, values.server);
+    return query;
+  },
+  async run({ values, checked: query, ctx, api }) {
     const entries: AuditEntry[] = [];
     let before: string | undefined;
     let more = false;
@@ -122,4 +94,4 @@ export const auditCommand: Command = {
     if (more) ctx.io.stdout(`(more entries: --all, or narrow with --since/--action)\n`);
     return 0;
   },
-};
+});

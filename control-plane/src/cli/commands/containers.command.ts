@@ -1,9 +1,6 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
-import { ContainerInfo, DeviceView } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { ContainerInfo } from '@edgehook/shared';
+import { defineCommand } from '../define-command.js';
 import { json, printable, relativeTime, renderTable } from '../table.js';
 
 const USAGE = `Usage: edgehook containers <device> [--json] [--server URL]
@@ -15,20 +12,14 @@ Servers Edgehook declared are marked with their server name.
   --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
   -h, --help    show this help`;
 
-export const containersCommand: Command = {
+export const containersCommand = defineCommand({
   name: 'containers',
   summary: 'list the containers on a device',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref = ''] = positionals(parsed.positionals, ['device'], USAGE);
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+  options: { json: { type: 'boolean' } },
+  positionals: ['device'],
+  needs: 'device',
+  async run({ values, ctx, api, device }) {
     const list = await api.json(z.array(ContainerInfo), 'GET', `/api/devices/${encodeURIComponent(device.id)}/containers`);
     if (values.json) {
       ctx.io.stdout(json(list) + '\n');
@@ -51,4 +42,4 @@ export const containersCommand: Command = {
     ctx.io.stdout(renderTable(['NAME', 'ID', 'IMAGE', 'POWER', 'STATUS', 'PORTS', 'OWNER', 'CREATED'], rows) + '\n');
     return 0;
   },
-};
+});

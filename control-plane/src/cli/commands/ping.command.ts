@@ -1,8 +1,6 @@
-import { parseFlags } from '@edgehook/shared/argv';
-import { DeviceView, PingResult } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { PingResult } from '@edgehook/shared';
+import { positiveInt } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { ApiError, UsageError } from '../errors.js';
 import { printable } from '../table.js';
 
@@ -27,26 +25,16 @@ function intervalMs(value: string | undefined): number {
   return seconds * 1000;
 }
 
-export const pingCommand: Command = {
+export const pingCommand = defineCommand({
   name: 'ping',
   summary: 'measure the round trip to a device',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, count: { type: 'string' }, interval: { type: 'string' } }, strict: true, allowPositionals: true }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref = ''] = positionals(parsed.positionals, ['device'], USAGE);
-    const count = values.count === undefined ? 1 : positiveInt('count', values.count, USAGE, 10_000);
-    const pause = intervalMs(values.interval);
-    const api = await openSession(ctx, values.server);
-
-    // Resolve first: the name for the output, and an unknown device fails before any ping.
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+  options: { count: { type: 'string' }, interval: { type: 'string' } },
+  positionals: ['device'],
+  // Resolved first: the name for the output, and an unknown device fails before any ping.
+  needs: 'device',
+  check: ({ values }) => ({ count: values.count === undefined ? 1 : positiveInt('count', values.count, USAGE, 10_000), pause: intervalMs(values.interval) }),
+  async run({ checked: { count, pause }, ctx, api, device }) {
     const name = printable(device.name);
     const rtts: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -71,4 +59,4 @@ export const pingCommand: Command = {
     }
     return rtts.length === count ? 0 : 1;
   },
-};
+});

@@ -1,9 +1,6 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
-import { DeviceView, RunningProcess } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { RunningProcess } from '@edgehook/shared';
+import { defineCommand } from '../define-command.js';
 import { json, printable, relativeTime, renderTable } from '../table.js';
 
 const USAGE = `Usage: edgehook ps <device> [--json] [--server URL]
@@ -14,20 +11,14 @@ Processes the device's agent started (actions and exec), with CPU, memory and li
   --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
   -h, --help    show this help`;
 
-export const psCommand: Command = {
+export const psCommand = defineCommand({
   name: 'ps',
   summary: 'list processes started on a device',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref = ''] = positionals(parsed.positionals, ['device'], USAGE);
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+  options: { json: { type: 'boolean' } },
+  positionals: ['device'],
+  needs: 'device',
+  async run({ values, ctx, api, device }) {
     const procs = await api.json(z.array(RunningProcess), 'GET', `/api/devices/${encodeURIComponent(device.id)}/processes`);
     if (values.json) {
       ctx.io.stdout(json(procs) + '\n');
@@ -49,4 +40,4 @@ export const psCommand: Command = {
     ctx.io.stdout(renderTable(['PID', 'TITLE', 'CPU', 'MEM', 'PORTS', 'STARTED', 'COMMAND'], rows) + '\n');
     return 0;
   },
-};
+});

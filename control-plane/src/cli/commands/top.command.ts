@@ -1,9 +1,6 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { LatestResult } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
-import { UsageError } from '../errors.js';
+import { positiveInt } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { json, relativeTime, renderTable } from '../table.js';
 import { formatValue, labelText, metricName } from './telemetry-format.js';
 
@@ -22,28 +19,13 @@ Options:
   --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
   -h, --help       show this help`;
 
-export const topCommand: Command = {
+export const topCommand = defineCommand({
   name: 'top',
   summary: "the fleet's latest values of a metric, sorted",
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({
-        args: argv,
-        options: { ...COMMON_OPTIONS, metric: { type: 'string' }, tag: { type: 'string' }, label: { type: 'string', multiple: true }, limit: { type: 'string' }, asc: { type: 'boolean' }, json: { type: 'boolean' } },
-        strict: true,
-        allowPositionals: true,
-      }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, USAGE);
-    const limit = values.limit === undefined ? 20 : positiveInt('limit', values.limit, USAGE, 100_000);
-    const metric = metricName(values.metric ?? 'cpu');
-    const api = await openSession(ctx, values.server);
+  options: { metric: { type: 'string' }, tag: { type: 'string' }, label: { type: 'string', multiple: true }, limit: { type: 'string' }, asc: { type: 'boolean' }, json: { type: 'boolean' } },
+  check: ({ values }) => ({ limit: values.limit === undefined ? 20 : positiveInt('limit', values.limit, USAGE, 100_000), metric: metricName(values.metric ?? 'cpu') }),
+  async run({ values, checked: { limit, metric }, ctx, api }) {
     const search = new URLSearchParams({ metric, sort: values.asc ? 'asc' : 'desc', limit: String(limit) });
     if (values.tag !== undefined) search.set('tag', values.tag);
     for (const l of values.label ?? []) search.append('label', l);
@@ -66,4 +48,4 @@ export const topCommand: Command = {
     );
     return 0;
   },
-};
+});
