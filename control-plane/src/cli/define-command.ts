@@ -49,7 +49,7 @@ export interface CommandSpec<O extends Options, P extends readonly string[], N e
    * The command's own checks of its flags and arguments (UsageError, exit 2), run before the session
    * opens, so a bad command line fails the same whether or not you are logged in; its result is `checked`.
    */
-  check?: (input: Parsed<O, P, N>) => C;
+  check?: (input: Parsed<O, P, N>) => C | Promise<C>;
   run(input: CommandInput<O, P, N, C>): Promise<number>;
 }
 
@@ -92,7 +92,7 @@ export function defineCommand<const O extends Options = Record<never, never>, co
       }
       const args = namePositionals(parsed.positionals, spec.positionals ?? [], spec.usage);
       const input: Parsed<O, P, N> = { values: parsed.values, args, ctx };
-      const checked = spec.check?.(input);
+      const checked = await spec.check?.(input);
       return spec.run(await open({ ...input, checked }, needs, ctx) as CommandInput<O, P, N, C>);
     },
   };

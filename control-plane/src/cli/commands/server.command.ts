@@ -1,9 +1,7 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ApplyResult, DeclaredServer, DeclaredServers, DeviceView, PlanStep } from '@edgehook/shared';
-import { openSession, type ApiClient } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command, CommandContext } from '../context.js';
+import { ApplyResult, DeclaredServer, DeclaredServers, PlanStep } from '@edgehook/shared';
+import type { CommandContext } from '../context.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 import { buildSpec, readSpecFile, SPEC_OPTIONS } from './server-spec.js';
@@ -42,7 +40,7 @@ Examples:
   edgehook server create pi-a mc --file mc.yaml
   edgehook server rm pi-a web`;
 
-const OPTIONS = { ...COMMON_OPTIONS, ...SPEC_OPTIONS, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } as const;
+const OPTIONS = { ...SPEC_OPTIONS, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } as const;
 
 const ChangeResult = z.object({
   revision: z.number().optional(),
@@ -82,28 +80,20 @@ function report(ctx: CommandContext, what: string, res: z.infer<typeof ChangeRes
   return 0;
 }
 
-async function deviceId(api: ApiClient, ref: string): Promise<string> {
-  return (await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`)).id;
-}
-
-export const serverCommand: Command = {
+export const serverCommand = defineCommand({
   name: 'server',
   summary: 'create, edit, remove and list declared servers',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [action, ref, name, ...cmd] = parsed.positionals;
+  options: OPTIONS,
+  positionals: ['action?', 'device?', 'name?', 'cmd...'],
+  check({ args: { action, device } }) {
     if (!action) throw new UsageError('missing <action>: ls, create, edit or rm', USAGE);
-    if (!ref) throw new UsageError('missing <device>', USAGE);
+    if (!device) throw new UsageError('missing <device>', USAGE);
+    return { action, ref: device };
+  },
+  async run({ values, args: { name, cmd }, checked: { action, ref }, ctx, api }) {
     const query = values['dry-run'] ? { dryRun: 'true' } : undefined;
-    const api = await openSession(ctx, values.server);
-    const id = await deviceId(api, ref);
-    const base = `/api/devices/${encodeURIComponent(id)}/servers`;
+    const base = `/api/devices/${encodeURIComponent(ref)}/servers`;
     if (action === 'ls') {
       if (name) throw new UsageError(`unexpected argument ${JSON.stringify(name)}`, USAGE);
       const set = await api.json(DeclaredSetView, 'GET', base);
@@ -136,4 +126,4 @@ export const serverCommand: Command = {
     const res = await api.json(ChangeResult, 'PUT', `${base}/${encodeURIComponent(name)}`, { body: spec, query });
     return report(ctx, `server ${printable(name)} changed`, res, values.json ?? false);
   },
-};
+});
