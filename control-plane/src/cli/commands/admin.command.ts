@@ -6,7 +6,7 @@ import { CliError, UsageError } from '../errors.js';
 import { openDatabase, parseStoreLocation } from '../../db/dialect.js';
 import { generatePassword, hashPassword } from '../../auth/passwords.js';
 import { revokeUserSessions } from '../../auth/sessions.repository.js';
-import { findUserByLogin, updateUser } from '../../users/users.repository.js';
+import { findUserByLogin, updateUser } from '../../auth/users.repository.js';
 
 const USAGE = `Usage: edgehook admin reset-password --username U [--database PATH|URL] [--data-dir DIR]
 
