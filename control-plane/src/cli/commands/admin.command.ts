@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Password, validate } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { openDatabase, parseStoreLocation } from '../../db/dialect.js';
@@ -8,7 +9,7 @@ import { generatePassword, hashPassword } from '../../auth/passwords.js';
 import { revokeUserSessions } from '../../auth/sessions.repository.js';
 import { findUserByLogin, updateUser } from '../../auth/users.repository.js';
 
-const USAGE = `Usage: edgehook admin reset-password --username U [--database PATH|URL] [--data-dir DIR]
+const USAGE = withCommonHelp(`Usage: edgehook admin reset-password --username U [--database PATH|URL] [--data-dir DIR]
 
 Sets a user's password directly in the store the server uses (no server or login needed: for a
 lost first admin password). Prints a new generated password, or sets EDGEHOOK_NEW_PASSWORD's
@@ -18,8 +19,7 @@ sessions are ended.
 Options:
   --username U        the user (username or email)
   --database X        SQLite path or postgres:// URL, as given to serve [EDGEHOOK_DATABASE]
-  --data-dir DIR      the server's data directory: <DIR>/edgehook.db [EDGEHOOK_DATA_DIR] (default ./data)
-  -h, --help          show this help`;
+  --data-dir DIR      the server's data directory: <DIR>/edgehook.db [EDGEHOOK_DATA_DIR] (default ./data)`, { server: false });
 
 export const adminCommand = defineCommand({
   name: 'admin',

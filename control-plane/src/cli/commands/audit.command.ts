@@ -1,10 +1,10 @@
 import { AuditPage, AuditResult, type AuditEntry } from '@edgehook/shared';
-import { positiveInt } from '../args.js';
+import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 
-const USAGE = `Usage: edgehook audit [--actor NAME] [--action A] [--device ID] [--result ok|denied|error]
+const USAGE = withCommonHelp(`Usage: edgehook audit [--actor NAME] [--action A] [--device ID] [--result ok|denied|error]
                      [--since -24h] [--until T] [--limit N] [--all] [--json] [--server URL]
 
 Operator actions recorded by the control plane, newest first (needs the audit.read permission).
@@ -17,9 +17,7 @@ Operator actions recorded by the control plane, newest first (needs the audit.re
   --until T      to: relative or ISO time
   --limit N      entries per page (default 50, at most 500)
   --all          follow the pages to the end
-  --json         print JSON (one page, or every entry with --all)
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --json         print JSON (one page, or every entry with --all)`);
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ContainerInfo, ContainerLogLine, ContainerStats } from '@edgehook/shared';
-import { positiveInt } from '../args.js';
+import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { streamRequest } from '../stream-request.js';
@@ -10,7 +10,7 @@ import { outputWriters } from './remote-socket.js';
 import { json, printable } from '../table.js';
 import { openConsole } from './console-client.js';
 
-const USAGE = `Usage: edgehook container <device> <action> <container> [options]
+const USAGE = withCommonHelp(`Usage: edgehook container <device> <action> <container> [options]
 
 Actions:
   start | stop | restart | kill    power actions (stop waits --timeout seconds, then kills)
@@ -25,9 +25,7 @@ Options:
   --force       rm: remove even if running
   --tail N      logs: how many lines (default 100)
   -f, --follow  logs: keep printing new output until Ctrl-C
-  --json        print JSON (power actions, stats)
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+  --json        print JSON (power actions, stats)`);
 
 const OPTIONS = {
   json: { type: 'boolean' },

@@ -2,20 +2,22 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { streamRequest } from '../stream-request.js';
 import { printable } from '../table.js';
 
-const USAGE = `Usage: edgehook cp <device>:<server>:<path> <local-file>     (download)
+const USAGE = withCommonHelp(
+  `Usage: edgehook cp <device>:<server>:<path> <local-file>     (download)
        edgehook cp <local-file> <device>:<server>:<path>     (upload)
 
 Copies a file out of or into a server's data directory on a device (the files the
 container sees under its data mount, /data by default). Paths are relative to that
 directory; nothing outside it can be reached. "-" as the local file is stdout/stdin.
-
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+`,
+  { column: 16 },
+);
 
 interface Remote {
   device: string;

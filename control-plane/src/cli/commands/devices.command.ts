@@ -1,19 +1,17 @@
 import { z } from 'zod';
 import { DeviceView } from '@edgehook/shared';
-import { booleanWord } from '../args.js';
+import { booleanWord, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { json, list, relativeTime, renderTable } from '../table.js';
 
-const USAGE = `Usage: edgehook devices [--tag T] [--online true|false] [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook devices [--tag T] [--online true|false] [--json] [--server URL]
 
 Lists the enrolled devices.
 
 Options:
   --tag T                only devices with this tag
   --online true|false    only devices that are (not) connected
-  --json                 print the devices as a JSON array
-  --server URL           the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help             show this help`;
+  --json                 print the devices as a JSON array`);
 
 export function devicesTable(devices: DeviceView[], now: number): string {
   return renderTable(

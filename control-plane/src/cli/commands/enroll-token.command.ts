@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { CreatedEnrollmentToken, EnrollmentTokenView } from '@edgehook/shared';
 import type { ApiClient } from '../api-client.js';
-import { durationSeconds, positiveInt } from '../args.js';
+import { durationSeconds, positiveInt, withCommonHelp } from '../args.js';
 import { commandGroup, defineCommand } from '../define-command.js';
 import { isLoopback } from '../server-url.js';
 import { json, list, printable, relativeTime, renderTable } from '../table.js';
 
-const SERVER_HELP = `  --server URL          the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help            show this help`;
-
-const CREATE_USAGE = `Usage: edgehook enroll-token create [--max-uses N] [--expires-in DURATION] [--tag T]... [--note TEXT] [--json]
+const CREATE_USAGE = withCommonHelp(`Usage: edgehook enroll-token create [--max-uses N] [--expires-in DURATION] [--tag T]... [--note TEXT] [--json]
 
 Creates a token a device trades for its own credentials, and prints the agent command.
 
@@ -18,19 +15,19 @@ Options:
   --expires-in DURATION 30m, 1h, 7d, 2w or seconds (default 1d)
   --tag T               tag for the devices enrolled with it (repeatable)
   --note TEXT           a reminder of what it is for
-  --json                print the created token as JSON
-${SERVER_HELP}`;
+  --json                print the created token as JSON`);
 
-const LIST_USAGE = `Usage: edgehook enroll-token list [--json]
-
-Options:
-  --json                print the tokens as a JSON array
-${SERVER_HELP}`;
-
-const REVOKE_USAGE = `Usage: edgehook enroll-token revoke <id>
+const LIST_USAGE = withCommonHelp(`Usage: edgehook enroll-token list [--json]
 
 Options:
-${SERVER_HELP}`;
+  --json                print the tokens as a JSON array`);
+
+const REVOKE_USAGE = withCommonHelp(
+  `Usage: edgehook enroll-token revoke <id>
+
+Options:`,
+  { column: 24 },
+);
 
 const USAGE = `Usage: edgehook enroll-token <create|list|revoke> [options]
 

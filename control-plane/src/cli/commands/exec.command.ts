@@ -1,8 +1,9 @@
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { exitStatus, mustBeOnline, openSocket, outputWriters, parseServerMessage } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook exec <device> <action> [params...] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook exec <device> <action> [params...] [--server URL]
        edgehook exec <device> --raw [--server URL] -- <command> [args...]
 
 Runs a process on a device through the control plane. Standard input is piped to it (end it with
@@ -11,9 +12,7 @@ Ctrl-C cancels the remote process (its whole process tree).
 
   <action>     a server-defined action declared in the agent's actions file (devices.exec)
   --raw        run an arbitrary argv, never through a shell (needs devices.exec.arbitrary)
-  --no-stdin   do not read standard input (the remote side sees EOF at once)
-  --server URL the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help   show this help`;
+  --no-stdin   do not read standard input (the remote side sees EOF at once)`);
 
 export const execCommand = defineCommand({
   name: 'exec',

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { GpioModel, GpioState, HwDone } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json, renderTable } from '../table.js';
 
-const USAGE = `Usage: edgehook gpio <device> [--json]
+const USAGE = withCommonHelp(`Usage: edgehook gpio <device> [--json]
        edgehook gpio <device> switch <channel> on|off [--wait]
        edgehook gpio <device> pulse <channel> [--delay SECONDS] [--wait]
 
@@ -14,9 +15,7 @@ Shows a device's GPIO channels, switches an output, or pulses one (like a button
 Options:
   --delay SECONDS   pulse length (default: the channel's default)
   --wait            return only when the operation has finished
-  --json            print the state as JSON
-  --server URL      the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help        show this help`;
+  --json            print the state as JSON`);
 
 const GpioView = z.object({ model: GpioModel, state: GpioState });
 

@@ -1,17 +1,15 @@
 import { ProcessSignalName } from '@edgehook/shared';
-import { positiveInt } from '../args.js';
+import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { printable } from '../table.js';
 
-const USAGE = `Usage: edgehook kill <device> <pid> [--signal SIGTERM|SIGKILL|SIGHUP|SIGINT] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook kill <device> <pid> [--signal SIGTERM|SIGKILL|SIGHUP|SIGINT] [--server URL]
 
 Signals a process the device's agent started (see edgehook ps), with its process group.
 The agent refuses any other pid.
 
-  --signal SIG  SIGTERM (default), SIGKILL, SIGHUP or SIGINT (TERM, KILL, HUP, INT also work)
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+  --signal SIG  SIGTERM (default), SIGKILL, SIGHUP or SIGINT (TERM, KILL, HUP, INT also work)`);
 
 export const killCommand = defineCommand({
   name: 'kill',

@@ -1,14 +1,16 @@
 import { openSession } from '../api-client.js';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError, SessionExpiredError } from '../errors.js';
 
-const USAGE = `Usage: edgehook logout [--server URL]
+const USAGE = withCommonHelp(
+  `Usage: edgehook logout [--server URL]
 
 Ends the session on the server and deletes the stored credentials.
 
-Options:
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+Options:`,
+  { column: 17 },
+);
 
 export const logoutCommand = defineCommand({
   name: 'logout',

@@ -1,19 +1,17 @@
 import { PingResult } from '@edgehook/shared';
-import { positiveInt } from '../args.js';
+import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { ApiError, UsageError } from '../errors.js';
 import { printable } from '../table.js';
 
-const USAGE = `Usage: edgehook ping <device> [--count N] [--interval SECONDS] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook ping <device> [--count N] [--interval SECONDS] [--server URL]
 
 Round trip through the control plane and MQTT to the device's agent and back.
 <device> is a device id or name.
 
 Options:
   --count N             pings to send (default 1)
-  --interval SECONDS    pause between pings (default 1)
-  --server URL          the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help            show this help`;
+  --interval SECONDS    pause between pings (default 1)`);
 
 /** Failures of one ping that say nothing about the next one: keep going, like ping(8). */
 const PER_PING_FAILURES = new Set(['DEVICE_OFFLINE', 'DEVICE_TIMEOUT']);

@@ -1,9 +1,10 @@
 import { AtxState, HwDone } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json } from '../table.js';
 
-const USAGE = `Usage: edgehook power <device> [status] [--json]
+const USAGE = withCommonHelp(`Usage: edgehook power <device> [status] [--json]
        edgehook power <device> on|off|off-hard|reset [--wait]
 
 Drives the ATX power and reset buttons wired to a device (a PiKVM-style board), as the
@@ -12,9 +13,7 @@ forced off), reset (reset button). Needs the devices.power permission.
 
 Options:
   --wait            return only when the button press has finished
-  --json            print the ATX state as JSON
-  --server URL      the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help        show this help`;
+  --json            print the ATX state as JSON`);
 
 const ACTIONS = { on: 'on', off: 'off', 'off-hard': 'off_hard', reset: 'reset_hard' } as const;
 

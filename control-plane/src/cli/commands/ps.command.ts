@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import { RunningProcess } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
-import { json, printable, relativeTime, renderTable } from '../table.js';
+import { listing, printable, relativeTime } from '../table.js';
 
-const USAGE = `Usage: edgehook ps <device> [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook ps <device> [--json] [--server URL]
 
 Processes the device's agent started (actions and exec), with CPU, memory and listening ports.
 
-  --json        print JSON
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+  --json        print JSON`);
 
 export const psCommand = defineCommand({
   name: 'ps',
@@ -20,15 +19,7 @@ export const psCommand = defineCommand({
   needs: 'device',
   async run({ values, ctx, api, device }) {
     const procs = await api.json(z.array(RunningProcess), 'GET', `/api/devices/${encodeURIComponent(device.id)}/processes`);
-    if (values.json) {
-      ctx.io.stdout(json(procs) + '\n');
-      return 0;
-    }
-    if (procs.length === 0) {
-      ctx.io.stdout(`no processes started by the agent on ${printable(device.name)}\n`);
-      return 0;
-    }
-    const rows = procs.map((p) => [
+    const row = (p: RunningProcess): string[] => [
       String(p.pid),
       printable(p.title),
       `${p.cpu_util.toFixed(1)}%`,
@@ -36,8 +27,8 @@ export const psCommand = defineCommand({
       p.port_util.join(',') || '-',
       relativeTime(new Date(p.startedAt).toISOString(), ctx.now()),
       printable(p.reqc.length > 60 ? p.reqc.slice(0, 57) + '...' : p.reqc),
-    ]);
-    ctx.io.stdout(renderTable(['PID', 'TITLE', 'CPU', 'MEM', 'PORTS', 'STARTED', 'COMMAND'], rows) + '\n');
+    ];
+    ctx.io.stdout(listing(procs, { json: values.json, empty: `no processes started by the agent on ${printable(device.name)}`, headers: ['PID', 'TITLE', 'CPU', 'MEM', 'PORTS', 'STARTED', 'COMMAND'], row }));
     return 0;
   },
 });

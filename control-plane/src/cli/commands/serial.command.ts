@@ -1,18 +1,16 @@
-import { positiveInt } from '../args.js';
+import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError } from '../errors.js';
 import { printable } from '../table.js';
 import { isTty, mustBeOnline, openSocket, outputWriters, parseServerMessage } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook serial <device> [port] [--baud N] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook serial <device> [port] [--baud N] [--server URL]
 
 A serial console of a device's board (e.g. the host's console on a PiKVM HAT), through the
 control plane. Every key goes to the line, Ctrl-C included; press Ctrl-] to quit.
 [port] is a serial port name from the board profile (default: the first one).
 
-  --baud N       line speed (default: the profile's)
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --baud N       line speed (default: the profile's)`);
 
 /** Ctrl-]: telnet's escape, since Ctrl-C belongs to the remote line. */
 const QUIT = 0x1d;

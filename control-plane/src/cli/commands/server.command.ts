@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ApplyResult, DeclaredServer, DeclaredServers, PlanStep } from '@edgehook/shared';
 import type { CommandContext } from '../context.js';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 import { buildSpec, readSpecFile, SPEC_OPTIONS } from './server-spec.js';
 
-const USAGE = `Usage: edgehook server <action> <device> [<name>] [options] [-- cmd args...]
+const USAGE = `${withCommonHelp(`Usage: edgehook server <action> <device> [<name>] [options] [-- cmd args...]
 
 Declared servers (containers the device keeps as declared; docs/containers.md):
   ls <device>              the declared servers and the last apply
@@ -30,9 +31,7 @@ Spec options (create, edit):
 
 Options:
   --dry-run     show the plan (the steps the device would take) and change nothing
-  --json        print JSON
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help
+  --json        print JSON`)}
 
 Examples:
   edgehook server create pi-a web --image nginx:alpine --port 8080:80 --restart unless-stopped

@@ -1,18 +1,17 @@
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError } from '../errors.js';
 import { printable } from '../table.js';
 import { exitStatus, isTty, mustBeOnline, openSocket, outputWriters, parseServerMessage } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook shell <device> [--shell PATH] [--session ID] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook shell <device> [--shell PATH] [--session ID] [--server URL]
 
 An interactive terminal on a device, through the control plane (like ssh). The terminal is in raw
 mode: every key goes to the remote shell, Ctrl-C included; the size follows your window.
 If the connection drops, the shell stays alive on the device for a while: reattach with --session.
 
   --shell PATH   a shell listed in the device's /etc/shells (default: the agent's)
-  --session ID   reattach to a detached session (the id is printed when a connection drops)
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --session ID   reattach to a detached session (the id is printed when a connection drops)`);
 
 export const shellCommand = defineCommand({
   name: 'shell',

@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SshKeyView } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
+import { readLocalText } from '../local-input.js';
 import { json, printable, relativeTime, renderTable } from '../table.js';
 
-const USAGE = `Usage: edgehook ssh-key <action> [options]
+const USAGE = withCommonHelp(`Usage: edgehook ssh-key <action> [options]
 
 Your SSH public keys, for SFTP into servers (sftp -P 2022 <you>.<server>@<device>@<host>; docs/sftp.md):
   ls                   list them
@@ -14,24 +15,13 @@ Your SSH public keys, for SFTP into servers (sftp -P 2022 <you>.<server>@<device
 
 Options:
   --name NAME   add: a name for the key (default: its comment)
-  --json        print JSON
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+  --json        print JSON`);
 
 type KeyAction = { action: 'ls' } | { action: 'add'; publicKey: string } | { action: 'rm'; id: string };
 
 /** The key file's text ("-" reads stdin); a private key is refused before it leaves this machine. */
 async function readPublicKey(arg: string, stdin: NodeJS.ReadableStream): Promise<string> {
-  let text: string;
-  try {
-    if (arg === '-') {
-      const chunks: Buffer[] = [];
-      for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
-      text = Buffer.concat(chunks).toString('utf8');
-    } else text = await readFile(arg, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${arg}: ${err instanceof Error ? err.message : String(err)}`, USAGE);
-  }
+  const text = await readLocalText(arg, stdin, USAGE);
   if (/PRIVATE KEY/.test(text)) throw new UsageError(`${arg} is a private key: give the .pub file`, USAGE);
   return text.trim();
 }

@@ -1,10 +1,11 @@
 import { MetricList, TelemetryQueryResult } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 import { csvCell, formatValue, labelText, metricName, sparkline } from './telemetry-format.js';
 
-const USAGE = `Usage: edgehook telemetry <device> [<metric>] [--since -1h] [--until now] [--step 1m] [--agg avg]
+const USAGE = withCommonHelp(`Usage: edgehook telemetry <device> [<metric>] [--since -1h] [--until now] [--step 1m] [--agg avg]
                           [--label key=value] [--json | --csv] [--server URL]
 
 Shows one metric of one device over time: a table and a sparkline per series. Without <metric>,
@@ -18,9 +19,7 @@ Options:
   --agg F          avg, min, max, last, sum or count per bucket (default avg)
   --label k=v      only series with this label (repeatable), e.g. --label core=0
   --json           the API's answer as JSON
-  --csv            time,labels,value rows for scripts
-  --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help       show this help`;
+  --csv            time,labels,value rows for scripts`);
 
 /** A step that gives about 60 rows, rounded to a friendly width. */
 function defaultStep(since: string): string | undefined {

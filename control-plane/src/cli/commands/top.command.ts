@@ -1,10 +1,10 @@
 import { LatestResult } from '@edgehook/shared';
-import { positiveInt } from '../args.js';
+import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { json, relativeTime, renderTable } from '../table.js';
 import { formatValue, labelText, metricName } from './telemetry-format.js';
 
-const USAGE = `Usage: edgehook top [--metric cpu] [--tag T] [--limit 10] [--asc] [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook top [--metric cpu] [--tag T] [--limit 10] [--asc] [--json] [--server URL]
 
 The fleet's latest value of one metric, one row per device (and series), highest first:
 "the ten hottest devices" is edgehook top --metric temp.
@@ -15,9 +15,7 @@ Options:
   --label k=v      only series with this label (repeatable)
   --limit N        at most N rows (default 20)
   --asc            lowest first
-  --json           the API's answer as JSON
-  --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help       show this help`;
+  --json           the API's answer as JSON`);
 
 export const topCommand = defineCommand({
   name: 'top',

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { TotpActivated, TotpEnrollment } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 
-const USAGE = `Usage: edgehook totp enroll|verify CODE|disable CODE [--server URL]
+const USAGE = withCommonHelp(
+  `Usage: edgehook totp enroll|verify CODE|disable CODE [--server URL]
 
 Two-factor authentication for the logged-in user (TOTP, as authenticator apps use).
   enroll        prints a new key and its otpauth:// URI: add it to your authenticator app
@@ -11,9 +13,9 @@ Two-factor authentication for the logged-in user (TOTP, as authenticator apps us
   disable CODE  turns it off (a current code or a recovery code)
 Afterwards \`edgehook login\` asks for the code (or takes --totp / EDGEHOOK_TOTP).
 
-Options:
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+Options:`,
+  { column: 17 },
+);
 
 const Ok = z.object({ ok: z.literal(true) });
 

@@ -1,17 +1,16 @@
 import { z } from 'zod';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 
-const USAGE = `Usage: edgehook type <device> "text" [--slow] [--keymap en-us]
+const USAGE = withCommonHelp(`Usage: edgehook type <device> "text" [--slow] [--keymap en-us]
 
 Types text on the machine attached to a device's USB keyboard gadget (PiKVM hid/print).
 A newline presses Enter; characters the keymap lacks are skipped and counted.
 
 Options:
   --slow            type slowly (for BIOS screens and other slow readers)
-  --keymap NAME     text keymap (default en-us)
-  --server URL      the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help        show this help`;
+  --keymap NAME     text keymap (default en-us)`);
 
 const PrintResult = z.object({ chars: z.number(), skipped: z.number() });
 

@@ -1,14 +1,14 @@
 import WebSocket from 'ws';
 import { decodeJson, LiveFrame } from '@edgehook/shared';
 import { socketTls } from '../api-client.js';
-import { positiveInt } from '../args.js';
+import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError, notLoggedIn } from '../errors.js';
 import { printable } from '../table.js';
 import { formatValue, labelText } from './telemetry-format.js';
 import { refusal } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook watch <device> [--metric cpu.usage,mem.*] [--count N] [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook watch <device> [--metric cpu.usage,mem.*] [--count N] [--json] [--server URL]
 
 Follows a device's telemetry live: one block per batch as it arrives. Ctrl-C stops.
 
@@ -16,9 +16,7 @@ Options:
   --metric LIST    metrics to show, comma-separated; a trailing * matches a prefix
                    (default cpu.usage,mem.usage,load.1,temp.max,net.*)
   --count N        stop after N batches
-  --json           one JSON frame per line
-  --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help       show this help`;
+  --json           one JSON frame per line`);
 
 const DEFAULT_METRICS = 'cpu.usage,mem.usage,load.1,temp.max,net.rx_bps,net.tx_bps,trace.*';
 

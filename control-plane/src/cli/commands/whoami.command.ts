@@ -1,16 +1,15 @@
 import { z } from 'zod';
 import { UserView } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { json, printable } from '../table.js';
 
-const USAGE = `Usage: edgehook whoami [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook whoami [--json] [--server URL]
 
 Shows the logged-in user, role and permissions.
 
 Options:
-  --json         print the user as JSON
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --json         print the user as JSON`);
 
 const AuthCheck = z.object({ ok: z.literal(true), user: UserView });
 
