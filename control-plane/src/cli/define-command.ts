@@ -53,7 +53,7 @@ export interface CommandSpec<O extends Options, P extends readonly string[], N e
   run(input: CommandInput<O, P, N, C>): Promise<number>;
 }
 
-/** Parses the declared options (`--since -1h` works: see parseFlags), answers `--help`, checks the positionals. */
+/** Parses the declared options strictly; `--since -1h` and `--count -1` take their values (see parseFlags). */
 function parse<O extends Options, N extends Needs>(argv: string[], options: Common<N> & O, usage: string) {
   return withUsage(usage, () => parseFlags<Config<O, N>>({ args: argv, options, strict: true, allowPositionals: true }));
 }
@@ -73,7 +73,7 @@ export function namePositionals<P extends readonly string[]>(given: string[], de
 
 // The record is filled from the declaration above, name for name: this only restates its type.
 function build<P extends readonly string[]>(named: Record<string, string | string[] | undefined>): Positionals<P> {
-  return Object.assign(Object.create(null) as object, named) as Positionals<P>;
+  return named as Positionals<P>;
 }
 
 export function defineCommand<const O extends Options = Record<never, never>, const P extends readonly string[] = [], N extends Needs = 'session', C = undefined>(spec: CommandSpec<O, P, N, C>): Command {
@@ -84,6 +84,7 @@ export function defineCommand<const O extends Options = Record<never, never>, co
     summary: spec.summary,
     usage: spec.usage,
     async run(argv, ctx) {
+      // `common` is Common<N> for this `needs`; TypeScript cannot follow the conditional type here.
       const options = { ...common, ...spec.options } as Common<N> & O;
       const parsed = parse<O, N>(argv, options, spec.usage);
       if ('help' in parsed.values && parsed.values.help === true) {
@@ -93,7 +94,8 @@ export function defineCommand<const O extends Options = Record<never, never>, co
       const args = namePositionals(parsed.positionals, spec.positionals ?? [], spec.usage);
       const input: Parsed<O, P, N> = { values: parsed.values, args, ctx };
       const checked = await spec.check?.(input);
-      return spec.run(await open({ ...input, checked }, needs, ctx) as CommandInput<O, P, N, C>);
+      // open() adds exactly what Opened<N> names for this `needs` (the same conditional as above).
+      return spec.run((await open({ ...input, checked }, needs, ctx)) as CommandInput<O, P, N, C>);
     },
   };
 }

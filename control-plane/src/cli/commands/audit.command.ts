@@ -57,7 +57,7 @@ export const auditCommand = defineCommand({
   },
   check({ values, ctx }) {
     if (values.result !== undefined && !AuditResult.safeParse(values.result).success) throw new UsageError(`--result must be ok, denied or error, got ${JSON.stringify(values.result)}`, USAGE);
-    const limit = values.limit === undefined ? 50 : positiveInt('--limit', values.limit, USAGE, 500);
+    const limit = values.limit === undefined ? 50 : positiveInt('limit', values.limit, USAGE, 500);
     const query: Record<string, string | undefined> = {
       actor: values.actor,
       action: values.action,
