@@ -23,7 +23,7 @@ import { connectExternalBroker } from './broker/external-broker.js';
 import type { BrokerAdmin } from './broker/broker-admin.js';
 import { FleetEvents } from './events/fleet-events.js';
 import { serveEventsSocket } from './events/events.socket.js';
-import { attachUpgradeRouter } from './http/upgrade-router.js';
+import { attachUpgradeRouter } from './auth/upgrade-router.js';
 import { RpcClient } from './devices/rpc.client.js';
 import { startPresence } from './devices/presence.handler.js';
 import { findDeviceByRef, findSecretHash, markAllOffline } from './devices/devices.repository.js';

@@ -146,4 +146,35 @@ test('an empty fleet suggests creating an enrollment token', async () => {
   assert.is(auth, 'Bearer access-1');
 });
 
+test('defineCommand: a bad command line is a usage error (exit 2) before any login or round trip', async () => {
+  const cases: Array<[string[], string]> = [
+    [['ps'], 'edgehook ps: missing <device>'],
+    [['ps', 'a', 'b'], 'edgehook ps: unexpected argument "b"'],
+    [['kill', 'pi-a'], 'edgehook kill: missing <pid>'],
+    [['kill', 'pi-a', '12', '--signal', 'FOO'], 'edgehook kill: --signal must be SIGTERM, SIGKILL, SIGHUP or SIGINT, got "FOO"'],
+    [['telemetry', 'pi-a', 'cpu', '--since', '-1h', '--json', '--csv'], 'edgehook telemetry: give --json or --csv, not both'],
+    [['audit', '--since', '-24h', '--limit', '0'], 'edgehook audit: --limit must be a whole number from 1 to 500, got "0"'],
+    [['enroll-token', 'create', '--max-uses', '-1'], 'edgehook enroll-token: --max-uses must be a whole number from 1 to 1000000, got "-1"'],
+  ];
+  for (const [argv, message] of cases) {
+    const res = await inMemory(argv, {});
+    assert.is(res.code, 2, argv.join(' '));
+    assert.match(res.stderr, message);
+    assert.match(res.stderr, 'Usage: edgehook ');
+    assert.equal(res.calls, []);
+  }
+  const help = await inMemory(['kill', '--help'], {});
+  assert.is(help.code, 0);
+  assert.match(help.stdout, /^Usage: edgehook kill <device> <pid>/);
+  assert.match(help.stdout, '  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]\n  -h, --help    show this help\n');
+});
+
+test('a command that does not print the device sends <device> as given: the server resolves it', async () => {
+  const { dir } = await inMemory(['login', '--server', 'http://cp.test'], { 'POST /api/auth/login': pair(1) }, { env: { EDGEHOOK_PASSWORD: 'pw' } });
+  const typed = await inMemory(['type', 'pi-a', 'hello'], { 'POST /api/devices/pi-a/hardware/hid/print': () => Response.json({ chars: 5, skipped: 0 }) }, { env: { EDGEHOOK_CONFIG_DIR: dir } });
+  assert.is(typed.code, 0, typed.stderr);
+  assert.is(typed.stdout, 'typed 5 characters\n');
+  assert.equal(typed.calls, ['POST /api/devices/pi-a/hardware/hid/print']);
+});
+
 test.run();

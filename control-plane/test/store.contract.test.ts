@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/database.js';
 import { hashSecret } from '../src/db/ids.js';
 import { ensureBuiltinRoles, findRole, insertRole, listRoles } from '../src/users/roles.repository.js';
-import { countUsers, findUserByAccessToken, findUserByLogin, insertUser } from '../src/users/users.repository.js';
+import { countUsers, findUserByAccessToken, findUserByLogin, insertUser } from '../src/auth/users.repository.js';
 import { createSession, revokeSession, rotateRefreshToken } from '../src/auth/sessions.repository.js';
 import { consumeEnrollmentToken, createEnrollmentToken } from '../src/devices/enrollment.repository.js';
 import { applyDescription, deleteDevice, findDeviceByRef, insertDevice, listDevices, markAllOffline, markOffline, markOnline, toDeviceView } from '../src/devices/devices.repository.js';

@@ -6,7 +6,7 @@ import type { AuditResult, Clock, Logger } from '@edgehook/shared';
 import type { Principal } from '../auth/authenticator.js';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import type { SocketAuditor } from '../http/upgrade-router.js';
+import type { SocketAuditor } from '../auth/upgrade-router.js';
 import { describeRequest } from './audit-actions.js';
 import { insertAudit, type NewAuditEntry } from './audit.repository.js';
 

@@ -6,7 +6,7 @@ import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { clientAddress } from '../http/client-address.js';
 import { formFields, isJsonType } from '../http/validate.js';
-import { toUserView, findUserById } from '../users/users.repository.js';
+import { toUserView, findUserById } from './users.repository.js';
 import type { Authenticator } from './authenticator.js';
 import { toPrincipal } from './authenticator.js';
 import { requireAuth } from './auth.middleware.js';

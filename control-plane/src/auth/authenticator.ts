@@ -1,22 +1,12 @@
 import type { Kysely } from 'kysely';
 import { EdgehookError, hasPermission, type Clock, type Permission } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
-import { findUserByAccessToken, type UserWithRole } from '../users/users.repository.js';
+import { findUserByAccessToken, type UserWithRole } from './users.repository.js';
 import { readCredentials, type HeaderGetter } from './credentials.js';
 import { createLoginGuard, type LoginAttempt, type LoginGuard } from './login-guard.js';
+import type { Principal } from '../http/context.js';
 
-export interface Principal {
-  userId: string;
-  username: string;
-  roleId: string;
-  roleName: string;
-  /** Updated in place when the role changes, so live sockets check the new grants. */
-  permissions: string[];
-  /** The session a token belongs to; null for per-request password auth. */
-  sessionId: string | null;
-  /** The role requires a second factor the user has not enrolled: no permission applies until then. */
-  totpEnrollmentRequired?: boolean;
-}
+export type { Principal };
 
 export type AuthOutcome =
   | { kind: 'none' }

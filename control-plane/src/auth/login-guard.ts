@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { EdgehookError, type Clock } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
-import { claimTotpStep, consumeRecoveryCode, findUserByLogin, type UserWithRole } from '../users/users.repository.js';
+import { claimTotpStep, consumeRecoveryCode, findUserByLogin, type UserWithRole } from './users.repository.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { ACCOUNT_POLICY, ADDRESS_POLICY, clearKey, lockedFor, recordFailure } from './login-throttle.repository.js';
 import { verifyTotp } from './totp.js';

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { clientAddress } from '../http/client-address.js';
 import { jsonBody } from '../http/validate.js';
-import { claimTotpStep, consumeRecoveryCode, findPendingTotp, findUserById, updateTotp } from '../users/users.repository.js';
+import { claimTotpStep, consumeRecoveryCode, findPendingTotp, findUserById, updateTotp } from './users.repository.js';
 import type { Authenticator } from './authenticator.js';
 import { requireAuth } from './auth.middleware.js';
 import { hashRecoveryCode } from './login-guard.js';

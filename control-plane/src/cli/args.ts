@@ -1,10 +1,22 @@
 import { UsageError } from './errors.js';
 
-/** Options every command accepts (login uses its own `--server`, which is required there). */
-export const COMMON_OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  server: { type: 'string' },
-} as const;
+/** Every command answers `-h, --help`; every command that talks to a server takes `--server URL`. */
+export const HELP_OPTION = { type: 'boolean', short: 'h' } as const;
+export const SERVER_OPTION = { type: 'string' } as const;
+
+const SERVER_HELP = 'the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]';
+
+/**
+ * A command's help text with the lines every command ends with: `--server URL` (unless
+ * `server: false`) and `-h, --help`, their descriptions aligned with the option line above them
+ * (or at `column` when no option line comes before them).
+ */
+export function withCommonHelp(text: string, { server = true, column: given }: { server?: boolean; column?: number } = {}): string {
+  const last = text.slice(text.lastIndexOf('\n') + 1);
+  const column = given ?? /^ {2}\S+(?: \S+)*\s+(?=\S)/.exec(last)?.[0].length ?? 16;
+  const line = (label: string, help: string): string => `${`  ${label}`.padEnd(column - 1)} ${help}`;
+  return [text, ...(server ? [line('--server URL', SERVER_HELP)] : []), line('-h, --help', 'show this help')].join('\n');
+}
 
 /**
  * Runs node's parseArgs (strict) and turns its errors into a UsageError: exit 2, a short

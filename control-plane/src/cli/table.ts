@@ -48,3 +48,13 @@ export function list(values: string[]): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
+
+/**
+ * What a command listing one device's things prints: the JSON (followed by a blank line, as ps and
+ * containers always did), `empty` when there are none, else a table of `row` per item.
+ */
+export function listing<T>(items: T[], o: { json: boolean | undefined; empty: string; headers: string[]; row: (item: T) => string[] }): string {
+  if (o.json) return json(items) + '\n';
+  if (items.length === 0) return o.empty + '\n';
+  return renderTable(o.headers, items.map(o.row)) + '\n';
+}

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { hashSecret, isoTime, newSecret } from '../db/ids.js';
-import { findUserByToken } from '../users/users.repository.js';
+import { findUserByToken } from '../auth/users.repository.js';
 import type { Principal } from '../auth/authenticator.js';
 
 /** Wings-style console tokens live 10 minutes; clients fetch a new one on "token expiring". */

@@ -7,10 +7,10 @@ import type { Principal } from '../auth/authenticator.js';
 import { can } from '../auth/authenticator.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
-import { keepAlive } from '../events/events.socket.js';
+import { keepAlive } from '../http/socket-keep-alive.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
-import type { SocketAuditor } from '../http/upgrade-router.js';
+import type { SocketAuditor } from '../auth/upgrade-router.js';
 import { verifyConsoleToken } from './console-tokens.js';
 import { LineSplitter } from './line-splitter.js';
 

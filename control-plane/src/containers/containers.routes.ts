@@ -12,7 +12,7 @@ import { issueConsoleToken, CONSOLE_TOKEN_TTL_MS } from './console-tokens.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { relayResponseBody } from '../relay/http-body.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
-import { revocableBody } from '../http/revocable-body.js';
+import { revocableBody } from '../auth/revocable-body.js';
 
 export interface ContainersRoutesDeps {
   db: Kysely<Database>;

@@ -11,7 +11,7 @@ import type { StreamRelay } from '../relay/stream-relay.js';
 import { onlineDevice } from '../relay/ws-bridge.js';
 import { relayResponseBody } from '../relay/http-body.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
-import { revocableBody } from '../http/revocable-body.js';
+import { revocableBody } from '../auth/revocable-body.js';
 import { abortRequest, requestChunks } from '../http/request-body.js';
 import { uploadTooLarge } from '../http/body-limit.js';
 

@@ -3,7 +3,7 @@ import { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { EdgehookError, validate, type EncedeusRole, type EncedeusUser, type Logger, type RoleView } from '@edgehook/shared';
-import type { UserWithRole } from '../users/users.repository.js';
+import type { UserWithRole } from '../auth/users.repository.js';
 
 /**
  * Encedeus answers every error as `{message}`, and 401 both for a missing/invalid token and for a

@@ -18,7 +18,7 @@ import { requirePermission } from '../auth/auth.middleware.js';
 import { hashPassword } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.repository.js';
 import { findRole } from '../users/roles.repository.js';
-import { deleteUser, findUserById, insertUser, listUsers, updateUser, type UserWithRole } from '../users/users.repository.js';
+import { deleteUser, findUserById, insertUser, listUsers, updateUser, type UserWithRole } from '../auth/users.repository.js';
 import { avatarResponse, findAvatar, storeAvatar } from '../users/avatars.repository.js';
 import { avatarBodyLimit, mayEditAvatar, readImageUpload } from '../users/avatars.routes.js';
 import { encedeusBody, encedeusUser, given, pathUuid } from './encedeus-http.js';

@@ -2,30 +2,12 @@ import type { WebSocket } from 'ws';
 import type { Kysely } from 'kysely';
 import type { FleetEvent, Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
-import type { Principal } from '../auth/authenticator.js';
+import type { Principal } from '../http/context.js';
 import type { FleetEvents } from './fleet-events.js';
+import { keepAlive } from '../http/socket-keep-alive.js';
 
 /** Above this many unsent bytes a consumer is too slow: drop events rather than grow memory. */
 const MAX_BUFFERED = 1024 * 1024;
-
-/**
- * Keeps half-open sockets from living forever: ping every interval, drop if no pong came back.
- * A socket we paused ourselves (input backpressure in a relay) cannot read pongs, so it is spared.
- */
-export function keepAlive(ws: WebSocket, everyMs = 30_000): void {
-  let alive = true;
-  ws.on('pong', () => {
-    alive = true;
-  });
-  const timer = setInterval(() => {
-    if (ws.isPaused) return;
-    if (!alive) return ws.terminate();
-    alive = false;
-    ws.ping();
-  }, everyMs);
-  timer.unref();
-  ws.once('close', () => clearInterval(timer));
-}
 
 /** `/api/events`: fleet events for one operator, as JSON text frames. */
 export function serveEventsSocket(deps: { db: Kysely<Database>; events: FleetEvents; log: Logger }, ws: WebSocket, principal: Principal): void {

@@ -15,7 +15,7 @@ import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware } from '../hardware/device-hardware.js';
 import { relayResponseBody } from '../relay/http-body.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
-import { revocableBody } from '../http/revocable-body.js';
+import { revocableBody } from '../auth/revocable-body.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
 import type { KvmAudit, KvmHandle } from './kvm.routes.js';

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { decodeJson, EdgehookError, KvmBinaryOp, KvmClientFrame, KvmStreamKinds, type HwEvent, type HwSnapshot, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
-import { keepAlive } from '../events/events.socket.js';
+import { keepAlive } from '../http/socket-keep-alive.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
 import type { HardwareEvents } from '../hardware/hardware-events.js';

@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { decodeJson, EdgehookError, PowCancelReasons, PowCallFrame, PowSignalFrame, type Logger, type StreamResult } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { keepAlive } from '../events/events.socket.js';
+import { keepAlive } from '../http/socket-keep-alive.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
 

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { EdgehookError, type Logger, type RelayServerMessage } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { keepAlive } from '../events/events.socket.js';
+import { keepAlive } from '../http/socket-keep-alive.js';
 import type { RelayStream, StreamRelay } from './stream-relay.js';
 import { forwardInput, sendJson, sendWithCredit } from './ws-bridge.js';
 

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { hasPermission, ServerName } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
-import { findUserByLogin, type UserWithRole } from '../users/users.repository.js';
+import { findUserByLogin, type UserWithRole } from '../auth/users.repository.js';
 
 /** Who an SFTP connection is, on which server of which device. */
 export interface SftpTarget {

@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import type { LiveFrame, Logger, Sample } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import { keepAlive } from '../events/events.socket.js';
+import { keepAlive } from '../http/socket-keep-alive.js';
 import { findDeviceByRef, listDevices } from '../devices/devices.repository.js';
 import type { TelemetryService } from './telemetry.service.js';
 

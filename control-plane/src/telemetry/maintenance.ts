@@ -1,12 +1,8 @@
 import { sql } from 'kysely';
 import type { Clock, Logger } from '@edgehook/shared';
 import type { StoredBatch } from './ingest.js';
-import type { Bucket } from './query.js';
 import type { SeriesInfo, SeriesRegistry } from './series.registry.js';
-import { num, type TelemetryDb } from './telemetry.tables.js';
-
-export const MINUTE = 60_000;
-export const HOUR = 3_600_000;
+import { HOUR, MINUTE, num, type Bucket, type TelemetryDb } from './telemetry.tables.js';
 
 export interface RetentionOptions {
   rawMs: number;

@@ -1,7 +1,6 @@
 import { AggFn, EdgehookError, MetricName, type SeriesView } from '@edgehook/shared';
-import { HOUR, MINUTE } from './maintenance.js';
 import type { SeriesInfo } from './series.registry.js';
-import { num, type TelemetryDb } from './telemetry.tables.js';
+import { HOUR, MINUTE, num, type Bucket, type TelemetryDb } from './telemetry.tables.js';
 
 /** One series is at most this many points: 24 h at 10 s is 8,640. */
 export const MAX_POINTS = 11_000;
@@ -73,16 +72,6 @@ export function sourceFor(step: number): 'raw' | '1m' | '1h' {
   if (step < MINUTE || step % MINUTE !== 0) return 'raw';
   if (step < HOUR || step % HOUR !== 0) return '1m';
   return '1h';
-}
-
-/** Running aggregate of one series over one time bucket (queries and rollups). */
-export interface Bucket {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  last: number;
-  lastTs: number;
 }
 
 function finish(b: Bucket | undefined, agg: AggFn): number | null {

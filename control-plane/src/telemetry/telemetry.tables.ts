@@ -22,6 +22,20 @@ export type RollupRow = {
   last: number;
 };
 
+/** The rollup tables' bucket widths: telemetry_rollup_1m and telemetry_rollup_1h. */
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+
+/** Running aggregate of one series over one time bucket (queries and rollups). */
+export interface Bucket {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  lastTs: number;
+}
+
 export type TelemetryDb = Kysely<Database & TelemetryTables>;
 
 export function telemetryDb(db: Kysely<Database>): TelemetryDb {

@@ -7,7 +7,7 @@ import type { AppEnv } from '../http/context.js';
 import { can } from '../auth/authenticator.js';
 import { AVATAR_MAX_BYTES } from './avatar-image.js';
 import { avatarResponse, deleteAvatar, findAvatar, storeAvatar } from './avatars.repository.js';
-import { findUserById } from './users.repository.js';
+import { findUserById } from '../auth/users.repository.js';
 
 /** Multipart framing on top of a 1 MB image; anything larger is refused before it is buffered. */
 export function avatarBodyLimit(): MiddlewareHandler {

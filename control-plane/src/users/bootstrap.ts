@@ -3,7 +3,7 @@ import type { Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { generatePassword, hashPassword } from '../auth/passwords.js';
 import { ensureBuiltinRoles, findRole } from './roles.repository.js';
-import { countUsers, insertUser } from './users.repository.js';
+import { countUsers, insertUser } from '../auth/users.repository.js';
 
 /**
  * First start: built-in roles, and an `admin` user when there are no users at all.

@@ -13,7 +13,7 @@ import { clientAddress } from '../http/client-address.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RevocationSink } from '../auth/revocations.js';
 import { findRole } from './roles.repository.js';
-import { deleteUser, findUserById, insertUser, listUsers, toUserView, updateTotp, updateUser } from './users.repository.js';
+import { deleteUser, findUserById, insertUser, listUsers, toUserView, updateTotp, updateUser } from '../auth/users.repository.js';
 
 /** Encedeus clients send `name`, `role_id`, `role_name`; accept them beside our own names. */
 function encedeusAliases(body: unknown): unknown {

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { storeFixtures } from '../helpers/stores.js';
 import { ensureBuiltinRoles, findRole, insertRole, updateRole } from '../../src/users/roles.repository.js';
-import { claimTotpStep, consumeRecoveryCode, findUserById, insertUser, updateTotp } from '../../src/users/users.repository.js';
+import { claimTotpStep, consumeRecoveryCode, findUserById, insertUser, updateTotp } from '../../src/auth/users.repository.js';
 import { clearKey, lockedFor, pruneThrottle, recordFailure, type ThrottlePolicy } from '../../src/auth/login-throttle.repository.js';
 
 const { fixtures, skipped } = await storeFixtures();

@@ -1,16 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseFlags } from '@edgehook/shared/argv';
 import { Password, validate } from '@edgehook/shared';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { openDatabase, parseStoreLocation } from '../../db/dialect.js';
 import { generatePassword, hashPassword } from '../../auth/passwords.js';
 import { revokeUserSessions } from '../../auth/sessions.repository.js';
-import { findUserByLogin, updateUser } from '../../users/users.repository.js';
+import { findUserByLogin, updateUser } from '../../auth/users.repository.js';
 
-const USAGE = `Usage: edgehook admin reset-password --username U [--database PATH|URL] [--data-dir DIR]
+const USAGE = withCommonHelp(`Usage: edgehook admin reset-password --username U [--database PATH|URL] [--data-dir DIR]
 
 Sets a user's password directly in the store the server uses (no server or login needed: for a
 lost first admin password). Prints a new generated password, or sets EDGEHOOK_NEW_PASSWORD's
@@ -20,26 +19,23 @@ sessions are ended.
 Options:
   --username U        the user (username or email)
   --database X        SQLite path or postgres:// URL, as given to serve [EDGEHOOK_DATABASE]
-  --data-dir DIR      the server's data directory: <DIR>/edgehook.db [EDGEHOOK_DATA_DIR] (default ./data)
-  -h, --help          show this help`;
+  --data-dir DIR      the server's data directory: <DIR>/edgehook.db [EDGEHOOK_DATA_DIR] (default ./data)`, { server: false });
 
-export const adminCommand: Command = {
+export const adminCommand = defineCommand({
   name: 'admin',
   summary: 'offline store maintenance: admin reset-password --username U',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { help: COMMON_OPTIONS.help, username: { type: 'string' }, database: { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true, allowPositionals: true }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [action, extra] = parsed.positionals;
+  options: { username: { type: 'string' }, database: { type: 'string' }, 'data-dir': { type: 'string' } },
+  positionals: ['action?', 'extra...'],
+  // The store is opened directly: no server, no login.
+  needs: 'nothing',
+  check({ values, args: { action, extra } }) {
     if (action !== 'reset-password') throw new UsageError(action === undefined ? 'missing the action (reset-password)' : `unknown action ${JSON.stringify(action)} (reset-password)`, USAGE);
-    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`, USAGE);
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`, USAGE);
     if (!values.username) throw new UsageError('missing --username', USAGE);
+    return values.username;
+  },
+  async run({ values, checked: username, ctx }) {
     const given = ctx.io.env['EDGEHOOK_NEW_PASSWORD'];
     let password = generatePassword();
     if (given !== undefined && given !== '') {
@@ -53,10 +49,10 @@ export const adminCommand: Command = {
     if (store.kind === 'sqlite' && !existsSync(store.path)) throw new CliError(`no Edgehook store at ${store.path}: give the server's --database or --data-dir`);
     const db = await openDatabase(store);
     try {
-      const user = await findUserByLogin(db, values.username).catch((err: unknown) => {
+      const user = await findUserByLogin(db, username).catch((err: unknown) => {
         throw new CliError(`cannot read the store (${store.kind === 'sqlite' ? store.path : 'postgres'}): ${err instanceof Error ? err.message : String(err)}`);
       });
-      if (!user) throw new CliError(`no user ${JSON.stringify(values.username)} in the store`);
+      if (!user) throw new CliError(`no user ${JSON.stringify(username)} in the store`);
       await updateUser(db, user.id, { passwordHash: await hashPassword(password) }, ctx.now());
       await revokeUserSessions(db, user.id, ctx.now());
       if (given) ctx.io.stdout(`password of ${user.username} set from EDGEHOOK_NEW_PASSWORD; their sessions are ended\n`);
@@ -66,4 +62,4 @@ export const adminCommand: Command = {
       await db.destroy();
     }
   },
-};
+});

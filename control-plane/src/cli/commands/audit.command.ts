@@ -1,12 +1,10 @@
-import { parseArgs } from 'node:util';
 import { AuditPage, AuditResult, type AuditEntry } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { positiveInt, withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 
-const USAGE = `Usage: edgehook audit [--actor NAME] [--action A] [--device ID] [--result ok|denied|error]
+const USAGE = withCommonHelp(`Usage: edgehook audit [--actor NAME] [--action A] [--device ID] [--result ok|denied|error]
                      [--since -24h] [--until T] [--limit N] [--all] [--json] [--server URL]
 
 Operator actions recorded by the control plane, newest first (needs the audit.read permission).
@@ -19,9 +17,7 @@ Operator actions recorded by the control plane, newest first (needs the audit.re
   --until T      to: relative or ISO time
   --limit N      entries per page (default 50, at most 500)
   --all          follow the pages to the end
-  --json         print JSON (one page, or every entry with --all)
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --json         print JSON (one page, or every entry with --all)`);
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -34,20 +30,6 @@ function timeArg(flag: string, value: string, now: number): string {
   return new Date(t).toISOString();
 }
 
-/** parseArgs takes `--since -24h` for a missing value: glue such values on (`--since=-24h`). */
-function glueNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const next = argv[i + 1];
-    if ((a === '--since' || a === '--until') && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
-}
-
 const row = (e: AuditEntry): string[] => [
   e.at.replace('T', ' ').slice(0, 19),
   printable(e.actor ?? '-'),
@@ -58,38 +40,24 @@ const row = (e: AuditEntry): string[] => [
   `${e.result}${e.status !== null ? ` ${e.status}` : ''}`,
 ];
 
-export const auditCommand: Command = {
+export const auditCommand = defineCommand({
   name: 'audit',
   summary: 'show the audit log of operator actions',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseArgs({
-        args: glueNegativeValues(argv),
-        options: {
-          ...COMMON_OPTIONS,
-          actor: { type: 'string' },
-          action: { type: 'string' },
-          device: { type: 'string' },
-          result: { type: 'string' },
-          since: { type: 'string' },
-          until: { type: 'string' },
-          limit: { type: 'string' },
-          all: { type: 'boolean' },
-          json: { type: 'boolean' },
-        },
-        strict: true,
-        allowPositionals: true,
-      }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    positionals(parsed.positionals, [], USAGE);
+  options: {
+    actor: { type: 'string' },
+    action: { type: 'string' },
+    device: { type: 'string' },
+    result: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    limit: { type: 'string' },
+    all: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  check({ values, ctx }) {
     if (values.result !== undefined && !AuditResult.safeParse(values.result).success) throw new UsageError(`--result must be ok, denied or error, got ${JSON.stringify(values.result)}`, USAGE);
-    const limit = values.limit === undefined ? 50 : positiveInt('--limit', values.limit, USAGE, 500);
+    const limit = values.limit === undefined ? 50 : positiveInt('limit', values.limit, USAGE, 500);
     const query: Record<string, string | undefined> = {
       actor: values.actor,
       action: values.action,
@@ -99,7 +67,9 @@ export const auditCommand: Command = {
       until: values.until === undefined ? undefined : timeArg('--until', values.until, ctx.now()),
       limit: String(limit),
     };
-    const api = await openSession(ctx, values.server);
+    return query;
+  },
+  async run({ values, checked: query, ctx, api }) {
     const entries: AuditEntry[] = [];
     let before: string | undefined;
     let more = false;
@@ -122,4 +92,4 @@ export const auditCommand: Command = {
     if (more) ctx.io.stdout(`(more entries: --all, or narrow with --since/--action)\n`);
     return 0;
   },
-};
+});

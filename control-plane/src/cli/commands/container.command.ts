@@ -1,18 +1,16 @@
 import { createInterface } from 'node:readline';
-import { parseFlags } from '@edgehook/shared/argv';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { ContainerInfo, ContainerLogLine, ContainerStats, DeviceView } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { ContainerInfo, ContainerLogLine, ContainerStats } from '@edgehook/shared';
+import { positiveInt, withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { streamRequest } from '../stream-request.js';
 import { outputWriters } from './remote-socket.js';
 import { json, printable } from '../table.js';
 import { openConsole } from './console-client.js';
 
-const USAGE = `Usage: edgehook container <device> <action> <container> [options]
+const USAGE = withCommonHelp(`Usage: edgehook container <device> <action> <container> [options]
 
 Actions:
   start | stop | restart | kill    power actions (stop waits --timeout seconds, then kills)
@@ -27,12 +25,9 @@ Options:
   --force       rm: remove even if running
   --tail N      logs: how many lines (default 100)
   -f, --follow  logs: keep printing new output until Ctrl-C
-  --json        print JSON (power actions, stats)
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+  --json        print JSON (power actions, stats)`);
 
 const OPTIONS = {
-  ...COMMON_OPTIONS,
   json: { type: 'boolean' },
   timeout: { type: 'string' },
   signal: { type: 'string' },
@@ -48,26 +43,21 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export const containerCommand: Command = {
+export const containerCommand = defineCommand({
   name: 'container',
   summary: 'start, stop, restart, kill, remove, logs, attach or stats of one container',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [deviceRef = '', action = '', ref = ''] = positionals(parsed.positionals, ['device', 'action', 'container'], USAGE);
+  options: OPTIONS,
+  positionals: ['device', 'action', 'container'],
+  check({ values, args: { action } }) {
     if (!isAction(action)) throw new UsageError(`unknown action ${JSON.stringify(action)}; use one of ${ACTIONS.join(', ')}`, USAGE);
     const timeoutSec = values.timeout === undefined ? undefined : positiveInt('timeout', values.timeout, USAGE, 3600);
     const tail = values.tail === undefined ? 100 : positiveInt('tail', values.tail, USAGE, 10_000);
     if (values.signal !== undefined && !/^SIG[A-Z0-9]{1,10}$/.test(values.signal)) throw new UsageError(`--signal must be a signal name like SIGTERM, got ${JSON.stringify(values.signal)}`, USAGE);
-
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(deviceRef)}`);
-    const base = `/api/devices/${encodeURIComponent(device.id)}/containers/${encodeURIComponent(ref)}`;
+    return { action, timeoutSec, tail };
+  },
+  async run({ values, args: { device, container: ref }, checked: { action, timeoutSec, tail }, ctx, api }) {
+    const base = `/api/devices/${encodeURIComponent(device)}/containers/${encodeURIComponent(ref)}`;
 
     if (action === 'rm') {
       await api.call('DELETE', `${base}${values.force ? '?force=1' : ''}`);
@@ -93,7 +83,7 @@ export const containerCommand: Command = {
       return 0;
     }
     if (action === 'attach') {
-      const consoleClient = await openConsole(api, device.id, ref);
+      const consoleClient = await openConsole(api, device, ref);
       consoleClient.onEvent((event, args) => {
         if (event === 'console output') ctx.io.stdout((args[0] ?? '') + '\n');
         else if (event === 'status') ctx.io.stderr(`[${printable(ref)} is ${args[0] ?? '?'}]\n`);
@@ -113,4 +103,4 @@ export const containerCommand: Command = {
     else ctx.io.stdout(`${printable(info.name)}: ${info.power} (${printable(info.status)})\n`);
     return 0;
   },
-};
+});

@@ -1,44 +1,26 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
-import { ContainerInfo, DeviceView } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, withUsage } from '../args.js';
-import type { Command } from '../context.js';
-import { json, printable, relativeTime, renderTable } from '../table.js';
+import { ContainerInfo } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
+import { listing, printable, relativeTime } from '../table.js';
 
-const USAGE = `Usage: edgehook containers <device> [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook containers <device> [--json] [--server URL]
 
 The containers on a device (running and stopped), with their power state and ports.
 Servers Edgehook declared are marked with their server name.
 
-  --json        print JSON
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+  --json        print JSON`);
 
-export const containersCommand: Command = {
+export const containersCommand = defineCommand({
   name: 'containers',
   summary: 'list the containers on a device',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref = ''] = positionals(parsed.positionals, ['device'], USAGE);
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+  options: { json: { type: 'boolean' } },
+  positionals: ['device'],
+  needs: 'device',
+  async run({ values, ctx, api, device }) {
     const list = await api.json(z.array(ContainerInfo), 'GET', `/api/devices/${encodeURIComponent(device.id)}/containers`);
-    if (values.json) {
-      ctx.io.stdout(json(list) + '\n');
-      return 0;
-    }
-    if (list.length === 0) {
-      ctx.io.stdout(`no containers on ${printable(device.name)}\n`);
-      return 0;
-    }
-    const rows = list.map((c) => [
+    const row = (c: ContainerInfo): string[] => [
       printable(c.name),
       c.id.slice(0, 12),
       printable(c.image),
@@ -47,8 +29,8 @@ export const containersCommand: Command = {
       c.ports.map((p) => (p.host ? `${p.host}->${p.container}/${p.protocol}` : `${p.container}/${p.protocol}`)).join(',') || '-',
       c.server ? (c.declared ? `declared:${printable(c.server)}` : 'edgehook') : '-',
       relativeTime(new Date(c.createdAt).toISOString(), ctx.now()),
-    ]);
-    ctx.io.stdout(renderTable(['NAME', 'ID', 'IMAGE', 'POWER', 'STATUS', 'PORTS', 'OWNER', 'CREATED'], rows) + '\n');
+    ];
+    ctx.io.stdout(listing(list, { json: values.json, empty: `no containers on ${printable(device.name)}`, headers: ['NAME', 'ID', 'IMAGE', 'POWER', 'STATUS', 'PORTS', 'OWNER', 'CREATED'], row }));
     return 0;
   },
-};
+});

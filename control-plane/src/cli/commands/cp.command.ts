@@ -2,24 +2,22 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseFlags } from '@edgehook/shared/argv';
-import { DeviceView } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { streamRequest } from '../stream-request.js';
 import { printable } from '../table.js';
 
-const USAGE = `Usage: edgehook cp <device>:<server>:<path> <local-file>     (download)
+const USAGE = withCommonHelp(
+  `Usage: edgehook cp <device>:<server>:<path> <local-file>     (download)
        edgehook cp <local-file> <device>:<server>:<path>     (upload)
 
 Copies a file out of or into a server's data directory on a device (the files the
 container sees under its data mount, /data by default). Paths are relative to that
 directory; nothing outside it can be reached. "-" as the local file is stdout/stdin.
-
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+`,
+  { column: 16 },
+);
 
 interface Remote {
   device: string;
@@ -32,29 +30,22 @@ function parseRemote(arg: string): Remote | undefined {
   return m ? { device: m[1] ?? '', server: m[2] ?? '', path: m[3] ?? '' } : undefined;
 }
 
-export const cpCommand: Command = {
+export const cpCommand = defineCommand({
   name: 'cp',
   summary: "copy files to or from a server's data directory",
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [from = '', to = ''] = positionals(parsed.positionals, ['source', 'destination'], USAGE);
+  positionals: ['source', 'destination'],
+  check({ args: { source: from, destination: to } }) {
     const src = parseRemote(from);
     const dst = parseRemote(to);
-    if ((src && dst) || (!src && !dst)) throw new UsageError('exactly one side must be remote, written <device>:<server>:<path>', USAGE);
-    const remote = (src ?? dst)!;
-    const local = src ? to : from;
+    if (src && !dst) return { download: true, remote: src, local: to };
+    if (dst && !src) return { download: false, remote: dst, local: from };
+    throw new UsageError('exactly one side must be remote, written <device>:<server>:<path>', USAGE);
+  },
+  async run({ checked: { download, remote, local }, ctx, api }) {
+    const path = `/api/devices/${encodeURIComponent(remote.device)}/servers/${encodeURIComponent(remote.server)}/files/content?path=${encodeURIComponent(remote.path)}`;
 
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(remote.device)}`);
-    const path = `/api/devices/${encodeURIComponent(device.id)}/servers/${encodeURIComponent(remote.server)}/files/content?path=${encodeURIComponent(remote.path)}`;
-
-    if (src) {
+    if (download) {
       const res = await streamRequest(ctx, api, path);
       if (!res.body) throw new CliError('the server sent no file body');
       const body = Readable.fromWeb(res.body);
@@ -78,4 +69,4 @@ export const cpCommand: Command = {
     ctx.io.stderr(`${printable(local)} -> ${printable(remote.path)} (${size ?? 'streamed'} bytes)\n`);
     return 0;
   },
-};
+});

@@ -1,21 +1,17 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { DeviceView } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { booleanWord, COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { booleanWord, withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { json, list, relativeTime, renderTable } from '../table.js';
 
-const USAGE = `Usage: edgehook devices [--tag T] [--online true|false] [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook devices [--tag T] [--online true|false] [--json] [--server URL]
 
 Lists the enrolled devices.
 
 Options:
   --tag T                only devices with this tag
   --online true|false    only devices that are (not) connected
-  --json                 print the devices as a JSON array
-  --server URL           the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help             show this help`;
+  --json                 print the devices as a JSON array`);
 
 export function devicesTable(devices: DeviceView[], now: number): string {
   return renderTable(
@@ -24,26 +20,14 @@ export function devicesTable(devices: DeviceView[], now: number): string {
   );
 }
 
-export const devicesCommand: Command = {
+export const devicesCommand = defineCommand({
   name: 'devices',
   summary: 'list devices',
   usage: USAGE,
-  async run(argv, ctx) {
-    const { values } = withUsage(USAGE, () =>
-      parseFlags({
-        args: argv,
-        options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, tag: { type: 'string' }, online: { type: 'string' } },
-        strict: true,
-        allowPositionals: false,
-      }),
-    );
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    // Checked here so a typo is a usage error, not a round trip.
-    const online = values.online === undefined ? undefined : String(booleanWord('online', values.online, USAGE));
-    const api = await openSession(ctx, values.server);
+  options: { json: { type: 'boolean' }, tag: { type: 'string' }, online: { type: 'string' } },
+  // Checked before the session opens, so a typo is a usage error, not a round trip.
+  check: ({ values }) => (values.online === undefined ? undefined : String(booleanWord('online', values.online, USAGE))),
+  async run({ values, checked: online, ctx, api }) {
     const devices = await api.json(z.array(DeviceView), 'GET', '/api/devices', { query: { tag: values.tag, online } });
     if (values.json) {
       ctx.io.stdout(json(devices));
@@ -55,4 +39,4 @@ export const devicesCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,17 +1,12 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { CreatedEnrollmentToken, EnrollmentTokenView } from '@edgehook/shared';
-import { openSession, type ApiClient } from '../api-client.js';
-import { COMMON_OPTIONS, durationSeconds, positionals, positiveInt, withUsage } from '../args.js';
-import type { Command, CommandContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import type { ApiClient } from '../api-client.js';
+import { durationSeconds, positiveInt, withCommonHelp } from '../args.js';
+import { commandGroup, defineCommand } from '../define-command.js';
 import { isLoopback } from '../server-url.js';
 import { json, list, printable, relativeTime, renderTable } from '../table.js';
 
-const SERVER_HELP = `  --server URL          the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help            show this help`;
-
-const CREATE_USAGE = `Usage: edgehook enroll-token create [--max-uses N] [--expires-in DURATION] [--tag T]... [--note TEXT] [--json]
+const CREATE_USAGE = withCommonHelp(`Usage: edgehook enroll-token create [--max-uses N] [--expires-in DURATION] [--tag T]... [--note TEXT] [--json]
 
 Creates a token a device trades for its own credentials, and prints the agent command.
 
@@ -20,19 +15,19 @@ Options:
   --expires-in DURATION 30m, 1h, 7d, 2w or seconds (default 1d)
   --tag T               tag for the devices enrolled with it (repeatable)
   --note TEXT           a reminder of what it is for
-  --json                print the created token as JSON
-${SERVER_HELP}`;
+  --json                print the created token as JSON`);
 
-const LIST_USAGE = `Usage: edgehook enroll-token list [--json]
-
-Options:
-  --json                print the tokens as a JSON array
-${SERVER_HELP}`;
-
-const REVOKE_USAGE = `Usage: edgehook enroll-token revoke <id>
+const LIST_USAGE = withCommonHelp(`Usage: edgehook enroll-token list [--json]
 
 Options:
-${SERVER_HELP}`;
+  --json                print the tokens as a JSON array`);
+
+const REVOKE_USAGE = withCommonHelp(
+  `Usage: edgehook enroll-token revoke <id>
+
+Options:`,
+  { column: 24 },
+);
 
 const USAGE = `Usage: edgehook enroll-token <create|list|revoke> [options]
 
@@ -55,39 +50,30 @@ function tokenStatus(t: EnrollmentTokenView, now: number): string {
   return Date.parse(t.expiresAt) <= now ? 'expired' : 'active';
 }
 
-async function create(argv: string[], ctx: CommandContext): Promise<number> {
-  const { values } = withUsage(CREATE_USAGE, () =>
-    parseFlags({
-      args: argv,
-      options: {
-        ...COMMON_OPTIONS,
-        'max-uses': { type: 'string' },
-        'expires-in': { type: 'string' },
-        tag: { type: 'string', multiple: true },
-        note: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }),
-  );
-  if (values.help) return help(ctx, CREATE_USAGE);
+const create = defineCommand({
+  name: 'create',
+  summary: 'create a token and print the command to run on the device',
+  usage: CREATE_USAGE,
+  options: {
+    'max-uses': { type: 'string' },
+    'expires-in': { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    note: { type: 'string' },
+    json: { type: 'boolean' },
+  },
   // Unset fields are left out so the server's defaults apply.
-  const body = {
+  check: ({ values }) => ({
     ...(values['max-uses'] !== undefined ? { maxUses: positiveInt('max-uses', values['max-uses'], CREATE_USAGE) } : {}),
     ...(values['expires-in'] !== undefined ? { expiresIn: durationSeconds('expires-in', values['expires-in'], CREATE_USAGE) } : {}),
     ...(values.tag !== undefined ? { tags: values.tag } : {}),
     ...(values.note !== undefined ? { note: values.note } : {}),
-  };
-  const api = await openSession(ctx, values.server);
-  const created = await api.json(CreatedEnrollmentToken, 'POST', '/api/enrollment-tokens', { body });
-  if (values.json) {
-    ctx.io.stdout(json(created));
+  }),
+  async run({ values, checked: body, ctx, api }) {
+    const created = await api.json(CreatedEnrollmentToken, 'POST', '/api/enrollment-tokens', { body });
+    ctx.io.stdout(values.json ? json(created) : describeCreated(api, created, ctx.now()));
     return 0;
-  }
-  ctx.io.stdout(describeCreated(api, created, ctx.now()));
-  return 0;
-}
+  },
+});
 
 function describeCreated(api: ApiClient, created: CreatedEnrollmentToken, now: number): string {
   const uses = created.maxUses === 1 ? 'single use' : `up to ${created.maxUses} devices`;
@@ -124,50 +110,39 @@ function describeCreated(api: ApiClient, created: CreatedEnrollmentToken, now: n
   return lines.join('\n') + '\n';
 }
 
-async function listTokens(argv: string[], ctx: CommandContext): Promise<number> {
-  const { values } = withUsage(LIST_USAGE, () =>
-    parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false }),
-  );
-  if (values.help) return help(ctx, LIST_USAGE);
-  const api = await openSession(ctx, values.server);
-  const tokens = await api.json(z.array(EnrollmentTokenView), 'GET', '/api/enrollment-tokens');
-  const now = ctx.now();
-  if (values.json) ctx.io.stdout(json(tokens));
-  else if (tokens.length === 0) ctx.io.stdout('No enrollment tokens. Create one with: edgehook enroll-token create\n');
-  else {
-    const rows = tokens.map((t) => [t.id, tokenStatus(t, now), `${t.uses}/${t.maxUses}`, relativeTime(t.expiresAt, now), list(t.tags), t.note ?? '']);
-    ctx.io.stdout(renderTable(['ID', 'STATUS', 'USES', 'EXPIRES', 'TAGS', 'NOTE'], rows) + '\n');
-  }
-  return 0;
-}
+const listTokens = defineCommand({
+  name: 'list',
+  summary: 'list enrollment tokens',
+  usage: LIST_USAGE,
+  options: { json: { type: 'boolean' } },
+  async run({ values, ctx, api }) {
+    const tokens = await api.json(z.array(EnrollmentTokenView), 'GET', '/api/enrollment-tokens');
+    const now = ctx.now();
+    if (values.json) ctx.io.stdout(json(tokens));
+    else if (tokens.length === 0) ctx.io.stdout('No enrollment tokens. Create one with: edgehook enroll-token create\n');
+    else {
+      const rows = tokens.map((t) => [t.id, tokenStatus(t, now), `${t.uses}/${t.maxUses}`, relativeTime(t.expiresAt, now), list(t.tags), t.note ?? '']);
+      ctx.io.stdout(renderTable(['ID', 'STATUS', 'USES', 'EXPIRES', 'TAGS', 'NOTE'], rows) + '\n');
+    }
+    return 0;
+  },
+});
 
-async function revoke(argv: string[], ctx: CommandContext): Promise<number> {
-  const parsed = withUsage(REVOKE_USAGE, () => parseFlags({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: true }));
-  if (parsed.values.help) return help(ctx, REVOKE_USAGE);
-  const [id = ''] = positionals(parsed.positionals, ['id'], REVOKE_USAGE);
-  const api = await openSession(ctx, parsed.values.server);
-  await api.call('DELETE', `/api/enrollment-tokens/${encodeURIComponent(id)}`);
-  ctx.io.stdout(`Revoked enrollment token ${printable(id)}\n`);
-  return 0;
-}
+const revoke = defineCommand({
+  name: 'revoke',
+  summary: 'revoke a token by id',
+  usage: REVOKE_USAGE,
+  positionals: ['id'],
+  async run({ args: { id }, ctx, api }) {
+    await api.call('DELETE', `/api/enrollment-tokens/${encodeURIComponent(id)}`);
+    ctx.io.stdout(`Revoked enrollment token ${printable(id)}\n`);
+    return 0;
+  },
+});
 
-function help(ctx: CommandContext, usage: string): number {
-  ctx.io.stdout(usage + '\n');
-  return 0;
-}
-
-const SUBCOMMANDS: Record<string, (argv: string[], ctx: CommandContext) => Promise<number>> = { create, list: listTokens, revoke };
-
-export const enrollTokenCommand: Command = {
+export const enrollTokenCommand = commandGroup({
   name: 'enroll-token',
   summary: 'create, list and revoke device enrollment tokens',
   usage: USAGE,
-  async run(argv, ctx) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined) throw new UsageError('missing subcommand', USAGE);
-    if (sub === '--help' || sub === '-h' || sub === 'help') return help(ctx, USAGE);
-    const run = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
-    if (!run) throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}`, USAGE);
-    return run(rest, ctx);
-  },
-};
+  subcommands: { create, list: listTokens, revoke },
+});

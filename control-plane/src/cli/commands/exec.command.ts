@@ -1,10 +1,9 @@
-import { parseFlags } from '@edgehook/shared/argv';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
-import { deviceSocket, exitStatus, outputWriters, parseServerMessage } from './remote-socket.js';
+import { exitStatus, mustBeOnline, openSocket, outputWriters, parseServerMessage } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook exec <device> <action> [params...] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook exec <device> <action> [params...] [--server URL]
        edgehook exec <device> --raw [--server URL] -- <command> [args...]
 
 Runs a process on a device through the control plane. Standard input is piped to it (end it with
@@ -13,30 +12,24 @@ Ctrl-C cancels the remote process (its whole process tree).
 
   <action>     a server-defined action declared in the agent's actions file (devices.exec)
   --raw        run an arbitrary argv, never through a shell (needs devices.exec.arbitrary)
-  --no-stdin   do not read standard input (the remote side sees EOF at once)
-  --server URL the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help   show this help`;
+  --no-stdin   do not read standard input (the remote side sees EOF at once)`);
 
-export const execCommand: Command = {
+export const execCommand = defineCommand({
   name: 'exec',
   summary: 'run a process on a device (an action, or --raw argv)',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, raw: { type: 'boolean' }, 'no-stdin': { type: 'boolean' } }, strict: true, allowPositionals: true }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref, ...rest] = parsed.positionals;
-    if (!ref) throw new UsageError('missing <device>', USAGE);
-    if (rest.length === 0) throw new UsageError(values.raw ? 'missing <command> after --' : 'missing <action>', USAGE);
-    const [first = '', ...params] = rest;
-    const open = values.raw ? { type: 'open', argv: rest } : { type: 'open', call: first, params };
-
-    const { ws } = await deviceSocket(ctx, values.server, ref, 'exec');
+  options: { raw: { type: 'boolean' }, 'no-stdin': { type: 'boolean' } },
+  positionals: ['device', 'argv...'],
+  // The lookup also refreshes the token pair the socket is opened with.
+  needs: 'device',
+  check({ values, args: { argv } }) {
+    if (argv.length === 0) throw new UsageError(values.raw ? 'missing <command> after --' : 'missing <action>', USAGE);
+    const [first = '', ...params] = argv;
+    return values.raw ? { type: 'open', argv } : { type: 'open', call: first, params };
+  },
+  async run({ values, checked: open, ctx, api, device }) {
+    mustBeOnline(device);
+    const ws = await openSocket(ctx, api, `/api/devices/${encodeURIComponent(device.id)}/exec`);
     const write = outputWriters(ctx.io);
     const stdin = ctx.io.stdin;
     let result: number | undefined;
@@ -95,4 +88,4 @@ export const execCommand: Command = {
     if (result === undefined) throw new CliError('the connection closed before the process ended');
     return result;
   },
-};
+});

@@ -1,13 +1,11 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
-import { DeviceView, GpioModel, GpioState, HwDone } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { GpioModel, GpioState, HwDone } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json, renderTable } from '../table.js';
 
-const USAGE = `Usage: edgehook gpio <device> [--json]
+const USAGE = withCommonHelp(`Usage: edgehook gpio <device> [--json]
        edgehook gpio <device> switch <channel> on|off [--wait]
        edgehook gpio <device> pulse <channel> [--delay SECONDS] [--wait]
 
@@ -17,9 +15,7 @@ Shows a device's GPIO channels, switches an output, or pulses one (like a button
 Options:
   --delay SECONDS   pulse length (default: the channel's default)
   --wait            return only when the operation has finished
-  --json            print the state as JSON
-  --server URL      the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help        show this help`;
+  --json            print the state as JSON`);
 
 const GpioView = z.object({ model: GpioModel, state: GpioState });
 
@@ -38,22 +34,13 @@ export function gpioTable(view: z.infer<typeof GpioView>): string {
   return renderTable(['CHANNEL', 'DIRECTION', 'STATE', 'MODE', 'PULSE'], rows);
 }
 
-export const gpioCommand: Command = {
+export const gpioCommand = defineCommand({
   name: 'gpio',
   summary: "show, switch or pulse a device's GPIO channels",
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' }, delay: { type: 'string' } }, strict: true, allowPositionals: true }),
-    );
-    const { values, positionals } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref, action, channel, word, ...extra] = positionals;
-    if (ref === undefined) throw new UsageError('missing <device>', USAGE);
-    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`, USAGE);
+  options: { json: { type: 'boolean' }, wait: { type: 'boolean' }, delay: { type: 'string' } },
+  positionals: ['device', 'action?', 'channel?', 'state?'],
+  check({ values, args: { action, channel, state: word } }) {
     if (action !== undefined && action !== 'switch' && action !== 'pulse') throw new UsageError(`unknown action ${JSON.stringify(action)} (switch or pulse)`, USAGE);
     if (action !== undefined && channel === undefined) throw new UsageError('missing <channel>', USAGE);
     let state: boolean | undefined;
@@ -67,10 +54,10 @@ export const gpioCommand: Command = {
       delay = Number(values.delay);
       if (!/^\d+(\.\d+)?$/.test(values.delay) || delay <= 0) throw new UsageError(`--delay must be a number of seconds, got ${JSON.stringify(values.delay)}`, USAGE);
     }
-
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
-    const base = `/api/devices/${encodeURIComponent(device.id)}/hardware/gpio`;
+    return { state, delay };
+  },
+  async run({ values, args: { device, action, channel }, checked: { state, delay }, ctx, api }) {
+    const base = `/api/devices/${encodeURIComponent(device)}/hardware/gpio`;
     if (action === undefined) {
       const view = await api.json(GpioView, 'GET', base);
       ctx.io.stdout(values.json ? json(view) : (Object.keys(view.model.scheme.inputs).length + Object.keys(view.model.scheme.outputs).length === 0 ? 'This board has no GPIO channels.\n' : gpioTable(view) + '\n'));
@@ -83,4 +70,4 @@ export const gpioCommand: Command = {
     ctx.io.stdout(`${what}\n`);
     return 0;
   },
-};
+});

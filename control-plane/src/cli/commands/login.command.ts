@@ -1,12 +1,10 @@
 import { TokenPair } from '@edgehook/shared';
-import { parseFlags } from '@edgehook/shared/argv';
 import { credentialsFrom, fetchFor, serverOverride } from '../api-client.js';
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { ServerFingerprint } from '@edgehook/shared/transport';
 import type { StoredCredentials } from '../credentials.store.js';
-import { withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { apiErrorOf, expectJson, send, type RequestSpec } from '../http.client.js';
 import { readOneTimeCode, readPassword } from '../password.prompt.js';
@@ -50,20 +48,19 @@ async function loginTrust(server: string, caFile: string | undefined, fingerprin
   return tls;
 }
 
-export const loginCommand: Command = {
+export const loginCommand = defineCommand({
   name: 'login',
   summary: 'log in to a control plane and remember the session',
   usage: USAGE,
-  async run(argv, ctx) {
-    const { values } = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { help: { type: 'boolean', short: 'h' }, server: { type: 'string' }, username: { type: 'string' }, totp: { type: 'string' }, ca: { type: 'string' }, fingerprint: { type: 'string' } }, strict: true, allowPositionals: false }),
-    );
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
+  // Its own --server: required here, and no stored session to open.
+  options: { server: { type: 'string' }, username: { type: 'string' }, totp: { type: 'string' }, ca: { type: 'string' }, fingerprint: { type: 'string' } },
+  needs: 'nothing',
+  check({ values, ctx }) {
     const server = serverOverride(values.server, ctx.io.env);
     if (server === undefined) throw new UsageError('--server URL is required', USAGE);
+    return server;
+  },
+  async run({ values, checked: server, ctx }) {
     const tls = await loginTrust(server, values.ca, values.fingerprint);
     const username = values.username ?? (ctx.io.env['EDGEHOOK_USERNAME'] || 'admin');
     const password = await readPassword(ctx.io, `Password for ${username} at ${server}: `);
@@ -85,4 +82,4 @@ export const loginCommand: Command = {
     ctx.io.stdout(`Logged in to ${server} as ${username}\n`);
     return 0;
   },
-};
+});

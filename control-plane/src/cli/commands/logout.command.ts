@@ -1,27 +1,25 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, SessionExpiredError } from '../errors.js';
 
-const USAGE = `Usage: edgehook logout [--server URL]
+const USAGE = withCommonHelp(
+  `Usage: edgehook logout [--server URL]
 
 Ends the session on the server and deletes the stored credentials.
 
-Options:
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+Options:`,
+  { column: 17 },
+);
 
-export const logoutCommand: Command = {
+export const logoutCommand = defineCommand({
   name: 'logout',
   summary: 'end the session and forget the stored credentials',
   usage: USAGE,
-  async run(argv, ctx) {
-    const { values } = withUsage(USAGE, () => parseFlags({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: false }));
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
+  options: { server: { type: 'string' } },
+  // Not logged in is fine here (nothing to do): the session is opened only when there is one.
+  needs: 'nothing',
+  async run({ values, ctx }) {
     if (!(await ctx.store.load())) {
       ctx.io.stdout('Not logged in; nothing to do.\n');
       return 0;
@@ -41,4 +39,4 @@ export const logoutCommand: Command = {
     ctx.io.stdout(`Logged out of ${api.server}\n`);
     return 0;
   },
-};
+});

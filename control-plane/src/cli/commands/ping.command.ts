@@ -1,21 +1,17 @@
-import { parseFlags } from '@edgehook/shared/argv';
-import { DeviceView, PingResult } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { PingResult } from '@edgehook/shared';
+import { positiveInt, withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { ApiError, UsageError } from '../errors.js';
 import { printable } from '../table.js';
 
-const USAGE = `Usage: edgehook ping <device> [--count N] [--interval SECONDS] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook ping <device> [--count N] [--interval SECONDS] [--server URL]
 
 Round trip through the control plane and MQTT to the device's agent and back.
 <device> is a device id or name.
 
 Options:
   --count N             pings to send (default 1)
-  --interval SECONDS    pause between pings (default 1)
-  --server URL          the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help            show this help`;
+  --interval SECONDS    pause between pings (default 1)`);
 
 /** Failures of one ping that say nothing about the next one: keep going, like ping(8). */
 const PER_PING_FAILURES = new Set(['DEVICE_OFFLINE', 'DEVICE_TIMEOUT']);
@@ -27,26 +23,16 @@ function intervalMs(value: string | undefined): number {
   return seconds * 1000;
 }
 
-export const pingCommand: Command = {
+export const pingCommand = defineCommand({
   name: 'ping',
   summary: 'measure the round trip to a device',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, count: { type: 'string' }, interval: { type: 'string' } }, strict: true, allowPositionals: true }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref = ''] = positionals(parsed.positionals, ['device'], USAGE);
-    const count = values.count === undefined ? 1 : positiveInt('count', values.count, USAGE, 10_000);
-    const pause = intervalMs(values.interval);
-    const api = await openSession(ctx, values.server);
-
-    // Resolve first: the name for the output, and an unknown device fails before any ping.
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+  options: { count: { type: 'string' }, interval: { type: 'string' } },
+  positionals: ['device'],
+  // Resolved first: the name for the output, and an unknown device fails before any ping.
+  needs: 'device',
+  check: ({ values }) => ({ count: values.count === undefined ? 1 : positiveInt('count', values.count, USAGE, 10_000), pause: intervalMs(values.interval) }),
+  async run({ checked: { count, pause }, ctx, api, device }) {
     const name = printable(device.name);
     const rtts: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -71,4 +57,4 @@ export const pingCommand: Command = {
     }
     return rtts.length === count ? 0 : 1;
   },
-};
+});

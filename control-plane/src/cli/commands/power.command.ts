@@ -1,12 +1,10 @@
-import { parseFlags } from '@edgehook/shared/argv';
-import { AtxState, DeviceView, HwDone } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { AtxState, HwDone } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json } from '../table.js';
 
-const USAGE = `Usage: edgehook power <device> [status] [--json]
+const USAGE = withCommonHelp(`Usage: edgehook power <device> [status] [--json]
        edgehook power <device> on|off|off-hard|reset [--wait]
 
 Drives the ATX power and reset buttons wired to a device (a PiKVM-style board), as the
@@ -15,9 +13,7 @@ forced off), reset (reset button). Needs the devices.power permission.
 
 Options:
   --wait            return only when the button press has finished
-  --json            print the ATX state as JSON
-  --server URL      the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help        show this help`;
+  --json            print the ATX state as JSON`);
 
 const ACTIONS = { on: 'on', off: 'off', 'off-hard': 'off_hard', reset: 'reset_hard' } as const;
 
@@ -30,26 +26,18 @@ export function describeAtx(s: AtxState): string {
   return `power: ${s.leds.power ? 'on' : 'off'}  hdd: ${s.leds.hdd ? 'active' : 'idle'}${s.busy ? '  (busy)' : ''}\n`;
 }
 
-export const powerCommand: Command = {
+export const powerCommand = defineCommand({
   name: 'power',
   summary: 'ATX power: status, on, off, off-hard, reset',
   usage: USAGE,
-  async run(argv, ctx) {
-    const { values, positionals } = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' }, wait: { type: 'boolean' } }, strict: true, allowPositionals: true }),
-    );
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref, word = 'status', ...extra] = positionals;
-    if (ref === undefined) throw new UsageError('missing <device>', USAGE);
-    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`, USAGE);
-    if (word !== 'status' && !isAction(word)) throw new UsageError(`unknown action ${JSON.stringify(word)} (status, on, off, off-hard or reset)`, USAGE);
-
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
-    const base = `/api/devices/${encodeURIComponent(device.id)}/hardware/atx`;
+  options: { json: { type: 'boolean' }, wait: { type: 'boolean' } },
+  positionals: ['device', 'action?'],
+  check({ args: { action = 'status' } }) {
+    if (action !== 'status' && !isAction(action)) throw new UsageError(`unknown action ${JSON.stringify(action)} (status, on, off, off-hard or reset)`, USAGE);
+    return action;
+  },
+  async run({ values, args, checked: word, ctx, api }) {
+    const base = `/api/devices/${encodeURIComponent(args.device)}/hardware/atx`;
     if (word !== 'status') {
       const done = await api.json(HwDone, 'POST', `${base}/power`, { body: { action: ACTIONS[word], wait: values.wait === true } });
       ctx.io.stdout(`${word}: ${done.done ? 'done' : 'button pressed'}\n`);
@@ -58,4 +46,4 @@ export const powerCommand: Command = {
     ctx.io.stdout(values.json ? json(state) : describeAtx(state));
     return 0;
   },
-};
+});

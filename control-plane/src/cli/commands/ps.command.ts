@@ -1,43 +1,25 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
-import { DeviceView, RunningProcess } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, withUsage } from '../args.js';
-import type { Command } from '../context.js';
-import { json, printable, relativeTime, renderTable } from '../table.js';
+import { RunningProcess } from '@edgehook/shared';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
+import { listing, printable, relativeTime } from '../table.js';
 
-const USAGE = `Usage: edgehook ps <device> [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook ps <device> [--json] [--server URL]
 
 Processes the device's agent started (actions and exec), with CPU, memory and listening ports.
 
-  --json        print JSON
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help`;
+  --json        print JSON`);
 
-export const psCommand: Command = {
+export const psCommand = defineCommand({
   name: 'ps',
   summary: 'list processes started on a device',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref = ''] = positionals(parsed.positionals, ['device'], USAGE);
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+  options: { json: { type: 'boolean' } },
+  positionals: ['device'],
+  needs: 'device',
+  async run({ values, ctx, api, device }) {
     const procs = await api.json(z.array(RunningProcess), 'GET', `/api/devices/${encodeURIComponent(device.id)}/processes`);
-    if (values.json) {
-      ctx.io.stdout(json(procs) + '\n');
-      return 0;
-    }
-    if (procs.length === 0) {
-      ctx.io.stdout(`no processes started by the agent on ${printable(device.name)}\n`);
-      return 0;
-    }
-    const rows = procs.map((p) => [
+    const row = (p: RunningProcess): string[] => [
       String(p.pid),
       printable(p.title),
       `${p.cpu_util.toFixed(1)}%`,
@@ -45,8 +27,8 @@ export const psCommand: Command = {
       p.port_util.join(',') || '-',
       relativeTime(new Date(p.startedAt).toISOString(), ctx.now()),
       printable(p.reqc.length > 60 ? p.reqc.slice(0, 57) + '...' : p.reqc),
-    ]);
-    ctx.io.stdout(renderTable(['PID', 'TITLE', 'CPU', 'MEM', 'PORTS', 'STARTED', 'COMMAND'], rows) + '\n');
+    ];
+    ctx.io.stdout(listing(procs, { json: values.json, empty: `no processes started by the agent on ${printable(device.name)}`, headers: ['PID', 'TITLE', 'CPU', 'MEM', 'PORTS', 'STARTED', 'COMMAND'], row }));
     return 0;
   },
-};
+});

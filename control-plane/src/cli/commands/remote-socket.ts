@@ -1,38 +1,49 @@
+import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import WebSocket from 'ws';
 import { DeviceView, decodeJson, RelayServerMessage } from '@edgehook/shared';
-import { openSession, socketTls } from '../api-client.js';
+import { socketTls, type ApiClient } from '../api-client.js';
 import type { CliIo, CommandContext } from '../context.js';
 import { CliError, notLoggedIn } from '../errors.js';
 import { printable } from '../table.js';
 
 /**
- * Opens an operator socket (`exec`, `shell`) to a device as the logged-in user. The device lookup
- * goes through the API client first, which refreshes the token pair when needed, so the token
- * read back from the store is fresh.
+ * Opens a socket under `/api/...` as the logged-in user. Call it after an API call (the device
+ * lookup, say): the client refreshes the token pair when needed, so the token read back from the
+ * store is fresh. `refused` words an HTTP refusal; by default the server's own message.
  */
-export async function deviceSocket(ctx: CommandContext, serverFlag: string | undefined, ref: string, kind: 'exec' | 'shell'): Promise<{ ws: WebSocket; device: DeviceView }> {
-  const api = await openSession(ctx, serverFlag);
-  const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
-  if (!device.online) throw new CliError(`device ${printable(device.name)} is offline`);
+export async function openSocket(ctx: CommandContext, api: ApiClient, path: string, refused?: (status: number | undefined) => string): Promise<WebSocket> {
   const stored = await ctx.store.load();
   if (!stored) throw notLoggedIn(api.server);
-  const url = `${api.server.replace(/^http/, 'ws')}/api/devices/${encodeURIComponent(device.id)}/${kind}`;
-  const ws = new WebSocket(url, { ...(await socketTls(api.server, stored)), headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
+  const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}${path}`, { ...(await socketTls(api.server, stored)), headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => {
-        const message = /"message":"([^"]*)"/.exec(body)?.[1] ?? `HTTP ${res.statusCode}`;
-        reject(new CliError(res.statusCode === 403 ? `permission denied: ${message}` : message));
-      });
-    });
+    ws.once('unexpected-response', (_req, res) => (refused ? reject(new CliError(refused(res.statusCode))) : void refusal(res).then(reject)));
     ws.once('error', (err) => reject(new CliError(`cannot connect to ${api.server}: ${err.message}`)));
   });
   ws.on('error', () => undefined);
-  return { ws, device };
+  return ws;
+}
+
+/** A refused upgrade as an error, with the server's own message when its body carries one. */
+export function refusal(res: IncomingMessage): Promise<CliError> {
+  return new Promise((resolve) => {
+    let body = '';
+    res.on('data', (d: Buffer) => (body += d.toString()));
+    res.on('end', () => {
+      const message = /"message":"([^"]*)"/.exec(body)?.[1] ?? `HTTP ${res.statusCode}`;
+      resolve(new CliError(res.statusCode === 403 ? `permission denied: ${message}` : message));
+    });
+  });
+}
+
+/** A device that must be online for what follows, named in the error when it is not. */
+export function mustBeOnline(device: DeviceView): void {
+  if (!device.online) throw new CliError(`device ${printable(device.name)} is offline`);
+}
+
+export function isTty(stream: NodeJS.ReadableStream): stream is NodeJS.ReadStream {
+  return 'setRawMode' in stream && typeof stream.setRawMode === 'function';
 }
 
 export function parseServerMessage(data: Buffer): RelayServerMessage | undefined {

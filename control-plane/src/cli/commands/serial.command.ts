@@ -1,58 +1,32 @@
-import { parseFlags } from '@edgehook/shared/argv';
-import WebSocket from 'ws';
-import { DeviceView } from '@edgehook/shared';
-import { openSession, socketTls } from '../api-client.js';
-import { COMMON_OPTIONS, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
-import { CliError, notLoggedIn, UsageError } from '../errors.js';
+import { positiveInt, withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
+import { CliError } from '../errors.js';
 import { printable } from '../table.js';
-import { outputWriters, parseServerMessage } from './remote-socket.js';
+import { isTty, mustBeOnline, openSocket, outputWriters, parseServerMessage } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook serial <device> [port] [--baud N] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook serial <device> [port] [--baud N] [--server URL]
 
 A serial console of a device's board (e.g. the host's console on a PiKVM HAT), through the
 control plane. Every key goes to the line, Ctrl-C included; press Ctrl-] to quit.
 [port] is a serial port name from the board profile (default: the first one).
 
-  --baud N       line speed (default: the profile's)
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --baud N       line speed (default: the profile's)`);
 
 /** Ctrl-]: telnet's escape, since Ctrl-C belongs to the remote line. */
 const QUIT = 0x1d;
 
-function isTty(stream: NodeJS.ReadableStream): stream is NodeJS.ReadStream {
-  return 'setRawMode' in stream && typeof stream.setRawMode === 'function';
-}
-
-export const serialCommand: Command = {
+export const serialCommand = defineCommand({
   name: 'serial',
   summary: "open a device's serial console",
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseFlags({ args: argv, options: { ...COMMON_OPTIONS, baud: { type: 'string' } }, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref, port, extra] = parsed.positionals;
-    if (!ref) throw new UsageError('missing <device>', USAGE);
-    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`, USAGE);
-    const baud = values.baud === undefined ? undefined : positiveInt('baud', values.baud, USAGE, 4_000_000);
-
-    const api = await openSession(ctx, values.server);
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
-    if (!device.online) throw new CliError(`device ${printable(device.name)} is offline`);
-    const stored = await ctx.store.load();
-    if (!stored) throw notLoggedIn(api.server);
-    const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}/api/devices/${encodeURIComponent(device.id)}/serial`, { ...(await socketTls(api.server, stored)), headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_req, res) => reject(new CliError(res.statusCode === 403 ? 'permission denied: the serial console needs devices.hardware.write' : `HTTP ${res.statusCode}`)));
-      ws.once('error', (err) => reject(new CliError(`cannot connect to ${api.server}: ${err.message}`)));
-    });
-    ws.on('error', () => undefined);
+  options: { baud: { type: 'string' } },
+  positionals: ['device', 'port?'],
+  needs: 'device',
+  check: ({ values }) => (values.baud === undefined ? undefined : positiveInt('baud', values.baud, USAGE, 4_000_000)),
+  async run({ args: { port }, checked: baud, ctx, api, device }) {
+    mustBeOnline(device);
+    const refused = (status: number | undefined): string => (status === 403 ? 'permission denied: the serial console needs devices.hardware.write' : `HTTP ${status}`);
+    const ws = await openSocket(ctx, api, `/api/devices/${encodeURIComponent(device.id)}/serial`, refused);
 
     const write = outputWriters(ctx.io);
     const stdin = ctx.io.stdin;
@@ -103,4 +77,4 @@ export const serialCommand: Command = {
     if (failure) throw failure;
     return 0;
   },
-};
+});

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readLocalText } from '../local-input.js';
 import { parse as parseYaml } from 'yaml';
 import { DeclaredServer, validate, type DeclaredServer as Server } from '@edgehook/shared';
 import { UsageError } from '../errors.js';
@@ -77,16 +77,7 @@ function number(flag: string, value: string, usage: string): number {
 
 /** A spec file: YAML or JSON (YAML reads both), `-` for stdin. */
 export async function readSpecFile(path: string, stdin: NodeJS.ReadableStream, usage: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    if (path === '-') {
-      const chunks: Buffer[] = [];
-      for await (const c of stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
-      text = Buffer.concat(chunks).toString('utf8');
-    } else text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, usage);
-  }
+  const text = await readLocalText(path, stdin, usage);
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });

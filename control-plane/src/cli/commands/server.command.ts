@@ -1,14 +1,13 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ApplyResult, DeclaredServer, DeclaredServers, DeviceView, PlanStep } from '@edgehook/shared';
-import { openSession, type ApiClient } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command, CommandContext } from '../context.js';
+import { ApplyResult, DeclaredServer, DeclaredServers, PlanStep } from '@edgehook/shared';
+import type { CommandContext } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 import { buildSpec, readSpecFile, SPEC_OPTIONS } from './server-spec.js';
 
-const USAGE = `Usage: edgehook server <action> <device> [<name>] [options] [-- cmd args...]
+const USAGE = `${withCommonHelp(`Usage: edgehook server <action> <device> [<name>] [options] [-- cmd args...]
 
 Declared servers (containers the device keeps as declared; docs/containers.md):
   ls <device>              the declared servers and the last apply
@@ -32,9 +31,7 @@ Spec options (create, edit):
 
 Options:
   --dry-run     show the plan (the steps the device would take) and change nothing
-  --json        print JSON
-  --server URL  the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help    show this help
+  --json        print JSON`)}
 
 Examples:
   edgehook server create pi-a web --image nginx:alpine --port 8080:80 --restart unless-stopped
@@ -42,7 +39,7 @@ Examples:
   edgehook server create pi-a mc --file mc.yaml
   edgehook server rm pi-a web`;
 
-const OPTIONS = { ...COMMON_OPTIONS, ...SPEC_OPTIONS, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } as const;
+const OPTIONS = { ...SPEC_OPTIONS, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } as const;
 
 const ChangeResult = z.object({
   revision: z.number().optional(),
@@ -82,28 +79,20 @@ function report(ctx: CommandContext, what: string, res: z.infer<typeof ChangeRes
   return 0;
 }
 
-async function deviceId(api: ApiClient, ref: string): Promise<string> {
-  return (await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`)).id;
-}
-
-export const serverCommand: Command = {
+export const serverCommand = defineCommand({
   name: 'server',
   summary: 'create, edit, remove and list declared servers',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () => parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true }));
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [action, ref, name, ...cmd] = parsed.positionals;
+  options: OPTIONS,
+  positionals: ['action?', 'device?', 'name?', 'cmd...'],
+  check({ args: { action, device } }) {
     if (!action) throw new UsageError('missing <action>: ls, create, edit or rm', USAGE);
-    if (!ref) throw new UsageError('missing <device>', USAGE);
+    if (!device) throw new UsageError('missing <device>', USAGE);
+    return { action, ref: device };
+  },
+  async run({ values, args: { name, cmd }, checked: { action, ref }, ctx, api }) {
     const query = values['dry-run'] ? { dryRun: 'true' } : undefined;
-    const api = await openSession(ctx, values.server);
-    const id = await deviceId(api, ref);
-    const base = `/api/devices/${encodeURIComponent(id)}/servers`;
+    const base = `/api/devices/${encodeURIComponent(ref)}/servers`;
     if (action === 'ls') {
       if (name) throw new UsageError(`unexpected argument ${JSON.stringify(name)}`, USAGE);
       const set = await api.json(DeclaredSetView, 'GET', base);
@@ -136,4 +125,4 @@ export const serverCommand: Command = {
     const res = await api.json(ChangeResult, 'PUT', `${base}/${encodeURIComponent(name)}`, { body: spec, query });
     return report(ctx, `server ${printable(name)} changed`, res, values.json ?? false);
   },
-};
+});

@@ -1,43 +1,28 @@
-import { parseFlags } from '@edgehook/shared/argv';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
-import { CliError, UsageError } from '../errors.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
+import { CliError } from '../errors.js';
 import { printable } from '../table.js';
-import { deviceSocket, exitStatus, outputWriters, parseServerMessage } from './remote-socket.js';
+import { exitStatus, isTty, mustBeOnline, openSocket, outputWriters, parseServerMessage } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook shell <device> [--shell PATH] [--session ID] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook shell <device> [--shell PATH] [--session ID] [--server URL]
 
 An interactive terminal on a device, through the control plane (like ssh). The terminal is in raw
 mode: every key goes to the remote shell, Ctrl-C included; the size follows your window.
 If the connection drops, the shell stays alive on the device for a while: reattach with --session.
 
   --shell PATH   a shell listed in the device's /etc/shells (default: the agent's)
-  --session ID   reattach to a detached session (the id is printed when a connection drops)
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --session ID   reattach to a detached session (the id is printed when a connection drops)`);
 
-function isTty(stream: NodeJS.ReadableStream): stream is NodeJS.ReadStream {
-  return 'setRawMode' in stream && typeof stream.setRawMode === 'function';
-}
-
-export const shellCommand: Command = {
+export const shellCommand = defineCommand({
   name: 'shell',
   summary: 'open an interactive terminal on a device',
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, shell: { type: 'string' }, session: { type: 'string' } }, strict: true, allowPositionals: true }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref, extra] = parsed.positionals;
-    if (!ref) throw new UsageError('missing <device>', USAGE);
-    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`, USAGE);
-
-    const { ws, device } = await deviceSocket(ctx, values.server, ref, 'shell');
+  options: { shell: { type: 'string' }, session: { type: 'string' } },
+  positionals: ['device'],
+  needs: 'device',
+  async run({ values, args: { device: ref }, ctx, api, device }) {
+    mustBeOnline(device);
+    const ws = await openSocket(ctx, api, `/api/devices/${encodeURIComponent(device.id)}/shell`);
     const write = outputWriters(ctx.io);
     const stdin = ctx.io.stdin;
     const size = (): { cols: number; rows: number } => ({ cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 });
@@ -80,4 +65,4 @@ export const shellCommand: Command = {
     }
     return status;
   },
-};
+});

@@ -1,13 +1,11 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { MetricList, TelemetryQueryResult } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 import { csvCell, formatValue, labelText, metricName, sparkline } from './telemetry-format.js';
 
-const USAGE = `Usage: edgehook telemetry <device> [<metric>] [--since -1h] [--until now] [--step 1m] [--agg avg]
+const USAGE = withCommonHelp(`Usage: edgehook telemetry <device> [<metric>] [--since -1h] [--until now] [--step 1m] [--agg avg]
                           [--label key=value] [--json | --csv] [--server URL]
 
 Shows one metric of one device over time: a table and a sparkline per series. Without <metric>,
@@ -21,9 +19,7 @@ Options:
   --agg F          avg, min, max, last, sum or count per bucket (default avg)
   --label k=v      only series with this label (repeatable), e.g. --label core=0
   --json           the API's answer as JSON
-  --csv            time,labels,value rows for scripts
-  --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help       show this help`;
+  --csv            time,labels,value rows for scripts`);
 
 /** A step that gives about 60 rows, rounded to a friendly width. */
 function defaultStep(since: string): string | undefined {
@@ -43,29 +39,16 @@ function timeArg(flag: string, value: string): string {
   throw new UsageError(`--${flag} must be now, a relative time like -1h, epoch milliseconds or an ISO-8601 time, got ${JSON.stringify(value)}${hint}`, USAGE);
 }
 
-export const telemetryCommand: Command = {
+export const telemetryCommand = defineCommand({
   name: 'telemetry',
   summary: "show a device's metric over time",
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({
-        args: argv,
-        options: { ...COMMON_OPTIONS, since: { type: 'string' }, until: { type: 'string' }, step: { type: 'string' }, agg: { type: 'string' }, label: { type: 'string', multiple: true }, json: { type: 'boolean' }, csv: { type: 'boolean' } },
-        strict: true,
-        allowPositionals: true,
-      }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref, metricArg, extra] = parsed.positionals;
-    if (!ref) throw new UsageError('missing <device>', USAGE);
-    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`, USAGE);
+  options: { since: { type: 'string' }, until: { type: 'string' }, step: { type: 'string' }, agg: { type: 'string' }, label: { type: 'string', multiple: true }, json: { type: 'boolean' }, csv: { type: 'boolean' } },
+  positionals: ['device', 'metric?'],
+  check({ values }) {
     if (values.json && values.csv) throw new UsageError('give --json or --csv, not both', USAGE);
-    const api = await openSession(ctx, values.server);
+  },
+  async run({ values, args: { device: ref, metric: metricArg }, ctx, api }) {
     const device = encodeURIComponent(ref);
 
     if (metricArg === undefined) {
@@ -105,4 +88,4 @@ export const telemetryCommand: Command = {
     ctx.io.stdout(`${title}\n${renderTable(headers, rows)}\n\n${sparks.join('\n')}\n`);
     return 0;
   },
-};
+});

@@ -1,13 +1,10 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { LatestResult } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
-import { UsageError } from '../errors.js';
+import { positiveInt, withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { json, relativeTime, renderTable } from '../table.js';
 import { formatValue, labelText, metricName } from './telemetry-format.js';
 
-const USAGE = `Usage: edgehook top [--metric cpu] [--tag T] [--limit 10] [--asc] [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook top [--metric cpu] [--tag T] [--limit 10] [--asc] [--json] [--server URL]
 
 The fleet's latest value of one metric, one row per device (and series), highest first:
 "the ten hottest devices" is edgehook top --metric temp.
@@ -18,32 +15,15 @@ Options:
   --label k=v      only series with this label (repeatable)
   --limit N        at most N rows (default 20)
   --asc            lowest first
-  --json           the API's answer as JSON
-  --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help       show this help`;
+  --json           the API's answer as JSON`);
 
-export const topCommand: Command = {
+export const topCommand = defineCommand({
   name: 'top',
   summary: "the fleet's latest values of a metric, sorted",
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({
-        args: argv,
-        options: { ...COMMON_OPTIONS, metric: { type: 'string' }, tag: { type: 'string' }, label: { type: 'string', multiple: true }, limit: { type: 'string' }, asc: { type: 'boolean' }, json: { type: 'boolean' } },
-        strict: true,
-        allowPositionals: true,
-      }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, USAGE);
-    const limit = values.limit === undefined ? 20 : positiveInt('limit', values.limit, USAGE, 100_000);
-    const metric = metricName(values.metric ?? 'cpu');
-    const api = await openSession(ctx, values.server);
+  options: { metric: { type: 'string' }, tag: { type: 'string' }, label: { type: 'string', multiple: true }, limit: { type: 'string' }, asc: { type: 'boolean' }, json: { type: 'boolean' } },
+  check: ({ values }) => ({ limit: values.limit === undefined ? 20 : positiveInt('limit', values.limit, USAGE, 100_000), metric: metricName(values.metric ?? 'cpu') }),
+  async run({ values, checked: { limit, metric }, ctx, api }) {
     const search = new URLSearchParams({ metric, sort: values.asc ? 'asc' : 'desc', limit: String(limit) });
     if (values.tag !== undefined) search.set('tag', values.tag);
     for (const l of values.label ?? []) search.append('label', l);
@@ -66,4 +46,4 @@ export const topCommand: Command = {
     );
     return 0;
   },
-};
+});

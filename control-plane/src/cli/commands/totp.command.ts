@@ -1,12 +1,11 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { TotpActivated, TotpEnrollment } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { UsageError } from '../errors.js';
 
-const USAGE = `Usage: edgehook totp enroll|verify CODE|disable CODE [--server URL]
+const USAGE = withCommonHelp(
+  `Usage: edgehook totp enroll|verify CODE|disable CODE [--server URL]
 
 Two-factor authentication for the logged-in user (TOTP, as authenticator apps use).
   enroll        prints a new key and its otpauth:// URI: add it to your authenticator app
@@ -14,26 +13,23 @@ Two-factor authentication for the logged-in user (TOTP, as authenticator apps us
   disable CODE  turns it off (a current code or a recovery code)
 Afterwards \`edgehook login\` asks for the code (or takes --totp / EDGEHOOK_TOTP).
 
-Options:
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+Options:`,
+  { column: 17 },
+);
 
 const Ok = z.object({ ok: z.literal(true) });
 
-export const totpCommand: Command = {
+export const totpCommand = defineCommand({
   name: 'totp',
   summary: 'enroll, verify or disable two-factor authentication',
   usage: USAGE,
-  async run(argv, ctx) {
-    const { values, positionals } = withUsage(USAGE, () => parseArgs({ args: argv, options: { ...COMMON_OPTIONS }, strict: true, allowPositionals: true }));
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [action, code] = positionals;
+  positionals: ['action?', 'code...'],
+  check({ args: { action, code: [code] } }) {
     if (action !== 'enroll' && action !== 'verify' && action !== 'disable') throw new UsageError('give enroll, verify CODE or disable CODE', USAGE);
     if (action !== 'enroll' && !code) throw new UsageError(`${action} needs the code from your authenticator app`, USAGE);
-    const api = await openSession(ctx, values.server);
+    return { action, code };
+  },
+  async run({ checked: { action, code }, ctx, api }) {
     if (action === 'enroll') {
       const e = await api.json(TotpEnrollment, 'POST', '/api/auth/totp/enroll');
       ctx.io.stdout(`key: ${e.secret}\nuri: ${e.uri}\nAdd it to your authenticator app, then run: edgehook totp verify <code>\n`);
@@ -46,4 +42,4 @@ export const totpCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,14 +1,14 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import WebSocket from 'ws';
-import { DeviceView, decodeJson, LiveFrame } from '@edgehook/shared';
-import { openSession, socketTls } from '../api-client.js';
-import { COMMON_OPTIONS, positionals, positiveInt, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { decodeJson, LiveFrame } from '@edgehook/shared';
+import { socketTls } from '../api-client.js';
+import { positiveInt, withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { CliError, notLoggedIn } from '../errors.js';
 import { printable } from '../table.js';
 import { formatValue, labelText } from './telemetry-format.js';
+import { refusal } from './remote-socket.js';
 
-const USAGE = `Usage: edgehook watch <device> [--metric cpu.usage,mem.*] [--count N] [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook watch <device> [--metric cpu.usage,mem.*] [--count N] [--json] [--server URL]
 
 Follows a device's telemetry live: one block per batch as it arrives. Ctrl-C stops.
 
@@ -16,30 +16,20 @@ Options:
   --metric LIST    metrics to show, comma-separated; a trailing * matches a prefix
                    (default cpu.usage,mem.usage,load.1,temp.max,net.*)
   --count N        stop after N batches
-  --json           one JSON frame per line
-  --server URL     the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help       show this help`;
+  --json           one JSON frame per line`);
 
 const DEFAULT_METRICS = 'cpu.usage,mem.usage,load.1,temp.max,net.rx_bps,net.tx_bps,trace.*';
 
-export const watchCommand: Command = {
+export const watchCommand = defineCommand({
   name: 'watch',
   summary: "follow a device's telemetry live",
   usage: USAGE,
-  async run(argv, ctx) {
-    const parsed = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, metric: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: true }),
-    );
-    const { values } = parsed;
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const [ref = ''] = positionals(parsed.positionals, ['device'], USAGE);
-    const count = values.count === undefined ? Infinity : positiveInt('count', values.count, USAGE);
-    const api = await openSession(ctx, values.server);
-    // The API call refreshes the token pair when needed, so the stored token is fresh for the socket.
-    const device = await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(ref)}`);
+  options: { metric: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' } },
+  positionals: ['device'],
+  // The lookup (an API call) also refreshes the token pair when needed, so the stored token is fresh for the socket.
+  needs: 'device',
+  check: ({ values }) => (values.count === undefined ? Infinity : positiveInt('count', values.count, USAGE)),
+  async run({ values, checked: count, ctx, api, device }) {
     const stored = await ctx.store.load();
     if (!stored) throw notLoggedIn(api.server);
     const search = new URLSearchParams({ device: device.id, metric: values.metric ?? DEFAULT_METRICS });
@@ -47,14 +37,7 @@ export const watchCommand: Command = {
     if (!values.json) ctx.io.stdout(`watching ${printable(device.name)}${device.online ? '' : ' (offline: waiting for data)'}; Ctrl-C stops\n`);
     return new Promise<number>((resolve, reject) => {
       let seen = 0;
-      ws.on('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => {
-          const message = /"message":"([^"]*)"/.exec(body)?.[1] ?? `HTTP ${res.statusCode}`;
-          reject(new CliError(res.statusCode === 403 ? `permission denied: ${message}` : message));
-        });
-      });
+      ws.on('unexpected-response', (_req, res) => void refusal(res).then(reject));
       ws.on('error', (err) => reject(new CliError(`cannot connect to ${api.server}: ${err.message}`)));
       ws.on('close', (code, reason) => (code === 1000 || code === 1005 ? resolve(0) : reject(new CliError(`the live stream closed: ${reason.toString() || code}`))));
       ws.on('message', (data: Buffer) => {
@@ -74,4 +57,4 @@ export const watchCommand: Command = {
       });
     });
   },
-};
+});

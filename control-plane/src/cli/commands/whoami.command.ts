@@ -1,35 +1,24 @@
-import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { UserView } from '@edgehook/shared';
-import { openSession } from '../api-client.js';
-import { COMMON_OPTIONS, withUsage } from '../args.js';
-import type { Command } from '../context.js';
+import { withCommonHelp } from '../args.js';
+import { defineCommand } from '../define-command.js';
 import { json, printable } from '../table.js';
 
-const USAGE = `Usage: edgehook whoami [--json] [--server URL]
+const USAGE = withCommonHelp(`Usage: edgehook whoami [--json] [--server URL]
 
 Shows the logged-in user, role and permissions.
 
 Options:
-  --json         print the user as JSON
-  --server URL   the control plane (default: the one you logged in to) [EDGEHOOK_SERVER]
-  -h, --help     show this help`;
+  --json         print the user as JSON`);
 
 const AuthCheck = z.object({ ok: z.literal(true), user: UserView });
 
-export const whoamiCommand: Command = {
+export const whoamiCommand = defineCommand({
   name: 'whoami',
   summary: 'show the logged-in user and permissions',
   usage: USAGE,
-  async run(argv, ctx) {
-    const { values } = withUsage(USAGE, () =>
-      parseFlags({ args: argv, options: { ...COMMON_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false }),
-    );
-    if (values.help) {
-      ctx.io.stdout(USAGE + '\n');
-      return 0;
-    }
-    const api = await openSession(ctx, values.server);
+  options: { json: { type: 'boolean' } },
+  async run({ values, ctx, api }) {
     const { user } = await api.json(AuthCheck, 'GET', '/api/auth/check');
     if (values.json) {
       ctx.io.stdout(json(user));
@@ -43,4 +32,4 @@ export const whoamiCommand: Command = {
     );
     return 0;
   },
-};
+});

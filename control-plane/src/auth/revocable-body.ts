@@ -1,4 +1,4 @@
-import type { LiveScope, LiveSockets } from '../auth/live-sockets.js';
+import type { LiveScope, LiveSockets } from './live-sockets.js';
 
 /**
  * A streamed response body (a followed log, a file download, the MJPEG screen) that lives only as

@@ -2,11 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '@edgehook/shared';
-import type { Authenticator, Principal } from '../auth/authenticator.js';
-import { can } from '../auth/authenticator.js';
+import type { Authenticator, Principal } from './authenticator.js';
+import { can } from './authenticator.js';
 import type { Permission } from '@edgehook/shared';
-import type { LiveSockets } from '../auth/live-sockets.js';
-import { ACCESS_COOKIE, readCookie } from '../auth/credentials.js';
+import type { LiveSockets } from './live-sockets.js';
+import { ACCESS_COOKIE, readCookie } from './credentials.js';
 
 export interface SocketRoute {
   /** Matched against the path; groups become `params`. */
