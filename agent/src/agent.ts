@@ -117,10 +117,10 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   });
   streams.register('serial', serialStreamKind(hardware.serial));
   streams.register(KvmStreamKinds.video, videoStreamKind(hardware.streamer));
-  for (const [kind, impl] of Object.entries(msdStreamKinds(hardware.msd))) streams.register(kind, impl);
+  streams.registerAll(msdStreamKinds(hardware.msd));
   // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
   const containers = startContainers({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess });
-  for (const [kind, impl] of Object.entries(containers.streamKinds)) streams.register(kind, impl);
+  streams.registerAll(containers.streamKinds);
   const handlers: RpcHandlers = {
     ping: async (p) => ({ sentAt: p.sentAt, agentTime: clock.now() }),
     'system.describe': describe,

@@ -1,9 +1,16 @@
+import { decodeJson, ShellServerMessage } from '@edgehook/shared';
 import { parseFlags } from '@edgehook/shared/argv';
 import { COMMON_OPTIONS, withUsage } from '../args.js';
 import type { Command } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { printable } from '../table.js';
-import { deviceSocket, exitStatus, outputWriters, parseServerMessage } from './remote-socket.js';
+import { deviceSocket, exitStatus, outputWriters } from './remote-socket.js';
+
+/** A text frame of the shell socket; its `opened` names the session for a reattach. */
+function parseShellMessage(data: Buffer): ShellServerMessage | undefined {
+  const decoded = decodeJson(ShellServerMessage, data);
+  return decoded.ok ? decoded.value : undefined;
+}
 
 const USAGE = `Usage: edgehook shell <device> [--shell PATH] [--session ID] [--server URL]
 
@@ -48,8 +55,8 @@ export const shellCommand: Command = {
 
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) return write.out(data);
-      const msg = parseServerMessage(data);
-      if (msg?.type === 'opened') sessionId = typeof msg.info['sessionId'] === 'string' ? msg.info['sessionId'] : undefined;
+      const msg = parseShellMessage(data);
+      if (msg?.type === 'opened') sessionId = msg.info.sessionId;
       else if (msg?.type === 'end') status = exitStatus(msg.result);
       else if (msg?.type === 'error') failure = new CliError(msg.code === 'DEVICE_OFFLINE' ? `device ${printable(device.name)} went offline` : msg.message);
       else if (msg?.type === 'notice') ctx.io.stderr(`\r\nedgehook: ${msg.message}\r\n`);
