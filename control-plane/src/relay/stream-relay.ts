@@ -316,18 +316,30 @@ export class StreamRelay {
     this.streams.delete(stream.id);
   }
 
+  /** Topics per stream, built once: a keystroke should not rebuild its topic. */
+  private readonly topics = new WeakMap<RelayStream, { cmd: string; input: string }>();
+  private topicsOf(stream: RelayStream): { cmd: string; input: string } {
+    let t = this.topics.get(stream);
+    if (!t) {
+      const params = { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id };
+      t = { cmd: topicFor('streamCmd', params), input: topicFor('streamInput', params) };
+      this.topics.set(stream, t);
+    }
+    return t;
+  }
+
   /** @internal */
   publishCmd(stream: RelayStream, cmd: StreamCmd): Promise<void> {
     // Only `open` is QoS 1. Everything after it goes at QoS 0 like the input bytes, so the broker
     // keeps one order for keys, resizes, close and cancel (QoS 1 takes a slower path and could be
     // overtaken); a stream does not outlive its connection anyway.
-    return this.deps.transport.publish(topicFor('streamCmd', { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id }), encodeJson(cmd), { qos: cmd.type === 'open' ? 1 : 0 });
+    return this.deps.transport.publish(this.topicsOf(stream).cmd, encodeJson(cmd), { qos: cmd.type === 'open' ? 1 : 0 });
   }
 
   /** @internal */
   publishInput(stream: RelayStream, data: Buffer): void {
     this.deps.transport
-      .publish(topicFor('streamInput', { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id }), data, { qos: 0 })
+      .publish(this.topicsOf(stream).input, data, { qos: 0 })
       .catch((err: unknown) => stream.fail(new EdgehookError('DEVICE_OFFLINE', `cannot reach the broker: ${err instanceof Error ? err.message : String(err)}`)));
   }
 }
