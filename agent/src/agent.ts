@@ -132,7 +132,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   let handlers: RpcHandlers;
   try {
     handlers = mergeHandlers(capabilities);
-    for (const cap of capabilities) for (const [kind, impl] of Object.entries(cap.streamKinds)) streams.register(kind, impl);
+    for (const cap of capabilities) streams.registerAll(cap.streamKinds);
   } catch (err) {
     await closeCapabilities(capabilities).catch(() => undefined);
     throw err;

@@ -1,7 +1,8 @@
 import { EdgehookError, type RpcMethod } from '@edgehook/shared';
 import type { LinkState, Transport } from '@edgehook/shared/transport';
 import type { RpcHandler, RpcHandlers } from './link/rpc.dispatcher.js';
-import type { AgentStream, StreamKind } from './streams/stream-host.js';
+import type { StreamKindName } from '@edgehook/shared';
+import type { StreamKind, StreamKindImpls } from './streams/stream-host.js';
 
 /**
  * What every agent capability (hardware, processes, pty, containers, telemetry) hands `runAgent`:
@@ -11,7 +12,7 @@ import type { AgentStream, StreamKind } from './streams/stream-host.js';
 export interface Capability {
   readonly name: string;
   readonly handlers: RpcHandlers;
-  readonly streamKinds: Readonly<Record<string, StreamKind>>;
+  readonly streamKinds: StreamKindImpls;
   /** Each (re)connected device link, for capabilities that publish (telemetry, hardware state). */
   attach?(link: { transport: Transport; deviceId: string }): void;
   /** The device link's state changes (hardware releases held keys when it drops). */
@@ -77,7 +78,7 @@ function forward<M extends RpcMethod>(method: M, load: () => Promise<Capability>
  * agent: the idle agent does not pay for code it has not used). Its method and stream-kind names
  * come from the shared maps, so nothing heavy is imported to declare them.
  */
-export function loadedOnFirstUse(spec: { name: string; methods: readonly RpcMethod[]; streamKinds: readonly string[]; load: () => Promise<Capability> }): Capability {
+export function loadedOnFirstUse(spec: { name: string; methods: readonly RpcMethod[]; streamKinds: readonly StreamKindName[]; load: () => Promise<Capability> }): Capability {
   let loading: Promise<Capability> | undefined;
   let closed = false;
   const load = (): Promise<Capability> => {
@@ -91,16 +92,19 @@ export function loadedOnFirstUse(spec: { name: string; methods: readonly RpcMeth
   };
   const handlers: RpcHandlers = {};
   for (const method of spec.methods) Object.assign(handlers, { [method]: forward(method, load) });
-  const streamKinds: Record<string, StreamKind> = {};
-  for (const kind of spec.streamKinds) {
-    streamKinds[kind] = {
-      open: async (openSpec: unknown, stream: AgentStream) => {
+  const streamKinds: StreamKindImpls = {};
+  const forwardKind = <K extends StreamKindName>(kind: K): void => {
+    const forwarder: StreamKind<K> = {
+      open: async (openSpec, stream) => {
         const impl = (await load()).streamKinds[kind];
         if (!impl) throw new EdgehookError('UNKNOWN_METHOD', `this agent does not support ${kind} streams`);
         return impl.open(openSpec, stream);
       },
     };
-  }
+    // A mapped type cannot be written through a generic key; the forwarder is typed for its kind above.
+    Object.assign(streamKinds, { [kind]: forwarder });
+  };
+  for (const kind of spec.streamKinds) forwardKind(kind);
   return {
     name: spec.name,
     handlers,

@@ -74,13 +74,13 @@ test('loaded on first use: nothing loads before the first call, one load serves 
   const cap = loadedOnFirstUse({
     name: 'lazy',
     methods: ['ping'],
-    streamKinds: ['lazy-kind'],
+    streamKinds: ['serial'],
     load: async () => {
       loads++;
       return {
         name: 'lazy',
         handlers: { ping: async (p) => ({ sentAt: p.sentAt, agentTime: 99 }) },
-        streamKinds: { 'lazy-kind': { open: async (spec) => ({ echoed: spec }) } },
+        streamKinds: { serial: { open: async (spec) => ({ port: spec.port ?? 'console', path: '/dev/null', baud: spec.baud ?? 115200 }) } },
         close: () => {
           closed.push('lazy');
         },
@@ -88,13 +88,13 @@ test('loaded on first use: nothing loads before the first call, one load serves 
     },
   });
   assert.equal(Object.keys(cap.handlers), ['ping']);
-  assert.equal(Object.keys(cap.streamKinds), ['lazy-kind']);
+  assert.equal(Object.keys(cap.streamKinds), ['serial']);
   assert.is(loads, 0);
   const [a, b] = await Promise.all([cap.handlers.ping!({ sentAt: 1 }), cap.handlers.ping!({ sentAt: 2 })]);
   assert.equal([a, b], [{ sentAt: 1, agentTime: 99 }, { sentAt: 2, agentTime: 99 }]);
   // The stream kind never touches the stream here, so no real one is needed.
   const noStream: AgentStream = Object.create(null);
-  assert.equal(await cap.streamKinds['lazy-kind']!.open({ x: 1 }, noStream), { echoed: { x: 1 } });
+  assert.equal(await cap.streamKinds.serial!.open({ port: 'uart0', baud: 9600 }, noStream), { port: 'uart0', path: '/dev/null', baud: 9600 });
   assert.is(loads, 1);
   await cap.close();
   assert.equal(closed, ['lazy']);

@@ -14,9 +14,12 @@ async function setup(timing: { silenceMs?: number; sweepEveryMs?: number } = {})
   const host = new StreamHost(log, timing);
   const events: string[] = [];
   let current: AgentStream | undefined;
-  host.register('test', {
+  const specs: unknown[] = [];
+  // Any kind of the map serves; serial's spec is small (an optional port and baud).
+  host.register('serial', {
     async open(spec, stream) {
-      if (spec === 'refuse') throw new Error('nope');
+      specs.push(spec);
+      if (spec.port === 'refuse') throw new Error('nope');
       current = stream;
       stream.onInput((data, done) => {
         events.push(`in:${data.toString()}`);
@@ -24,7 +27,7 @@ async function setup(timing: { silenceMs?: number; sweepEveryMs?: number } = {})
       });
       stream.onCommand((cmd) => events.push(`cmd:${cmd.type}`));
       stream.onGone(() => events.push('gone'));
-      return { ok: true };
+      return { port: 'console', path: '/dev/null', baud: 9600 };
     },
   });
   await host.attach(broker.connect(), 'dev1');
@@ -35,25 +38,39 @@ async function setup(timing: { silenceMs?: number; sweepEveryMs?: number } = {})
   await cp.subscribe(filterFor('streamData', { cp: 'cp-a' }), (t, p) => matchTopic(t) && data.push(p));
   const cmd = (c: StreamCmd, streamId = ids.streamId) => cp.publish(topicFor('streamCmd', { ...ids, streamId }), encodeJson(c));
   const input = (s: string) => cp.publish(topicFor('streamInput', ids), Buffer.from(s));
-  return { host, events, ctl, data, cmd, input, stream: () => current };
+  return { host, events, ctl, data, cmd, input, specs, stream: () => current };
 }
 
 test('open runs the kind; unknown kinds and failures answer with an error', async () => {
   const { ctl, cmd } = await setup();
-  await cmd({ type: 'open', kind: 'test', spec: {}, window: 4096 });
+  await cmd({ type: 'open', kind: 'serial', spec: {}, window: 4096 });
   await cmd({ type: 'open', kind: 'nope', spec: {}, window: 4096 }, 'stream-0002');
-  await cmd({ type: 'open', kind: 'test', spec: 'refuse', window: 4096 }, 'stream-0003');
+  await cmd({ type: 'open', kind: 'serial', spec: { port: 'refuse' }, window: 4096 }, 'stream-0003');
   await tick();
   assert.equal(ctl, [
-    { type: 'opened', info: { ok: true } },
+    { type: 'opened', info: { port: 'console', path: '/dev/null', baud: 9600 } },
     { type: 'error', code: 'UNKNOWN_METHOD', message: 'this agent has no nope streams' },
     { type: 'error', code: 'INTERNAL', message: 'nope' },
   ]);
 });
 
+test('a spec that does not match the schema of its kind is refused before the kind runs', async () => {
+  const { ctl, cmd, specs } = await setup();
+  await cmd({ type: 'open', kind: 'serial', spec: { baud: -5 }, window: 4096 });
+  await cmd({ type: 'open', kind: 'serial', spec: { port: 'a', extra: 1 }, window: 4096 }, 'stream-0002');
+  await cmd({ type: 'open', kind: 'serial', spec: 'not an object', window: 4096 }, 'stream-0003');
+  await tick();
+  assert.equal(specs, [], 'the kind never saw a bad spec');
+  const texts = ctl.map((m) => JSON.stringify(m));
+  assert.is(texts.length, 3);
+  for (const t of texts) assert.match(t, /^\{"type":"error","code":"BAD_REQUEST","message":"invalid serial spec: /);
+  assert.match(texts[0] ?? '', /baud/);
+  assert.match(texts[1] ?? '', /extra/);
+});
+
 test('input is acked once consumed; a close-input waits for the input sent before it', async () => {
   const { events, ctl, cmd, input } = await setup();
-  await cmd({ type: 'open', kind: 'test', spec: {}, window: 4096 });
+  await cmd({ type: 'open', kind: 'serial', spec: {}, window: 4096 });
   await tick();
   await cmd({ type: 'close-input', sent: 5 });
   await tick();
@@ -67,7 +84,7 @@ test('input is acked once consumed; a close-input waits for the input sent befor
 
 test('output carries the channel byte; the end follows all output with the byte count', async () => {
   const { ctl, data, cmd, stream } = await setup();
-  await cmd({ type: 'open', kind: 'test', spec: {}, window: 4096 });
+  await cmd({ type: 'open', kind: 'serial', spec: {}, window: 4096 });
   await tick();
   stream()?.write(Buffer.from('out'), 1);
   stream()?.write(Buffer.from('err'), 2);
@@ -79,7 +96,7 @@ test('output carries the channel byte; the end follows all output with the byte 
 
 test('a control plane that goes silent is treated as gone; keepalives prevent that', async () => {
   const { events, cmd } = await setup({ silenceMs: 120, sweepEveryMs: 20 });
-  await cmd({ type: 'open', kind: 'test', spec: {}, window: 4096 });
+  await cmd({ type: 'open', kind: 'serial', spec: {}, window: 4096 });
   for (let i = 0; i < 6; i++) {
     await tick(40);
     await cmd({ type: 'keepalive' });

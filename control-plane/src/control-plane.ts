@@ -121,10 +121,13 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   let admin: BrokerAdmin;
   let link: MqttTransport;
   let transport: Transport;
+  // The stream relay's link: into the embedded broker without a socket, else the MQTT link.
+  let streamTransport: Transport;
   if (config.broker.kind === 'external') {
     // Several replicas on one Mosquitto: devices stay connected to it whatever happens to us.
     const ext = await connectExternalBroker({ ...config.broker, instanceId, db, log: log.child({ part: 'broker' }) });
     ({ admin, link, transport } = ext);
+    streamTransport = transport;
   } else {
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
   const loopback = (h: string): boolean => h === 'localhost' || h === '::1' || h.startsWith('127.');
@@ -168,6 +171,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   });
   await waitConnected(link, 10_000);
   transport = link;
+  streamTransport = embedded.streamLink;
   }
   const shared = config.broker.kind === 'external' ? { instanceId } : undefined;
   const mqttPort = broker?.port ?? Number(new URL(config.broker.kind === 'external' ? config.broker.url : 'mqtt://x:1883').port || 1883);
@@ -179,7 +183,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) }, shared);
   const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));
   await hwEvents.start();
-  const relay = new StreamRelay({ transport, instanceId, events, log: log.child({ part: 'relay' }) });
+  const relay = new StreamRelay({ transport: streamTransport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
   const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
 
@@ -379,6 +383,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         await telemetry.close();
         log.debug('closing: bus');
         await link.close();
+        await broker?.streamLink.close();
         log.debug('closing: broker');
         await broker?.close();
         log.debug('closing: store');

@@ -1,6 +1,6 @@
-import { ConsoleSpec, ContainerStreamKinds, EDGEHOOK_LABELS, EdgehookError, FileReadSpec, FileWriteSpec, LogsStreamSpec, StatsStreamSpec, validate, type Clock, type ContainerStats, type Logger } from '@edgehook/shared';
-import type { z } from 'zod';
-import type { AgentStream, StreamKind } from '../streams/stream-host.js';
+import { ContainerStreamKinds, EDGEHOOK_LABELS, EdgehookError, type Clock, type ContainerStats, type Logger } from '@edgehook/shared';
+import type { AgentStream, StreamKindImpls } from '../streams/stream-host.js';
+import { uploadInput } from '../streams/upload-input.js';
 import type { ContainerRuntime, OutputChunk, RawStats } from './container-runtime.js';
 import type { ConsoleHub } from './console-hub.js';
 import type { FilesService } from './files.service.js';
@@ -17,12 +17,6 @@ export interface ContainerStreamsDeps {
   log: Logger;
   /** Bytes in a server's data directory (cached walk). */
   diskBytes: (server: string | null) => Promise<number>;
-}
-
-function parse<T extends z.ZodType>(schema: T, spec: unknown, what: string): z.output<T> {
-  const r = validate(schema, spec);
-  if (!r.ok) throw new EdgehookError('BAD_REQUEST', `invalid ${what} spec: ${r.error}`);
-  return r.value;
 }
 
 /** Wings sends stats once a second. */
@@ -66,12 +60,11 @@ async function settled(deps: Pick<ContainerStreamsDeps, 'runtime' | 'power' | 'c
   }
 }
 
-export function containerStreamKinds(deps: ContainerStreamsDeps): Record<string, StreamKind> {
+export function containerStreamKinds(deps: ContainerStreamsDeps): StreamKindImpls {
   const { runtime, power, files } = deps;
   return {
     [ContainerStreamKinds.console]: {
-      async open(raw, stream) {
-        const spec = parse(ConsoleSpec, raw, 'console');
+      async open(spec, stream) {
         const c = await runtime.inspect(spec.ref);
         const att = await deps.consoles.join(c.id);
         let ended = false;
@@ -112,8 +105,7 @@ export function containerStreamKinds(deps: ContainerStreamsDeps): Record<string,
     },
 
     [ContainerStreamKinds.logs]: {
-      async open(raw, stream) {
-        const spec = parse(LogsStreamSpec, raw, 'logs');
+      async open(spec, stream) {
         const c = await runtime.inspect(spec.ref);
         const abort = new AbortController();
         const stop = (): void => abort.abort();
@@ -130,8 +122,7 @@ export function containerStreamKinds(deps: ContainerStreamsDeps): Record<string,
     },
 
     [ContainerStreamKinds.stats]: {
-      async open(raw, stream) {
-        const spec = parse(StatsStreamSpec, raw, 'stats');
+      async open(spec, stream) {
         let c = await runtime.inspect(spec.ref);
         const server = c.labels[EDGEHOOK_LABELS.server] ?? null;
         const abort = new AbortController();
@@ -202,8 +193,7 @@ export function containerStreamKinds(deps: ContainerStreamsDeps): Record<string,
     },
 
     [ContainerStreamKinds.fileRead]: {
-      async open(raw, stream) {
-        const spec = parse(FileReadSpec, raw, 'file read');
+      async open(spec, stream) {
         const { size, stream: rs } = await files.read(spec.server, spec.path);
         let sent = 0;
         const abort = new AbortController();
@@ -234,32 +224,19 @@ export function containerStreamKinds(deps: ContainerStreamsDeps): Record<string,
     },
 
     [ContainerStreamKinds.fileWrite]: {
-      async open(raw, stream) {
-        const spec = parse(FileWriteSpec, raw, 'file write');
+      async open(spec, stream) {
         const upload = await files.write(spec.server, spec.path);
-        let chain: Promise<void> = Promise.resolve();
         let over = false;
         const fail = (reason: string): void => {
           if (over) return;
           over = true;
           void upload.abort().then(() => stream.end({ status: 'rejected', reason }));
         };
-        stream.onInput((data, done) => {
-          // `done` only once on disk: the sender's credit is the upload's progress.
-          chain = chain.then(async () => {
-            if (over) return done();
-            try {
-              await upload.write(data);
-            } catch (err) {
-              fail(`write failed: ${message(err)}`);
-            }
-            done();
-          });
-        });
+        const then = uploadInput(stream, { write: (data) => upload.write(data), over: () => over, onError: (err) => fail(`write failed: ${message(err)}`) });
         stream.onCommand((cmd) => {
           if (cmd.type === 'cancel' || cmd.type === 'detach') return fail('cancelled');
           if (cmd.type !== 'close-input') return;
-          chain = chain.then(async () => {
+          then(async () => {
             if (over) return;
             if (spec.size !== undefined && upload.bytes !== spec.size) return fail(`expected ${spec.size} bytes, got ${upload.bytes}`);
             over = true;

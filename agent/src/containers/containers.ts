@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '@edgehook/shared';
 import type { RpcHandlers } from '../link/rpc.dispatcher.js';
-import type { StreamKind } from '../streams/stream-host.js';
+import type { StreamKindImpls } from '../streams/stream-host.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import { containerRpcHandlers, diskUsage } from './containers.handler.js';
 import { containerStreamKinds } from './containers.streams.js';
@@ -13,7 +13,7 @@ import type { Capability } from '../capability.js';
 
 export interface ContainersAgent extends Capability {
   readonly handlers: RpcHandlers;
-  readonly streamKinds: Record<string, StreamKind>;
+  readonly streamKinds: StreamKindImpls;
   readonly power: PowerManager;
   readonly executor: ServersExecutor;
   readonly files: FilesService;

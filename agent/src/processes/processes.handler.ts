@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { EdgehookError, PowCancelReasons, ProcessOpenSpec, validate, type RunningProcess } from '@edgehook/shared';
+import { EdgehookError, PowCancelReasons, type RunningProcess } from '@edgehook/shared';
 import type { RpcHandlers } from '../link/rpc.dispatcher.js';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
 import { groupUsage, listeningSockets, ticksToMs } from './proc-info.js';
@@ -14,17 +14,15 @@ const MAX_REJECTED = 1000;
  * Processes as a stream kind (pow-1 websocket, `edgehook exec`): output flows over the stream with
  * flow control; the operator leaving (detach) cancels the process.
  */
-export function processStreamKind(manager: ProcessManager, opts: { allowArbitrary: boolean }): StreamKind {
+export function processStreamKind(manager: ProcessManager, opts: { allowArbitrary: boolean }): StreamKind<'process'> {
   return {
-    async open(rawSpec: unknown, stream: AgentStream) {
-      const checked = validate(ProcessOpenSpec, rawSpec);
-      if (!checked.ok) throw new EdgehookError('BAD_REQUEST', `invalid process request: ${checked.error}`);
-      if ('argv' in checked.value && !opts.allowArbitrary) throw new EdgehookError('FORBIDDEN', 'this agent does not run arbitrary commands');
+    async open(spec, stream: AgentStream) {
+      if ('argv' in spec && !opts.allowArbitrary) throw new EdgehookError('FORBIDDEN', 'this agent does not run arbitrary commands');
       const resumeListeners: Array<() => void> = [];
       stream.onDrain(() => {
         for (const l of resumeListeners) l();
       });
-      const session = await manager.start(checked.value, {
+      const session = await manager.start(spec, {
         write: (data, channel) => stream.write(data, channel),
         onResume: (l) => resumeListeners.push(l),
       });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
-import { EdgehookError, PtyOpenSpec, validate, type Logger } from '@edgehook/shared';
+import { EdgehookError, type Logger, type StreamOpenedInfo, type StreamSpec } from '@edgehook/shared';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
 import type { Pty, PtyFactory } from './pty-factory.js';
 
@@ -43,7 +43,7 @@ function allowedShells(file: string): string[] {
  * Interactive shells. A session outlives its stream: when the operator's socket goes away the pty
  * keeps running detached (output goes to a bounded scrollback) until it is reattached or expires.
  */
-export class PtySessions implements StreamKind {
+export class PtySessions implements StreamKind<'pty'> {
   private readonly sessions = new Map<string, Session>();
   private readonly scrollbackBytes: number;
   private readonly detachedTtlMs: number;
@@ -69,10 +69,7 @@ export class PtySessions implements StreamKind {
     return preferred ?? '/bin/sh';
   }
 
-  async open(rawSpec: unknown, stream: AgentStream): Promise<Record<string, unknown>> {
-    const checked = validate(PtyOpenSpec, rawSpec);
-    if (!checked.ok) throw new EdgehookError('BAD_REQUEST', `invalid shell request: ${checked.error}`);
-    const spec = checked.value;
+  async open(spec: StreamSpec<'pty'>, stream: AgentStream): Promise<StreamOpenedInfo<'pty'>> {
     let session: Session;
     let reattached = false;
     if (spec.attach !== undefined) {

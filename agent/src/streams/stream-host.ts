@@ -1,4 +1,5 @@
 import {
+  AckBatcher,
   decodeJson,
   EdgehookError,
   encodeJson,
@@ -9,8 +10,13 @@ import {
   PikvmErrorDetails,
   validate,
   StreamCmd,
+  streamKindParsers,
+  isStreamKindName,
   topicFor,
   type Logger,
+  type StreamKindName,
+  type StreamOpenedInfo,
+  type StreamSpec,
   type StreamCtl,
   type StreamResult,
 } from '@edgehook/shared';
@@ -37,10 +43,16 @@ export interface AgentStream {
   readonly finished: boolean;
 }
 
-export interface StreamKind {
-  /** Starts the work; throws EdgehookError for unknown actions, bad specs... Returns info for `opened`. */
-  open(spec: unknown, stream: AgentStream): Promise<Record<string, unknown>>;
+/** One kind of stream (shell, process, console...); its spec and opened info are declared in StreamKinds. */
+export interface StreamKind<K extends StreamKindName> {
+  /** Starts the work with a spec the host has validated; throws EdgehookError for unknown actions... */
+  open(spec: StreamSpec<K>, stream: AgentStream): Promise<StreamOpenedInfo<K>>;
 }
+
+/** Kinds a capability provides, keyed by their StreamKinds name. */
+export type StreamKindImpls = { [K in StreamKindName]?: StreamKind<K> };
+
+type OpenKind = (spec: unknown, stream: AgentStream) => Promise<Record<string, unknown>>;
 
 interface Entry {
   stream: HostedStream;
@@ -51,8 +63,9 @@ class HostedStream implements AgentStream {
   private inputListener: ((data: Buffer, done: () => void) => void) | undefined;
   private commandListener: ((cmd: StreamCommand) => void) | undefined;
   private goneListeners: Array<() => void> = [];
-  private pendingAck = 0;
-  private ackScheduled = false;
+  private readonly acks = new AckBatcher((bytes) => {
+    if (!this.finished) this.sendCtl({ type: 'ack', bytes });
+  });
   private inputReceived = 0;
   private deferredCloseInput: { sent: number; cmd: StreamCommand } | undefined;
   finished = false;
@@ -134,15 +147,7 @@ class HostedStream implements AgentStream {
   }
 
   private credit(bytes: number): void {
-    this.pendingAck += bytes;
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    setImmediate(() => {
-      this.ackScheduled = false;
-      const bytes = this.pendingAck;
-      this.pendingAck = 0;
-      if (bytes > 0 && !this.finished) this.sendCtl({ type: 'ack', bytes });
-    });
+    this.acks.add(bytes);
   }
 }
 
@@ -151,7 +156,7 @@ class HostedStream implements AgentStream {
  * and carries bytes and control both ways with flow control. Capabilities register a kind.
  */
 export class StreamHost {
-  private readonly kinds = new Map<string, StreamKind>();
+  private readonly kinds = new Map<string, OpenKind>();
   private readonly streams = new Map<string, Entry>();
   private detachLink: Array<() => void> = [];
   private readonly sweeper: NodeJS.Timeout;
@@ -174,8 +179,23 @@ export class StreamHost {
     this.sweeper.unref();
   }
 
-  register(kind: string, impl: StreamKind): void {
-    this.kinds.set(kind, impl);
+  /** The spec is validated with the kind's schema before `impl.open` sees it. */
+  register<K extends StreamKindName>(kind: K, impl: StreamKind<K>): void {
+    const def = streamKindParsers[kind];
+    // Not async: a valid spec reaches the kind in the same turn, as before the map existed.
+    this.kinds.set(kind, (raw, stream) => {
+      const spec = def.parseSpec(raw);
+      if (!spec.ok) return Promise.reject(new EdgehookError('BAD_REQUEST', `invalid ${def.invalid}: ${spec.error}`, def.pikvmError ? { pikvmError: def.pikvmError } : undefined));
+      return impl.open(spec.value, stream);
+    });
+  }
+
+  registerAll(impls: StreamKindImpls): void {
+    const one = <K extends StreamKindName>(kind: K): void => {
+      const impl = impls[kind];
+      if (impl) this.register(kind, impl);
+    };
+    for (const kind of Object.keys(impls).filter(isStreamKindName)) one(kind);
   }
 
   get openCount(): number {
@@ -260,7 +280,7 @@ export class StreamHost {
     );
     this.streams.set(key, { stream });
     try {
-      const info = await kind.open(spec, stream);
+      const info = await kind(spec, stream);
       sendCtl({ type: 'opened', info });
     } catch (err) {
       this.streams.delete(key);

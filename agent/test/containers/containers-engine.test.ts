@@ -38,7 +38,7 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'eh-cengine-'));
   c = startContainers({ runtime: new DockerEngineRuntime(engine.socket), stateDir: dir, clock: systemClock, log });
   host = new StreamHost(log);
-  for (const [kind, impl] of Object.entries(c.streamKinds)) host.register(kind, impl);
+  host.registerAll(c.streamKinds);
   broker = new MemoryBroker();
   await host.attach(broker.connect(), 'dev1');
 });

@@ -30,7 +30,7 @@ test.before.each(async () => {
   runtime = new SimulatedContainerRuntime({ clock: systemClock });
   c = startContainers({ runtime, stateDir: dir, clock: systemClock, log });
   host = new StreamHost(log);
-  for (const [kind, impl] of Object.entries(c.streamKinds)) host.register(kind, impl);
+  host.registerAll(c.streamKinds);
   broker = new MemoryBroker();
   await host.attach(broker.connect(), 'dev1');
 });

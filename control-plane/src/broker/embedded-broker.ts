@@ -10,6 +10,7 @@ import type { BrokerPolicy } from './broker-policy.js';
 import { skipImpossibleRetainedScans } from './retained-filter.js';
 import { ConnectionPresence } from './connection-presence.js';
 import type { IncumbentSilence } from './broker-policy.js';
+import { InProcessLink } from './in-process-link.js';
 
 // aedes-persistence is CommonJS whose typings claim an ES default export; require gives the factory.
 const memoryPersistence: () => AedesMemoryPersistence = createRequire(import.meta.url)('aedes-persistence');
@@ -30,6 +31,8 @@ export interface EmbeddedBroker extends BrokerConnections {
   setSecureContext(options: SecureContextOptions): void;
   /** Serves MQTT over a websocket stream (the `/mqtt` path of the HTTP server). */
   handleStream(stream: Duplex, req: IncomingMessage): void;
+  /** A socketless link into this broker for the stream relay (never-retained topics only). */
+  readonly streamLink: InProcessLink;
   close(): Promise<void>;
 }
 
@@ -162,6 +165,7 @@ export async function startEmbeddedBroker(opts: {
   return {
     port,
     tlsPort,
+    streamLink: new InProcessLink(broker, log.child({ part: 'stream-link' })),
     setSecureContext: (options) => tlsServer?.setSecureContext(options),
     handleStream: (stream, req) => {
       broker.handle(stream, req);

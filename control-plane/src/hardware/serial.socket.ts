@@ -25,7 +25,7 @@ export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, princip
   } catch {
     // malformed %-escapes: looked up as written (and not found)
   }
-  let stream: RelayStream | undefined;
+  let stream: RelayStream<'serial'> | undefined;
   const op = operatorSocket(deps, ws, principal, {
     part: 'serial',
     device: deviceRef,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { decodeJson, EdgehookError, ExecClientMessage, type Logger } from '@edgehook/shared';
+import { decodeJson, EdgehookError, ExecClientMessage, type Logger, type StreamSpecInput } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
@@ -20,7 +20,7 @@ export interface ExecSocketDeps {
  * Arbitrary argv needs `devices.exec.arbitrary` on top of `devices.exec`.
  */
 export function serveExecSocket(deps: ExecSocketDeps, ws: WebSocket, principal: Principal, deviceRef: string): void {
-  let stream: RelayStream | undefined;
+  let stream: RelayStream<'process'> | undefined;
   let inputClosed = false;
   const op = operatorSocket(deps, ws, principal, {
     part: 'exec',
@@ -31,7 +31,7 @@ export function serveExecSocket(deps: ExecSocketDeps, ws: WebSocket, principal: 
     },
   });
 
-  const open = async (spec: Record<string, unknown>): Promise<void> => {
+  const open = async (spec: StreamSpecInput<'process'>): Promise<void> => {
     const device = await onlineDevice(deps.db, deviceRef);
     const s = deps.relay.open(device.id, 'process', spec, {
       onData: (data, channel) => {
@@ -52,7 +52,7 @@ export function serveExecSocket(deps: ExecSocketDeps, ws: WebSocket, principal: 
     op.flushEarly(s);
     if (inputClosed) s.closeInput();
     const info = await s.opened;
-    op.send({ type: 'opened', info });
+    op.send({ type: 'opened', info: info ?? {} });
   };
 
   ws.on('message', (raw, isBinary) => {
@@ -68,7 +68,7 @@ export function serveExecSocket(deps: ExecSocketDeps, ws: WebSocket, principal: 
     if (msg.type === 'open') {
       if (stream) return;
       op.opened();
-      let spec: Record<string, unknown>;
+      let spec: StreamSpecInput<'process'>;
       if ('argv' in msg) {
         if (!can(principal, 'devices.exec.arbitrary')) return op.fail(new EdgehookError('FORBIDDEN', 'your role lacks the permission devices.exec.arbitrary'));
         spec = { argv: msg.argv, ...(msg.cwd ? { cwd: msg.cwd } : {}), ...(msg.env ? { env: msg.env } : {}) };

@@ -1,3 +1,4 @@
+import type { StreamKindName, StreamSpecInput } from '@edgehook/shared';
 import type { StreamRelay } from './stream-relay.js';
 
 /** Bytes a response may hold here beyond the device's window before credit stops flowing. */
@@ -9,7 +10,7 @@ const RESPONSE_BUFFER = 1024 * 1024;
  * that goes away detaches the stream. Resolves once the device has started the work, so an error
  * at open (not found, refused) can still become a proper status code.
  */
-export async function relayResponseBody(relay: StreamRelay, deviceId: string, kind: string, spec: unknown): Promise<ReadableStream<Uint8Array>> {
+export async function relayResponseBody<K extends StreamKindName>(relay: StreamRelay, deviceId: string, kind: K, spec: StreamSpecInput<K>): Promise<ReadableStream<Uint8Array>> {
   let unacked = 0;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>(

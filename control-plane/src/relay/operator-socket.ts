@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { EdgehookError, type Logger, type RelayServerMessage } from '@edgehook/shared';
+import { EdgehookError, type Logger, type RelayServerMessage, type StreamKindName, type StreamSpecInput } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import { keepAlive } from '../http/socket-keep-alive.js';
@@ -29,7 +29,7 @@ export interface OperatorSocket {
    * binary frames under credit, `opened` and `end` as JSON, early input follows, the end closes the
    * socket with 1000. Returns at once so the caller holds the stream before it opens.
    */
-  openBytes(relay: StreamRelay, deviceId: string, kind: string, spec: unknown): RelayStream;
+  openBytes<K extends StreamKindName>(relay: StreamRelay, deviceId: string, kind: K, spec: StreamSpecInput<K>): RelayStream<K>;
   /** A binary frame from the operator: kept (bounded) until the stream exists, then forwarded. */
   input(stream: RelayStream | undefined, data: Buffer): void;
 }
@@ -109,7 +109,7 @@ export function operatorSocket(
       flushEarly(s);
       // Attached first, so `opened` reaches the operator before anything awaiting it runs.
       s.opened.then(
-        (info) => send({ type: 'opened', info }),
+        (info) => send({ type: 'opened', info: info ?? {} }),
         () => undefined,
       );
       return s;

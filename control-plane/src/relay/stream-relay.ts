@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  AckBatcher,
   decodeJson,
   EdgehookError,
   encodeJson,
@@ -10,10 +11,14 @@ import {
   STREAM_KEEPALIVE_MS,
   STREAM_WINDOW_DEFAULT,
   StreamCtl,
+  streamKindParsers,
   topicFor,
   type Logger,
   type StreamCmd,
+  type StreamKindName,
+  type StreamOpenedInfo,
   type StreamResult,
+  type StreamSpecInput,
 } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { FleetEvents } from '../events/fleet-events.js';
@@ -37,12 +42,13 @@ const TAIL_WAIT_MS = 2000;
  * The control plane's end of one device stream. Output arrives with credit-based flow control
  * (the device stops at `window` unacknowledged bytes); input is sent under the device's credit.
  */
-export class RelayStream {
+export class RelayStream<K extends StreamKindName = StreamKindName> {
   readonly id = randomBytes(12).toString('base64url');
   private state: 'opening' | 'open' | 'done' = 'opening';
   private received = 0;
-  private pendingAck = 0;
-  private ackScheduled = false;
+  private readonly acks = new AckBatcher((bytes) => {
+    if (this.state !== 'done') this.command({ type: 'ack', bytes });
+  });
   private inputSent = 0;
   private inputInflight = 0;
   private readonly inputWindow = STREAM_WINDOW_DEFAULT;
@@ -53,13 +59,17 @@ export class RelayStream {
   private abandoned = false;
   private pendingEnd: { result: StreamResult; sent: number; timer: NodeJS.Timeout } | undefined;
   private openTimer: NodeJS.Timeout | undefined;
-  private resolveOpened!: (info: Record<string, unknown>) => void;
+  private resolveOpened!: (info: StreamOpenedInfo<K> | undefined) => void;
   private rejectOpened!: (err: EdgehookError) => void;
-  /** Resolves with the kind's info (pid, session id) once the device started the work. */
-  readonly opened: Promise<Record<string, unknown>>;
+  /**
+   * Resolves with the kind's info (pid, session id) once the device started the work; undefined
+   * when the work ended before the device said it opened.
+   */
+  readonly opened: Promise<StreamOpenedInfo<K> | undefined>;
 
   constructor(
     readonly deviceId: string,
+    readonly kind: K,
     private readonly relay: StreamRelay,
     private readonly handlers: RelayStreamHandlers,
   ) {
@@ -75,9 +85,9 @@ export class RelayStream {
   }
 
   /** @internal */
-  start(kind: string, spec: unknown): void {
-    this.openTimer = setTimeout(() => this.fail(new EdgehookError('DEVICE_TIMEOUT', `the device did not start the ${kind} within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
-    this.command({ type: 'open', kind, spec, window: STREAM_WINDOW_DEFAULT });
+  start(spec: StreamSpecInput<K>): void {
+    this.openTimer = setTimeout(() => this.fail(new EdgehookError('DEVICE_TIMEOUT', `the device did not start the ${this.kind} within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
+    this.command({ type: 'open', kind: this.kind, spec, window: STREAM_WINDOW_DEFAULT });
   }
 
   /** Sends input; false when the device's credit is used up (wait for `onWritable`). */
@@ -127,16 +137,7 @@ export class RelayStream {
 
   /** Returns credit for output the consumer has passed on. */
   consumed(bytes: number): void {
-    if (this.state === 'done') return;
-    this.pendingAck += bytes;
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    setImmediate(() => {
-      this.ackScheduled = false;
-      const n = this.pendingAck;
-      this.pendingAck = 0;
-      if (n > 0 && this.state !== 'done') this.command({ type: 'ack', bytes: n });
-    });
+    if (this.state !== 'done') this.acks.add(bytes);
   }
 
   private command(cmd: StreamCmd): void {
@@ -166,8 +167,14 @@ export class RelayStream {
   control(msg: StreamCtl): void {
     if (this.state === 'done') return;
     switch (msg.type) {
-      case 'opened':
+      case 'opened': {
         if (this.state !== 'opening') return;
+        const info = streamKindParsers[this.kind].parseOpened(msg.info);
+        if (!info.ok) {
+          // The work may run on the device: tell it we are gone before failing here.
+          this.relay.publishCmd(this, { type: 'cancel' }).catch(() => undefined);
+          return this.fail(new EdgehookError('INTERNAL', `the device answered the ${this.kind} open with an invalid info: ${info.error}`));
+        }
         clearTimeout(this.openTimer);
         this.state = 'open';
         if (this.abandoned) {
@@ -175,8 +182,9 @@ export class RelayStream {
           return this.detach();
         }
         this.flushEarly();
-        this.resolveOpened(msg.info);
+        this.resolveOpened(info.value);
         return;
+      }
       case 'error':
         return this.fail(new EdgehookError(isErrorCode(msg.code) ? msg.code : 'INTERNAL', msg.message, msg.pikvmError ? { pikvmError: msg.pikvmError } : undefined));
       case 'ack': {
@@ -196,7 +204,7 @@ export class RelayStream {
         clearTimeout(this.openTimer);
         if (this.state === 'opening') {
           this.state = 'open';
-          this.resolveOpened({});
+          this.resolveOpened(undefined);
         }
         this.pendingEnd = { result: msg.result, sent: msg.sent, timer: setTimeout(() => this.deliverEnd(), TAIL_WAIT_MS) };
         if (this.received >= msg.sent) this.deliverEnd();
@@ -250,7 +258,7 @@ export class RelayStream {
  * instance's id, so with several replicas each receives only its own streams' bytes.
  */
 export class StreamRelay {
-  private readonly streams = new Map<string, RelayStream>();
+  private readonly streams = new Map<string, RelayStream<StreamKindName>>();
   private keepalive: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: { transport: Transport; instanceId: string; events: FleetEvents; log: Logger }) {}
@@ -290,10 +298,10 @@ export class StreamRelay {
   }
 
   /** Asks the device to start `kind` with `spec`; watch `stream.opened` for the answer. */
-  open(deviceId: string, kind: string, spec: unknown, handlers: RelayStreamHandlers): RelayStream {
-    const stream = new RelayStream(deviceId, this, handlers);
+  open<K extends StreamKindName>(deviceId: string, kind: K, spec: StreamSpecInput<K>, handlers: RelayStreamHandlers): RelayStream<K> {
+    const stream = new RelayStream(deviceId, kind, this, handlers);
     this.streams.set(stream.id, stream);
-    stream.start(kind, spec);
+    stream.start(spec);
     return stream;
   }
 
@@ -308,18 +316,30 @@ export class StreamRelay {
     this.streams.delete(stream.id);
   }
 
+  /** Topics per stream, built once: a keystroke should not rebuild its topic. */
+  private readonly topics = new WeakMap<RelayStream, { cmd: string; input: string }>();
+  private topicsOf(stream: RelayStream): { cmd: string; input: string } {
+    let t = this.topics.get(stream);
+    if (!t) {
+      const params = { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id };
+      t = { cmd: topicFor('streamCmd', params), input: topicFor('streamInput', params) };
+      this.topics.set(stream, t);
+    }
+    return t;
+  }
+
   /** @internal */
   publishCmd(stream: RelayStream, cmd: StreamCmd): Promise<void> {
     // Only `open` is QoS 1. Everything after it goes at QoS 0 like the input bytes, so the broker
     // keeps one order for keys, resizes, close and cancel (QoS 1 takes a slower path and could be
     // overtaken); a stream does not outlive its connection anyway.
-    return this.deps.transport.publish(topicFor('streamCmd', { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id }), encodeJson(cmd), { qos: cmd.type === 'open' ? 1 : 0 });
+    return this.deps.transport.publish(this.topicsOf(stream).cmd, encodeJson(cmd), { qos: cmd.type === 'open' ? 1 : 0 });
   }
 
   /** @internal */
   publishInput(stream: RelayStream, data: Buffer): void {
     this.deps.transport
-      .publish(topicFor('streamInput', { deviceId: stream.deviceId, cp: this.deps.instanceId, streamId: stream.id }), data, { qos: 0 })
+      .publish(this.topicsOf(stream).input, data, { qos: 0 })
       .catch((err: unknown) => stream.fail(new EdgehookError('DEVICE_OFFLINE', `cannot reach the broker: ${err instanceof Error ? err.message : String(err)}`)));
   }
 }

@@ -19,7 +19,7 @@ export interface ShellSocketDeps {
  * `{type:"close"}` leaves the shell detached on the device for a reattach with `session`.
  */
 export function serveShellSocket(deps: ShellSocketDeps, ws: WebSocket, principal: Principal, deviceRef: string): void {
-  let stream: RelayStream | undefined;
+  let stream: RelayStream<'pty'> | undefined;
   const op = operatorSocket(deps, ws, principal, {
     part: 'shell',
     device: deviceRef,
@@ -36,7 +36,7 @@ export function serveShellSocket(deps: ShellSocketDeps, ws: WebSocket, principal
     const spec = { cols: msg.cols, rows: msg.rows, ...(msg.shell ? { shell: msg.shell } : {}), ...(msg.session ? { attach: msg.session } : {}) };
     stream = op.openBytes(deps.relay, device.id, 'pty', spec);
     const info = await stream.opened;
-    op.log.info('shell opened', { sessionId: info['sessionId'], reattached: info['reattached'] });
+    op.log.info('shell opened', { sessionId: info?.sessionId, reattached: info?.reattached });
   };
 
   ws.on('message', (raw, isBinary) => {

@@ -46,8 +46,8 @@ test('input and commands issued before the device answers are held, then sent in
   s.closeInput();
   await tick();
   assert.equal(seen.map((m) => JSON.parse(m.body).type ?? m.body), ['open']);
-  await ctl(s.id, { type: 'opened', info: { pid: 1 } });
-  assert.equal(await s.opened, { pid: 1 });
+  await ctl(s.id, { type: 'opened', info: { sessionId: 'sess-1', pid: 1, reattached: false } });
+  assert.equal(await s.opened, { sessionId: 'sess-1', pid: 1, reattached: false });
   await tick();
   assert.equal(
     seen.slice(1).map((m) => (m.kind === 'in' ? `in:${m.body}` : JSON.parse(m.body))),
@@ -58,10 +58,10 @@ test('input and commands issued before the device answers are held, then sent in
 test('an operator leaving while the device opens gets the work detached once it answers', async () => {
   const { relay, seen, ctl } = await setup();
   const { h, got } = handlers();
-  const s = relay.open('dev1', 'pty', {}, h);
+  const s = relay.open('dev1', 'pty', { cols: 80, rows: 24 }, h);
   s.detach();
   await tick();
-  await ctl(s.id, { type: 'opened', info: {} });
+  await ctl(s.id, { type: 'opened', info: { sessionId: 'sess-1', pid: 1, reattached: false } });
   await tick();
   assert.equal(seen.map((m) => JSON.parse(m.body).type), ['open', 'detach']);
   assert.equal(got.errors, []);
@@ -71,8 +71,8 @@ test('an operator leaving while the device opens gets the work detached once it 
 test('the end waits for output still in flight; credit is returned as it is consumed', async () => {
   const { relay, seen, ctl, data } = await setup();
   const { h, got } = handlers();
-  const s = relay.open('dev1', 'process', {}, { ...h, onData: (d: Buffer) => { got.data += d.toString(); s.consumed(d.length); } });
-  await ctl(s.id, { type: 'opened', info: {} });
+  const s = relay.open('dev1', 'process', { call: 'x' }, { ...h, onData: (d: Buffer) => { got.data += d.toString(); s.consumed(d.length); } });
+  await ctl(s.id, { type: 'opened', info: { id: 'p1', pid: 1 } });
   await data(s.id, 'hello');
   await tick();
   assert.ok(seen.some((m) => m.kind === 'cmd' && JSON.parse(m.body).type === 'ack' && JSON.parse(m.body).bytes === 5), 'credit returned');
@@ -88,14 +88,29 @@ test('the end waits for output still in flight; credit is returned as it is cons
 test('a device going offline fails its streams; refusals and silence become errors', async () => {
   const { relay, events, ctl } = await setup();
   const a = handlers();
-  const s = relay.open('dev1', 'pty', {}, a.h);
-  await ctl(s.id, { type: 'opened', info: {} });
+  const s = relay.open('dev1', 'pty', { cols: 80, rows: 24 }, a.h);
+  await ctl(s.id, { type: 'opened', info: { sessionId: 'sess-1', pid: 1, reattached: false } });
   events.emitLocal({ type: 'device.offline', deviceId: 'dev1', ts: 1 });
   assert.is(a.got.errors[0]?.code, 'DEVICE_OFFLINE');
   const b = handlers();
-  const refused = relay.open('dev1', 'process', {}, b.h);
+  const refused = relay.open('dev1', 'process', { call: 'x' }, b.h);
   await ctl(refused.id, { type: 'error', code: 'NOT_FOUND', message: 'unknown process "x"' });
   await refused.opened.then(() => assert.unreachable(), (err: EdgehookError) => assert.is(err.code, 'NOT_FOUND'));
+  assert.is(relay.openCount, 0);
+});
+
+test('an opened info that does not match the kind fails the stream and cancels the work', async () => {
+  const { relay, seen, ctl } = await setup();
+  const { h, got } = handlers();
+  const s = relay.open('dev1', 'pty', { cols: 80, rows: 24 }, h);
+  await ctl(s.id, { type: 'opened', info: { pid: 'one' } });
+  await s.opened.then(() => assert.unreachable(), (err: EdgehookError) => {
+    assert.is(err.code, 'INTERNAL');
+    assert.match(err.message, /invalid info/);
+  });
+  await tick();
+  assert.equal(seen.map((m) => JSON.parse(m.body).type), ['open', 'cancel']);
+  assert.is(got.errors.length, 1);
   assert.is(relay.openCount, 0);
 });
 

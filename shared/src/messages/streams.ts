@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { validate, type Decoded } from '../codec.js';
+import { ConsoleSpec, ContainerStreamKinds, FileReadSpec, FileWriteSpec, LogsStreamSpec, StatsStreamSpec } from './containers.js';
+import { SerialOpenSpec } from './hardware.js';
+import { KvmStreamKinds, MsdDownloadSpec, MsdWriteSpec, VideoOpenSpec } from './kvm-media.js';
 
 /**
  * Device <-> control-plane byte streams (shells, processes, later serial and container consoles).
@@ -47,6 +51,75 @@ export const ProcessOpenSpec = z.union([
     .strict(),
 ]);
 export type ProcessOpenSpec = z.infer<typeof ProcessOpenSpec>;
+
+/** What the agent answers in `opened`, per kind. */
+export const PtyOpened = z.object({ sessionId: z.string().min(1).max(64), pid: z.number().int(), reattached: z.boolean() });
+export const ProcessOpened = z.object({ id: z.string().min(1).max(64), pid: z.number().int() });
+export const SerialOpened = z.object({ port: z.string(), path: z.string(), baud: z.number().int().positive() });
+export const VideoOpened = z.union([z.object({ snapshot: z.literal(true) }), z.object({ hold: z.literal(true) }), z.object({ live: z.literal(true) })]);
+export const MsdWriteOpened = z.object({ image: z.string() });
+export const MsdDownloadOpened = z.object({ image: z.string(), size: z.number().int().nonnegative() });
+export const ContainerConsoleOpened = z.object({ id: z.string(), name: z.string(), tty: z.boolean() });
+export const ContainerOpened = z.object({ id: z.string(), name: z.string() });
+export const FileReadOpened = z.object({ size: z.number().int().nonnegative() });
+export const FileWriteOpened = z.object({ path: z.string() });
+
+/** One stream kind: its schemas, and parsers typed by them (see StreamKindParsers). */
+function streamKind<S extends z.ZodType, O extends z.ZodType>(def: {
+  /** What the agent validates before the kind opens. */
+  spec: S;
+  /** The `info` of `opened`. */
+  opened: O;
+  /** Names the spec in the error for a bad one: "invalid <invalid>: ...". */
+  invalid: string;
+  /** kvmd's error class for a bad spec, for the PiKVM facade. */
+  pikvmError?: string;
+}) {
+  return { ...def, parseSpec: (raw: unknown) => validate(def.spec, raw), parseOpened: (raw: unknown) => validate(def.opened, raw) };
+}
+
+/**
+ * Every stream kind, declared once (as `RpcMethods` for RPCs): the agent's stream host validates
+ * `spec` before the kind opens, the control plane's `relay.open(deviceId, kind, spec)` is typed by
+ * it and reads `opened` typed.
+ */
+export const StreamKinds = {
+  pty: streamKind({ spec: PtyOpenSpec, opened: PtyOpened, invalid: 'shell request' }),
+  process: streamKind({ spec: ProcessOpenSpec, opened: ProcessOpened, invalid: 'process request' }),
+  serial: streamKind({ spec: SerialOpenSpec, opened: SerialOpened, invalid: 'serial spec' }),
+  [KvmStreamKinds.video]: streamKind({ spec: VideoOpenSpec, opened: VideoOpened, invalid: 'video spec' }),
+  [KvmStreamKinds.msdWrite]: streamKind({ spec: MsdWriteSpec, opened: MsdWriteOpened, invalid: 'msd write' }),
+  [KvmStreamKinds.msdDownload]: streamKind({ spec: MsdDownloadSpec, opened: MsdDownloadOpened, invalid: 'msd download', pikvmError: 'ValidatorError' }),
+  [ContainerStreamKinds.console]: streamKind({ spec: ConsoleSpec, opened: ContainerConsoleOpened, invalid: 'console spec' }),
+  [ContainerStreamKinds.logs]: streamKind({ spec: LogsStreamSpec, opened: ContainerOpened, invalid: 'logs spec' }),
+  [ContainerStreamKinds.stats]: streamKind({ spec: StatsStreamSpec, opened: ContainerOpened, invalid: 'stats spec' }),
+  [ContainerStreamKinds.fileRead]: streamKind({ spec: FileReadSpec, opened: FileReadOpened, invalid: 'file read spec' }),
+  [ContainerStreamKinds.fileWrite]: streamKind({ spec: FileWriteSpec, opened: FileWriteOpened, invalid: 'file write spec' }),
+} as const;
+export type StreamKindName = keyof typeof StreamKinds;
+/** A spec as the caller writes it (defaults may be left out). */
+export type StreamSpecInput<K extends StreamKindName> = z.input<(typeof StreamKinds)[K]['spec']>;
+/** A spec as the kind receives it, validated (defaults filled in). */
+export type StreamSpec<K extends StreamKindName> = z.output<(typeof StreamKinds)[K]['spec']>;
+export type StreamOpenedInfo<K extends StreamKindName> = z.output<(typeof StreamKinds)[K]['opened']>;
+
+/**
+ * The map's parsers as one mapped type, so code generic over a kind `K` (the stream host, the
+ * relay) gets `StreamSpec<K>` out of `StreamKindParsers[K]` without a cast.
+ */
+export type StreamKindParsers = {
+  [K in StreamKindName]: {
+    readonly invalid: string;
+    readonly pikvmError?: string;
+    parseSpec(raw: unknown): Decoded<StreamSpec<K>>;
+    parseOpened(raw: unknown): Decoded<StreamOpenedInfo<K>>;
+  };
+};
+export const streamKindParsers: StreamKindParsers = StreamKinds;
+
+export function isStreamKindName(name: string): name is StreamKindName {
+  return Object.hasOwn(StreamKinds, name);
+}
 
 export const StreamOpen = z.object({
   type: z.literal('open'),
@@ -120,14 +193,24 @@ export const ExecClientMessage = z.union([
 ]);
 export type ExecClientMessage = z.infer<typeof ExecClientMessage>;
 
-/** Control plane -> operator text frames on the shell and exec sockets. */
-export const RelayServerMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('opened'), info: z.record(z.string(), z.unknown()) }),
-  z.object({ type: z.literal('notice'), message: z.string() }),
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
-  z.object({ type: z.literal('end'), result: StreamResult }),
-]);
+/** Control plane -> operator text frames on a relayed socket whose `opened` carries `info`. */
+function relayServerMessage<I extends z.ZodType>(info: I) {
+  return z.discriminatedUnion('type', [
+    z.object({ type: z.literal('opened'), info }),
+    z.object({ type: z.literal('notice'), message: z.string() }),
+    z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+    z.object({ type: z.literal('end'), result: StreamResult }),
+  ]);
+}
+/** Control plane -> operator text frames on the shell, exec and serial sockets. */
+export const RelayServerMessage = relayServerMessage(z.record(z.string(), z.unknown()));
 export type RelayServerMessage = z.infer<typeof RelayServerMessage>;
+/** The shell socket's frames: `opened` names the session for a reattach. */
+export const ShellServerMessage = relayServerMessage(PtyOpened);
+export type ShellServerMessage = z.infer<typeof ShellServerMessage>;
+/** The serial console socket's frames. */
+export const SerialServerMessage = relayServerMessage(SerialOpened);
+export type SerialServerMessage = z.infer<typeof SerialServerMessage>;
 
 /** pow-1 binary control frames from the client. */
 export const PowCallFrame = z.object({ call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) });

@@ -1,5 +1,6 @@
-import { EdgehookError, KvmStreamKinds, MsdDownloadSpec, MsdImageName, MsdWriteSpec, PikvmErrorDetails, validate } from '@edgehook/shared';
-import type { StreamKind } from '../../streams/stream-host.js';
+import { EdgehookError, KvmStreamKinds, MsdImageName, PikvmErrorDetails, validate } from '@edgehook/shared';
+import type { StreamKindImpls } from '../../streams/stream-host.js';
+import { uploadInput } from '../../streams/upload-input.js';
 import type { MsdController } from './msd.controller.js';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -21,35 +22,27 @@ export function nameFromUrl(url: string): string {
  * commits. `msd-download`: the agent fetches an http(s) URL into the store and reports kvmd's
  * NDJSON progress lines as output.
  */
-export function msdStreamKinds(msd: MsdController): Record<string, StreamKind> {
+export function msdStreamKinds(msd: MsdController): StreamKindImpls {
   return {
     [KvmStreamKinds.msdWrite]: {
-      async open(raw, stream) {
-        const spec = validate(MsdWriteSpec, raw);
-        if (!spec.ok) throw new EdgehookError('BAD_REQUEST', `invalid msd write: ${spec.error}`);
-        const w = await msd.writer(spec.value.image, spec.value.size);
-        let chain: Promise<void> = Promise.resolve();
+      async open(spec, stream) {
+        const w = await msd.writer(spec.image, spec.size);
         let over = false;
         const fail = (reason: string): void => {
           if (over) return;
           over = true;
           void w.abort().then(() => stream.end({ status: 'rejected', reason }));
         };
-        stream.onInput((data, done) => {
-          chain = chain.then(async () => {
-            if (!over) await w.write(data).catch((e: unknown) => fail(message(e)));
-            done();
-          });
-        });
+        const then = uploadInput(stream, { write: (data) => w.write(data), over: () => over, onError: (e) => fail(message(e)) });
         stream.onCommand((cmd) => {
           if (cmd.type === 'cancel' || cmd.type === 'detach') return fail('cancelled');
           if (cmd.type !== 'close-input') return;
-          chain = chain.then(async () => {
+          then(async () => {
             if (over) return;
-            if (spec.value.size > 0 && w.written !== spec.value.size) return fail(`expected ${spec.value.size} bytes, got ${w.written}`);
+            if (spec.size > 0 && w.written !== spec.size) return fail(`expected ${spec.size} bytes, got ${w.written}`);
             over = true;
             await w.commit();
-            stream.end({ status: 'fulfilled', value: { image: { name: w.name, size: spec.value.size || w.written, written: w.written } } });
+            stream.end({ status: 'fulfilled', value: { image: { name: w.name, size: spec.size || w.written, written: w.written } } });
           });
         });
         stream.onGone(() => fail('the uploader disconnected'));
@@ -58,10 +51,7 @@ export function msdStreamKinds(msd: MsdController): Record<string, StreamKind> {
     },
 
     [KvmStreamKinds.msdDownload]: {
-      async open(raw, stream) {
-        const parsed = validate(MsdDownloadSpec, raw);
-        if (!parsed.ok) throw new EdgehookError('BAD_REQUEST', `invalid msd download: ${parsed.error}`, { pikvmError: 'ValidatorError' });
-        const spec = parsed.value;
+      async open(spec, stream) {
         const url = new URL(spec.url);
         if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EdgehookError('BAD_REQUEST', `only http and https URLs can be downloaded, not ${url.protocol}`, { pikvmError: 'ValidatorError' });
         const abort = new AbortController();

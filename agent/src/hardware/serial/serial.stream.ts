@@ -1,4 +1,3 @@
-import { EdgehookError, SerialOpenSpec, validate } from '@edgehook/shared';
 import type { StreamKind } from '../../streams/stream-host.js';
 import type { SerialService } from './serial.service.js';
 
@@ -7,12 +6,10 @@ import type { SerialService } from './serial.service.js';
  * mechanism as shells). Bytes from the port go out as stream data; operator input is written to
  * the port. The port stays claimed until the stream is cancelled, detached or lost.
  */
-export function serialStreamKind(serial: SerialService): StreamKind {
+export function serialStreamKind(serial: SerialService): StreamKind<'serial'> {
   return {
     async open(spec, stream) {
-      const parsed = validate(SerialOpenSpec, spec);
-      if (!parsed.ok) throw new EdgehookError('BAD_REQUEST', `invalid serial spec: ${parsed.error}`);
-      const port = await serial.claim(parsed.value.port, parsed.value.baud);
+      const port = await serial.claim(spec.port, spec.baud);
       // A serial line cannot be paused: output beyond the window is buffered by the stream.
       const off = port.conn.onData((chunk) => stream.write(chunk));
       let ended = false;

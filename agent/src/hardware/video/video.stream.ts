@@ -1,4 +1,4 @@
-import { EdgehookError, encodeVideoFrameHeader, validate, VideoOpenSpec } from '@edgehook/shared';
+import { encodeVideoFrameHeader, KvmStreamKinds } from '@edgehook/shared';
 import type { StreamKind } from '../../streams/stream-host.js';
 import { makePreview } from './preview.js';
 import type { Streamer } from './streamer.js';
@@ -13,12 +13,9 @@ function framed(f: VideoFrame): Buffer {
  * window has room and skips frames while it is full (the stream's credit is the viewer's
  * speed), so a slow viewer loses frames, never memory; `snapshot` sends one frame and ends.
  */
-export function videoStreamKind(streamer: Streamer): StreamKind {
+export function videoStreamKind(streamer: Streamer): StreamKind<typeof KvmStreamKinds.video> {
   return {
-    async open(raw, stream) {
-      const parsed = validate(VideoOpenSpec, raw);
-      if (!parsed.ok) throw new EdgehookError('BAD_REQUEST', `invalid video spec: ${parsed.error}`);
-      const spec = parsed.value;
+    async open(spec, stream) {
       if (spec.snapshot) {
         const frame = await streamer.snapshot();
         const preview = spec.preview;

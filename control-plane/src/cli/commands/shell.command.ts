@@ -1,8 +1,15 @@
+import { decodeJson, ShellServerMessage } from '@edgehook/shared';
 import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';
 import { CliError } from '../errors.js';
 import { printable } from '../table.js';
-import { exitStatus, isTty, mustBeOnline, openSocket, outputWriters, parseServerMessage } from './remote-socket.js';
+import { exitStatus, isTty, mustBeOnline, openSocket, outputWriters } from './remote-socket.js';
+
+/** A text frame of the shell socket; its `opened` names the session for a reattach. */
+function parseShellMessage(data: Buffer): ShellServerMessage | undefined {
+  const decoded = decodeJson(ShellServerMessage, data);
+  return decoded.ok ? decoded.value : undefined;
+}
 
 const USAGE = withCommonHelp(`Usage: edgehook shell <device> [--shell PATH] [--session ID] [--server URL]
 
@@ -33,8 +40,8 @@ export const shellCommand = defineCommand({
 
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) return write.out(data);
-      const msg = parseServerMessage(data);
-      if (msg?.type === 'opened') sessionId = typeof msg.info['sessionId'] === 'string' ? msg.info['sessionId'] : undefined;
+      const msg = parseShellMessage(data);
+      if (msg?.type === 'opened') sessionId = msg.info.sessionId;
       else if (msg?.type === 'end') status = exitStatus(msg.result);
       else if (msg?.type === 'error') failure = new CliError(msg.code === 'DEVICE_OFFLINE' ? `device ${printable(device.name)} went offline` : msg.message);
       else if (msg?.type === 'notice') ctx.io.stderr(`\r\nedgehook: ${msg.message}\r\n`);

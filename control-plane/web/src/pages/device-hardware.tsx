@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { AtxState, DeviceView, GpioModel, GpioState } from '@edgehook/shared';
+import type { AtxState, DeviceView, GpioModel, GpioState, StreamOpenedInfo } from '@edgehook/shared';
 import { api, messageOf, openSocket } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { Confirm, ErrorBox, useAction } from '../lib/ui.js';
@@ -202,8 +202,8 @@ function SerialConsole({ deviceId, online }: { deviceId: string; online: boolean
         ws.onmessage = (m) => {
           if (typeof m.data !== 'string') return t.term.write(new Uint8Array(m.data as ArrayBuffer));
           try {
-            const msg: { type?: string; message?: string; info?: Record<string, unknown> } = JSON.parse(m.data);
-            if (msg.type === 'opened') setStatus(`connected${typeof msg.info?.['port'] === 'string' ? ` to ${msg.info['port']}` : ''}`);
+            const msg: { type?: string; message?: string; info?: Partial<StreamOpenedInfo<'serial'>> } = JSON.parse(m.data);
+            if (msg.type === 'opened') setStatus(`connected${typeof msg.info?.port === 'string' ? ` to ${msg.info.port}` : ''}`);
             else if (msg.type === 'error' || msg.type === 'notice') t.term.writeln(`\r\n\x1b[33m[${msg.message ?? ''}]\x1b[0m`);
             else if (msg.type === 'end') setStatus('ended');
           } catch {

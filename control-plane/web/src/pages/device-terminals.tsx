@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { DeviceView } from '@edgehook/shared';
+import type { DeviceView, StreamOpenedInfo } from '@edgehook/shared';
 import { messageOf, openSocket } from '../lib/api.js';
 import { createTerm } from '../lib/term.js';
 
@@ -90,16 +90,17 @@ function ShellView(props: { deviceId: string; session: string | undefined; visib
       ws.send(JSON.stringify({ type: 'open', cols: t.term.cols, rows: t.term.rows, ...(session ? { session } : {}) }));
       ws.onmessage = (m) => {
         if (typeof m.data !== 'string') return t.term.write(new Uint8Array(m.data as ArrayBuffer));
-        let msg: { type?: string; info?: Record<string, unknown>; message?: string; code?: string } = {};
+        // Not validated here (zod stays out of the bundle): every field is checked before use.
+        let msg: { type?: string; info?: Partial<StreamOpenedInfo<'pty'>>; message?: string; code?: string } = {};
         try {
           msg = JSON.parse(m.data);
         } catch {
           return;
         }
         if (msg.type === 'opened') {
-          const id = msg.info?.['sessionId'];
+          const id = msg.info?.sessionId;
           props.onSession(typeof id === 'string' ? id : undefined);
-          setStatus(msg.info?.['reattached'] ? 'reattached' : 'connected');
+          setStatus(msg.info?.reattached === true ? 'reattached' : 'connected');
           t.term.focus();
         } else if (msg.type === 'notice') t.term.writeln(`\r\n\x1b[33m[${msg.message ?? ''}]\x1b[0m`);
         else if (msg.type === 'error') {
