@@ -18,6 +18,7 @@ import { pruneExpired } from './auth/sessions.repository.js';
 import { bootstrapUsers } from './users/bootstrap.js';
 import { createBrokerPolicy } from './broker/broker-policy.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { ValidatedPayloads } from './broker/validated-payloads.js';
 import { createEmbeddedAdmin } from './broker/embedded-admin.js';
 import { connectExternalBroker } from './broker/external-broker.js';
 import type { BrokerAdmin } from './broker/broker-admin.js';
@@ -121,9 +122,11 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   let admin: BrokerAdmin;
   let link: MqttTransport;
   let transport: Transport;
+  // Telemetry the payload check has validated, handed to the ingest (validated-payloads.ts).
+  const validated = new ValidatedPayloads();
   if (config.broker.kind === 'external') {
     // Several replicas on one Mosquitto: devices stay connected to it whatever happens to us.
-    const ext = await connectExternalBroker({ ...config.broker, instanceId, db, log: log.child({ part: 'broker' }) });
+    const ext = await connectExternalBroker({ ...config.broker, instanceId, db, log: log.child({ part: 'broker' }), validated });
     ({ admin, link, transport } = ext);
   } else {
   const cpCredentials = { username: CP_MQTT_USER, password: randomBytes(24).toString('base64url') };
@@ -145,6 +148,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         controlPlane: cpCredentials,
         isConnected,
         silence,
+        validated,
         log,
         async verifyDevice(deviceId, secret) {
           if (embeddedAdmin.refuses(deviceId)) return false;
@@ -181,7 +185,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await hwEvents.start();
   const relay = new StreamRelay({ transport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
-  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
+  const telemetry = await startTelemetry({ db, transport, clock, log, validated }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
 
   const sockets = new LiveSockets(clock);
   const revocations = new Revocations({ transport, sockets, events, log: log.child({ part: 'revocations' }) });
