@@ -192,6 +192,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await revocations.start();
 
   const auth = createAuthenticator({ db, clock });
+  revocations.onApply((r) => auth.forget(r));
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
   const app = buildApp({
