@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     const loadStart = performance.now();
     const load = sim.call<{ ms: number; sent: number; rows: number; errors: number; offeredRowsPerSecond: number }>({ cmd: 'load', from: 0, to: LOAD_DEVICES, samples: SAMPLES, perSecond: 1, durationMs: LOAD_S * 1000 });
     const probes: number[] = [];
+    let probeTimeouts = 0;
     const rates: number[] = [];
     let last = before;
     let lastAt = performance.now();
@@ -149,7 +150,8 @@ async function main(): Promise<void> {
         // From before the publish to the first answer that shows it.
         const t0 = performance.now();
         const { sentAt } = await sim.call<{ sentAt: number }>({ cmd: 'marker', index: probeIndex, metric });
-        await waitFor(
+        // A probe that is not queryable within 30 s is counted (a backlog), not the end of the run.
+        const queryable = await waitFor(
           `probe ${metric} queryable`,
           async () => {
             const r = await api.call<{ series?: Array<{ points: Array<[number, number | null]> }> }>('GET', `/api/devices/${ids[probeIndex]}/telemetry?metric=${metric}&from=${sentAt - 5000}&to=${sentAt + 5000}&step=10s&agg=count`);
@@ -157,8 +159,9 @@ async function main(): Promise<void> {
           },
           30_000,
           20,
-        );
-        probes.push(performance.now() - t0);
+        ).then(() => true, () => false);
+        if (queryable) probes.push(performance.now() - t0);
+        else probeTimeouts++;
       }
     }
     const loadResult = await load;
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
     const sustained = storedRows / ((drainedAt - loadStart) / 1000);
     const cpuPerRowUs = ((cpSecondsAfter - cpSecondsBefore) / storedRows) * 1e6;
     const steady = summarize(rates.slice(2));
-    results['ingest'] = { load: loadResult, storedRows, sustainedRowsPerSecond: sustained, cpuPerRowUs, perSecond: rates, probesMs: probes, cpuDuringLoad, duplicates: drained.duplicates - before.duplicates, failedFlushes: drained.failedFlushes };
+    results['ingest'] = { load: loadResult, storedRows, sustainedRowsPerSecond: sustained, cpuPerRowUs, perSecond: rates, probesMs: probes, probeTimeouts, cpuDuringLoad, duplicates: drained.duplicates - before.duplicates, failedFlushes: drained.failedFlushes };
     log(`ingest: ${storedRows} rows stored, ${fmt(sustained, 0)} rows/s sustained (incl. drain); probe p50 ${fmt(summarize(probes).p50, 0)} ms`);
 
     // 2. One series of 24 h at 10 s: one device's history, published through MQTT like a replay.
@@ -255,7 +258,7 @@ async function main(): Promise<void> {
       { metric: `ingest offered (${LOAD_DEVICES} devices x ${SAMPLES} samples/s, MQTT QoS 1)`, value: `${fmt(loadResult.offeredRowsPerSecond, 0)} rows/s` },
       { metric: `ingest sustained into ${STORE === 'postgres' ? 'PostgreSQL' : 'SQLite'} (stored rows / time incl. drain)`, value: `${fmt(sustained, 0)} rows/s`, target: STORE === 'postgres' ? '>= 50000 rows/s' : '>= 100000 rows/s', pass: sustained >= (STORE === 'postgres' ? 50_000 : 100_000) },
       { metric: 'ingest per-second stored rate p50 / min', value: `${fmt(steady.p50, 0)} / ${fmt(Math.min(...rates.slice(2)), 0)} rows/s` },
-      { metric: 'publish -> queryable (probe batches) p50 / max', value: `${fmt(probe.p50, 0)} / ${fmt(probe.max, 0)} ms`, target: '<= 2000 ms', pass: probe.max <= 2000 },
+      { metric: 'publish -> queryable (probe batches) p50 / max, not within 30 s', value: `${fmt(probe.p50, 0)} / ${fmt(probe.max, 0)} ms, ${probeTimeouts}`, target: '<= 2000 ms', pass: probe.max <= 2000 && probeTimeouts === 0 },
       { metric: 'control-plane / simulator CPU during ingest', value: `${cpuDuringLoad.controlPlanePct}% / ${cpuDuringLoad.simPct}%` },
       // Load-independent: what one stored row costs the control plane (broker, bus, ingest, store).
       { metric: 'control-plane CPU per stored row (load and drain)', value: `${fmt(cpuPerRowUs, 2)} µs (${fmt(1e6 / cpuPerRowUs, 0)} rows/s per core)` },
