@@ -9,6 +9,7 @@
 //   npm run bench -- telemetry --telemetry-seconds 60   ingest, 24 h series, fleet latest, agent CPU
 //   npm run bench -- containers --power-cycles 20  start/stop vs the engine, console MB/s, stats CPU (needs podman)
 //   npm run bench -- kvm-video --video-seconds 20  KVM screen: fps, added latency, CPU per viewer
+//   npm run bench -- fleet-page                    console fleet page in Chromium: first render, live presence
 //
 // Flags become EDGEHOOK_BENCH_* environment variables (--agents 500 -> EDGEHOOK_BENCH_AGENTS=500);
 // --quick means agents=500, ping-seconds=10, restart-timeout-s=120 unless given. Every bench
@@ -33,6 +34,8 @@ function usage() {
     '         containers bench: [--power-cycles N] [--console-seconds S] [--stats-containers N] [--stats-seconds S]',
     '                          [--telemetry-seconds S] [--telemetry-agent-seconds S]',
     '         kvm-video bench: [--video-seconds S]',
+    '         telemetry bench: [--telemetry-store sqlite|postgres] [--telemetry-skip history,latest,agent]',
+    '         fleet-page bench: [--page-devices N] [--page-loads N] [--page-events-per-s R] [--page-event-seconds S]',
     '',
     'Flags set EDGEHOOK_BENCH_<NAME> (upper case, dashes to underscores); the environment works too.',
   ].join('\n');
@@ -72,10 +75,10 @@ if (quick) {
   env.EDGEHOOK_BENCH_RESTART_TIMEOUT_S ??= '120';
 }
 
-const benches = readdirSync(benchDir)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => !filter || filter.test(f))
-  .sort();
+const all = readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts'));
+// A filter that is exactly a bench's name runs that one only (`fleet` is not also `fleet-page`).
+const exact = filter && all.find((f) => f === `${filter.source}.bench.ts`);
+const benches = (exact ? [exact] : all.filter((f) => !filter || filter.test(f))).sort();
 if (benches.length === 0) {
   console.error(`no benchmarks in bench/${filter ? ` matching ${filter}` : ''}`);
   process.exit(1);

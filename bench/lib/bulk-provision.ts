@@ -9,7 +9,7 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { deviceAcls, deviceRole } from '../../control-plane/src/broker/device-acl.js';
 import { hashSecret, newId, newSecret } from '../../control-plane/src/db/ids.js';
 import { insertDevice } from '../../control-plane/src/devices/devices.repository.js';
-import { migrateToLatest, openDatabase } from '../../control-plane/src/db/dialect.js';
+import { migrateToLatest, openDatabase, type StoreLocation } from '../../control-plane/src/db/dialect.js';
 
 export interface BulkDevice {
   deviceId: string;
@@ -31,8 +31,9 @@ export function addToDynsec(config: { clients: unknown[]; roles: unknown[] }, de
   }
 }
 
-export async function insertIntoStore(url: string, devices: BulkDevice[]): Promise<void> {
-  const db = await openDatabase({ kind: 'postgres', url });
+/** The device rows enrollment would make; `store` is a PostgreSQL URL or any store location (fleet-page: SQLite). */
+export async function insertIntoStore(store: string | StoreLocation, devices: BulkDevice[]): Promise<void> {
+  const db = await openDatabase(typeof store === 'string' ? { kind: 'postgres', url: store } : store);
   await migrateToLatest(db);
   const now = Date.now();
   for (let i = 0; i < devices.length; i += 500) {

@@ -144,12 +144,12 @@ export interface ControlPlaneProcess extends RunningProcess {
   readonly startupMs: number;
 }
 
-export async function startControlPlaneProcess(opts: { port: number; mqttPort: number; dataDir: string; adminPassword: string }): Promise<ControlPlaneProcess> {
+export async function startControlPlaneProcess(opts: { port: number; mqttPort: number; dataDir: string; adminPassword: string; env?: Record<string, string> }): Promise<ControlPlaneProcess> {
   const started = performance.now();
   // EDGEHOOK_BENCH_CP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for looking inside a run.
   const nodeArgs = (process.env['EDGEHOOK_BENCH_CP_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const args = [...nodeArgs, CP_MAIN, 'serve', '--port', String(opts.port), '--mqtt-port', String(opts.mqttPort), '--data-dir', opts.dataDir, '--log-level', 'warn', '--log-format', 'json'];
-  const proc = startProcess('control-plane', args, { EDGEHOOK_ADMIN_PASSWORD: opts.adminPassword });
+  const proc = startProcess('control-plane', args, { ...opts.env, EDGEHOOK_ADMIN_PASSWORD: opts.adminPassword });
   const url = `http://127.0.0.1:${opts.port}`;
   try {
     await waitFor(

@@ -18,6 +18,7 @@ import { pruneExpired } from './auth/sessions.repository.js';
 import { bootstrapUsers } from './users/bootstrap.js';
 import { createBrokerPolicy } from './broker/broker-policy.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { ValidatedPayloads } from './broker/validated-payloads.js';
 import { createEmbeddedAdmin } from './broker/embedded-admin.js';
 import { connectExternalBroker } from './broker/external-broker.js';
 import type { BrokerAdmin } from './broker/broker-admin.js';
@@ -123,9 +124,11 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   let transport: Transport;
   // The stream relay's link: into the embedded broker without a socket, else the MQTT link.
   let streamTransport: Transport;
+  // Telemetry the payload check has validated, handed to the ingest (validated-payloads.ts).
+  const validated = new ValidatedPayloads();
   if (config.broker.kind === 'external') {
     // Several replicas on one Mosquitto: devices stay connected to it whatever happens to us.
-    const ext = await connectExternalBroker({ ...config.broker, instanceId, db, log: log.child({ part: 'broker' }) });
+    const ext = await connectExternalBroker({ ...config.broker, instanceId, db, log: log.child({ part: 'broker' }), validated });
     ({ admin, link, transport } = ext);
     streamTransport = transport;
   } else {
@@ -148,6 +151,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         controlPlane: cpCredentials,
         isConnected,
         silence,
+        validated,
         log,
         async verifyDevice(deviceId, secret) {
           if (embeddedAdmin.refuses(deviceId)) return false;
@@ -185,13 +189,14 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await hwEvents.start();
   const relay = new StreamRelay({ transport: streamTransport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
-  const telemetry = await startTelemetry({ db, transport, clock, log }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
+  const telemetry = await startTelemetry({ db, transport, clock, log, validated }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
 
   const sockets = new LiveSockets(clock);
   const revocations = new Revocations({ transport, sockets, events, log: log.child({ part: 'revocations' }) });
   await revocations.start();
 
   const auth = createAuthenticator({ db, clock });
+  revocations.onApply((r) => auth.forget(r));
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
   const app = buildApp({

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { EdgehookError, hasPermission, type Clock, type Permission } from '@edgehook/shared';
+import { EdgehookError, hasPermission, type Clock, type Permission, type Revocation } from '@edgehook/shared';
+import { hashSecret } from '../db/ids.js';
 import type { Database } from '../db/database.js';
 import { findUserByAccessToken, type UserWithRole } from './users.repository.js';
 import { readCredentials, type HeaderGetter } from './credentials.js';
@@ -42,13 +43,47 @@ export interface Authenticator {
   /** The login paths' one door: throttled, constant-time for unknown users, second factor. Throws EdgehookError. */
   login(attempt: LoginAttempt): Promise<UserWithRole>;
   readonly guard: LoginGuard;
+  /** Drops the remembered token lookups a revocation covers (every replica calls it from the bus). */
+  forget(r: Revocation): void;
 }
 
-export function createAuthenticator(deps: { db: Kysely<Database>; clock: Clock }): Authenticator {
+/**
+ * How long a token's lookup is remembered. Revocations announced on the bus drop entries at once on
+ * every replica; this bound covers changes made without an announcement (the offline `edgehook admin`
+ * commands write the store directly), so they too take effect within the 1 s the security rules allow.
+ */
+export const TOKEN_CACHE_MS = 500;
+const TOKEN_CACHE_MAX = 10_000;
+
+interface CachedToken {
+  principal: Principal;
+  until: number;
+}
+
+export function createAuthenticator(deps: { db: Kysely<Database>; clock: Clock; tokenCacheMs?: number }): Authenticator {
   const guard = createLoginGuard(deps);
+  const cacheMs = deps.tokenCacheMs ?? TOKEN_CACHE_MS;
+  // Keyed by the token's hash (what the store keeps), never the token itself.
+  const tokens = new Map<string, CachedToken>();
+  const remember = (hash: string, principal: Principal, expiresAt: string): void => {
+    if (tokens.size >= TOKEN_CACHE_MAX) {
+      const oldest = tokens.keys().next();
+      if (!oldest.done) tokens.delete(oldest.value);
+    }
+    tokens.set(hash, { principal, until: Math.min(deps.clock.now() + cacheMs, Date.parse(expiresAt)) });
+  };
+  // Each request gets its own copy: live sockets update a principal's permissions in place.
+  const copy = (p: Principal): Principal => ({ ...p, permissions: [...p.permissions] });
   return {
     guard,
     login: (attempt) => guard.login(attempt),
+    forget(r) {
+      if (r.type === 'device') return;
+      for (const [hash, entry] of tokens) {
+        const p = entry.principal;
+        if ((r.type === 'session' && p.sessionId === r.sessionId) || (r.type === 'user' && p.userId === r.userId) || (r.type === 'role' && p.roleId === r.roleId)) tokens.delete(hash);
+      }
+    },
     async authenticate(header, origin) {
       const creds = readCredentials(header);
       if (creds.kind === 'none') return { kind: 'none' };
@@ -63,9 +98,17 @@ export function createAuthenticator(deps: { db: Kysely<Database>; clock: Clock }
           throw err;
         }
       }
-      // One query on the hot path: token -> live session -> user -> role.
-      const found = await findUserByAccessToken(deps.db, creds.token, deps.clock.now());
-      return found ? { kind: 'ok', principal: toPrincipal(found.user, found.sessionId) } : { kind: 'invalid' };
+      // One query on the hot path (token -> live session -> user -> role), remembered for cacheMs.
+      const hash = hashSecret(creds.token);
+      const now = deps.clock.now();
+      const cached = tokens.get(hash);
+      if (cached && cached.until > now) return { kind: 'ok', principal: copy(cached.principal) };
+      if (cached) tokens.delete(hash);
+      const found = await findUserByAccessToken(deps.db, creds.token, now);
+      if (!found) return { kind: 'invalid' };
+      const principal = toPrincipal(found.user, found.sessionId);
+      if (cacheMs > 0) remember(hash, copy(principal), found.expiresAt);
+      return { kind: 'ok', principal };
     },
   };
 }

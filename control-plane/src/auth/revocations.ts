@@ -9,6 +9,8 @@ import type { LiveSockets } from './live-sockets.js';
  * change applies it locally at once as well: closing twice is harmless.
  */
 export class Revocations {
+  private readonly listeners = new Set<(r: Revocation) => void>();
+
   constructor(private readonly deps: { transport: Transport; sockets: LiveSockets; events: FleetEvents; log: Logger }) {}
 
   async start(): Promise<void> {
@@ -32,7 +34,14 @@ export class Revocations {
     }
   }
 
+  /** Called with every revocation applied here, local or from another replica (the authenticator's cache). */
+  onApply(listener: (r: Revocation) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   private applyLocal(r: Revocation): void {
+    for (const listener of this.listeners) listener(r);
     const closed = this.deps.sockets.apply(r);
     if (closed > 0) this.deps.log.info('revoked live sockets', { type: r.type, closed, reason: r.reason });
   }

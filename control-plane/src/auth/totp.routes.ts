@@ -47,6 +47,8 @@ export function totpRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Aut
     if (step === undefined) throw new EdgehookError('BAD_REQUEST', 'the code does not match; check the authenticator app and the device clock');
     const recoveryCodes = newRecoveryCodes();
     await updateTotp(deps.db, user.id, { secret: pending, pending: null, lastStep: step, recoveryCodes: recoveryCodes.map(hashRecoveryCode) });
+    // The remembered principal still says "enroll first": the next request reads the new state.
+    deps.auth.forget({ type: 'user', userId: user.id, reason: 'second factor enrolled' });
     const body: TotpActivated = { ok: true, recoveryCodes };
     return c.json(body);
   });
@@ -66,6 +68,7 @@ export function totpRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Aut
     }
     if (!ok) throw new EdgehookError('INVALID_CREDENTIALS', 'send a current code, a recovery code or your password to turn two-factor authentication off');
     await updateTotp(deps.db, user.id, { secret: null, pending: null, recoveryCodes: null, lastStep: null });
+    deps.auth.forget({ type: 'user', userId: user.id, reason: 'second factor turned off' });
     return c.json({ ok: true });
   });
 

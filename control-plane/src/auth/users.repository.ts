@@ -91,7 +91,7 @@ export async function findUserById(db: Kysely<Database>, id: string): Promise<Us
 }
 
 /** The user behind a live access token (not expired, session not revoked). */
-export async function findUserByAccessToken(db: Kysely<Database>, token: string, now: number): Promise<{ user: UserWithRole; sessionId: string } | undefined> {
+export async function findUserByAccessToken(db: Kysely<Database>, token: string, now: number): Promise<{ user: UserWithRole; sessionId: string; expiresAt: string } | undefined> {
   return findUserByToken(db, token, 'access', now);
 }
 

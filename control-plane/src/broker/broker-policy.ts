@@ -1,4 +1,5 @@
-import { devicePrefix, matchTopic, Topics, validate, type Logger } from '@edgehook/shared';
+import { devicePrefix, matchTopic, TelemetryBatch, Topics, validate, type Logger } from '@edgehook/shared';
+import type { ValidatedPayloads } from './validated-payloads.js';
 
 export interface PolicyDeps {
   /** True when `deviceId` exists, is not revoked, and `secret` is its secret. */
@@ -9,6 +10,8 @@ export interface PolicyDeps {
   isConnected(clientId: string): boolean;
   /** How long the live connection of this client id has been silent, and its keepalive (when the broker knows). */
   silence?: IncumbentSilence;
+  /** Where checked telemetry batches are left for the ingest (so it does not check them again). */
+  validated?: ValidatedPayloads;
   log: Logger;
 }
 
@@ -37,7 +40,7 @@ function safeEqual(a: string, b: string): boolean {
  * payload its schema accepts. The embedded broker checks it before routing; with an external broker
  * the replicas check it where the message is consumed (payload-guard.ts).
  */
-export function checkDevicePublish(deviceId: string, topic: string, payload: Buffer): PublishCheck {
+export function checkDevicePublish(deviceId: string, topic: string, payload: Buffer, validated?: ValidatedPayloads): PublishCheck {
   if (!topic.startsWith(devicePrefix(deviceId))) return { ok: false, reason: `topic ${topic} is outside the device's prefix` };
   const matched = matchTopic(topic);
   if (!matched || matched.params['deviceId'] !== deviceId) return { ok: false, reason: `unknown topic ${topic}` };
@@ -47,10 +50,18 @@ export function checkDevicePublish(deviceId: string, topic: string, payload: Buf
   // Raw stream bytes: prefix and direction are what keep devices apart; there is no schema to check.
   if (spec.encoding === 'binary') return { ok: true };
   let parsed: unknown;
+  const text = payload.toString('utf8');
   try {
-    parsed = JSON.parse(payload.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     return { ok: false, reason: `payload on ${matched.name} is not JSON` };
+  }
+  if (matched.name === 'telemetry' && validated) {
+    // The same schema as Topics.telemetry's; the checked value is kept for the ingest.
+    const batch = validate(TelemetryBatch, parsed);
+    if (!batch.ok) return { ok: false, reason: `invalid ${matched.name} payload: ${batch.error}` };
+    validated.rememberTelemetry(text, batch.value);
+    return { ok: true };
   }
   const checked = validate(spec.schema, parsed);
   return checked.ok ? { ok: true } : { ok: false, reason: `invalid ${matched.name} payload: ${checked.error}` };
@@ -88,7 +99,7 @@ export function createBrokerPolicy(deps: PolicyDeps) {
 
   function authorizePublish(clientId: string | null, username: string | undefined, topic: string, payload: Buffer): PublishCheck {
     if (clientId === null || isControlPlane(username)) return { ok: true };
-    return checkDevicePublish(username ?? '', topic, payload);
+    return checkDevicePublish(username ?? '', topic, payload, deps.validated);
   }
 
   function authorizeSubscribe(username: string | undefined, filter: string): PublishCheck {

@@ -4,6 +4,7 @@ import { connectMqtt, type MqttTransport, type Transport } from '@edgehook/share
 import type { Database } from '../db/database.js';
 import { DynsecAdmin } from './dynsec-admin.js';
 import { guardDevicePayloads } from './payload-guard.js';
+import type { ValidatedPayloads } from './validated-payloads.js';
 import { reconcileBroker } from './reconcile.js';
 
 export interface ExternalBus {
@@ -38,7 +39,7 @@ function waitConnected(transport: MqttTransport, timeoutMs: number, url: string)
  * Joins an external Mosquitto as one replica among several: its own account and client id, the
  * dynamic security plugin as the device registry, and store/broker reconciliation at start.
  */
-export async function connectExternalBroker(opts: { url: string; username: string; password: string; instanceId: string; db: Kysely<Database>; log: Logger }): Promise<ExternalBus> {
+export async function connectExternalBroker(opts: { url: string; username: string; password: string; instanceId: string; db: Kysely<Database>; log: Logger; validated?: ValidatedPayloads }): Promise<ExternalBus> {
   const { log } = opts;
   const link = await connectMqtt({
     url: opts.url,
@@ -53,7 +54,7 @@ export async function connectExternalBroker(opts: { url: string; username: strin
   const admin = new DynsecAdmin({ transport: link, instanceId: opts.instanceId, log: log.child({ part: 'dynsec' }) });
   await admin.start();
   await admin.ensureControlPlaneRole(opts.username);
-  const transport = guardDevicePayloads(link, { log: log.child({ part: 'payload-guard' }), disable: (id, reason) => admin.disableDevice(id, reason) });
+  const transport = guardDevicePayloads(link, { log: log.child({ part: 'payload-guard' }), disable: (id, reason) => admin.disableDevice(id, reason), ...(opts.validated ? { validated: opts.validated } : {}) });
   await reconcileBroker({ db: opts.db, admin, log: log.child({ part: 'reconcile' }) });
   return { transport, link, admin };
 }

@@ -1,6 +1,7 @@
 import { matchTopic, TOPIC_ROOT, Topics, type Logger } from '@edgehook/shared';
 import type { MessageHandler, SubscribeOptions, Transport } from '@edgehook/shared/transport';
 import { checkDevicePublish } from './broker-policy.js';
+import type { ValidatedPayloads } from './validated-payloads.js';
 
 const DEVICE_TOPIC = new RegExp(`^${TOPIC_ROOT}/d/([^/]+)/`);
 
@@ -10,7 +11,7 @@ const DEVICE_TOPIC = new RegExp(`^${TOPIC_ROOT}/d/([^/]+)/`);
  * message never reaches a handler, is logged, and its device is disabled at the broker, once.
  * Only what the device could publish is checked: the ACLs already confine it to its own prefix.
  */
-export function guardDevicePayloads(transport: Transport, deps: { log: Logger; disable(deviceId: string, reason: string): Promise<void> }): Transport {
+export function guardDevicePayloads(transport: Transport, deps: { log: Logger; disable(deviceId: string, reason: string): Promise<void>; validated?: ValidatedPayloads }): Transport {
   const disabling = new Set<string>();
   const refuse = (deviceId: string, topic: string, reason: string): void => {
     deps.log.warn('device payload refused', { deviceId, topic, reason });
@@ -30,7 +31,7 @@ export function guardDevicePayloads(transport: Transport, deps: { log: Logger; d
     // Another replica's message to a device (its ACL forbids the device to publish those) is not checked.
     const fromDevice = !matched || Topics[matched.name].direction === 'device->cp';
     if (deviceId !== undefined && fromDevice) {
-      const check = checkDevicePublish(deviceId, topic, payload);
+      const check = checkDevicePublish(deviceId, topic, payload, deps.validated);
       if (!check.ok) return refuse(deviceId, topic, check.reason ?? 'invalid');
     }
     handler(topic, payload);

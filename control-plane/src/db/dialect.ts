@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './database.js';
 import * as initial from './migrations/2026-11-22T0001-initial.js';
 import * as telemetry from './migrations/2026-11-22T0002-telemetry.js';
@@ -19,6 +19,31 @@ export function parseStoreLocation(value: string): StoreLocation {
   return { kind: 'sqlite', path: value.replace(/^sqlite:(\/\/)?/, '') };
 }
 
+/**
+ * kysely prepares every statement anew; preparing cost more than running a simple indexed query (the
+ * auth and device lookups on every request). The same SQL text reuses its statement; one that is
+ * still being iterated (a streamed query) is not shared. Bounded; the oldest text goes first.
+ */
+function reusingStatements(db: import('better-sqlite3').Database, max = 512): SqliteDatabase {
+  const cache = new Map<string, import('better-sqlite3').Statement>();
+  return {
+    close: () => void db.close(),
+    prepare(source: string) {
+      const hit = cache.get(source);
+      if (hit && !hit.busy) return hit;
+      const stmt = db.prepare(source);
+      if (!hit) {
+        if (cache.size >= max) {
+          const oldest = cache.keys().next();
+          if (!oldest.done) cache.delete(oldest.value);
+        }
+        cache.set(source, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
 /** Native drivers load lazily, so a SQLite deployment never needs pg and vice versa. */
 export async function openDatabase(location: StoreLocation): Promise<Kysely<Database>> {
   if (location.kind === 'sqlite') {
@@ -34,7 +59,7 @@ export async function openDatabase(location: StoreLocation): Promise<Kysely<Data
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   }
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: location.url, max: 10 });

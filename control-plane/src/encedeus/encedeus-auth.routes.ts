@@ -64,6 +64,8 @@ export function encedeusAuthRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     if (!session) throw new EdgehookError('INVALID_CREDENTIALS', 'unauthorised: the refresh token is unknown, expired or revoked');
     // Revoking the session ends its refresh token and every access token issued from it.
     await revokeSession(deps.db, session.sessionId, now);
+    // This replica forgets the session's tokens at once; others within the authenticator's TOKEN_CACHE_MS.
+    deps.auth.forget({ type: 'session', sessionId: session.sessionId, reason: 'signed out' });
     deleteCookie(c, ENCEDEUS_REFRESH_COOKIE, { path: cookiePath, httpOnly: true, sameSite: 'Strict', secure: deps.secureCookies });
     return c.body(null, 200);
   });

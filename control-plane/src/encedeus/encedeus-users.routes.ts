@@ -125,7 +125,10 @@ export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
       throw err;
     }
     // As /api/users: a new password or role ends the user's sessions.
-    if (changes.passwordHash !== undefined || changes.roleId !== undefined) await revokeUserSessions(db, id, clock.now());
+    if (changes.passwordHash !== undefined || changes.roleId !== undefined) {
+      await revokeUserSessions(db, id, clock.now());
+      deps.auth.forget({ type: 'user', userId: id, reason: 'sessions revoked' });
+    }
     return c.json({ user: encedeusUser(await mustFind(id)) });
   });
 
@@ -149,6 +152,7 @@ export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     await updateUser(db, id, { passwordHash: await hashPassword(next) }, clock.now());
     // Other sessions end; the caller's own stays, as Encedeus's (whose tokens are stateless) does.
     await revokeUserSessions(db, id, clock.now(), c.get('principal').sessionId ?? undefined);
+    deps.auth.forget({ type: 'user', userId: id, reason: 'sessions revoked' });
     return c.body(null, 200);
   });
 

@@ -1,6 +1,7 @@
 import { decodeJson, encodeJson, filterFor, matchTopic, TelemetryBatch, topicFor, type Clock, type Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
-import { canonicalLabels, type SeriesRegistry } from './series.registry.js';
+import type { ValidatedPayloads } from '../broker/validated-payloads.js';
+import type { SeriesRegistry } from './series.registry.js';
 import type { IngestWriter, PendingBatch, StoredBatch, WriteResult } from './ingest.writer.js';
 
 export type { StoredBatch } from './ingest.writer.js';
@@ -52,7 +53,7 @@ export class TelemetryIngest {
   readonly stats: IngestStats = { batches: 0, duplicates: 0, rows: 0, flushes: 0, failedFlushes: 0, pendingRows: 0, acks: 0 };
   private health: IngestHealth = { healthy: true, since: 0, retainedBatches: 0 };
 
-  constructor(private readonly deps: { writer: IngestWriter; registry: SeriesRegistry; transport: Transport; clock: Clock; log: Logger; options: IngestOptions }) {}
+  constructor(private readonly deps: { writer: IngestWriter; registry: SeriesRegistry; transport: Transport; clock: Clock; log: Logger; options: IngestOptions; validated?: ValidatedPayloads }) {}
 
   async start(): Promise<void> {
     this.unsubscribe = await this.deps.transport.subscribe(filterFor('telemetry'), (topic, payload) => this.receive(topic, payload), { qos: 1, ...(this.deps.options.share ? { share: this.deps.options.share } : {}) });
@@ -69,7 +70,11 @@ export class TelemetryIngest {
   receive(topic: string, payload: Buffer): void {
     const deviceId = matchTopic(topic)?.params['deviceId'];
     if (!deviceId) return;
-    const decoded = decodeJson(TelemetryBatch, payload);
+    const text = payload.toString('utf8');
+    // Checked already by the broker's payload check in this process: not parsed twice.
+    const checked = this.deps.validated?.takeTelemetry(text);
+    if (checked) return this.enqueue(deviceId, checked);
+    const decoded = decodeJson(TelemetryBatch, text);
     if (!decoded.ok) {
       this.deps.log.warn('malformed telemetry batch', { deviceId, error: decoded.error });
       return;
@@ -178,9 +183,11 @@ export class TelemetryIngest {
   }
 
   private updateLatest(s: StoredBatch): void {
-    for (const sample of s.batch.samples) {
-      const series = this.deps.registry.lookup(s.deviceKey, sample.m, canonicalLabels(sample.l));
-      if (!series) continue;
+    const { samples } = s.batch;
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i];
+      const series = s.series[i];
+      if (!sample || !series) continue;
       const ts = sample.t ?? s.batch.ts;
       if (series.lastTs !== null && series.lastTs > ts) continue;
       series.lastTs = ts;

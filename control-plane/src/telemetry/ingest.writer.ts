@@ -13,6 +13,8 @@ export interface StoredBatch {
   deviceId: string;
   deviceKey: number;
   batch: TelemetryBatch;
+  /** The series of each sample, in order (undefined for a sample too old to store): no second lookup for the latest values. */
+  series: Array<SeriesInfo | undefined>;
 }
 
 export interface WriteResult {
@@ -58,12 +60,17 @@ export class KyselyIngestWriter implements IngestWriter {
           duplicates++;
           continue;
         }
-        stored.push({ deviceId: k.deviceId, deviceKey: k.deviceKey, batch: k.batch });
+        const seriesOf: Array<SeriesInfo | undefined> = [];
+        stored.push({ deviceId: k.deviceId, deviceKey: k.deviceKey, batch: k.batch, series: seriesOf });
         for (const s of k.batch.samples) {
           const ts = s.t ?? k.batch.ts;
-          if (ts < oldestTs) continue;
+          if (ts < oldestTs) {
+            seriesOf.push(undefined);
+            continue;
+          }
           const labelsJson = canonicalLabels(s.l);
           const series = await registry.ensureSeries(trx, k.deviceKey, s.m, s.l, labelsJson);
+          seriesOf.push(series);
           const id = `${k.deviceKey}:${ts}:${series.key}`;
           if (!sampleRows.has(id)) sampleRows.set(id, { device_key: k.deviceKey, family: series.family, ts, series_key: series.key, value: s.v });
         }
@@ -173,11 +180,16 @@ export class SqliteIngestWriter implements IngestWriter {
         duplicates++;
         continue;
       }
-      stored.push({ deviceId: w.deviceId, deviceKey, batch: w.batch });
+      const seriesOf: Array<SeriesInfo | undefined> = [];
+      stored.push({ deviceId: w.deviceId, deviceKey, batch: w.batch, series: seriesOf });
       for (const s of w.batch.samples) {
         const ts = s.t ?? w.batch.ts;
-        if (ts < oldestTs) continue;
+        if (ts < oldestTs) {
+          seriesOf.push(undefined);
+          continue;
+        }
         const series = this.series(deviceKey, s.m, s.l);
+        seriesOf.push(series);
         rows += this.insertSample.run(deviceKey, series.family, ts, series.key, s.v).changes;
       }
     }

@@ -66,15 +66,24 @@ export class TelemetryMaintenance {
       const last = await db.selectFrom('telemetry_rollup_1m').select((eb) => eb.fn.max('bucket').as('b')).where('device_key', '=', deviceKey).executeTakeFirst();
       const families = this.deps.registry.familiesOf(deviceKey);
       if (families.length === 0) continue;
-      // Newest row per family by index (ORDER BY ... LIMIT 1), not a scan of the device's history.
+      // Newest (and, with no rollup yet, oldest) row per family by index (ORDER BY ... LIMIT 1), not
+      // a scan of the device's history.
+      const noRollup = last?.b === null || last?.b === undefined;
       let newestTs: number | undefined;
+      let oldestTs: number | undefined;
       await yieldToIo();
       for (const family of families) {
         const row = await db.selectFrom('telemetry_samples').select('ts').where('device_key', '=', deviceKey).where('family', '=', family).orderBy('ts', 'desc').limit(1).executeTakeFirst();
         if (row) newestTs = Math.max(newestTs ?? 0, num(row.ts));
+        if (!noRollup) continue;
+        const first = await db.selectFrom('telemetry_samples').select('ts').where('device_key', '=', deviceKey).where('family', '=', family).orderBy('ts', 'asc').limit(1).executeTakeFirst();
+        if (first) oldestTs = Math.min(oldestTs ?? Number.MAX_SAFE_INTEGER, num(first.ts));
       }
       if (newestTs === undefined) continue;
-      const from = last?.b === null || last?.b === undefined ? Math.floor(this.deps.clock.now() - this.deps.retention.rawMs) : num(last.b);
+      // Without a rollup, start at the device's first raw row: from the retention edge, a device
+      // with a minute of data cost 10,080 empty minutes (a week) per device, 20M set entries and
+      // as many empty rollups for 2,000 devices, stalling ingest on the first rollup pass.
+      const from = noRollup ? Math.max(Math.floor(this.deps.clock.now() - this.deps.retention.rawMs), oldestTs ?? newestTs) : num(last.b);
       const to = newestTs;
       const set = this.dirtyMinutes.get(deviceKey) ?? new Set<number>();
       for (let m = Math.floor(Math.max(from, to - 7 * 24 * HOUR) / MINUTE) * MINUTE; m <= to; m += MINUTE) set.add(m);

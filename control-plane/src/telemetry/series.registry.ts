@@ -45,9 +45,13 @@ export function metricFamily(metric: string, labelled: boolean): number {
 /** Labels with sorted keys, so `{b, a}` and `{a, b}` name the same series. */
 export function canonicalLabels(labels: Record<string, string> | undefined): string {
   if (!labels) return '{}';
-  const keys = Object.keys(labels).sort();
+  const keys = Object.keys(labels);
   if (keys.length === 0) return '{}';
-  return JSON.stringify(Object.fromEntries(keys.map((k) => [k, labels[k] ?? ''])));
+  // Already in order (one label, or sent sorted, the usual case): the object serializes as is.
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] ?? '') < (keys[i] ?? '');
+  if (sorted) return JSON.stringify(labels);
+  return JSON.stringify(Object.fromEntries(keys.sort().map((k) => [k, labels[k] ?? ''])));
 }
 
 function parseLabels(text: string): Record<string, string> {
@@ -68,7 +72,8 @@ function parseLabels(text: string): Record<string, string> {
 export class SeriesRegistry {
   private readonly devices = new Map<string, number>();
   private readonly deviceIds = new Map<number, string>();
-  private readonly series = new Map<string, SeriesInfo>();
+  /** device key -> metric -> canonical labels -> series: lookups on the ingest path build no strings. */
+  private readonly series = new Map<number, Map<string, Map<string, SeriesInfo>>>();
   private readonly byKey = new Map<number, SeriesInfo>();
   private readonly byDevice = new Map<number, SeriesInfo[]>();
   private readonly byMetric = new Map<string, SeriesInfo[]>();
@@ -94,7 +99,11 @@ export class SeriesRegistry {
   }
 
   private addSeries(info: SeriesInfo): void {
-    this.series.set(`${info.deviceKey}|${info.metric}|${info.labelsJson}`, info);
+    let metrics = this.series.get(info.deviceKey);
+    if (!metrics) this.series.set(info.deviceKey, (metrics = new Map()));
+    let labelled = metrics.get(info.metric);
+    if (!labelled) metrics.set(info.metric, (labelled = new Map()));
+    labelled.set(info.labelsJson, info);
     this.byKey.set(info.key, info);
     const list = this.byDevice.get(info.deviceKey) ?? [];
     list.push(info);
@@ -144,7 +153,7 @@ export class SeriesRegistry {
   }
 
   lookup(deviceKey: number, metric: string, labelsJson: string): SeriesInfo | undefined {
-    return this.series.get(`${deviceKey}|${metric}|${labelsJson}`);
+    return this.series.get(deviceKey)?.get(metric)?.get(labelsJson);
   }
 
   /** For writers that store keys themselves (the SQLite fast path): a fresh key, then `register*`. */
@@ -232,7 +241,7 @@ export class SeriesRegistry {
       const info = this.byKey.get(k);
       if (!info) continue;
       this.byKey.delete(k);
-      this.series.delete(`${info.deviceKey}|${info.metric}|${info.labelsJson}`);
+      this.series.get(info.deviceKey)?.get(info.metric)?.delete(info.labelsJson);
       const list = this.byDevice.get(info.deviceKey);
       if (list) this.byDevice.set(info.deviceKey, list.filter((s) => s.key !== k));
       const same = this.byMetric.get(info.metric);

@@ -1,8 +1,10 @@
-import { sql, SqliteAdapter, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, SqliteAdapter, type Kysely } from 'kysely';
 import type { Clock, Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
+import type { ValidatedPayloads } from '../broker/validated-payloads.js';
 import type { Database } from '../db/database.js';
 import { TelemetryIngest, type StoredBatch } from './ingest.js';
+import { PgIngestWriter } from './ingest.pg-writer.js';
 import { KyselyIngestWriter, SqliteIngestWriter, type IngestWriter } from './ingest.writer.js';
 import { TelemetryMaintenance, type RetentionOptions } from './maintenance.js';
 import { SeriesRegistry } from './series.registry.js';
@@ -35,16 +37,17 @@ export interface TelemetryService {
 }
 
 /** Starts telemetry ingest and upkeep on the bus; the routes read through the returned service. */
-export async function startTelemetry(deps: { db: Kysely<Database>; transport: Transport; clock: Clock; log: Logger }, options: TelemetryOptions): Promise<TelemetryService> {
+export async function startTelemetry(deps: { db: Kysely<Database>; transport: Transport; clock: Clock; log: Logger; validated?: ValidatedPayloads }, options: TelemetryOptions): Promise<TelemetryService> {
   const db = telemetryDb(deps.db);
   const sqlite = deps.db.getExecutor().adapter instanceof SqliteAdapter;
   if (sqlite) await sql`pragma cache_size = -65536`.execute(deps.db);
   const registry = new SeriesRegistry(db);
   await registry.load();
   const log = deps.log.child({ part: 'telemetry' });
-  const real = sqlite && options.sqlitePath && options.sqlitePath !== ':memory:' ? await SqliteIngestWriter.open(options.sqlitePath, registry) : new KyselyIngestWriter(db, registry);
+  const postgres = deps.db.getExecutor().adapter instanceof PostgresAdapter;
+  const real = sqlite && options.sqlitePath && options.sqlitePath !== ':memory:' ? await SqliteIngestWriter.open(options.sqlitePath, registry) : postgres ? new PgIngestWriter(db, registry) : new KyselyIngestWriter(db, registry);
   const writer = options.wrapWriter ? options.wrapWriter(real) : real;
-  const ingest = new TelemetryIngest({ writer, registry, transport: deps.transport, clock: deps.clock, log, options: { flushMs: options.flushMs ?? 200, maxRows: options.maxRows ?? 20_000, rawRetentionMs: options.retention.rawMs, share: options.share } });
+  const ingest = new TelemetryIngest({ writer, registry, transport: deps.transport, clock: deps.clock, log, ...(deps.validated ? { validated: deps.validated } : {}), options: { flushMs: options.flushMs ?? 200, maxRows: options.maxRows ?? 20_000, rawRetentionMs: options.retention.rawMs, share: options.share } });
   const maintenance = new TelemetryMaintenance({
     db,
     registry,

@@ -31,8 +31,9 @@ function freePort(): Promise<number> {
 /**
  * A throwaway Postgres cluster for the store contract suite: EDGEHOOK_TEST_POSTGRES_URL when given,
  * else one started here from the Debian binaries (as the postgres user: initdb refuses root).
+ * Tests run it with fsync off; `durable` keeps PostgreSQL's defaults (the benches).
  */
-export async function startPostgres(): Promise<{ url: string; stop(): Promise<void> } | { missing: string }> {
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<{ url: string; stop(): Promise<void> } | { missing: string }> {
   const given = process.env['EDGEHOOK_TEST_POSTGRES_URL'];
   if (given) return { url: given, stop: async () => undefined };
   const bin = PG_BIN_DIRS.find((d) => existsSync(join(d, 'initdb')));
@@ -46,7 +47,7 @@ export async function startPostgres(): Promise<{ url: string; stop(): Promise<vo
   const port = await freePort();
   const data = join(dir, 'data');
   // pg_ctl -w returns once the server accepts connections.
-  run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${opts.durable ? '' : ' -c fsync=off'}`, 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,

@@ -9,6 +9,8 @@ import { AddDevice } from './add-device.js';
 
 const ROW = 44;
 const OVERSCAN = 8;
+/** Presence events are applied in batches this often: 1,000 events/s cost one re-render per batch. */
+const PRESENCE_BATCH_MS = 250;
 type SortKey = 'name' | 'online' | 'profile' | 'lastSeen' | 'cpu' | 'temp';
 interface Latest {
   cpu?: number;
@@ -27,15 +29,21 @@ function parseEvent(data: unknown): FleetEvent | undefined {
 }
 
 /**
- * The fleet: devices in a Map, live presence from /api/events. Updates replace one device object and
- * bump a version once per animation frame, so 5,000 devices with a burst of events re-render only the
- * ~30 visible rows (rows are memoized on their device object).
+ * The fleet: devices in a Map, live presence from /api/events. Presence events are queued and applied
+ * every PRESENCE_BATCH_MS; each replaces one device object, so only the visible rows whose device
+ * changed re-render (rows are memoized on their device object). The sorted, filtered order is a list
+ * of ids, recomputed only when membership, the filter or the sort changes (or presence, when sorting
+ * by status or last seen): with 10,000 devices a re-sort per event burst was the page's long task.
  */
 export function FleetPage() {
   const session = useSession();
   const devices = useRef(new Map<string, DeviceView>());
   const latest = useRef(new Map<string, Latest>());
   const [version, setVersion] = useState(0);
+  // Bumped when devices are added, removed or edited (not on presence): tags and the order depend on it.
+  const [members, setMembers] = useState(0);
+  const presence = useRef(new Map<string, { online: boolean; ts: number }>());
+  const presenceTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loaded, setLoaded] = useState(false);
   const [live, setLive] = useState<'connecting' | 'live' | 'lost'>('connecting');
@@ -43,6 +51,7 @@ export function FleetPage() {
   const [tag, setTag] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'name', desc: false });
   const [adding, setAdding] = useState(false);
+  const [latestVersion, setLatestVersion] = useState(0);
   const frame = useRef(0);
   const bump = () => {
     if (frame.current) return;
@@ -50,6 +59,15 @@ export function FleetPage() {
       frame.current = 0;
       setVersion((v) => v + 1);
     });
+  };
+  const applyPresence = () => {
+    presenceTimer.current = undefined;
+    for (const [id, p] of presence.current) {
+      const cur = devices.current.get(id);
+      if (cur) devices.current.set(id, { ...cur, online: p.online, lastSeen: new Date(p.ts).toISOString() });
+    }
+    presence.current.clear();
+    bump();
   };
 
   useEffect(() => {
@@ -59,7 +77,9 @@ export function FleetPage() {
     const load = async () => {
       const list = await get<DeviceView[]>('/api/devices');
       devices.current = new Map(list.map((d) => [d.id, d]));
+      presence.current.clear();
       setLoaded(true);
+      setMembers((v) => v + 1);
       bump();
     };
     const connect = async () => {
@@ -71,10 +91,18 @@ export function FleetPage() {
         ws.onmessage = (m) => {
           const e = parseEvent(m.data);
           if (!e) return;
-          const cur = devices.current.get(e.deviceId);
+          if (e.type === 'device.online' || e.type === 'device.offline') {
+            // The last state per device wins within a batch.
+            presence.current.set(e.deviceId, { online: e.type === 'device.online', ts: e.ts });
+            presenceTimer.current ??= setTimeout(applyPresence, PRESENCE_BATCH_MS);
+            return;
+          }
+          // Queued presence first, so an edit or a delete is applied after what came before it.
+          if (presenceTimer.current) clearTimeout(presenceTimer.current);
+          applyPresence();
           if (e.type === 'device.deleted') devices.current.delete(e.deviceId);
           else if (e.type === 'device.registered' || e.type === 'device.updated') devices.current.set(e.deviceId, e.device);
-          else if (cur) devices.current.set(e.deviceId, { ...cur, online: e.type === 'device.online', lastSeen: new Date(e.ts).toISOString() });
+          setMembers((v) => v + 1);
           bump();
         };
         ws.onclose = () => {
@@ -95,6 +123,7 @@ export function FleetPage() {
       if (retry) clearTimeout(retry);
       ws?.close();
       cancelAnimationFrame(frame.current);
+      if (presenceTimer.current) clearTimeout(presenceTimer.current);
     };
   }, []);
 
@@ -109,6 +138,7 @@ export function FleetPage() {
         for (const e of cpu?.entries ?? []) if (Object.keys(e.labels).length === 0) next.set(e.deviceId, { cpu: e.value });
         for (const e of temp?.entries ?? []) next.set(e.deviceId, { ...next.get(e.deviceId), temp: e.value });
         latest.current = next;
+        setLatestVersion((v) => v + 1);
         bump();
       } catch {
         // the list stays useful without numbers
@@ -119,13 +149,16 @@ export function FleetPage() {
     return () => clearTimeout(timer);
   }, []);
 
-  const tags = useMemo(() => [...new Set([...devices.current.values()].flatMap((d) => d.tags))].sort(), [version]);
-  const rows = useMemo(() => {
+  const tags = useMemo(() => [...new Set([...devices.current.values()].flatMap((d) => d.tags))].sort(), [members]);
+  // Presence changes the order only when sorting by it; numbers only when sorting by them.
+  const orderDependsOn = sort.key === 'online' || sort.key === 'lastSeen' ? version : sort.key === 'cpu' || sort.key === 'temp' ? latestVersion : 0;
+  const order = useMemo(() => {
     const q = query.trim().toLowerCase();
     const list = [...devices.current.values()].filter(
       (d) => (!tag || d.tags.includes(tag)) && (!q || d.name.toLowerCase().includes(q) || d.hostname.toLowerCase().includes(q) || d.profile.includes(q) || d.id.startsWith(q) || d.tags.some((t) => t.toLowerCase().includes(q))),
     );
     const l = latest.current;
+    // Each device's sort key once (decorate, sort, undecorate), not twice per comparison.
     const value = (d: DeviceView): string | number => {
       switch (sort.key) {
         case 'name': return d.name.toLowerCase();
@@ -136,16 +169,19 @@ export function FleetPage() {
         case 'temp': return l.get(d.id)?.temp ?? -1;
       }
     };
-    list.sort((a, b) => {
-      const va = value(a);
-      const vb = value(b);
-      const c = va < vb ? -1 : va > vb ? 1 : a.name.localeCompare(b.name);
+    const keyed = list.map((d) => ({ id: d.id, v: value(d), name: d.name }));
+    keyed.sort((a, b) => {
+      const c = a.v < b.v ? -1 : a.v > b.v ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
       return sort.desc ? -c : c;
     });
-    return list;
-  }, [version, query, tag, sort]);
+    return keyed.map((k) => k.id);
+  }, [members, query, tag, sort, orderDependsOn]);
 
-  const online = useMemo(() => [...devices.current.values()].filter((d) => d.online).length, [version]);
+  const online = useMemo(() => {
+    let n = 0;
+    for (const d of devices.current.values()) if (d.online) n++;
+    return n;
+  }, [version]);
   const header = (key: SortKey, label: string, cls = '') => (
     <span class={cls} role="columnheader" aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
       <button type="button" onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key === 'cpu' || key === 'temp' }))}>
@@ -188,7 +224,7 @@ export function FleetPage() {
       {!loaded ? (
         <Spinner label="Loading devices" />
       ) : (
-        <div class="fleet" role="table" aria-label="Devices" aria-rowcount={rows.length}>
+        <div class="fleet" role="table" aria-label="Devices" aria-rowcount={order.length}>
           <div class="fleet-head" role="row">
             {header('name', 'Name')}
             {header('online', 'Status')}
@@ -199,8 +235,8 @@ export function FleetPage() {
             {header('cpu', 'CPU %')}
             {header('temp', 'Temp °C')}
           </div>
-          <VirtualRows rows={rows} latest={latest.current} version={version} />
-          {rows.length === 0 && <p class="muted" style={{ padding: '12px' }}>{devices.current.size === 0 ? 'No devices yet: use "Add device" to enroll one.' : 'No device matches.'}</p>}
+          <VirtualRows order={order} devices={devices.current} latest={latest.current} version={version} />
+          {order.length === 0 && <p class="muted" style={{ padding: '12px' }}>{devices.current.size === 0 ? 'No devices yet: use "Add device" to enroll one.' : 'No device matches.'}</p>}
         </div>
       )}
       {adding && <AddDevice onClose={() => setAdding(false)} />}
@@ -208,7 +244,7 @@ export function FleetPage() {
   );
 }
 
-function VirtualRows({ rows, latest, version }: { rows: DeviceView[]; latest: Map<string, Latest>; version: number }) {
+function VirtualRows({ order, devices, latest, version }: { order: string[]; devices: Map<string, DeviceView>; latest: Map<string, Latest>; version: number }) {
   const viewport = useRef<HTMLDivElement>(null);
   const [scroll, setScroll] = useState(0);
   const [height, setHeight] = useState(600);
@@ -220,12 +256,14 @@ function VirtualRows({ rows, latest, version }: { rows: DeviceView[]; latest: Ma
     return () => ro.disconnect();
   }, []);
   const first = Math.max(0, Math.floor(scroll / ROW) - OVERSCAN);
-  const last = Math.min(rows.length, Math.ceil((scroll + height) / ROW) + OVERSCAN);
+  const last = Math.min(order.length, Math.ceil((scroll + height) / ROW) + OVERSCAN);
   const now = Date.now();
   return (
     <div class="fleet-viewport" ref={viewport} onScroll={(e) => setScroll(e.currentTarget.scrollTop)} role="rowgroup" data-version={version}>
-      <div style={{ height: `${rows.length * ROW}px` }} />
-      {rows.slice(first, last).map((d, i) => {
+      <div style={{ height: `${order.length * ROW}px` }} />
+      {order.slice(first, last).map((id, i) => {
+        const d = devices.get(id);
+        if (!d) return null;
         const l = latest.get(d.id);
         return <Row key={d.id} device={d} top={(first + i) * ROW} index={first + i} cpu={l?.cpu} temp={l?.temp} seen={d.online ? 'now' : ago(d.lastSeen, now)} />;
       })}
