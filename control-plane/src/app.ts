@@ -38,6 +38,7 @@ import { defaultAgentPackageDir, installRoutes } from './devices/install.routes.
 import { encedeusRoutes } from './encedeus/encedeus.routes.js';
 import { avatarsRoutes } from './users/avatars.routes.js';
 import { sshKeysRoutes } from './users/ssh-keys.routes.js';
+import { docsRoutes } from './docs/docs.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -106,6 +107,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     const body: HealthStatus = { ok, version: deps.config.version, ...(health.error !== undefined ? { error: health.error } : {}), ...(telemetry ? { store: { telemetry } } : {}) };
     return c.json(body, body.ok ? 200 : 503);
   });
+  // The API's own description (generated from shared/src/rest/) and its docs: public, as the code is.
+  app.route('/', docsRoutes({ version: deps.config.version }));
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));

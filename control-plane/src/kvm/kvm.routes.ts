@@ -27,7 +27,9 @@ import { can, type Authenticator, type Principal } from '../auth/authenticator.j
 import { ACCESS_COOKIE } from '../auth/credentials.js';
 import { createSession, revokeSession, type TokenLifetimes } from '../auth/sessions.repository.js';
 import type { RpcClient } from '../devices/rpc.client.js';
-import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
+import { callHardware } from '../hardware/device-hardware.js';
+import { lookupDevice } from '../devices/device.middleware.js';
+import type { DeviceRef } from '../http/context.js';
 import { kvmFail, kvmOk, kvmQuery, toKvmError } from './kvm-envelope.js';
 import type { RevocationSink } from '../auth/revocations.js';
 import { clientAddress } from '../http/client-address.js';
@@ -82,7 +84,7 @@ export function makeKvmHandle(deps: Pick<KvmRoutesDeps, 'auth' | 'db' | 'log'>):
         const principal = await principalOf(c);
         noteActor(c, principal);
         if (permission && !can(principal, permission)) throw new EdgehookError('FORBIDDEN', `your role lacks the permission ${permission}`);
-        const device = await findTarget(deps.db, c.req.param('deviceId') ?? '');
+        const device = await lookupDevice(deps.db, c.req.param('deviceId') ?? '');
         const result = await fn({ c, principal, device });
         return raw && result instanceof Response ? result : kvmOk(c, result);
       } catch (err) {
@@ -110,7 +112,7 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
   // --- auth ---
   app.post('/auth/login', async (c) => {
     try {
-      await findTarget(deps.db, c.req.param('deviceId') ?? '');
+      await lookupDevice(deps.db, c.req.param('deviceId') ?? '');
       const type = c.req.header('content-type') ?? '';
       const fields: Record<string, unknown> = type.includes('form') ? await formFields(c) : {};
       // kvmd also takes user and passwd from the query string, so this facade does (and only it).

@@ -5,7 +5,9 @@ import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
 import { keepAlive } from '../events/events.socket.js';
 import type { RpcClient } from '../devices/rpc.client.js';
-import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
+import { callHardware } from '../hardware/device-hardware.js';
+import { lookupDevice } from '../devices/device.middleware.js';
+import type { DeviceRef } from '../http/context.js';
 import type { HardwareEvents } from '../hardware/hardware-events.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { HidInputPump, parseBinaryHid, parseJsonHid } from './kvm-hid-input.js';
@@ -97,7 +99,7 @@ export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Pr
   };
 
   const start = async (): Promise<void> => {
-    const d = await findTarget(deps.db, deviceRef);
+    const d = await lookupDevice(deps.db, deviceRef);
     device = d;
     // Subscribed before the snapshot so nothing that changes meanwhile is lost.
     unsubscribe = deps.hwEvents.subscribe(d.id, (e) => (live ? forward(e) : early.push(e)));
