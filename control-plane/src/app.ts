@@ -39,6 +39,8 @@ import { encedeusRoutes } from './encedeus/encedeus.routes.js';
 import { avatarsRoutes } from './users/avatars.routes.js';
 import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 import { docsRoutes } from './docs/docs.routes.js';
+import { responseCheck } from './http/response-check.js';
+import { RestRoutes } from '@edgehook/shared/rest';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -77,6 +79,8 @@ export interface AppDeps {
     limits: { maxBodyBytes: number; maxUploadBytes: number };
     /** Where Encedeus's /auth, /user and /role live: '' (the root, default), '/prefix', or false (off). */
     encedeusPrefix?: string | false | undefined;
+    /** Tests: every 2xx JSON answer is parsed with its route's declared result schema (http/response-check.ts). */
+    checkResponses?: boolean | undefined;
   };
 }
 
@@ -94,6 +98,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   // Headers on every answer; same-origin checks for cookie writes; bodies bounded before any route
   // reads them (uploads are capped as they stream).
+  if (deps.config.checkResponses) app.use(responseCheck(RestRoutes, deps.log));
   app.use(securityHeaders());
   app.use(csrfGuard());
   app.use(bodyLimits(deps.config.limits));

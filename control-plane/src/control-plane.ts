@@ -92,6 +92,8 @@ export interface ControlPlaneOverrides {
   wrapIngestWriter?: (writer: IngestWriter) => IngestWriter;
   /** The store was lost under us (data dir deleted): main.ts exits loudly. */
   onFatal?: (reason: string) => void;
+  /** Tests: every 2xx JSON answer must match its route's declared result schema (http/response-check.ts). */
+  checkResponses?: boolean;
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
@@ -213,6 +215,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       version: VERSION,
       webDir: config.webDir,
       limits: config.limits,
+      checkResponses: overrides.checkResponses,
       agentPackageDir: config.agentPackageDir,
       encedeusPrefix: config.encedeusPrefix,
     },
