@@ -281,7 +281,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       // A container console in Wings' frame format; authenticated in-band with a console token.
       path: /^\/api\/devices\/([^/]+)\/containers\/([^/]+)\/ws$/,
       kind: 'raw',
-      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets }, ws, decodeURIComponent(device), decodeURIComponent(container)),
+      onRaw: (ws, _req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets }, ws, device, container),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/shell$/,
@@ -289,7 +289,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       kind: 'user',
       audit: { action: 'shell', device: 0 },
       permission: 'devices.shell',
-      onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+      onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, device),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/pow$/,
@@ -298,7 +298,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       audit: { action: 'pow', device: 0 },
       permission: 'devices.exec',
       protocols: ['pow-1'],
-      onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+      onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, device),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/exec$/,
@@ -306,7 +306,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       kind: 'user',
       audit: { action: 'exec', device: 0 },
       permission: 'devices.exec',
-      onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+      onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, device),
     },
   ]);
   await new Promise<void>((resolve, reject) => {

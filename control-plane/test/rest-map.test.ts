@@ -1,7 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rm } from 'node:fs/promises';
-import { RestRoutes } from '@edgehook/shared/rest';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { createLogger } from '@edgehook/shared';
+import { RestRoutes, route } from '@edgehook/shared/rest';
+import { responseCheck } from '../src/http/response-check.js';
 import { buildApp, type AppDeps } from '../src/app.js';
 import { PowRoutes } from '@edgehook/shared/rest';
 import { buildPowOpenApi, openapiPath } from '../src/docs/openapi.js';
@@ -45,6 +49,22 @@ test('the map has no duplicates and each path parameter has a schema', () => {
     const declaredParams = Object.keys('params' in spec ? spec.params : {});
     assert.equal(declaredParams.sort(), [...inPath].sort(), `${name}: path parameters`);
   }
+});
+
+test('the response check turns an answer outside its declared result into a 500', async () => {
+  const spec = route({ method: 'GET', path: '/api/things/:id', summary: 'x', tag: 'x', auth: ['bearer'], permission: null, params: { id: z.string() }, result: z.object({ n: z.number() }) });
+  const lines: string[] = [];
+  const app = new Hono();
+  app.use(responseCheck({ spec }, createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) })));
+  app.get('/api/things/good', (c) => c.json({ n: 1 }));
+  app.get('/api/things/bad', (c) => c.json({ n: 'one' }));
+  app.get('/api/things/error', (c) => c.json({ error: { code: 'NOT_FOUND', message: 'no' } }, 404));
+  assert.is((await app.request('/api/things/good')).status, 200);
+  const bad = await app.request('/api/things/bad');
+  assert.is(bad.status, 500);
+  assert.match(JSON.stringify(await bad.json()), /RESPONSE_SCHEMA/);
+  assert.ok(lines.some((l) => l.includes('declared result schema')));
+  assert.is((await app.request('/api/things/error')).status, 404);
 });
 
 let cp: TestControlPlane;

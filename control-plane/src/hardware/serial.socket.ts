@@ -19,13 +19,7 @@ export interface SerialSocketDeps {
  * Text frames are JSON control (SerialClientMessage in, RelayServerMessage out); binary frames
  * are the line's bytes both ways. The port is released when the socket closes.
  */
-export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, principal: Principal, rawDevice: string): void {
-  let deviceRef = rawDevice;
-  try {
-    deviceRef = decodeURIComponent(rawDevice);
-  } catch {
-    // malformed %-escapes: looked up as written (and not found)
-  }
+export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, principal: Principal, deviceRef: string): void {
   let stream: RelayStream | undefined;
   const op = operatorSocket(deps, ws, principal, {
     part: 'serial',

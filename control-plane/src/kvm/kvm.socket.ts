@@ -61,13 +61,6 @@ function bundle(s: HwSnapshot): Frame[] {
   return frames;
 }
 
-function decodeSegment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw; // malformed %-escapes: looked up as written, so it is simply not found
-  }
-}
 
 /**
  * kvmd's `/api/ws` for one device at `/kvm/:device/api/ws` (and `/api/ws` in host mode): `loop`
@@ -76,8 +69,7 @@ function decodeSegment(raw: string): string {
  * input as JSON events or kvmd's binary messages drives the device's keyboard and mouse (with
  * devices.hardware.write); whatever is still held when the socket closes is released.
  */
-export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Principal, rawDevice: string, opts: { stream?: boolean } = {}): void {
-  const deviceRef = decodeSegment(rawDevice);
+export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Principal, deviceRef: string, opts: { stream?: boolean } = {}): void {
   const log = deps.log.child({ part: 'kvm-ws', user: principal.username, device: deviceRef });
   const canType = can(principal, 'devices.hardware.write');
   let device: DeviceRef | undefined;
