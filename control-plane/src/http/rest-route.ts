@@ -22,6 +22,8 @@ export type RouteHandler<S extends RouteSpec> = (input: RouteInput<S>) => Promis
 export interface MountOptions {
   /** The handler reads the query or body itself (its own error wording, e.g. pow-1's). */
   raw?: { query?: boolean; body?: boolean };
+  /** How a bad query is named in the 400 (`invalid <label>: ...`); 'query' by default. */
+  queryLabel?: string;
   /** Middleware between the checks and the handler (a body limit, say). */
   before?: MiddlewareHandler<AppEnv>[];
 }
@@ -43,7 +45,7 @@ export function mountRoute<S extends RouteSpec>(app: Hono<AppEnv>, base: string,
     const params: Record<string, unknown> = {};
     for (const [name, schema] of paramSchemas) params[name] = parseValue(schema, c.req.param(name), schema.description ?? name);
     for (const name of deviceParam) if (spec.params && name in spec.params) params[name] = c.req.param(name);
-    const query = spec.query && !opts.raw?.query ? parseValue(spec.query, c.req.query(), 'query') : undefined;
+    const query = spec.query && !opts.raw?.query ? parseValue(spec.query, c.req.query(), opts.queryLabel ?? 'query') : undefined;
     const body = spec.body && (spec.bodyKind ?? 'json') === 'json' && !opts.raw?.body ? await jsonBody(c, spec.body) : undefined;
     const device = spec.device ? c.get('device') : undefined;
     // The generic input is assembled from validated parts; its type is the map entry's.
