@@ -4,12 +4,14 @@ import { rm } from 'node:fs/promises';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { createLogger } from '@edgehook/shared';
-import { RestRoutes, route } from '@edgehook/shared/rest';
+import { CoreRoutes, DeviceRoutes, RestRoutes, pathFor, route } from '@edgehook/shared/rest';
+import { ApiClient, credentialsFrom } from '../src/cli/api-client.js';
+import { credentialsStore } from '../src/cli/credentials.store.js';
 import { responseCheck } from '../src/http/response-check.js';
 import { buildApp, type AppDeps } from '../src/app.js';
 import { PowRoutes } from '@edgehook/shared/rest';
 import { buildPowOpenApi, openapiPath } from '../src/docs/openapi.js';
-import { adminApi, startTestControlPlane, type TestControlPlane } from './helpers/harness.js';
+import { adminApi, login, startTestControlPlane, tempDir, type TestControlPlane } from './helpers/harness.js';
 
 /**
  * Routes hono mounts that are not API operations: middleware (`use`, registered as ALL), the
@@ -153,6 +155,29 @@ test("the pow-1 document has the Go server's paths, methods and text/plain error
   assert.ok(doc.paths['/input/{id}']?.['post'].requestBody.content['text/plain']);
   assert.ok(doc.paths['/status/{id}']?.['get'].responses['404'].content['text/plain']);
   assert.is(doc.paths['/cancel/{id}']?.['post'].responses['200'].content['text/plain'].schema.example, 'process cancelled');
+});
+
+test('pathFor fills and encodes path parameters', () => {
+  assert.is(pathFor(DeviceRoutes.gpioSwitch, { id: 'pi a', channel: 'relay/1' }), '/api/devices/pi%20a/hardware/gpio/relay%2F1/switch');
+  assert.throws(() => pathFor(DeviceRoutes.deviceGet, {} as { id: string }), /missing path parameter id/);
+});
+
+test("the CLI's ApiClient calls map entries with typed input and parsed results", async () => {
+  const dir = await tempDir();
+  const pair = await login(cp.url);
+  const store = credentialsStore(dir, Date.now);
+  const client = new ApiClient({ fetch: globalThis.fetch, now: Date.now, store }, cp.url, credentialsFrom(cp.url, 'admin', { ...pair, expiresIn: 900 }, Date.now()));
+  const me = await client.route(CoreRoutes.check, { params: {} });
+  assert.is(me.user.username, 'admin');
+  assert.equal(await client.route(DeviceRoutes.deviceList, { params: {}, query: { online: 'true' } }), []);
+  const role = await client.route(CoreRoutes.roleCreate, { params: {}, body: { name: 'map-test', permissions: ['devices.read'] } });
+  assert.is((await client.route(CoreRoutes.roleGet, { params: { id: role.id } })).name, 'map-test');
+  assert.is(await client.route(CoreRoutes.roleDelete, { params: { id: role.id } }), null);
+  await client.route(DeviceRoutes.deviceGet, { params: { id: 'nope' } }).then(
+    () => assert.unreachable('an unknown device is an error'),
+    (err: unknown) => assert.match(String(err), /no device/),
+  );
+  await rm(dir, { recursive: true, force: true });
 });
 
 test.run();

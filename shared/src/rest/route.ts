@@ -70,3 +70,16 @@ export type RouteBody<S extends RouteSpec> = OutOrUndefined<S['body']>;
 export type RouteBodyInput<S extends RouteSpec> = InOrUndefined<S['body']>;
 export type RouteQueryInput<S extends RouteSpec> = InOrUndefined<S['query']>;
 export type RouteResult<S extends RouteSpec> = z.output<S['result']>;
+
+/** The path parameters a caller fills in: one string per `:name` of the entry's path. */
+export type RoutePathArgs<S extends RouteSpec> = S['params'] extends Readonly<Record<string, z.ZodType>> ? { [K in keyof S['params']]: string } : Record<never, never>;
+
+/** A concrete path for an entry: each `:name` replaced by its value, %-encoded (never a new segment). */
+export function pathFor<S extends RouteSpec>(spec: S, params: RoutePathArgs<S>): string {
+  const values: Record<string, string> = params;
+  return spec.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name} for ${spec.method} ${spec.path}`);
+    return encodeURIComponent(value);
+  });
+}
