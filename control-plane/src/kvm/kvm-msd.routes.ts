@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import {
   EdgehookError,
   KvmMsdConnectedQuery,
@@ -16,7 +15,8 @@ import { callHardware } from '../hardware/device-hardware.js';
 import { relayResponseBody } from '../relay/http-body.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
-import type { KvmAudit, KvmHandle } from './kvm.routes.js';
+import { KvmRoutes as K } from '@edgehook/shared/rest';
+import type { KvmAudit, KvmMount } from './kvm.routes.js';
 import { needRelay } from './kvm-streamer.routes.js';
 import { requestChunks } from './request-body.js';
 
@@ -32,13 +32,10 @@ function imageName(prefix: string, image: string): string {
 }
 
 /** kvmd's `/api/msd...`: state, write (streamed), write_remote, set_params, set_connected, remove, reset. */
-export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRelay | undefined; handle: KvmHandle; audit: KvmAudit }): void {
-  const { rpc, handle } = ctx;
-  const W = 'devices.hardware.write' as const;
-  app.get('/msd', handle('devices.hardware.read', ({ device }) => callHardware(rpc, device, 'msd.state', {})));
-  app.post(
-    '/msd/set_params',
-    handle(W, async ({ c, device }) => {
+export function kvmMsdRoutes(ctx: { rpc: RpcClient; relay: StreamRelay | undefined; mount: KvmMount; audit: KvmAudit }): void {
+  const { rpc, mount } = ctx;
+  mount(K.kvmMsd, ({ device }) => callHardware(rpc, device, 'msd.state', {}));
+  mount(K.kvmMsdSetParams, async ({ c, device }) => {
       const q = kvmQuery(c, KvmMsdSetParamsQuery);
       let image: string | undefined;
       if (q.image !== undefined) {
@@ -47,33 +44,24 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
       }
       await callHardware(rpc, device, 'msd.setParams', { ...(image !== undefined ? { image } : {}), ...(q.cdrom !== undefined ? { cdrom: q.cdrom } : {}), ...(q.rw !== undefined ? { rw: q.rw } : {}) });
       return {};
-    }),
-  );
-  app.post(
-    '/msd/set_connected',
-    handle(W, async (call) => {
+    });
+  mount(K.kvmMsdSetConnected, async (call) => {
       const q = kvmQuery(call.c, KvmMsdConnectedQuery);
       await callHardware(rpc, call.device, 'msd.setConnected', q);
       ctx.audit(call, 'msd connected', q);
       return {};
-    }),
-  );
-  app.post(
-    '/msd/remove',
-    handle(W, async (call) => {
+    });
+  mount(K.kvmMsdRemove, async (call) => {
       const q = kvmQuery(call.c, KvmMsdImageQuery);
       await callHardware(rpc, call.device, 'msd.remove', q);
       ctx.audit(call, 'msd remove', q);
       return {};
-    }),
-  );
-  app.post('/msd/reset', handle(W, async ({ device }) => callHardware(rpc, device, 'msd.reset', {})));
+    });
+  mount(K.kvmMsdReset, async ({ device }) => callHardware(rpc, device, 'msd.reset', {}));
 
   // The body streams to the device under its credit (acknowledged once on disk): memory here
   // stays at one window whatever the image size.
-  app.post(
-    '/msd/write',
-    handle(W, async (call) => {
+  mount(K.kvmMsdWrite, async (call) => {
       const { c, device } = call;
       const q = kvmQuery(c, KvmMsdWriteQuery);
       const image = imageName(q.prefix, q.image);
@@ -106,13 +94,9 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
       if (result.status === 'rejected') throw new EdgehookError('BAD_REQUEST', result.reason, { pikvmError: 'MsdError' });
       ctx.audit(call, 'msd write', { image, size: written });
       return { image: { name: image, size, written } };
-    }),
-  );
+    });
 
-  app.post(
-    '/msd/write_remote',
-    handle(
-      W,
+  mount(K.kvmMsdWriteRemote,
       async (call) => {
         const q = kvmQuery(call.c, KvmMsdWriteRemoteQuery);
         let url: URL;
@@ -134,7 +118,5 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
         ctx.audit(call, 'msd write_remote', { url: url.origin + url.pathname });
         return call.c.body(body, 200, { 'Content-Type': 'application/x-ndjson' });
       },
-      true,
-    ),
-  );
+      true,);
 }

@@ -5,7 +5,8 @@ import { isSessionLive } from '../auth/sessions.repository.js';
 import { KvmStreamQuery } from '@edgehook/shared';
 import type { RelayStream } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
-import type { KvmHandle } from './kvm.routes.js';
+import { KvmRoutes as K } from '@edgehook/shared/rest';
+import { kvmMounter, type KvmHandle } from './kvm.routes.js';
 import { frameHeaders, needRelay } from './kvm-streamer.routes.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { openVideo } from './video-relay.js';
@@ -23,10 +24,9 @@ const SESSION_CHECK_MS = 1000;
  */
 export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: KvmHandle; db: Kysely<Database> }): Hono {
   const app = new Hono();
-  app.get(
-    '/stream',
-    deps.handle(
-      'devices.hardware.read',
+  const mount = kvmMounter(app, deps.handle, '/kvm/:deviceId/streamer');
+  mount(
+    K.kvmStream,
       async ({ c, device, principal }) => {
         const q = kvmQuery(c, KvmStreamQuery);
         const relay = needRelay(deps.relay);
@@ -98,7 +98,6 @@ export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: 
         });
       },
       true,
-    ),
   );
   return app;
 }

@@ -6,6 +6,26 @@ import { CreateEnrollmentToken, CreatedEnrollmentToken, EnrollmentTokenView, Enr
 import { DeviceDescription } from '../messages/device.js';
 import { ANONYMOUS, NoContent, Ok, RawBytes, RawText, route, SIGNED_IN } from './route.js';
 
+/** Encedeus clients send `name`, `role_id`, `role_name`; accept them beside our own names. */
+function encedeusAliases(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = { ...body };
+  const rename = (from: string, to: string): void => {
+    if (from in out) {
+      if (!(to in out)) out[to] = out[from];
+      delete out[from];
+    }
+  };
+  rename('name', 'username');
+  rename('role_id', 'roleId');
+  rename('role_name', 'roleName');
+  delete out['id'];
+  return out;
+}
+
+export const CreateUserCompat = z.preprocess(encedeusAliases, CreateUser);
+export const UpdateUserCompat = z.preprocess(encedeusAliases, UpdateUser);
+
 const Id = (what: string) => z.string().min(1).max(256).describe(what);
 
 /** The session, the caller's own account, users, roles, audit, enrollment: `/api/...`. */
@@ -27,14 +47,14 @@ export const CoreRoutes = {
   enrollmentTokenDelete: route({ method: 'DELETE', path: '/api/enrollment-tokens/:id', summary: 'Revoke an enrollment token', tag: 'devices', auth: SIGNED_IN, permission: 'devices.enroll', params: { id: Id('token id') }, result: NoContent, resultKind: 'empty', status: 204 }),
 
   userList: route({ method: 'GET', path: '/api/users', summary: 'Users', tag: 'users', auth: SIGNED_IN, permission: 'users.read', result: z.array(UserView) }),
-  userCreate: route({ method: 'POST', path: '/api/users', summary: 'Create a user (Encedeus field aliases accepted)', tag: 'users', auth: SIGNED_IN, permission: 'users.admin', body: CreateUser, result: UserView, status: 201 }),
-  userGet: route({ method: 'GET', path: '/api/users/:id', summary: 'A user (`me` for oneself)', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id or me') }, result: UserView }),
-  userUpdate: route({ method: 'PATCH', path: '/api/users/:id', summary: 'Change a user (oneself: password with currentPassword)', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id or me') }, body: UpdateUser, result: UserView }),
+  userCreate: route({ method: 'POST', path: '/api/users', summary: 'Create a user (Encedeus field aliases accepted)', tag: 'users', auth: SIGNED_IN, permission: 'users.admin', body: CreateUserCompat, result: UserView, status: 201 }),
+  userGet: route({ method: 'GET', path: '/api/users/:id', summary: 'A user (oneself, or any with users.read)', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id') }, result: UserView }),
+  userUpdate: route({ method: 'PATCH', path: '/api/users/:id', summary: 'Change a user (oneself: password with currentPassword)', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id') }, body: UpdateUserCompat, result: UserView }),
   userDelete: route({ method: 'DELETE', path: '/api/users/:id', summary: 'Delete a user', tag: 'users', auth: SIGNED_IN, permission: 'users.admin', params: { id: Id('user id') }, result: NoContent, resultKind: 'empty', status: 204 }),
   userTotpReset: route({ method: 'DELETE', path: '/api/users/:id/totp', summary: "Reset a user's two-factor", tag: 'users', auth: SIGNED_IN, permission: 'users.admin', params: { id: Id('user id') }, result: Ok }),
-  avatarGet: route({ method: 'GET', path: '/api/users/:id/avatar', summary: "A user's picture", tag: 'users', auth: SIGNED_IN, permission: null, params: { id: Id('user id or me') }, result: RawBytes, resultKind: 'binary' }),
-  avatarPut: route({ method: 'PUT', path: '/api/users/:id/avatar', summary: 'Set a picture (PNG, JPEG, GIF, WebP; at most 1 MiB)', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id or me') }, body: RawBytes, bodyKind: 'binary', result: z.object({ mime: z.string(), etag: z.string(), bytes: z.number() }) }),
-  avatarDelete: route({ method: 'DELETE', path: '/api/users/:id/avatar', summary: 'Remove a picture', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id or me') }, result: NoContent, resultKind: 'empty', status: 204 }),
+  avatarGet: route({ method: 'GET', path: '/api/users/:id/avatar', summary: "A user's picture", tag: 'users', auth: SIGNED_IN, permission: null, params: { id: Id('user id') }, result: RawBytes, resultKind: 'binary' }),
+  avatarPut: route({ method: 'PUT', path: '/api/users/:id/avatar', summary: 'Set a picture (PNG, JPEG, GIF, WebP; at most 1 MiB)', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id') }, body: RawBytes, bodyKind: 'binary', result: z.object({ mime: z.string(), etag: z.string(), bytes: z.number() }) }),
+  avatarDelete: route({ method: 'DELETE', path: '/api/users/:id/avatar', summary: 'Remove a picture', tag: 'users', auth: SIGNED_IN, permission: 'self', params: { id: Id('user id') }, result: NoContent, resultKind: 'empty', status: 204 }),
   sshKeyList: route({ method: 'GET', path: '/api/users/me/ssh-keys', summary: 'My SSH keys (SFTP logins)', tag: 'users', auth: SIGNED_IN, permission: null, result: z.array(SshKeyView) }),
   sshKeyAdd: route({ method: 'POST', path: '/api/users/me/ssh-keys', summary: 'Add an SSH public key', tag: 'users', auth: SIGNED_IN, permission: null, body: SshKeyCreate, result: SshKeyView, status: 201 }),
   sshKeyDelete: route({ method: 'DELETE', path: '/api/users/me/ssh-keys/:keyId', summary: 'Remove an SSH key', tag: 'users', auth: SIGNED_IN, permission: null, params: { keyId: Id('key id') }, result: NoContent, resultKind: 'empty', status: 204 }),
