@@ -26,7 +26,14 @@ export function responseCheck(routes: Readonly<Record<string, RouteSpec>>, log: 
     if (res.status < 200 || res.status > 299 || !(res.headers.get('content-type') ?? '').includes('json')) return;
     const candidates = table.filter((r) => r.spec.method === c.req.method && r.re.test(c.req.path));
     if (candidates.length === 0) return;
-    const body: unknown = await res.clone().json();
+    // Headers first: node-server's lightweight Response forgets header changes made by inner
+    // middleware once its body is read. Then a fresh Response with the same status and headers.
+    const headers = new Headers(res.headers);
+    headers.delete('content-length');
+    const text = await res.text();
+    c.res = undefined;
+    c.res = new Response(text, { status: res.status, headers });
+    const body: unknown = JSON.parse(text);
     const failures: string[] = [];
     for (const r of candidates) {
       const parsed = r.spec.result.safeParse(body);
@@ -34,6 +41,7 @@ export function responseCheck(routes: Readonly<Record<string, RouteSpec>>, log: 
       failures.push(`${r.name}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
     }
     log.error('response does not match its declared result schema', { method: c.req.method, path: c.req.path, failures });
+    c.res = undefined;
     c.res = new Response(JSON.stringify({ error: { code: 'RESPONSE_SCHEMA', message: `${c.req.method} ${c.req.path} answered outside its declared result: ${failures.join(' | ')}` } }), { status: 500, headers: { 'content-type': 'application/json' } });
   };
 }

@@ -4,7 +4,6 @@ import { EdgehookError, MetricName, RpcMethods, TelemetrySnapshotParams, TraceGr
 import { DeviceRoutes as R } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import { requirePermission } from '../auth/auth.middleware.js';
 import { jsonBody } from '../http/validate.js';
 import { listDevices } from '../devices/devices.repository.js';
 import { routeMounter } from '../http/rest-route.js';
@@ -132,9 +131,11 @@ export function fleetTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
   const { db, telemetry } = deps;
 
   // Ingest counters of this replica: batches and rows stored, duplicates ignored, rows waiting.
-  app.get('/stats', requirePermission('telemetry.read'), (c) => c.json({ ...telemetry.ingest.stats, devices: telemetry.registry.deviceKeys().length, metrics: telemetry.registry.metrics().length }));
+  const mount = routeMounter(app, '/api/telemetry', db);
+  mount(R.telemetryStats, () => ({ ...telemetry.ingest.stats, devices: telemetry.registry.deviceKeys().length, metrics: telemetry.registry.metrics().length }));
 
-  app.get('/latest', requirePermission('telemetry.read'), async (c) => {
+  // Reads its own query: repeated label= filters and its own wording for bad values.
+  mount(R.telemetryLatest, async ({ c }) => {
     const metricRaw = c.req.query('metric');
     if (!metricRaw) throw new EdgehookError('BAD_REQUEST', 'metric is required, e.g. ?metric=cpu.usage');
     const metric = MetricName.safeParse(metricRaw);
@@ -160,8 +161,8 @@ export function fleetTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
       entries.push({ deviceId: device.id, device: device.name, online: device.online === 1, metric: s.metric, labels: s.labels, ts: s.lastTs, value: s.lastValue });
     }
     entries.sort((a, b) => (sort === 'desc' ? b.value - a.value : a.value - b.value));
-    return c.json({ metric: metric.data, entries: entries.slice(0, limit) });
-  });
+    return { metric: metric.data, entries: entries.slice(0, limit) };
+  }, RAW);
 
   return app;
 }
