@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
-import { RestRoutes } from '@edgehook/shared/rest';
+import { CoreRoutes, RestRoutes } from '@edgehook/shared/rest';
 import type { AppEnv } from '../http/context.js';
 import { notFound } from '../http/errors.js';
 import { buildOpenApi } from './openapi.js';
@@ -38,8 +38,8 @@ export function docsRoutes(deps: { version: string }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const document = JSON.stringify(buildOpenApi(RestRoutes, { version: deps.version }));
   const dir = swaggerDir();
-  app.get('/api/openapi.json', (c) => c.body(document, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }));
-  app.get('/docs/*', async (c) => {
+  app.get(CoreRoutes.openapi.path, (c) => c.body(document, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get(CoreRoutes.docs.path, async (c) => {
     const file = c.req.path.slice('/docs/'.length);
     if (file === '' || file === 'index.html') return c.html(INDEX);
     if (file === 'init.js') return c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' });
