@@ -41,6 +41,9 @@ import { defaultAgentPackageDir, installRoutes } from './devices/install.routes.
 import { encedeusRoutes } from './encedeus/encedeus.routes.js';
 import { avatarsRoutes } from './users/avatars.routes.js';
 import { sshKeysRoutes } from './users/ssh-keys.routes.js';
+import { docsRoutes } from './docs/docs.routes.js';
+import { responseCheck } from './http/response-check.js';
+import { RestRoutes } from '@edgehook/shared/rest';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -81,6 +84,8 @@ export interface AppDeps {
     limits: { maxBodyBytes: number; maxUploadBytes: number };
     /** Where Encedeus's /auth, /user and /role live: '' (the root, default), '/prefix', or false (off). */
     encedeusPrefix?: string | false | undefined;
+    /** Tests: every 2xx JSON answer is parsed with its route's declared result schema (http/response-check.ts). */
+    checkResponses?: boolean | undefined;
   };
 }
 
@@ -98,6 +103,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
 
   // Headers on every answer; same-origin checks for cookie writes; bodies bounded before any route
   // reads them (uploads are capped as they stream).
+  if (deps.config.checkResponses) app.use(responseCheck(RestRoutes, deps.log));
   app.use(securityHeaders());
   app.use(csrfGuard());
   app.use(bodyLimits(deps.config.limits));
@@ -111,6 +117,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     const body: HealthStatus = { ok, version: deps.config.version, ...(health.error !== undefined ? { error: health.error } : {}), ...(telemetry ? { store: { telemetry } } : {}) };
     return c.json(body, body.ok ? 200 : 503);
   });
+  // The API's own description (generated from shared/src/rest/) and its docs: public, as the code is.
+  app.route('/', docsRoutes({ version: deps.config.version }));
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
   app.route('/api/enroll', enrollRoutes(enrollment));

@@ -93,6 +93,8 @@ export interface ControlPlaneOverrides {
   wrapIngestWriter?: (writer: IngestWriter) => IngestWriter;
   /** The store was lost under us (data dir deleted): main.ts exits loudly. */
   onFatal?: (reason: string) => void;
+  /** Tests: every 2xx JSON answer must match its route's declared result schema (http/response-check.ts). */
+  checkResponses?: boolean;
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
@@ -223,6 +225,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       version: VERSION,
       webDir: config.webDir,
       limits: config.limits,
+      checkResponses: overrides.checkResponses,
       agentPackageDir: config.agentPackageDir,
       encedeusPrefix: config.encedeusPrefix,
     },
@@ -291,7 +294,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       // A container console in Wings' frame format; authenticated in-band with a console token.
       path: /^\/api\/devices\/([^/]+)\/containers\/([^/]+)\/ws$/,
       kind: 'raw',
-      onRaw: (ws, req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets, audit: socketAudit }, ws, req, decodeURIComponent(device), decodeURIComponent(container)),
+      onRaw: (ws, req, [device = '', container = '']) => serveConsoleSocket({ db, rpc, relay, clock, log, sockets, audit: socketAudit }, ws, req, device, container),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/shell$/,
@@ -299,7 +302,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       kind: 'user',
       audit: { action: 'shell', device: 0 },
       permission: 'devices.shell',
-      onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+      onUser: (ws, principal, [device = '']) => serveShellSocket({ db, relay, log }, ws, principal, device),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/pow$/,
@@ -308,7 +311,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       audit: { action: 'pow', device: 0 },
       permission: 'devices.exec',
       protocols: ['pow-1'],
-      onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+      onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, device),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/exec$/,
@@ -316,7 +319,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       kind: 'user',
       audit: { action: 'exec', device: 0 },
       permission: 'devices.exec',
-      onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, decodeURIComponent(device)),
+      onUser: (ws, principal, [device = '']) => serveExecSocket({ db, relay, log }, ws, principal, device),
     },
   ]);
   await new Promise<void>((resolve, reject) => {

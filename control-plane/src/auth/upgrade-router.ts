@@ -9,7 +9,7 @@ import type { LiveSockets } from './live-sockets.js';
 import { ACCESS_COOKIE, readCookie } from './credentials.js';
 
 export interface SocketRoute {
-  /** Matched against the path; groups become `params`. */
+  /** Matched against the path; groups become `params`, already %-decoded. */
   path: RegExp;
   /** Raw streams (MQTT over websocket) skip user auth: the broker authenticates them. */
   kind: 'user' | 'raw';
@@ -125,7 +125,8 @@ export function attachUpgradeRouter(server: Server, deps: UpgradeRouterDeps, rou
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const route = routes.find((r) => r.path.test(path));
     if (!route) return reject(socket, 404, `no websocket at ${path}`);
-    const params = route.path.exec(path)?.slice(1) ?? [];
+    // Path parameters are decoded here, once, for every socket (a malformed %-escape stays as written: not found).
+    const params = (route.path.exec(path)?.slice(1) ?? []).map(safeDecode);
     // A route that names subprotocols (pow-1) refuses clients that offer none of them.
     if (route.protocols) {
       const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
@@ -151,7 +152,7 @@ export function attachUpgradeRouter(server: Server, deps: UpgradeRouterDeps, rou
       .then(
         async (outcome) => {
           const audit = route.audit && deps.audit ? { ...route.audit, to: deps.audit } : undefined;
-          const auditDevice = audit?.device !== undefined ? safeDecode(params[audit.device] ?? '') : null;
+          const auditDevice = audit?.device !== undefined ? (params[audit.device] ?? '') : null;
           if (outcome.kind === 'none') return reject(socket, 401, 'no credentials');
           if (outcome.kind === 'invalid') {
             audit?.to.refused(audit.action, null, req, auditDevice, 403);
@@ -167,7 +168,7 @@ export function attachUpgradeRouter(server: Server, deps: UpgradeRouterDeps, rou
             audit?.to.refused(audit.action, principal, req, auditDevice, 403);
             return reject(socket, 403, `your role lacks the permission ${route.permission}`);
           }
-          const ref = route.deviceParam !== undefined ? safeDecode(params[route.deviceParam] ?? '') : route.deviceQuery !== undefined ? (new URL(req.url ?? '/', 'http://localhost').searchParams.get(route.deviceQuery) ?? undefined) : undefined;
+          const ref = route.deviceParam !== undefined ? (params[route.deviceParam] ?? '') : route.deviceQuery !== undefined ? (new URL(req.url ?? '/', 'http://localhost').searchParams.get(route.deviceQuery) ?? undefined) : undefined;
           const deviceId = ref === undefined ? undefined : await deps.resolveDevice(ref);
           if (deps.sockets.countForUser(principal.userId) >= deps.limits.maxSocketsPerUser) {
             return reject(socket, 429, `you have ${deps.limits.maxSocketsPerUser} open sockets, the most one user may hold; close some first`);

@@ -7,11 +7,19 @@ import { describeTlsError, tlsOptionsFor, tlsTarget, type TlsTrust } from '@edge
 import { CliError, notLoggedIn, sessionExpired } from './errors.js';
 import { apiErrorOf, expectJson, expectSuccess, send, unexpectedResponse, type FetchFn, type RawResponse, type RequestSpec } from './http.client.js';
 import { normalizeServerUrl } from './server-url.js';
+import { pathFor, type RouteBodyInput, type RoutePathArgs, type RouteResult, type RouteSpec } from '@edgehook/shared/rest';
 
 /** Refresh this long before the stored expiry, so a token does not lapse in flight. */
 const EXPIRY_MARGIN_MS = 10_000;
 
 export type CallOptions = Omit<RequestSpec, 'method' | 'path' | 'token'>;
+
+/** What a call of a map entry sends: its path parameters, query and body, typed by the entry. */
+export interface RouteCall<S extends RouteSpec> {
+  params: RoutePathArgs<S>;
+  query?: Record<string, string | undefined>;
+  body?: RouteBodyInput<S>;
+}
 
 /** Stores a freshly issued pair; `accessExpiresAt` comes from the relative `expiresIn`. */
 export function credentialsFrom(server: string, username: string, pair: TokenPair, now: number, tls?: StoredCredentials['tls']): StoredCredentials {
@@ -23,6 +31,10 @@ export function credentialsFrom(server: string, username: string, pair: TokenPai
     refreshToken: pair.refreshToken,
     accessExpiresAt: new Date(now + pair.expiresIn * 1000).toISOString(),
   };
+}
+
+function parseEmpty<S extends z.ZodType>(schema: S): z.output<S> {
+  return schema.parse(null);
 }
 
 /** A rejected token (401, or 403 INVALID_CREDENTIALS), as opposed to a missing permission. */
@@ -46,6 +58,22 @@ export class ApiClient {
   async json<S extends z.ZodType>(schema: S, method: string, path: string, options: CallOptions = {}): Promise<z.output<S>> {
     const spec = { method, path, ...options };
     return expectJson(this.deps.fetch, this.server, spec, await this.authorized(spec), schema);
+  }
+
+  /**
+   * Calls one entry of the REST map (shared/src/rest/): method and path from the map, the answer
+   * parsed with the entry's result schema, so request and result types follow the map.
+   */
+  async route<S extends RouteSpec>(spec: S, input: RouteCall<S>): Promise<RouteResult<S>> {
+    const options: CallOptions = { ...(input.query ? { query: input.query } : {}), ...(input.body !== undefined ? { body: input.body } : {}) };
+    const path = pathFor(spec, input.params);
+    const schema: S['result'] = spec.result;
+    if (spec.resultKind === 'empty') {
+      await this.call(spec.method, path, options);
+      // An empty answer is the declared `null` (NoContent): parsed, not assumed.
+      return parseEmpty(schema);
+    }
+    return this.json(schema, spec.method, path, options);
   }
 
   async call(method: string, path: string, options: CallOptions = {}): Promise<void> {

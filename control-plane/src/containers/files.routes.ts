@@ -1,14 +1,12 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
-import { ContainerStreamKinds, EdgehookError, FilePath, ServerName, type StreamResult } from '@edgehook/shared';
+import { ContainerStreamKinds, EdgehookError, type StreamResult } from '@edgehook/shared';
+import { ContainerRoutes as R } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import { requirePermission } from '../auth/auth.middleware.js';
-import { jsonBody, parseValue } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
-import { onlineDevice } from '../relay/ws-bridge.js';
 import { relayResponseBody } from '../relay/http-body.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import { revocableBody } from '../auth/revocable-body.js';
@@ -26,8 +24,6 @@ export interface FilesRoutesDeps {
 }
 
 const QUICK = { timeoutMs: 15_000 };
-const PathQuery = z.object({ path: FilePath });
-const ListQuery = z.object({ path: FilePath.default('/') });
 
 function baseName(path: string): string {
   const parts = path.split('/').filter(Boolean);
@@ -48,35 +44,23 @@ function contentDisposition(name: string): string {
 export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, rpc, relay } = deps;
-  const target = async (id: string, name: string) => ({ deviceId: (await onlineDevice(db, id)).id, server: parseValue(ServerName, name, 'server name') });
+  const mount = routeMounter(app, '/api/devices', db);
 
-  app.get('/:id/servers/:name/files', requirePermission('containers.files'), async (c) => {
-    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
-    const { path } = parseValue(ListQuery, c.req.query(), 'query');
-    return c.json(await rpc.call(deviceId, 'files.list', { server, path }, QUICK));
+  mount(R.fileList, ({ device, params, query }) => rpc.call(device.id, 'files.list', { server: params.name, path: query.path }, QUICK));
+  mount(R.fileRename, async ({ device, params, body }) => {
+    await rpc.call(device.id, 'files.rename', { server: params.name, ...body }, QUICK);
+    return { ok: true as const };
   });
-  app.post('/:id/servers/:name/files/rename', requirePermission('containers.files'), async (c) => {
-    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
-    const body = await jsonBody(c, z.object({ from: FilePath, to: FilePath }).strict());
-    await rpc.call(deviceId, 'files.rename', { server, ...body }, QUICK);
-    return c.json({ ok: true });
+  mount(R.fileDelete, async ({ device, params, body }) => {
+    await rpc.call(device.id, 'files.delete', { server: params.name, ...body }, { timeoutMs: 60_000 });
+    return { ok: true as const };
   });
-  app.post('/:id/servers/:name/files/delete', requirePermission('containers.files'), async (c) => {
-    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
-    const body = await jsonBody(c, z.object({ path: FilePath }).strict());
-    await rpc.call(deviceId, 'files.delete', { server, ...body }, { timeoutMs: 60_000 });
-    return c.json({ ok: true });
-  });
-  app.post('/:id/servers/:name/files/mkdir', requirePermission('containers.files'), async (c) => {
-    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
-    const body = await jsonBody(c, z.object({ path: FilePath }).strict());
-    await rpc.call(deviceId, 'files.mkdir', { server, ...body }, QUICK);
-    return c.json({ ok: true });
+  mount(R.fileMkdir, async ({ device, params, body }) => {
+    await rpc.call(device.id, 'files.mkdir', { server: params.name, ...body }, QUICK);
+    return { ok: true as const };
   });
 
-  app.get('/:id/servers/:name/files/content', requirePermission('containers.files'), async (c) => {
-    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
-    const { path } = parseValue(PathQuery, c.req.query(), 'query');
+  mount(R.fileDownload, async ({ c, device: { id: deviceId }, params: { name: server }, query: { path } }) => {
     // Stat first, so a missing file or a directory is a clean 404/400 rather than a broken body.
     const entry = await rpc.call(deviceId, 'files.stat', { server, path }, QUICK);
     if (entry.type !== 'file') throw new EdgehookError('BAD_REQUEST', `${path} is a ${entry.type}, not a file`);
@@ -86,9 +70,7 @@ export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
 
   // Upload: the request body streams to the device under its credit; the file replaces `path`
   // only once complete (the agent writes a temporary file and renames it).
-  app.put('/:id/servers/:name/files/content', requirePermission('containers.files'), async (c) => {
-    const { deviceId, server } = await target(c.req.param('id'), c.req.param('name'));
-    const { path } = parseValue(PathQuery, c.req.query(), 'query');
+  mount(R.fileUpload, async ({ c, device: { id: deviceId }, params: { name: server }, query: { path } }) => {
     const length = c.req.header('content-length');
     const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
     let stream!: ReturnType<typeof relay.open>;
@@ -139,7 +121,7 @@ export function filesRoutes(deps: FilesRoutesDeps): Hono<AppEnv> {
     stream.closeInput();
     const result = await ended;
     if (result.status === 'rejected') throw new EdgehookError('BAD_REQUEST', result.reason);
-    return c.json({ ok: true, path, bytes }, 201);
+    return { ok: true as const, path, bytes };
   });
   return app;
 }

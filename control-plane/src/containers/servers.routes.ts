@@ -1,15 +1,13 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import { DeclaredServers, EdgehookError, ServersPutBody, type ApplyResult, type Clock, type DeclaredServer, type Logger } from '@edgehook/shared';
-import { z } from 'zod';
+import { type ApplyResult, type Clock, type DeclaredServer, type Logger } from '@edgehook/shared';
+import { ContainerRoutes as R } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import { requirePermission } from '../auth/auth.middleware.js';
-import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
 import type { FleetEvents } from '../events/fleet-events.js';
-import { onlineDevice } from '../relay/ws-bridge.js';
 import { serverCrudRoutes } from './server-crud.routes.js';
 import { claimReconcile, getDeclaredSet, putDeclaredSet, recordApply } from './servers.repository.js';
 
@@ -53,32 +51,19 @@ export function reconcileOnConnect(deps: ServersDeps & { events: FleetEvents }):
 export function serversRoutes(deps: ServersDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, rpc } = deps;
-  const knownDevice = async (ref: string) => {
-    const row = await findDeviceByRef(db, ref);
-    if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
-    return row;
-  };
+  const mount = routeMounter(app, '/api/devices', db);
 
-  app.get('/:id/servers', requirePermission('containers.read'), async (c) => {
-    const device = await knownDevice(c.req.param('id'));
-    return c.json(await getDeclaredSet(db, device.id));
-  });
+  mount(R.serversGet, ({ device }) => getDeclaredSet(db, device.id));
   // Replaces the whole set. Stored first (the source of truth), then applied if the device is
   // online; an offline device converges when it reconnects.
-  app.put('/:id/servers', requirePermission('containers.control'), async (c) => {
-    const device = await knownDevice(c.req.param('id'));
-    const body = await jsonBody(c, ServersPutBody);
+  mount(R.serversPut, async ({ c, device, body }) => {
     const revision = await putDeclaredSet(db, device.id, body.servers, c.get('principal').username, deps.clock.now());
-    if (device.online !== 1) return c.json({ revision, servers: body.servers, apply: null, pending: `device ${device.name} is offline; the set is applied when it reconnects` }, 202);
+    if (!device.online) return c.json({ revision, servers: body.servers, apply: null, pending: `device ${device.name} is offline; the set is applied when it reconnects` }, 202);
     const apply = await applyDeclaredSet(deps, device.id, body.servers, revision);
-    return c.json({ revision, servers: body.servers, apply });
+    return { revision, servers: body.servers, apply };
   });
   // Dry run: the steps the device would take for this set, without taking them.
-  app.post('/:id/servers/plan', requirePermission('containers.read'), async (c) => {
-    const body = await jsonBody(c, z.object({ servers: DeclaredServers }).strict());
-    const device = await onlineDevice(db, c.req.param('id'));
-    return c.json(await rpc.call(device.id, 'servers.plan', body, { timeoutMs: 30_000 }));
-  });
+  mount(R.serversPlan, ({ device, body }) => rpc.call(device.id, 'servers.plan', body, { timeoutMs: 30_000 }));
   app.route('/', serverCrudRoutes(deps));
   return app;
 }

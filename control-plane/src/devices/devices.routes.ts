@@ -1,16 +1,17 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { RevocationSink } from '../auth/revocations.js';
-import { DevicePatch, EdgehookError, topicFor, type Clock, type Logger } from '@edgehook/shared';
+import { EdgehookError, topicFor, type Clock, type Logger } from '@edgehook/shared';
+import { DeviceRoutes as R } from '@edgehook/shared/rest';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import { requirePermission } from '../auth/auth.middleware.js';
-import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
+import { lookupDevice } from './device.middleware.js';
 import type { BrokerAdmin } from '../broker/broker-admin.js';
 import type { FleetEvents } from '../events/fleet-events.js';
 import type { RpcClient } from './rpc.client.js';
-import { deleteDevice, findDeviceByRef, listDevices, nameTaken, toDeviceView, updateDevice } from './devices.repository.js';
+import { deleteDevice, listDevices, nameTaken, toDeviceView, updateDevice } from './devices.repository.js';
 
 export interface DevicesRoutesDeps {
   db: Kysely<Database>;
@@ -36,38 +37,29 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, clock } = deps;
 
-  async function mustFind(ref: string) {
-    const row = await findDeviceByRef(db, ref);
-    if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
-    return row;
-  }
+  const mount = routeMounter(app, '/api/devices', db);
 
-  app.get('/', requirePermission('devices.read'), async (c) => {
-    const online = c.req.query('online');
-    if (online !== undefined && online !== 'true' && online !== 'false') throw new EdgehookError('BAD_REQUEST', 'online must be true or false');
-    const rows = await listDevices(db, { tag: c.req.query('tag'), online: online === undefined ? undefined : online === 'true' });
-    return c.json(rows.map(toDeviceView));
+  mount(R.deviceList, async ({ query }) => {
+    const rows = await listDevices(db, { tag: query.tag, online: query.online === undefined ? undefined : query.online === 'true' });
+    return rows.map(toDeviceView);
   });
 
-  app.get('/:id', requirePermission('devices.read'), async (c) => c.json(toDeviceView(await mustFind(c.req.param('id')))));
+  mount(R.deviceGet, ({ device }) => toDeviceView(device.row));
 
-  app.patch('/:id', requirePermission('devices.write'), async (c) => {
-    const row = await mustFind(c.req.param('id'));
-    const patch = await jsonBody(c, DevicePatch);
+  mount(R.deviceUpdate, async ({ device: { row }, body: patch }) => {
     if (patch.name !== undefined && patch.name !== row.name && (await nameTaken(db, patch.name, row.id))) {
       throw new EdgehookError('CONFLICT', `another device is named ${patch.name}, or has it as its id`);
     }
     await updateDevice(db, row.id, patch);
-    const device = toDeviceView(await mustFind(row.id));
+    const device = toDeviceView((await lookupDevice(db, row.id)).row);
     await deps.events.announce({ type: 'device.updated', deviceId: row.id, ts: clock.now(), device });
-    return c.json(device);
+    return device;
   });
 
   // Deleting revokes the credentials and drops the live link. The broker goes first: if it refuses,
   // the call fails and the device stays whole in both; the embedded broker refuses the device from
   // then on and reads the store, so its row holds the only secret hash.
-  app.delete('/:id', requirePermission('devices.delete'), async (c) => {
-    const row = await mustFind(c.req.param('id'));
+  mount(R.deviceDelete, async ({ c, device: { row } }) => {
     // Operator sockets on the device close first (their shells are cancelled while the link is up).
     await deps.revocations.announce({ type: 'device', deviceId: row.id, reason: 'device deleted' });
     await brokerChange(() => deps.broker.removeDevice(row.id));
@@ -77,16 +69,14 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
     }
     await deps.events.announce({ type: 'device.deleted', deviceId: row.id, ts: clock.now() });
     deps.log.info('device deleted', { deviceId: row.id, name: row.name, by: c.get('principal').username });
-    return c.body(null, 204);
+    return null;
   });
 
-  app.post('/:id/ping', requirePermission('devices.ping'), async (c) => {
-    const row = await mustFind(c.req.param('id'));
-    if (row.online !== 1) throw new EdgehookError('DEVICE_OFFLINE', `device ${row.name} is offline`);
+  mount(R.devicePing, async ({ device }) => {
     const started = clock.monotonic();
-    await deps.rpc.call(row.id, 'ping', { sentAt: clock.now() }, { timeoutMs: 5000 });
+    await deps.rpc.call(device.id, 'ping', { sentAt: clock.now() }, { timeoutMs: 5000 });
     const rttMs = Math.round((clock.monotonic() - started) * 1000) / 1000;
-    return c.json({ rttMs });
+    return { rttMs };
   });
 
   return app;

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { Kysely } from 'kysely';
-import { CreateEnrollmentToken, DeviceDescription, EdgehookError, type Clock, type EnrollResponse, type Logger } from '@edgehook/shared';
+import { DeviceDescription, EdgehookError, type Clock, type EnrollResponse, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { requirePermission } from '../auth/auth.middleware.js';
@@ -8,6 +8,8 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { bearerToken } from '../auth/credentials.js';
 import { hashSecret, newId, newSecret } from '../db/ids.js';
 import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
+import { CoreRoutes as R } from '@edgehook/shared/rest';
 import type { FleetEvents } from '../events/fleet-events.js';
 import type { BrokerAdmin } from '../broker/broker-admin.js';
 import { brokerChange } from './devices.routes.js';
@@ -64,16 +66,17 @@ function brokerUrls(c: Context, deps: Pick<EnrollmentDeps, 'mqtt' | 'publicUrl'>
 
 export function enrollmentTokenRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // Every answer here needs the permission, unknown paths included (as before the map).
   app.use(requirePermission('devices.enroll'));
-  app.post('/', async (c) => {
-    const input = await jsonBody(c, CreateEnrollmentToken);
+  const mount = routeMounter(app, '/api/enrollment-tokens', deps.db);
+  mount(R.enrollmentTokenCreate, async ({ c, body: input }) => {
     const { token, row } = await createEnrollmentToken(deps.db, input, c.get('principal').userId, deps.clock.now());
-    return c.json({ ...toEnrollmentTokenView(row), token, install: buildInstallCommand(requestOrigin(c, deps.publicUrl), deps.tls?.()) }, 201);
+    return { ...toEnrollmentTokenView(row), token, install: buildInstallCommand(requestOrigin(c, deps.publicUrl), deps.tls?.()) };
   });
-  app.get('/', async (c) => c.json((await listEnrollmentTokens(deps.db)).map(toEnrollmentTokenView)));
-  app.delete('/:id', async (c) => {
-    if (!(await revokeEnrollmentToken(deps.db, c.req.param('id'), deps.clock.now()))) throw new EdgehookError('NOT_FOUND', 'no such active enrollment token');
-    return c.body(null, 204);
+  mount(R.enrollmentTokenList, async () => (await listEnrollmentTokens(deps.db)).map(toEnrollmentTokenView));
+  mount(R.enrollmentTokenDelete, async ({ params }) => {
+    if (!(await revokeEnrollmentToken(deps.db, params.id, deps.clock.now()))) throw new EdgehookError('NOT_FOUND', 'no such active enrollment token');
+    return null;
   });
   return app;
 }

@@ -1,21 +1,7 @@
-import type { Kysely } from 'kysely';
-import { EdgehookError, type RpcMethod, type RpcParams, type RpcResult } from '@edgehook/shared';
-import type { Database } from '../db/database.js';
-import { findDeviceByRef } from '../devices/devices.repository.js';
+import { type RpcMethod, type RpcParams, type RpcResult } from '@edgehook/shared';
 import type { RpcClient } from '../devices/rpc.client.js';
-
-export interface DeviceRef {
-  id: string;
-  name: string;
-  online: boolean;
-}
-
-/** A device by id or name; unknown -> NOT_FOUND. */
-export async function findTarget(db: Kysely<Database>, ref: string): Promise<DeviceRef> {
-  const row = await findDeviceByRef(db, ref);
-  if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
-  return { id: row.id, name: row.name, online: row.online === 1 };
-}
+import { requireOnline } from '../devices/device.middleware.js';
+import type { DeviceRef } from '../http/context.js';
 
 /** Base allowance for a hardware call; operations that wait get their own duration on top. */
 const BASE_TIMEOUT_MS = 5000;
@@ -36,7 +22,7 @@ export function timeoutFor<M extends RpcMethod>(method: M, params: RpcParams<M>)
 }
 
 /** Calls a hardware method on an online device (offline -> DEVICE_OFFLINE, with the device named). */
-export async function callHardware<M extends RpcMethod>(rpc: RpcClient, device: DeviceRef, method: M, params: RpcParams<M>): Promise<RpcResult<M>> {
-  if (!device.online) throw new EdgehookError('DEVICE_OFFLINE', `device ${device.name} is offline`);
+export async function callHardware<M extends RpcMethod>(rpc: RpcClient, device: Pick<DeviceRef, 'id' | 'name' | 'online'>, method: M, params: RpcParams<M>): Promise<RpcResult<M>> {
+  requireOnline(device);
   return rpc.call(device.id, method, params, { timeoutMs: timeoutFor(method, params) });
 }

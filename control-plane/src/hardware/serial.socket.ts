@@ -5,7 +5,8 @@ import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { operatorSocket } from '../relay/operator-socket.js';
-import { asBuffer, onlineDevice } from '../relay/ws-bridge.js';
+import { asBuffer } from '../relay/ws-bridge.js';
+import { onlineDevice } from '../devices/device.middleware.js';
 
 export interface SerialSocketDeps {
   db: Kysely<Database>;
@@ -18,13 +19,7 @@ export interface SerialSocketDeps {
  * Text frames are JSON control (SerialClientMessage in, RelayServerMessage out); binary frames
  * are the line's bytes both ways. The port is released when the socket closes.
  */
-export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, principal: Principal, rawDevice: string): void {
-  let deviceRef = rawDevice;
-  try {
-    deviceRef = decodeURIComponent(rawDevice);
-  } catch {
-    // malformed %-escapes: looked up as written (and not found)
-  }
+export function serveSerialSocket(deps: SerialSocketDeps, ws: WebSocket, principal: Principal, deviceRef: string): void {
   let stream: RelayStream<'serial'> | undefined;
   const op = operatorSocket(deps, ws, principal, {
     part: 'serial',

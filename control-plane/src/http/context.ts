@@ -13,7 +13,16 @@ export interface Principal {
   /** The role requires a second factor the user has not enrolled: no permission applies until then. */
   totpEnrollmentRequired?: boolean;
 }
+import type { DeviceRow } from '../db/database.js';
 
-/** What middleware puts on the Hono context for the routes below it. */
-export type AppEnv = { Variables: { principal: Principal } };
+/** The device a request acts on, resolved once by the device middleware (devices/device.middleware.ts). */
+export interface DeviceRef {
+  id: string;
+  name: string;
+  online: boolean;
+  row: DeviceRow;
+}
+
+/** What middleware puts on the Hono context for the routes below it (`device`: routes under a device only). */
+export type AppEnv = { Variables: { principal: Principal; device: DeviceRef } };
 export type AppContext = Context<AppEnv>;

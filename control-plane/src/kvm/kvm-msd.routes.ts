@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import {
   EdgehookError,
   KvmMsdConnectedQuery,
@@ -18,7 +17,8 @@ import type { LiveSockets } from '../auth/live-sockets.js';
 import { revocableBody } from '../auth/revocable-body.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
-import type { KvmAudit, KvmHandle } from './kvm.routes.js';
+import { KvmRoutes as K } from '@edgehook/shared/rest';
+import type { KvmAudit, KvmMount } from './kvm.routes.js';
 import { needRelay } from './kvm-streamer.routes.js';
 import { requestChunks } from '../http/request-body.js';
 
@@ -34,13 +34,10 @@ function imageName(prefix: string, image: string): string {
 }
 
 /** kvmd's `/api/msd...`: state, write (streamed), write_remote, set_params, set_connected, remove, reset. */
-export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRelay | undefined; handle: KvmHandle; audit: KvmAudit; sockets: LiveSockets }): void {
-  const { rpc, handle } = ctx;
-  const W = 'devices.hardware.write' as const;
-  app.get('/msd', handle('devices.hardware.read', ({ device }) => callHardware(rpc, device, 'msd.state', {})));
-  app.post(
-    '/msd/set_params',
-    handle(W, async ({ c, device }) => {
+export function kvmMsdRoutes(ctx: { rpc: RpcClient; relay: StreamRelay | undefined; mount: KvmMount; audit: KvmAudit; sockets: LiveSockets }): void {
+  const { rpc, mount } = ctx;
+  mount(K.kvmMsd, ({ device }) => callHardware(rpc, device, 'msd.state', {}));
+  mount(K.kvmMsdSetParams, async ({ c, device }) => {
       const q = kvmQuery(c, KvmMsdSetParamsQuery);
       let image: string | undefined;
       if (q.image !== undefined) {
@@ -49,33 +46,24 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
       }
       await callHardware(rpc, device, 'msd.setParams', { ...(image !== undefined ? { image } : {}), ...(q.cdrom !== undefined ? { cdrom: q.cdrom } : {}), ...(q.rw !== undefined ? { rw: q.rw } : {}) });
       return {};
-    }),
-  );
-  app.post(
-    '/msd/set_connected',
-    handle(W, async (call) => {
+    });
+  mount(K.kvmMsdSetConnected, async (call) => {
       const q = kvmQuery(call.c, KvmMsdConnectedQuery);
       await callHardware(rpc, call.device, 'msd.setConnected', q);
       ctx.audit(call, 'msd connected', q);
       return {};
-    }),
-  );
-  app.post(
-    '/msd/remove',
-    handle(W, async (call) => {
+    });
+  mount(K.kvmMsdRemove, async (call) => {
       const q = kvmQuery(call.c, KvmMsdImageQuery);
       await callHardware(rpc, call.device, 'msd.remove', q);
       ctx.audit(call, 'msd remove', q);
       return {};
-    }),
-  );
-  app.post('/msd/reset', handle(W, async ({ device }) => callHardware(rpc, device, 'msd.reset', {})));
+    });
+  mount(K.kvmMsdReset, async ({ device }) => callHardware(rpc, device, 'msd.reset', {}));
 
   // The body streams to the device under its credit (acknowledged once on disk): memory here
   // stays at one window whatever the image size.
-  app.post(
-    '/msd/write',
-    handle(W, async (call) => {
+  mount(K.kvmMsdWrite, async (call) => {
       const { c, device } = call;
       const q = kvmQuery(c, KvmMsdWriteQuery);
       const image = imageName(q.prefix, q.image);
@@ -108,13 +96,9 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
       if (result.status === 'rejected') throw new EdgehookError('BAD_REQUEST', result.reason, { pikvmError: 'MsdError' });
       ctx.audit(call, 'msd write', { image, size: written });
       return { image: { name: image, size, written } };
-    }),
-  );
+    });
 
-  app.post(
-    '/msd/write_remote',
-    handle(
-      W,
+  mount(K.kvmMsdWriteRemote,
       async (call) => {
         const q = kvmQuery(call.c, KvmMsdWriteRemoteQuery);
         let url: URL;
@@ -134,9 +118,7 @@ export function kvmMsdRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRela
           removeIncomplete: q.remove_incomplete,
         });
         ctx.audit(call, 'msd write_remote', { url: url.origin + url.pathname });
-        return call.c.body(revocableBody(ctx.sockets, { principal: call.principal, permission: W, deviceId: call.device.id }, body), 200, { 'Content-Type': 'application/x-ndjson' });
+        return call.c.body(revocableBody(ctx.sockets, { principal: call.principal, permission: 'devices.hardware.write', deviceId: call.device.id }, body), 200, { 'Content-Type': 'application/x-ndjson' });
       },
-      true,
-    ),
-  );
+      true,);
 }

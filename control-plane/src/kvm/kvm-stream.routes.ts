@@ -3,7 +3,8 @@ import type { LiveSockets } from '../auth/live-sockets.js';
 import { KvmStreamQuery } from '@edgehook/shared';
 import type { RelayStream } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
-import type { KvmHandle } from './kvm.routes.js';
+import { KvmRoutes as K } from '@edgehook/shared/rest';
+import { kvmMounter, type KvmHandle } from './kvm.routes.js';
 import { frameHeaders, needRelay } from './kvm-streamer.routes.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { openVideo } from './video-relay.js';
@@ -20,10 +21,9 @@ const RESPONSE_BUFFER = 512 * 1024;
  */
 export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: KvmHandle; sockets: LiveSockets }): Hono {
   const app = new Hono();
-  app.get(
-    '/stream',
-    deps.handle(
-      'devices.hardware.read',
+  const mount = kvmMounter(app, deps.handle, '/kvm/:deviceId/streamer');
+  mount(
+    K.kvmStream,
       async ({ c, device, principal }) => {
         const q = kvmQuery(c, KvmStreamQuery);
         const relay = needRelay(deps.relay);
@@ -89,7 +89,6 @@ export function kvmStreamRoutes(deps: { relay: StreamRelay | undefined; handle: 
         });
       },
       true,
-    ),
   );
   return app;
 }

@@ -1,10 +1,10 @@
-import type { Hono } from 'hono';
 import { EdgehookError, KvmSnapshotQuery, KvmStreamerSetParamsQuery } from '@edgehook/shared';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware } from '../hardware/device-hardware.js';
 import type { StreamRelay } from '../relay/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
-import type { KvmAudit, KvmHandle } from './kvm.routes.js';
+import { KvmRoutes as K } from '@edgehook/shared/rest';
+import type { KvmAudit, KvmMount } from './kvm.routes.js';
 import { snapshotFrame } from './video-relay.js';
 
 export function needRelay(relay: StreamRelay | undefined): StreamRelay {
@@ -23,13 +23,10 @@ export function frameHeaders(f: { at: number; online: boolean; width: number; he
 }
 
 /** kvmd's `/api/streamer...`: state, snapshot (with preview), set_params, reset. */
-export function kvmStreamerRoutes(app: Hono, ctx: { rpc: RpcClient; relay: StreamRelay | undefined; handle: KvmHandle; audit: KvmAudit }): void {
-  const { rpc, handle } = ctx;
-  app.get('/streamer', handle('devices.hardware.read', ({ device }) => callHardware(rpc, device, 'streamer.state', {})));
-  app.get(
-    '/streamer/snapshot',
-    handle(
-      'devices.hardware.read',
+export function kvmStreamerRoutes(ctx: { rpc: RpcClient; relay: StreamRelay | undefined; mount: KvmMount; audit: KvmAudit }): void {
+  const { rpc, mount } = ctx;
+  mount(K.kvmStreamer, ({ device }) => callHardware(rpc, device, 'streamer.state', {}));
+  mount(K.kvmSnapshot,
       async ({ c, device }) => {
         const q = kvmQuery(c, KvmSnapshotQuery);
         if (q.ocr) throw new EdgehookError('BAD_REQUEST', 'OCR is not available on this device', { pikvmError: 'OcrDisabledError' });
@@ -40,19 +37,14 @@ export function kvmStreamerRoutes(app: Hono, ctx: { rpc: RpcClient; relay: Strea
         if (!f.online && !q.allow_offline) throw new EdgehookError('DEVICE_OFFLINE', 'Service Unavailable', { pikvmError: 'UnavailableError' });
         return c.body(new Uint8Array(f.jpeg), 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store', ...frameHeaders(f) });
       },
-      true,
-    ),
-  );
-  app.post(
-    '/streamer/set_params',
-    handle('devices.hardware.write', async (call) => {
+      true,);
+  mount(K.kvmStreamerSetParams, async (call) => {
       const q = kvmQuery(call.c, KvmStreamerSetParamsQuery);
       if (q.h264_bitrate || q.h264_gop) throw new EdgehookError('BAD_REQUEST', 'This streamer does not support H264', { pikvmError: 'StreamerH264NotSupported' });
       const params = { ...(q.quality !== undefined ? { quality: q.quality } : {}), ...(q.desired_fps !== undefined ? { desired_fps: q.desired_fps } : {}), ...(q.resolution ? { resolution: q.resolution } : {}) };
       await callHardware(rpc, call.device, 'streamer.setParams', params);
       ctx.audit(call, 'streamer params', params);
       return {};
-    }),
-  );
-  app.post('/streamer/reset', handle('devices.hardware.write', async () => ({})));
+    });
+  mount(K.kvmStreamerReset, async () => ({}));
 }

@@ -22,12 +22,15 @@ import {
   type Logger,
   type Permission,
 } from '@edgehook/shared';
+import { KvmRoutes as K, type RouteSpec } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import { can, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { ACCESS_COOKIE } from '../auth/credentials.js';
 import { createSession, revokeSession, type TokenLifetimes } from '../auth/sessions.repository.js';
 import type { RpcClient } from '../devices/rpc.client.js';
-import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
+import { callHardware } from '../hardware/device-hardware.js';
+import { lookupDevice } from '../devices/device.middleware.js';
+import type { DeviceRef } from '../http/context.js';
 import { kvmFail, kvmOk, kvmQuery, toKvmError } from './kvm-envelope.js';
 import type { RevocationSink } from '../auth/revocations.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
@@ -66,6 +69,18 @@ export interface Call {
 /** Auth, permission, device lookup, then `fn`; every failure in kvmd's envelope (`raw`: fn returns the Response). */
 export type KvmHandle = (permission: Permission | null, fn: (call: Call) => Promise<unknown>, raw?: boolean) => (c: Context) => Promise<Response>;
 export type KvmAudit = (call: Call, what: string, fields: Record<string, unknown>) => void;
+/** Mounts a PiKVM entry of the REST map: its method, path and permission from the map, `fn` in kvmd's envelope. */
+export type KvmMount = (spec: RouteSpec, fn: (call: Call) => Promise<unknown>, raw?: boolean) => void;
+
+const KVM_API = '/kvm/:deviceId/api';
+
+/** `mount` for an app at `base` (the facade's `/kvm/:deviceId/api`, or its `/streamer`). */
+export function kvmMounter(app: Hono, handle: KvmHandle, base = KVM_API): KvmMount {
+  return (spec, fn, raw) => {
+    if (!spec.path.startsWith(base)) throw new Error(`${spec.path} is not under ${base}`);
+    app.on(spec.method, [spec.path.slice(base.length)], handle(spec.permission === 'self' ? null : spec.permission, fn, raw));
+  };
+}
 
 /** The facade's request wrapper (also used by the MJPEG stream route outside /api). */
 export function makeKvmHandle(deps: Pick<KvmRoutesDeps, 'auth' | 'db' | 'log'>): KvmHandle {
@@ -85,7 +100,7 @@ export function makeKvmHandle(deps: Pick<KvmRoutesDeps, 'auth' | 'db' | 'log'>):
         const principal = await principalOf(c);
         noteActor(c, principal);
         if (permission && !can(principal, permission)) throw new EdgehookError('FORBIDDEN', `your role lacks the permission ${permission}`);
-        const device = await findTarget(deps.db, c.req.param('deviceId') ?? '');
+        const device = await lookupDevice(deps.db, c.req.param('deviceId') ?? '');
         const result = await fn({ c, principal, device });
         return raw && result instanceof Response ? result : kvmOk(c, result);
       } catch (err) {
@@ -107,13 +122,15 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
   const { log } = deps;
 
   const handle = makeKvmHandle(deps);
+  const mount = kvmMounter(app, handle);
 
   const audit: KvmAudit = (call: Call, what: string, fields: Record<string, unknown>) => log.info(what, { via: 'kvm', by: call.principal.username, device: call.device.id, ...fields });
 
   // --- auth ---
-  app.post('/auth/login', async (c) => {
+  // Outside `handle`: it authenticates nobody yet, only finds the device.
+  app.on(K.kvmLogin.method, [K.kvmLogin.path.slice(KVM_API.length)], async (c) => {
     try {
-      await findTarget(deps.db, c.req.param('deviceId') ?? '');
+      await lookupDevice(deps.db, c.req.param('deviceId') ?? '');
       const type = c.req.header('content-type') ?? '';
       const fields: Record<string, unknown> = type.includes('form') ? await formFields(c) : {};
       // kvmd also takes user and passwd from the query string, so this facade does (and only it).
@@ -130,23 +147,18 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
       return kvmFail(c, toKvmError(err, log));
     }
   });
-  app.get('/auth/check', handle(null, async () => ({})));
-  app.post(
-    '/auth/logout',
-    handle(null, async ({ c, principal }) => {
+  mount(K.kvmCheck, async () => ({}));
+  mount(K.kvmLogout, async ({ c, principal }) => {
       if (principal.sessionId) {
         await revokeSession(deps.db, principal.sessionId, deps.clock.now());
         await deps.revocations.announce({ type: 'session', sessionId: principal.sessionId, reason: 'logged out' });
       }
       deleteCookie(c, ACCESS_COOKIE, { path: '/' });
       return {};
-    }),
-  );
+    });
 
   // --- info and log ---
-  app.get(
-    '/info',
-    handle('devices.hardware.read', async ({ c, device }) => {
+  mount(K.kvmInfo, async ({ c, device }) => {
       const q = kvmQuery(c, KvmInfoQuery);
       if (!q.legacy) {
         const asked = (q.fields ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -162,12 +174,8 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
         fields.push(v.value);
       }
       return callHardware(deps.rpc, device, 'info', { fields });
-    }),
-  );
-  app.get(
-    '/log',
-    handle(
-      'devices.hardware.read',
+    });
+  mount(K.kvmLog,
       async ({ c, device, principal }) => {
         const q = kvmQuery(c, KvmLogQuery);
         const first = await callHardware(deps.rpc, device, 'log', q.seek > 0 ? { seekSec: q.seek } : {});
@@ -192,87 +200,62 @@ export function kvmRoutes(deps: KvmRoutesDeps): Hono {
           }
         });
       },
-      true,
-    ),
-  );
+      true,);
 
   // --- ATX ---
-  app.get('/atx', handle('devices.hardware.read', ({ device }) => callHardware(deps.rpc, device, 'atx.state', {})));
-  app.post(
-    '/atx/power',
-    handle('devices.power', async (call) => {
+  mount(K.kvmAtx, ({ device }) => callHardware(deps.rpc, device, 'atx.state', {}));
+  mount(K.kvmAtxPower, async (call) => {
       const q = kvmQuery(call.c, KvmAtxPowerQuery);
       await callHardware(deps.rpc, call.device, 'atx.power', q);
       audit(call, 'atx power', { action: q.action });
       return {};
-    }),
-  );
-  app.post(
-    '/atx/click',
-    handle('devices.power', async (call) => {
+    });
+  mount(K.kvmAtxClick, async (call) => {
       const q = kvmQuery(call.c, KvmAtxClickQuery);
       await callHardware(deps.rpc, call.device, 'atx.click', q);
       audit(call, 'atx click', { button: q.button });
       return {};
-    }),
-  );
+    });
 
   // --- GPIO ---
-  app.get('/gpio', handle('devices.hardware.read', ({ device }) => callHardware(deps.rpc, device, 'gpio.state', {})));
-  app.post(
-    '/gpio/switch',
-    handle('devices.hardware.write', async (call) => {
+  mount(K.kvmGpio, ({ device }) => callHardware(deps.rpc, device, 'gpio.state', {}));
+  mount(K.kvmGpioSwitch, async (call) => {
       const q = kvmQuery(call.c, KvmGpioSwitchQuery);
       await callHardware(deps.rpc, call.device, 'gpio.switch', q);
       audit(call, 'gpio switch', { channel: q.channel, state: q.state });
       return {};
-    }),
-  );
-  app.post(
-    '/gpio/pulse',
-    handle('devices.hardware.write', async (call) => {
+    });
+  mount(K.kvmGpioPulse, async (call) => {
       const q = kvmQuery(call.c, KvmGpioPulseQuery);
       await callHardware(deps.rpc, call.device, 'gpio.pulse', q);
       audit(call, 'gpio pulse', { channel: q.channel, delay: q.delay });
       return {};
-    }),
-  );
+    });
 
   // --- HID ---
-  app.get('/hid', handle('devices.hardware.read', ({ device }) => callHardware(deps.rpc, device, 'hid.state', {})));
-  app.post(
-    '/hid/events/send_key',
-    handle('devices.hardware.write', async ({ c, device }) => {
+  mount(K.kvmHid, ({ device }) => callHardware(deps.rpc, device, 'hid.state', {}));
+  mount(K.kvmSendKey, async ({ c, device }) => {
       const q = kvmQuery(c, KvmSendKeyQuery);
       await callHardware(deps.rpc, device, 'hid.key', q.state === undefined ? { key: q.key } : { key: q.key, state: q.state });
       return {};
-    }),
-  );
-  app.post(
-    '/hid/print',
-    handle('devices.hardware.write', async ({ c, device }) => {
+    });
+  mount(K.kvmPrint, async ({ c, device }) => {
       const q = kvmQuery(c, KvmPrintQuery);
       const text = await c.req.text();
       // kvmd: `delay` seconds between keys, 0.02 when slow and not given.
       const delaySec = q.delay ?? (q.slow ? 0.02 : undefined);
       await callHardware(deps.rpc, device, 'hid.print', { text, limit: q.limit, keymap: q.keymap, slow: q.slow, ...(delaySec !== undefined ? { delaySec } : {}) });
       return {};
-    }),
-  );
+    });
 
-  kvmHidRoutes(app, { rpc: deps.rpc, handle, audit });
-  kvmStreamerRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit });
-  kvmMsdRoutes(app, { rpc: deps.rpc, relay: deps.relay, handle, audit, sockets: deps.sockets });
+  kvmHidRoutes({ rpc: deps.rpc, mount, audit });
+  kvmStreamerRoutes({ rpc: deps.rpc, relay: deps.relay, mount, audit });
+  kvmMsdRoutes({ rpc: deps.rpc, relay: deps.relay, mount, audit, sockets: deps.sockets });
 
   // --- Prometheus ---
-  app.get(
-    '/export/prometheus/metrics',
-    handle(
-      'devices.hardware.read',
+  mount(K.kvmPrometheus,
       async ({ c, device }) => c.text(prometheusMetrics(await callHardware(deps.rpc, device, 'hw.snapshot', {}))),
-      true,
-    ),
-  );
+      true,);
 
   app.all('*', (c) => {
     // A known path asked with another method: aiohttp (kvmd's server) answers 405 with its own

@@ -5,7 +5,9 @@ import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
 import { keepAlive } from '../http/socket-keep-alive.js';
 import type { RpcClient } from '../devices/rpc.client.js';
-import { callHardware, findTarget, type DeviceRef } from '../hardware/device-hardware.js';
+import { callHardware } from '../hardware/device-hardware.js';
+import { lookupDevice } from '../devices/device.middleware.js';
+import type { DeviceRef } from '../http/context.js';
 import type { HardwareEvents } from '../hardware/hardware-events.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { HidInputPump, parseBinaryHid, parseJsonHid } from './kvm-hid-input.js';
@@ -59,13 +61,6 @@ function bundle(s: HwSnapshot): Frame[] {
   return frames;
 }
 
-function decodeSegment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw; // malformed %-escapes: looked up as written, so it is simply not found
-  }
-}
 
 /**
  * kvmd's `/api/ws` for one device at `/kvm/:device/api/ws` (and `/api/ws` in host mode): `loop`
@@ -74,8 +69,7 @@ function decodeSegment(raw: string): string {
  * input as JSON events or kvmd's binary messages drives the device's keyboard and mouse (with
  * devices.hardware.write); whatever is still held when the socket closes is released.
  */
-export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Principal, rawDevice: string, opts: { stream?: boolean } = {}): void {
-  const deviceRef = decodeSegment(rawDevice);
+export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Principal, deviceRef: string, opts: { stream?: boolean } = {}): void {
   const log = deps.log.child({ part: 'kvm-ws', user: principal.username, device: deviceRef });
   const canType = can(principal, 'devices.hardware.write');
   let device: DeviceRef | undefined;
@@ -97,7 +91,7 @@ export function serveKvmSocket(deps: KvmSocketDeps, ws: WebSocket, principal: Pr
   };
 
   const start = async (): Promise<void> => {
-    const d = await findTarget(deps.db, deviceRef);
+    const d = await lookupDevice(deps.db, deviceRef);
     device = d;
     // Subscribed before the snapshot so nothing that changes meanwhile is lost.
     unsubscribe = deps.hwEvents.subscribe(d.id, (e) => (live ? forward(e) : early.push(e)));

@@ -5,7 +5,8 @@ import type { Database } from '../db/database.js';
 import { can, type Principal } from '../auth/authenticator.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { operatorSocket } from '../relay/operator-socket.js';
-import { asBuffer, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
+import { asBuffer, sendWithCredit } from '../relay/ws-bridge.js';
+import { onlineDevice } from '../devices/device.middleware.js';
 
 export interface ExecSocketDeps {
   db: Kysely<Database>;

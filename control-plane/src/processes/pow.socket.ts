@@ -6,7 +6,8 @@ import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import { keepAlive } from '../http/socket-keep-alive.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
-import { asBuffer, forwardInput, onlineDevice, sendWithCredit } from '../relay/ws-bridge.js';
+import { asBuffer, forwardInput, sendWithCredit } from '../relay/ws-bridge.js';
+import { onlineDevice } from '../devices/device.middleware.js';
 
 export interface PowSocketDeps {
   db: Kysely<Database>;

@@ -1,13 +1,14 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Kysely } from 'kysely';
-import { EdgehookError, ExecuteBody, PowCallBody, ProcSignalBody, type ProcessStatusResult } from '@edgehook/shared';
+import { EdgehookError, PowCallBody, type ProcessStatusResult } from '@edgehook/shared';
+import { DeviceRoutes as R, PowRoutes as P, type RouteResult } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import { requirePermission } from '../auth/auth.middleware.js';
 import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
 import type { RpcClient } from '../devices/rpc.client.js';
-import { onlineDevice } from '../relay/ws-bridge.js';
+import { buildPowOpenApi } from '../docs/openapi.js';
 
 export interface ProcessesRoutesDeps {
   db: Kysely<Database>;
@@ -28,9 +29,9 @@ async function powCall(c: Context): Promise<{ call: string; params: string[] }> 
  * pow-1 REST shapes: `result` is `{status, value}`, `{status, reason}` or `{status: "pending"}`;
  * `buffer` is left out when empty (the Go server's `json:"buffer,omitempty"`).
  */
-function powStatus(s: ProcessStatusResult): { result: Record<string, unknown>; buffer?: string } {
+function powStatus(s: ProcessStatusResult): RouteResult<typeof P.powStatus> {
   const r = s.result;
-  const result = r.status === 'pending' ? { status: 'pending' } : r.status === 'rejected' ? { status: 'rejected', reason: r.reason } : r.value === undefined ? { status: 'fulfilled' } : { status: 'fulfilled', value: r.value };
+  const result: RouteResult<typeof P.powStatus>['result'] = r.status === 'pending' ? { status: 'pending' } : r.status === 'rejected' ? { status: 'rejected', reason: r.reason } : r.value === undefined ? { status: 'fulfilled' } : { status: 'fulfilled', value: r.value };
   return s.buffer === '' ? { result } : { result, buffer: s.buffer };
 }
 
@@ -50,60 +51,52 @@ function powTextErrors(err: Error, c: Context): Response {
 export function processesRoutes(deps: ProcessesRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, rpc } = deps;
-  const device = async (ref: string) => (await onlineDevice(db, ref)).id;
 
   const pow = new Hono<AppEnv>();
   pow.onError(powTextErrors);
+  const powMount = routeMounter(pow, '/api/devices/:id/pow', db);
   // The declared actions with their parameter rules (never their command), for forms and CLIs.
-  pow.get('/actions', requirePermission('devices.exec'), async (c) => {
-    return c.json(await rpc.call(await device(c.req.param('id') ?? ''), 'processes.actions', {}, RPC_TIMEOUT));
-  });
+  powMount(P.powActions, ({ device }) => rpc.call(device.id, 'processes.actions', {}, RPC_TIMEOUT));
   // As the Go server: an unknown call or invalid params still get an id, whose status is rejected.
-  pow.post('/new', requirePermission('devices.exec'), async (c) => {
+  powMount(P.powNew, async ({ c, device }) => {
     const body = await powCall(c);
-    const res = await rpc.call(await device(c.req.param('id') ?? ''), 'processes.start', { spec: { call: body.call, params: body.params }, rejectInvalid: true }, RPC_TIMEOUT);
-    return c.json(res.id);
-  });
-  pow.get('/status/:pid', requirePermission('devices.exec'), async (c) => {
-    const res = await rpc.call(await device(c.req.param('id') ?? ''), 'processes.status', { id: c.req.param('pid') }, RPC_TIMEOUT);
-    return c.json(powStatus(res));
-  });
-  pow.post('/input/:pid', requirePermission('devices.exec'), async (c) => {
+    const res = await rpc.call(device.id, 'processes.start', { spec: { call: body.call, params: body.params }, rejectInvalid: true }, RPC_TIMEOUT);
+    return res.id;
+  }, { raw: { body: true } });
+  powMount(P.powStatus, async ({ device, params }) => powStatus(await rpc.call(device.id, 'processes.status', { id: params.pid }, RPC_TIMEOUT)));
+  powMount(P.powInput, async ({ c, device, params }) => {
     const text = await c.req.text();
     if (text.length > 1024 * 1024) throw new EdgehookError('BAD_REQUEST', 'input is limited to 1 MB per request');
-    await rpc.call(await device(c.req.param('id') ?? ''), 'processes.input', { id: c.req.param('pid'), data: text }, RPC_TIMEOUT);
+    await rpc.call(device.id, 'processes.input', { id: params.pid, data: text }, RPC_TIMEOUT);
     return c.text('input sent');
   });
-  pow.post('/closeInput/:pid', requirePermission('devices.exec'), async (c) => {
-    await rpc.call(await device(c.req.param('id') ?? ''), 'processes.closeInput', { id: c.req.param('pid') }, RPC_TIMEOUT);
+  powMount(P.powCloseInput, async ({ c, device, params }) => {
+    await rpc.call(device.id, 'processes.closeInput', { id: params.pid }, RPC_TIMEOUT);
     return c.text('input closed');
   });
-  pow.post('/cancel/:pid', requirePermission('devices.exec'), async (c) => {
-    await rpc.call(await device(c.req.param('id') ?? ''), 'processes.cancel', { id: c.req.param('pid') }, RPC_TIMEOUT);
+  powMount(P.powCancel, async ({ c, device, params }) => {
+    await rpc.call(device.id, 'processes.cancel', { id: params.pid }, RPC_TIMEOUT);
     return c.text('process cancelled');
   });
+  // The pow-1 README promises an openapi.json beside the REST API: this mirror's, shaped like the Go server's.
+  powMount(P.powOpenapi, ({ device }) => buildPowOpenApi(P, `/api/devices/${encodeURIComponent(device.id)}/pow`));
   app.route('/:id/pow', pow);
 
+  const mount = routeMounter(app, '/api/devices', db);
   // Quix WSI `execute`: arbitrary argv (never a shell string), for roles trusted with it.
-  app.post('/:id/processes', requirePermission('devices.exec.arbitrary'), async (c) => {
-    const body = await jsonBody(c, ExecuteBody);
+  mount(R.execute, async ({ device, body }) => {
     const spec = { argv: body.cmd, ...(body.cwd ? { cwd: body.cwd } : {}), ...(body.env ? { env: body.env } : {}) };
-    const res = await rpc.call(await device(c.req.param('id') ?? ''), 'processes.start', { spec }, RPC_TIMEOUT);
-    return c.json({ result: 'success', proc_id: res.pid, id: res.id }, 201);
+    const res = await rpc.call(device.id, 'processes.start', { spec }, RPC_TIMEOUT);
+    return { result: 'success' as const, proc_id: res.pid, id: res.id };
   });
   // Quix `view_running`.
-  app.get('/:id/processes', requirePermission('devices.exec'), async (c) => {
-    return c.json(await rpc.call(await device(c.req.param('id') ?? ''), 'processes.list', {}, RPC_TIMEOUT));
-  });
+  mount(R.processList, ({ device }) => rpc.call(device.id, 'processes.list', {}, RPC_TIMEOUT));
   // Quix `proc_signal`: only processes the agent started; the agent refuses any other pid.
-  app.post('/:id/processes/signal', requirePermission('devices.exec'), async (c) => {
-    const body = await jsonBody(c, ProcSignalBody);
-    await rpc.call(await device(c.req.param('id') ?? ''), 'processes.signal', { pid: body.pid, signal: body.mode }, RPC_TIMEOUT);
-    return c.json({ result: 'success' });
+  mount(R.processSignal, async ({ device, body }) => {
+    await rpc.call(device.id, 'processes.signal', { pid: body.pid, signal: body.mode }, RPC_TIMEOUT);
+    return { result: 'success' as const };
   });
   // Output and result of an `execute`d process, by the id it returned.
-  app.get('/:id/processes/:procId', requirePermission('devices.exec'), async (c) => {
-    return c.json(await rpc.call(await device(c.req.param('id') ?? ''), 'processes.status', { id: c.req.param('procId') }, RPC_TIMEOUT));
-  });
+  mount(R.processStatus, ({ device, params }) => rpc.call(device.id, 'processes.status', { id: params.procId }, RPC_TIMEOUT));
   return app;
 }

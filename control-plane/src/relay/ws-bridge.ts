@@ -1,17 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { WebSocket } from 'ws';
-import { EdgehookError } from '@edgehook/shared';
-import type { Database } from '../db/database.js';
-import { findDeviceByRef } from '../devices/devices.repository.js';
 import type { RelayStream } from './stream-relay.js';
-
-/** The device behind `:id` (id or name), which must be online to run anything. */
-export async function onlineDevice(db: Kysely<Database>, ref: string): Promise<{ id: string; name: string }> {
-  const row = await findDeviceByRef(db, ref);
-  if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
-  if (row.online !== 1) throw new EdgehookError('DEVICE_OFFLINE', `device ${row.name} is offline`);
-  return { id: row.id, name: row.name };
-}
 
 /**
  * Sends stream output to an operator's socket. Credit goes back to the device only once ws has

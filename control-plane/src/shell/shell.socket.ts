@@ -5,7 +5,8 @@ import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
 import { operatorSocket } from '../relay/operator-socket.js';
-import { asBuffer, onlineDevice } from '../relay/ws-bridge.js';
+import { asBuffer } from '../relay/ws-bridge.js';
+import { onlineDevice } from '../devices/device.middleware.js';
 
 export interface ShellSocketDeps {
   db: Kysely<Database>;

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import { requirePermission } from '../auth/auth.middleware.js';
+import { routeMounter } from '../http/rest-route.js';
+import { DeviceRoutes } from '@edgehook/shared/rest';
 import { listDevices } from '../devices/devices.repository.js';
 import { promFamily } from './prometheus-names.js';
 import type { SeriesRegistry } from './series.registry.js';
@@ -60,9 +61,9 @@ export function renderPrometheus(registry: SeriesRegistry, devices: Array<{ id: 
 
 export function prometheusRoutes(deps: { db: Kysely<Database>; clock: Clock; registry: SeriesRegistry }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/metrics', requirePermission('telemetry.read'), async (c) => {
-    const ref = c.req.query('device');
-    let devices = await listDevices(deps.db, { tag: c.req.query('tag') });
+  routeMounter(app, '/api/export/prometheus', deps.db)(DeviceRoutes.fleetPrometheus, async ({ c, query }) => {
+    const ref = query.device;
+    let devices = await listDevices(deps.db, { tag: query.tag });
     if (ref !== undefined) devices = devices.filter((d) => d.id === ref || d.name === ref);
     const body = renderPrometheus(deps.registry, devices, deps.clock.now());
     return c.body(body, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { EdgehookError, MetricName, RpcMethods, TelemetrySnapshotParams, TraceGroup, type Clock, type LatestEntry } from '@edgehook/shared';
+import { DeviceRoutes as R } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
-import { requirePermission } from '../auth/auth.middleware.js';
 import { jsonBody } from '../http/validate.js';
-import { findDeviceByRef, listDevices } from '../devices/devices.repository.js';
+import { listDevices } from '../devices/devices.repository.js';
+import { routeMounter } from '../http/rest-route.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { labelsMatch, parseSeriesQuery, parseTime, querySeries } from './query.js';
 import { renderPrometheus } from './prometheus.routes.js';
@@ -18,20 +19,17 @@ export interface TelemetryRoutesDeps {
   telemetry: TelemetryService;
 }
 
-async function mustFind(db: Kysely<Database>, ref: string) {
-  const row = await findDeviceByRef(db, ref);
-  if (!row) throw new EdgehookError('NOT_FOUND', `no device with id or name ${ref}`);
-  return row;
-}
+/** These handlers read their own query (repeated `label=`, relative times) and body. */
+const RAW = { raw: { query: true, body: true } };
 
 /** `/api/devices/:id/telemetry...` and `/api/devices/:id/traces...` (mounted under /devices). */
 export function deviceTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, clock, telemetry } = deps;
   const { registry } = telemetry;
+  const mount = routeMounter(app, '/api/devices', db);
 
-  app.get('/:id/telemetry', requirePermission('telemetry.read'), async (c) => {
-    const device = await mustFind(db, c.req.param('id'));
+  mount(R.telemetryQuery, async ({ c, device }) => {
     const q = parseSeriesQuery((n) => c.req.query(n), c.req.queries('label') ?? [], clock.now());
     const deviceKey = registry.deviceKey(device.id);
     const all = deviceKey === undefined ? [] : registry.seriesOf(deviceKey).filter((s) => s.metric === q.metric);
@@ -42,10 +40,9 @@ export function deviceTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
     const series = all.filter((s) => labelsMatch(s.labels, q.labels));
     const result = await querySeries(telemetry.db, deviceKey ?? 0, series, q);
     return c.json({ device: { id: device.id, name: device.name }, metric: q.metric, from: result.from, to: q.to, step: q.step, agg: q.agg, source: result.source, series: result.series });
-  });
+  }, RAW);
 
-  app.get('/:id/telemetry/metrics', requirePermission('telemetry.read'), async (c) => {
-    const device = await mustFind(db, c.req.param('id'));
+  mount(R.telemetryMetrics, async ({ c, device }) => {
     const deviceKey = registry.deviceKey(device.id);
     const byMetric = new Map<string, { labels: Array<Record<string, string>>; lastTs: number | null }>();
     for (const s of deviceKey === undefined ? [] : registry.seriesOf(deviceKey)) {
@@ -56,26 +53,23 @@ export function deviceTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
     }
     const metrics = [...byMetric].sort((a, b) => a[0].localeCompare(b[0])).map(([metric, m]) => ({ metric, series: m.labels.length, labels: m.labels, lastTs: m.lastTs }));
     return c.json({ device: { id: device.id, name: device.name }, metrics });
-  });
+  }, RAW);
 
   // The Quix `telemetry` request, answered by the device now.
-  app.post('/:id/telemetry/snapshot', requirePermission('telemetry.read'), async (c) => {
-    const device = await mustFind(db, c.req.param('id'));
+  mount(R.telemetrySnapshot, async ({ c, device }) => {
     const params = await jsonBody(c, TelemetrySnapshotParams);
-    if (device.online !== 1) throw new EdgehookError('DEVICE_OFFLINE', `device ${device.name} is offline`);
+    if (!device.online) throw new EdgehookError('DEVICE_OFFLINE', `device ${device.name} is offline`);
     const result = await deps.rpc.call(device.id, 'telemetry', params, { timeoutMs: 10_000 });
     return c.json(RpcMethods.telemetry.result.parse(result));
-  });
+  }, RAW);
 
   // One device's metrics as Prometheus text: a scrape target per device, as each PiKVM is one.
-  app.get('/:id/export/prometheus/metrics', requirePermission('telemetry.read'), async (c) => {
-    const device = await mustFind(db, c.req.param('id'));
-    return c.body(renderPrometheus(registry, [device], clock.now()), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-  });
+  mount(R.devicePrometheus, async ({ c, device }) => {
+    return c.body(renderPrometheus(registry, [device.row], clock.now()), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  }, RAW);
 
   // Perfkit-style traces: custom series `trace.<group>.<name>` pushed by applications on the device.
-  app.get('/:id/traces', requirePermission('telemetry.read'), async (c) => {
-    const device = await mustFind(db, c.req.param('id'));
+  mount(R.traceGroups, async ({ c, device }) => {
     const deviceKey = registry.deviceKey(device.id);
     const groups = new Map<string, { series: Set<string>; lastTs: number | null }>();
     for (const s of deviceKey === undefined ? [] : registry.seriesOf(deviceKey)) {
@@ -87,10 +81,9 @@ export function deviceTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
       groups.set(m[1], g);
     }
     return c.json({ device: { id: device.id, name: device.name }, groups: [...groups].sort((a, b) => a[0].localeCompare(b[0])).map(([group, g]) => ({ group, series: [...g.series].sort(), lastTs: g.lastTs })) });
-  });
+  }, RAW);
 
-  app.get('/:id/traces/:group', requirePermission('telemetry.read'), async (c) => {
-    const device = await mustFind(db, c.req.param('id'));
+  mount(R.traceGet, async ({ c, device }) => {
     const group = TraceGroup.safeParse(c.req.param('group'));
     if (!group.success) throw new EdgehookError('BAD_REQUEST', `${JSON.stringify(c.req.param('group'))} is not a trace group name`);
     const now = clock.now();
@@ -127,7 +120,7 @@ export function deviceTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
       to,
       series: series.map((s) => ({ name: s.metric.slice(prefix.length), labels: s.labels, points: points.get(s.key) ?? [] })),
     });
-  });
+  }, RAW);
 
   return app;
 }
@@ -138,9 +131,11 @@ export function fleetTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
   const { db, telemetry } = deps;
 
   // Ingest counters of this replica: batches and rows stored, duplicates ignored, rows waiting.
-  app.get('/stats', requirePermission('telemetry.read'), (c) => c.json({ ...telemetry.ingest.stats, devices: telemetry.registry.deviceKeys().length, metrics: telemetry.registry.metrics().length }));
+  const mount = routeMounter(app, '/api/telemetry', db);
+  mount(R.telemetryStats, () => ({ ...telemetry.ingest.stats, devices: telemetry.registry.deviceKeys().length, metrics: telemetry.registry.metrics().length }));
 
-  app.get('/latest', requirePermission('telemetry.read'), async (c) => {
+  // Reads its own query: repeated label= filters and its own wording for bad values.
+  mount(R.telemetryLatest, async ({ c }) => {
     const metricRaw = c.req.query('metric');
     if (!metricRaw) throw new EdgehookError('BAD_REQUEST', 'metric is required, e.g. ?metric=cpu.usage');
     const metric = MetricName.safeParse(metricRaw);
@@ -166,8 +161,8 @@ export function fleetTelemetryRoutes(deps: TelemetryRoutesDeps): Hono<AppEnv> {
       entries.push({ deviceId: device.id, device: device.name, online: device.online === 1, metric: s.metric, labels: s.labels, ts: s.lastTs, value: s.lastValue });
     }
     entries.sort((a, b) => (sort === 'desc' ? b.value - a.value : a.value - b.value));
-    return c.json({ metric: metric.data, entries: entries.slice(0, limit) });
-  });
+    return { metric: metric.data, entries: entries.slice(0, limit) };
+  }, RAW);
 
   return app;
 }

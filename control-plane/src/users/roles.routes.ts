@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import { CreateRole, EdgehookError, UpdateRole, type Clock } from '@edgehook/shared';
+import { EdgehookError, type Clock } from '@edgehook/shared';
+import { CoreRoutes as R } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import type { RevocationSink } from '../auth/revocations.js';
-import { requirePermission } from '../auth/auth.middleware.js';
-import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
 import { countUsersWithRole, deleteRole, findRole, insertRole, listRoles, updateRole } from './roles.repository.js';
 
 export function rolesRoutes(deps: { db: Kysely<Database>; clock: Clock; revocations: RevocationSink }): Hono<AppEnv> {
@@ -18,18 +18,17 @@ export function rolesRoutes(deps: { db: Kysely<Database>; clock: Clock; revocati
     return role;
   }
 
-  app.get('/', requirePermission('users.read'), async (c) => c.json(await listRoles(db)));
-  app.get('/:id', requirePermission('users.read'), async (c) => c.json(await mustFind(c.req.param('id'))));
+  const mount = routeMounter(app, '/api/roles', db);
+  mount(R.roleList, () => listRoles(db));
+  mount(R.roleGet, ({ params }) => mustFind(params.id));
 
-  app.post('/', requirePermission('users.admin'), async (c) => {
-    const input = await jsonBody(c, CreateRole);
+  mount(R.roleCreate, async ({ body: input }) => {
     if (await findRole(db, { name: input.name })) throw new EdgehookError('CONFLICT', `a role named ${input.name} exists`);
-    return c.json(await insertRole(db, input, clock.now()), 201);
+    return insertRole(db, input, clock.now());
   });
 
-  app.patch('/:id', requirePermission('users.admin'), async (c) => {
-    const role = await mustFind(c.req.param('id'));
-    const patch = await jsonBody(c, UpdateRole);
+  mount(R.roleUpdate, async ({ params, body: patch }) => {
+    const role = await mustFind(params.id);
     // Built-in roles keep their names, and admin keeps '*', so nobody can lock the fleet out.
     if (role.builtin && patch.name !== undefined && patch.name !== role.name) throw new EdgehookError('CONFLICT', 'built-in roles cannot be renamed');
     if (role.name === 'admin' && patch.permissions !== undefined) throw new EdgehookError('CONFLICT', 'the admin role always has every permission');
@@ -41,16 +40,16 @@ export function rolesRoutes(deps: { db: Kysely<Database>; clock: Clock; revocati
     // Live sockets of this role's members are re-checked on every replica: a removed permission
     // closes the sockets opened under it.
     if (patch.permissions !== undefined) await deps.revocations.announce({ type: 'role', roleId: role.id, permissions: updated.permissions, reason: `role ${role.name} changed` });
-    return c.json(updated);
+    return updated;
   });
 
-  app.delete('/:id', requirePermission('users.admin'), async (c) => {
-    const role = await mustFind(c.req.param('id'));
+  mount(R.roleDelete, async ({ params }) => {
+    const role = await mustFind(params.id);
     if (role.builtin) throw new EdgehookError('CONFLICT', 'built-in roles cannot be deleted');
     const users = await countUsersWithRole(db, role.id);
     if (users > 0) throw new EdgehookError('CONFLICT', `${users} user(s) still have this role`);
     await deleteRole(db, role.id);
-    return c.body(null, 204);
+    return null;
   });
 
   return app;

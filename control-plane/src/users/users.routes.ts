@@ -1,39 +1,19 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { Kysely } from 'kysely';
-import { CreateUser, EdgehookError, passwordProblem, UpdateUser, type Clock } from '@edgehook/shared';
+import { EdgehookError, passwordProblem, type Clock } from '@edgehook/shared';
+import { CoreRoutes as R } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { can } from '../auth/authenticator.js';
-import { requirePermission } from '../auth/auth.middleware.js';
 import { hashPassword } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.repository.js';
-import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
 import { clientAddress } from '../http/client-address.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RevocationSink } from '../auth/revocations.js';
 import { findRole } from './roles.repository.js';
 import { deleteUser, findUserById, insertUser, listUsers, toUserView, updateTotp, updateUser } from '../auth/users.repository.js';
 
-/** Encedeus clients send `name`, `role_id`, `role_name`; accept them beside our own names. */
-function encedeusAliases(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  const out: Record<string, unknown> = { ...body };
-  const rename = (from: string, to: string): void => {
-    if (from in out) {
-      if (!(to in out)) out[to] = out[from];
-      delete out[from];
-    }
-  };
-  rename('name', 'username');
-  rename('role_id', 'roleId');
-  rename('role_name', 'roleName');
-  delete out['id'];
-  return out;
-}
-
-const CreateUserCompat = z.preprocess(encedeusAliases, CreateUser);
-const UpdateUserCompat = z.preprocess(encedeusAliases, UpdateUser);
 
 function isUniqueViolation(err: unknown): boolean {
   const text = err instanceof Error ? err.message : String(err);
@@ -56,37 +36,34 @@ export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Au
     return role.id;
   }
 
-  app.get('/', requirePermission('users.read'), async (c) => c.json((await listUsers(db)).map(toUserView)));
+  const mount = routeMounter(app, '/api/users', db);
+  mount(R.userList, async () => (await listUsers(db)).map(toUserView));
 
-  app.post('/', requirePermission('users.admin'), async (c) => {
-    const input = await jsonBody(c, CreateUserCompat);
+  mount(R.userCreate, async ({ body: input }) => {
     const roleId = await resolveRole(input);
     checkPolicy(input.password, [input.username, input.email]);
     try {
       const id = await insertUser(db, { username: input.username, email: input.email ?? null, passwordHash: await hashPassword(input.password), roleId }, clock.now());
       const user = await findUserById(db, id);
       if (!user) throw new EdgehookError('INTERNAL', 'user vanished after creation');
-      return c.json(toUserView(user), 201);
+      return toUserView(user);
     } catch (err) {
       if (isUniqueViolation(err)) throw new EdgehookError('CONFLICT', 'a user with this username or email exists');
       throw err;
     }
   });
 
-  app.get('/:id', async (c) => {
+  mount(R.userGet, async ({ c, params: { id } }) => {
     const principal = c.get('principal');
-    const id = c.req.param('id');
     if (id !== principal.userId && !can(principal, 'users.read')) throw new EdgehookError('FORBIDDEN', 'your role lacks the permission users.read');
     const user = await findUserById(db, id);
     if (!user) throw new EdgehookError('NOT_FOUND', 'no such user');
-    return c.json(toUserView(user));
+    return toUserView(user);
   });
 
   // Users may change their own password and email; everything else needs users.admin.
-  app.patch('/:id', async (c) => {
+  mount(R.userUpdate, async ({ c, params: { id }, body: patch }) => {
     const principal = c.get('principal');
-    const id = c.req.param('id');
-    const patch = await jsonBody(c, UpdateUserCompat);
     const admin = can(principal, 'users.admin');
     const selfOnly = patch.username === undefined && patch.roleId === undefined && patch.roleName === undefined;
     if (!admin && !(id === principal.userId && selfOnly)) throw new EdgehookError('FORBIDDEN', 'your role lacks the permission users.admin');
@@ -119,27 +96,25 @@ export function usersRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Au
     }
     const user = await findUserById(db, id);
     if (!user) throw new EdgehookError('NOT_FOUND', 'no such user');
-    return c.json(toUserView(user));
+    return toUserView(user);
   });
 
-  app.delete('/:id', requirePermission('users.admin'), async (c) => {
-    const id = c.req.param('id');
+  mount(R.userDelete, async ({ c, params: { id } }) => {
     if (id === c.get('principal').userId) throw new EdgehookError('CONFLICT', 'you cannot delete yourself');
     const existing = await findUserById(db, id);
     if (!existing) throw new EdgehookError('NOT_FOUND', 'no such user');
     await deleteUser(db, id);
     await deps.revocations.announce({ type: 'user', userId: id, reason: 'user deleted' });
-    return c.body(null, 204);
+    return null;
   });
 
   // An administrator resets a user's lost second factor; the user's sessions end with it.
-  app.delete('/:id/totp', requirePermission('users.admin'), async (c) => {
-    const id = c.req.param('id');
+  mount(R.userTotpReset, async ({ params: { id } }) => {
     if (!(await findUserById(db, id))) throw new EdgehookError('NOT_FOUND', 'no such user');
     await updateTotp(db, id, { secret: null, pending: null, recoveryCodes: null, lastStep: null });
     await revokeUserSessions(db, id, clock.now());
     await deps.revocations.announce({ type: 'user', userId: id, reason: 'second factor reset' });
-    return c.json({ ok: true });
+    return { ok: true as const };
   });
 
   return app;

@@ -37,7 +37,8 @@ export async function startTestControlPlane(opts: { dataDir?: string; env?: Reco
     ...opts.env,
   });
   const { log, lines } = memoryLogger();
-  const cp = await startControlPlane(config, { log, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.wrapIngestWriter ? { wrapIngestWriter: opts.wrapIngestWriter } : {}) });
+  // Every REST answer in the suite is checked against the result its route declares (shared/src/rest/).
+  const cp = await startControlPlane(config, { log, checkResponses: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.wrapIngestWriter ? { wrapIngestWriter: opts.wrapIngestWriter } : {}) });
   return Object.assign(cp, { dataDir, logs: lines });
 }
 
