@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HealthStatus } from '../messages/health.js';
 import { CreateRole, CreateUser, LoginJson, RoleView, SshKeyCreate, SshKeyView, TokenPair, TotpActivated, TotpCode, TotpDisable, TotpEnrollment, UpdateRole, UpdateUser, UserView } from '../messages/auth.js';
 import { AuditPage, AuditQuery } from '../messages/audit.js';
-import { CreateEnrollmentToken, CreatedEnrollmentToken, EnrollmentTokenView, EnrollResponse } from '../messages/enrollment.js';
+import { CreateEnrollmentToken, CreatedEnrollmentToken, EnrollmentTokenView, EnrollResponse, ReprovisionRequest, ReprovisionResponse } from '../messages/enrollment.js';
 import { DeviceDescription } from '../messages/device.js';
 import { ANONYMOUS, NoContent, Ok, RawBytes, RawText, route, SIGNED_IN } from './route.js';
 
@@ -42,6 +42,7 @@ export const CoreRoutes = {
   totpDisable: route({ method: 'DELETE', path: '/api/auth/totp', summary: 'Turn two-factor off (code or password)', tag: 'auth', auth: SIGNED_IN, permission: null, body: TotpDisable, result: Ok }),
 
   enroll: route({ method: 'POST', path: '/api/enroll', summary: 'A device enrolls with a one-time token (Authorization: Bearer <enrollment token>)', tag: 'devices', auth: ['bearer'], permission: null, body: DeviceDescription, result: EnrollResponse, status: 201 }),
+  enrollReprovision: route({ method: 'POST', path: '/api/enroll/reprovision', summary: 'A device whose broker identity was lost restores it, proving itself with its own secret (in the body)', tag: 'devices', auth: ANONYMOUS, permission: null, body: ReprovisionRequest, result: ReprovisionResponse }),
   enrollmentTokenCreate: route({ method: 'POST', path: '/api/enrollment-tokens', summary: 'Create an enrollment token and its install command', tag: 'devices', auth: SIGNED_IN, permission: 'devices.enroll', body: CreateEnrollmentToken, result: CreatedEnrollmentToken, status: 201 }),
   enrollmentTokenList: route({ method: 'GET', path: '/api/enrollment-tokens', summary: 'Enrollment tokens', tag: 'devices', auth: SIGNED_IN, permission: 'devices.enroll', result: z.array(EnrollmentTokenView) }),
   enrollmentTokenDelete: route({ method: 'DELETE', path: '/api/enrollment-tokens/:id', summary: 'Revoke an enrollment token', tag: 'devices', auth: SIGNED_IN, permission: 'devices.enroll', params: { id: Id('token id') }, result: NoContent, resultKind: 'empty', status: 204 }),
