@@ -6,9 +6,9 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { topicFor, type DeviceDescription, type Logger, type LogFields } from '@edgehook/shared';
-import { enroll } from '../agent/src/link/enrollment.js';
-import { openDeviceLink, type DeviceLink } from '../agent/src/link/device-link.js';
-import type { SavedCredentials } from '../agent/src/link/credentials.store.js';
+import { enroll } from '../agent/src/devices/enrollment.js';
+import { openDeviceLink, type DeviceLink } from '../agent/src/devices/device-link.js';
+import type { SavedCredentials } from '../agent/src/devices/credentials.store.js';
 import type { SimCommand } from './lib/sim-handle.js';
 
 interface SimAgent {

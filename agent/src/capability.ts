@@ -1,6 +1,6 @@
 import { EdgehookError, type RpcMethod } from '@edgehook/shared';
 import type { LinkState, Transport } from '@edgehook/shared/transport';
-import type { RpcHandler, RpcHandlers } from './link/rpc.dispatcher.js';
+import type { RpcHandler, RpcHandlers } from './devices/rpc.dispatcher.js';
 import type { StreamKindName } from '@edgehook/shared';
 import type { StreamKind, StreamKindImpls } from './streams/stream-host.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger, topicFor } from '@edgehook/shared';
-import { RpcDispatcher } from '../src/link/rpc.dispatcher.js';
+import { RpcDispatcher } from '../src/devices/rpc.dispatcher.js';
 
 const log = createLogger({ level: 'error', format: 'json', write: () => undefined });
 const reqTopic = (id: string) => topicFor('rpcRequest', { deviceId: 'dev', replyTo: 'cp-1', requestId: id });

@@ -32,7 +32,7 @@ import { processesRoutes } from './processes/processes.routes.js';
 import { containersRoutes } from './containers/containers.routes.js';
 import { serversRoutes } from './containers/servers.routes.js';
 import { filesRoutes } from './containers/files.routes.js';
-import type { StreamRelay } from './relay/stream-relay.js';
+import type { StreamRelay } from './streams/stream-relay.js';
 import { defaultWebDir, staticRoutes } from './web/static.routes.js';
 import type { RevocationSink } from './auth/revocations.js';
 import type { LiveSockets } from './auth/live-sockets.js';

@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EDGEHOOK_LABELS, type Clock, type ContainerInfo, type Logger } from '@edgehook/shared';
-import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { ContainerRuntime, OutputChunk, RuntimeContainer } from './container-runtime.js';
 import type { HostAccessPolicy } from './host-access.js';
 import type { ServersExecutor } from './executor.js';

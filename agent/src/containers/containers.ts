@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@edgehook/shared';
-import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { StreamKindImpls } from '../streams/stream-host.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import { containerRpcHandlers, diskUsage } from './containers.handler.js';

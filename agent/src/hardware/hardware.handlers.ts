@@ -1,5 +1,5 @@
 import { EdgehookError } from '@edgehook/shared';
-import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { Hardware } from './hardware.js';
 import type { PressResult } from './gpio/gpio.controller.js';
 import { readSensors } from './i2c/i2c.service.js';

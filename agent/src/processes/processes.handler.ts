@@ -1,7 +1,7 @@
 import { totalmem } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { EdgehookError, PowCancelReasons, type RunningProcess } from '@edgehook/shared';
-import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
 import { groupUsage, listeningSockets, ticksToMs } from './proc-info.js';
 import { TailBuffer, type ProcessManager } from './process-manager.js';

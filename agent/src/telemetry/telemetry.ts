@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Clock, Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Profile } from '@edgehook/firmware-profiles';
-import type { RpcHandlers } from '../link/rpc.dispatcher.js';
+import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { Capability } from '../capability.js';
 import { allCollectors, type Collector, type CollectorEnv, type CollectorName } from './collectors.js';
 import { startLocalEndpoint } from './local-endpoint.js';

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerRpcDefinitions, createLogger, decodeJson, encodeJson, RpcResponse, systemClock, topicFor } from '@edgehook/shared';
-import { RpcDispatcher } from '../../src/link/rpc.dispatcher.js';
+import { RpcDispatcher } from '../../src/devices/rpc.dispatcher.js';
 import { SimulatedContainerRuntime } from '../../src/containers/simulated.runtime.js';
 import { startContainers, type ContainersAgent } from '../../src/containers/containers.js';
 import { OutputLineSplitter } from '../../src/containers/containers.handler.js';

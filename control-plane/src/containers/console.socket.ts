@@ -8,7 +8,7 @@ import { can } from '../auth/authenticator.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { findDeviceByRef } from '../devices/devices.repository.js';
 import { keepAlive } from '../http/socket-keep-alive.js';
-import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
+import type { RelayStream, StreamRelay } from '../streams/stream-relay.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import type { SocketAuditor } from '../auth/upgrade-router.js';
 import { verifyConsoleToken } from './console-tokens.js';

@@ -7,8 +7,8 @@ import type { AppEnv } from '../http/context.js';
 import { routeMounter } from '../http/rest-route.js';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { issueConsoleToken, CONSOLE_TOKEN_TTL_MS } from './console-tokens.js';
-import type { StreamRelay } from '../relay/stream-relay.js';
-import { relayResponseBody } from '../relay/http-body.js';
+import type { StreamRelay } from '../streams/stream-relay.js';
+import { relayResponseBody } from '../streams/http-body.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import { revocableBody } from '../auth/revocable-body.js';
 

@@ -12,10 +12,10 @@ import {
 } from '@edgehook/shared';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware } from '../hardware/device-hardware.js';
-import { relayResponseBody } from '../relay/http-body.js';
+import { relayResponseBody } from '../streams/http-body.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import { revocableBody } from '../auth/revocable-body.js';
-import type { StreamRelay } from '../relay/stream-relay.js';
+import type { StreamRelay } from '../streams/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
 import { KvmRoutes as K } from '@edgehook/shared/rest';
 import type { KvmAudit, KvmMount } from './kvm.routes.js';

@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import { KvmStreamQuery } from '@edgehook/shared';
-import type { RelayStream } from '../relay/stream-relay.js';
+import type { RelayStream } from '../streams/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
 import { KvmRoutes as K } from '@edgehook/shared/rest';
 import { kvmMounter, type KvmHandle } from './kvm.routes.js';
 import { frameHeaders, needRelay } from './kvm-streamer.routes.js';
-import type { StreamRelay } from '../relay/stream-relay.js';
+import type { StreamRelay } from '../streams/stream-relay.js';
 import { openVideo } from './video-relay.js';
 
 export const MJPEG_BOUNDARY = 'boundarydonotcross';

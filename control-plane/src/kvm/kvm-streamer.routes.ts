@@ -1,7 +1,7 @@
 import { EdgehookError, KvmSnapshotQuery, KvmStreamerSetParamsQuery } from '@edgehook/shared';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware } from '../hardware/device-hardware.js';
-import type { StreamRelay } from '../relay/stream-relay.js';
+import type { StreamRelay } from '../streams/stream-relay.js';
 import { kvmQuery } from './kvm-envelope.js';
 import { KvmRoutes as K } from '@edgehook/shared/rest';
 import type { KvmAudit, KvmMount } from './kvm.routes.js';

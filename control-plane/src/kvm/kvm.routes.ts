@@ -41,7 +41,7 @@ import { currentInfo, CURRENT_INFO_FIELDS } from './kvm-shapes.js';
 import { kvmHidRoutes } from './kvm-hid.routes.js';
 import { kvmMsdRoutes } from './kvm-msd.routes.js';
 import { kvmStreamerRoutes } from './kvm-streamer.routes.js';
-import type { StreamRelay } from '../relay/stream-relay.js';
+import type { StreamRelay } from '../streams/stream-relay.js';
 
 export interface KvmRoutesDeps {
   db: Kysely<Database>;

@@ -9,7 +9,7 @@ import { callHardware } from '../hardware/device-hardware.js';
 import { lookupDevice } from '../devices/device.middleware.js';
 import type { DeviceRef } from '../http/context.js';
 import type { HardwareEvents } from '../hardware/hardware-events.js';
-import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
+import type { RelayStream, StreamRelay } from '../streams/stream-relay.js';
 import { HidInputPump, parseBinaryHid, parseJsonHid } from './kvm-hid-input.js';
 import { classicGpioModel, classicMsd, classicStreamer, currentInfo, KVMD_COMPAT } from './kvm-shapes.js';
 

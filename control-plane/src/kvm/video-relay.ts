@@ -1,5 +1,5 @@
 import { decodeVideoFrameHeader, EdgehookError, KvmStreamKinds, VIDEO_FRAME_HEADER, VIDEO_FRAME_MAX, type VideoFrameHeader, type VideoOpenSpec } from '@edgehook/shared';
-import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
+import type { RelayStream, StreamRelay } from '../streams/stream-relay.js';
 
 export interface RelayedFrame extends VideoFrameHeader {
   jpeg: Buffer;

@@ -5,8 +5,8 @@ import { decodeJson, EdgehookError, PowCancelReasons, PowCallFrame, PowSignalFra
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import { keepAlive } from '../http/socket-keep-alive.js';
-import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
-import { asBuffer, forwardInput, sendWithCredit } from '../relay/ws-bridge.js';
+import type { RelayStream, StreamRelay } from '../streams/stream-relay.js';
+import { asBuffer, forwardInput, sendWithCredit } from '../streams/ws-bridge.js';
 import { onlineDevice } from '../devices/device.middleware.js';
 
 export interface PowSocketDeps {

@@ -1,6 +1,6 @@
 import { EdgehookError, type StreamResult } from '@edgehook/shared';
 import { posix } from 'node:path';
-import type { RelayStream } from '../relay/stream-relay.js';
+import type { RelayStream } from '../streams/stream-relay.js';
 
 /**
  * Paths as SFTP clients send them, relative ones from the server root ("/"). Passed on as given:

@@ -9,7 +9,7 @@ import type { Database } from '../db/database.js';
 import { toPrincipal, type Authenticator } from '../auth/authenticator.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import type { RpcClient } from '../devices/rpc.client.js';
-import type { StreamRelay } from '../relay/stream-relay.js';
+import type { StreamRelay } from '../streams/stream-relay.js';
 import { hasSshKey } from '../users/ssh-keys.repository.js';
 import { mayUseFiles, resolveLogin, type SftpTarget } from './sftp-login.js';
 import { serveSftp } from './sftp-session.js';

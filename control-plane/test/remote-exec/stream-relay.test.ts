@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createLogger, encodeJson, filterFor, matchTopic, topicFor, type EdgehookError, type StreamCtl } from '@edgehook/shared';
 import { MemoryBroker } from '@edgehook/shared/transport';
 import { FleetEvents } from '../../src/events/fleet-events.js';
-import { StreamRelay } from '../../src/relay/stream-relay.js';
+import { StreamRelay } from '../../src/streams/stream-relay.js';
 
 const log = createLogger({ level: 'error', format: 'json', write: () => undefined });
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));

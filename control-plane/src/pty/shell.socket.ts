@@ -3,9 +3,9 @@ import type { WebSocket } from 'ws';
 import { decodeJson, ShellClientMessage, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
-import type { RelayStream, StreamRelay } from '../relay/stream-relay.js';
-import { operatorSocket } from '../relay/operator-socket.js';
-import { asBuffer } from '../relay/ws-bridge.js';
+import type { RelayStream, StreamRelay } from '../streams/stream-relay.js';
+import { operatorSocket } from '../streams/operator-socket.js';
+import { asBuffer } from '../streams/ws-bridge.js';
 import { onlineDevice } from '../devices/device.middleware.js';
 
 export interface ShellSocketDeps {
