@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, adminApi, cleanup, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { png } from '../encedeus/images.js';
 import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
 
@@ -13,7 +13,8 @@ const LONG = 30_000;
 async function decoded(page: Page, selector: string): Promise<number> {
   // Strings, not functions: the tests' tsconfig has no DOM types.
   const probe = `document.querySelector(${JSON.stringify(selector)})`;
-  await page.waitForFunction(`(() => { const img = ${probe}; return !!img && img.complete && img.naturalWidth > 0; })()`, undefined, { timeout: LONG });
+  // Polled from here: waitForFunction's polling evaluates a string in the page, which the console's CSP refuses.
+  await waitFor('the picture loaded', () => page.evaluate(`(() => { const img = ${probe}; return !!img && img.complete && img.naturalWidth > 0; })()`), LONG, 100);
   return Number(await page.evaluate(`${probe}.naturalWidth`));
 }
 

@@ -229,7 +229,8 @@ if (!browserAvailable()) {
       new MutationObserver(() => seen.push(el.getAttribute('data-state') + '/' + el.getAttribute('data-busy'))).observe(el, { attributes: true });
     })()`);
     await page.getByRole('row').filter({ hasText: 'doorbell' }).getByRole('button', { name: 'Pulse' }).click();
-    await page.waitForFunction(`window.doorbellSeen.some((s) => s.startsWith('on'))`);
+    // Polled from here: waitForFunction's polling evaluates a string in the page, which the console's CSP refuses.
+    await waitFor('the doorbell shown on', () => page.evaluate(`window.doorbellSeen.some((s) => s.startsWith('on'))`), LONG, 50);
     await page.locator('[data-testid="gpio-doorbell"][data-state="off"][data-busy="false"]').waitFor();
     // Type text through the simulated keyboard.
     await page.getByLabel("Text to type on the device's keyboard").fill('hello pi');
