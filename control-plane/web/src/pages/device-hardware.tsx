@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AtxState, DeviceView, GpioModel, GpioState, StreamOpenedInfo } from '@edgehook/shared';
-import { api, messageOf, openSocket } from '../lib/api.js';
+import { apiRoute, messageOf, openSocket } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { Confirm, ErrorBox, useAction } from '../lib/ui.js';
 
@@ -64,8 +64,7 @@ export function HardwareTab({ device }: { device: DeviceView }) {
   const [typed, setTyped] = useState('');
   const canPower = session.can('devices.power');
   const canWrite = session.can('devices.hardware.write');
-  const base = `/api/devices/${encodeURIComponent(device.id)}/hardware`;
-  const press = (action: PowerAction) => void power.run(() => api('POST', `${base}/atx/power`, { action, wait: false }));
+  const press = (action: PowerAction) => void power.run(() => apiRoute('atxPower', { params: { id: device.id }, body: { action, wait: false } }));
   const atx = hw.atx;
   const disabled = !device.online || !atx?.enabled || atx.busy || power.busy;
 
@@ -111,7 +110,7 @@ export function HardwareTab({ device }: { device: DeviceView }) {
       {canWrite && (
         <section class="card stack" aria-labelledby="type-title">
           <h2 id="type-title">Type text</h2>
-          <form class="stack" onSubmit={(e) => { e.preventDefault(); void typing.run(async () => { await api('POST', `${base}/hid/print`, { text }); setTyped(text); setText(''); }); }}>
+          <form class="stack" onSubmit={(e) => { e.preventDefault(); void typing.run(async () => { await apiRoute('hidPrint', { params: { id: device.id }, body: { text } }); setTyped(text); setText(''); }); }}>
             <label>
               Text to type on the device's keyboard
               <textarea rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
@@ -153,12 +152,12 @@ export function HardwareTab({ device }: { device: DeviceView }) {
                       {o.switch && (
                         <label class="inline">
                           <input type="checkbox" role="switch" aria-label={`Switch ${ch}`} checked={!!st?.state} disabled={!canWrite || !device.online || gpioAction.busy || st?.busy}
-                            onChange={(e) => { const state = e.currentTarget.checked; void gpioAction.run(() => api('POST', `${base}/gpio/${encodeURIComponent(ch)}/switch`, { state })); }} />
+                            onChange={(e) => { const state = e.currentTarget.checked; void gpioAction.run(() => apiRoute('gpioSwitch', { params: { id: device.id, channel: ch }, body: { state } })); }} />
                           switch
                         </label>
                       )}
                       {o.pulse && (
-                        <button type="button" disabled={!canWrite || !device.online || gpioAction.busy || st?.busy} onClick={() => void gpioAction.run(() => api('POST', `${base}/gpio/${encodeURIComponent(ch)}/pulse`, {}))}>
+                        <button type="button" disabled={!canWrite || !device.online || gpioAction.busy || st?.busy} onClick={() => void gpioAction.run(() => apiRoute('gpioPulse', { params: { id: device.id, channel: ch }, body: {} }))}>
                           Pulse
                         </button>
                       )}

@@ -1,11 +1,13 @@
 import { useRef, useState } from 'preact/hooks';
-import type { ActionInfo, DeviceView, RunningProcess } from '@edgehook/shared';
-import { api, get, messageOf, openSocket } from '../lib/api.js';
+import type { DeviceView, ProcessSignalName } from '@edgehook/shared';
+import { apiRoute, messageOf, openSocket } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, Spinner, useAction, useLoad } from '../lib/ui.js';
 import { ActionPicker, checkParams, splitArgs } from './action-picker.js';
 
 export { splitArgs };
+
+const SIGNALS: readonly ProcessSignalName[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'];
 
 type Run = { state: 'idle' } | { state: 'running'; pid?: number } | { state: 'done'; result: string; ok: boolean };
 
@@ -22,9 +24,9 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
   const [run, setRun] = useState<Run>({ state: 'idle' });
   const [error, setError] = useState<unknown>(undefined);
   const sock = useRef<WebSocket | undefined>(undefined);
-  const running = useLoad((s) => (device.online ? get<RunningProcess[]>(`/api/devices/${device.id}/processes`, s) : Promise.resolve([])), [device.id, device.online], 5000);
+  const running = useLoad((s) => (device.online ? apiRoute('processList', { params: { id: device.id }, signal: s }) : Promise.resolve([])), [device.id, device.online], 5000);
   const signal = useAction();
-  const declared = useLoad((s) => (device.online ? get<ActionInfo[]>(`/api/devices/${device.id}/pow/actions`, s) : Promise.resolve(undefined)), [device.id, device.online]);
+  const declared = useLoad((s) => (device.online ? apiRoute('powActions', { params: { id: device.id }, signal: s }) : Promise.resolve(undefined)), [device.id, device.online]);
   const actions = declared.data;
   // Keep the choice when it is declared; otherwise the first declared action.
   const selected = actions && !actions.some((a) => a.name === action) ? (actions[0]?.name ?? '') : action;
@@ -166,12 +168,13 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
                     aria-label={`Send a signal to ${p.pid}`}
                     value=""
                     onChange={(e) => {
-                      const mode = e.currentTarget.value;
-                      if (mode) void signal.run(async () => { await api('POST', `/api/devices/${device.id}/processes/signal`, { pid: p.pid, mode }); running.reload(); });
+                      const picked = e.currentTarget.value;
+                      const mode = SIGNALS.find((s) => s === picked);
+                      if (mode) void signal.run(async () => { await apiRoute('processSignal', { params: { id: device.id }, body: { pid: p.pid, mode } }); running.reload(); });
                     }}
                   >
                     <option value="">send…</option>
-                    {['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'].map((s) => <option key={s}>{s}</option>)}
+                    {SIGNALS.map((s) => <option key={s}>{s}</option>)}
                   </select>
                 </td>
               </tr>

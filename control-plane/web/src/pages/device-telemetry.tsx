@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { DeviceView } from '@edgehook/shared';
-import { get, openSocket } from '../lib/api.js';
+import { apiRoute, openSocket } from '../lib/api.js';
 import { formatMetricTicks, formatMetricValue, metricUnit, unitLabel } from '@edgehook/shared/units';
 import { ErrorBox, Spinner, useLoad } from '../lib/ui.js';
 
@@ -14,19 +14,10 @@ const RANGES = [
   { from: '-7d', label: '7 days', step: '1h' },
 ] as const;
 
-interface SeriesResponse {
-  from: number;
-  to: number;
-  step: number;
-  series: { labels: Record<string, string>; points: [number, number | null][] }[];
-}
-interface MetricsResponse {
-  metrics: { metric: string; series: number; lastTs: number | null }[];
-}
 const labelKey = (l: Record<string, string> | undefined) => (l ? Object.entries(l).sort().map(([k, v]) => `${k}=${v}`).join(',') : '');
 
 export function TelemetryTab({ device }: { device: DeviceView }) {
-  const metrics = useLoad((s) => get<MetricsResponse>(`/api/devices/${device.id}/telemetry/metrics`, s), [device.id], 30_000);
+  const metrics = useLoad((s) => apiRoute('telemetryMetrics', { params: { id: device.id }, signal: s }), [device.id], 30_000);
   const [metric, setMetric] = useState('cpu.usage');
   const [range, setRange] = useState<(typeof RANGES)[number]>(RANGES[0]);
   const [live, setLive] = useState(true);
@@ -74,7 +65,7 @@ function Chart({ deviceId, metric, range, live }: { deviceId: string; metric: st
   const data = useRef<{ keys: string[]; x: number[]; ys: (number | null)[][] }>({ keys: [], x: [], ys: [] });
   const [points, setPoints] = useState(0);
   const [last, setLast] = useState<{ ts: number; value: number } | undefined>(undefined);
-  const result = useLoad((s) => get<SeriesResponse>(`/api/devices/${deviceId}/telemetry?metric=${encodeURIComponent(metric)}&from=${range.from}&step=${range.step}&agg=avg`, s), [deviceId, metric, range.from]);
+  const result = useLoad((s) => apiRoute('telemetryQuery', { params: { id: deviceId }, query: { metric, from: range.from, step: range.step, agg: 'avg' }, signal: s }), [deviceId, metric, range.from]);
 
   const redraw = () => {
     const d = data.current;
