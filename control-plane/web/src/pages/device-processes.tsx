@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import type { DeviceView, ProcessSignalName } from '@edgehook/shared';
-import { apiRoute, messageOf, openSocket } from '../lib/api.js';
+import { apiRoute, loadSchemas, messageOf, openSocket, parseFrame } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, Spinner, useAction, useLoad } from '../lib/ui.js';
 import { ActionPicker, checkParams, splitArgs } from './action-picker.js';
@@ -44,6 +44,7 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
     setRun({ state: 'running' });
     const dec = new TextDecoder();
     try {
+      const { RelayServerMessage } = await loadSchemas();
       const ws = await openSocket(`/api/devices/${encodeURIComponent(device.id)}/exec`);
       sock.current = ws;
       const open = mode === 'action' ? { type: 'open', call: selected.trim(), params: chosen && chosen.params.max === 0 ? [] : splitArgs(params) } : { type: 'open', argv: splitArgs(command) };
@@ -55,26 +56,22 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
           setOutput((o) => (o + text).slice(-200_000));
           return;
         }
-        let msg: { type?: string; info?: Record<string, unknown>; message?: string; result?: { status: string; value?: unknown; reason?: string; exitCode?: number | null } };
-        try {
-          msg = JSON.parse(m.data);
-        } catch {
-          return;
-        }
+        const msg = parseFrame(RelayServerMessage, m.data);
+        if (!msg) return;
         if (msg.type === 'opened') {
-          const pid = msg.info?.['pid'];
+          const pid = msg.info['pid'];
           setRun({ state: 'running', ...(typeof pid === 'number' ? { pid } : {}) });
           running.reload();
         } else if (msg.type === 'error') {
-          setError(new Error(msg.message ?? 'the process could not start'));
+          setError(new Error(msg.message || 'the process could not start'));
           setRun({ state: 'done', result: 'failed to start', ok: false });
-        } else if (msg.type === 'notice') setOutput((o) => `${o}\n[${msg.message ?? ''}]\n`);
-        else if (msg.type === 'end' && msg.result) {
+        } else if (msg.type === 'notice') setOutput((o) => `${o}\n[${msg.message}]\n`);
+        else if (msg.type === 'end') {
           const r = msg.result;
           const text =
             r.status === 'fulfilled'
               ? `fulfilled${r.value !== undefined ? `: ${JSON.stringify(r.value)}` : ''}${r.exitCode !== undefined && r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`
-              : `rejected: ${r.reason ?? ''}`;
+              : `rejected: ${r.reason}`;
           setRun({ state: 'done', result: text, ok: r.status === 'fulfilled' });
           // The agent drops the entry just after the end: look again a moment later.
           setTimeout(running.reload, 1000);

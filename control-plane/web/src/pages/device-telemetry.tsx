@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { DeviceView } from '@edgehook/shared';
-import { apiRoute, openSocket } from '../lib/api.js';
+import { apiRoute, loadSchemas, openSocket, parseFrame } from '../lib/api.js';
 import { formatMetricTicks, formatMetricValue, metricUnit, unitLabel } from '@edgehook/shared/units';
 import { ErrorBox, Spinner, useLoad } from '../lib/ui.js';
 
@@ -121,19 +121,13 @@ function Chart({ deviceId, metric, range, live }: { deviceId: string; metric: st
     if (!live) return;
     let ws: WebSocket | undefined;
     let closed = false;
-    openSocket(`/api/telemetry/live?device=${encodeURIComponent(deviceId)}&metric=${encodeURIComponent(metric)}`)
-      .then((s) => {
+    Promise.all([loadSchemas(), openSocket(`/api/telemetry/live?device=${encodeURIComponent(deviceId)}&metric=${encodeURIComponent(metric)}`)])
+      .then(([{ LiveFrame }, s]) => {
         if (closed) return s.close();
         ws = s;
         s.onmessage = (m) => {
-          if (typeof m.data !== 'string') return;
-          let f: { type?: string; ts?: number; samples?: { m: string; v: number; l?: Record<string, string>; t?: number }[] };
-          try {
-            f = JSON.parse(m.data);
-          } catch {
-            return;
-          }
-          if (f.type !== 'samples' || !f.samples || typeof f.ts !== 'number') return;
+          const f = parseFrame(LiveFrame, m.data);
+          if (f?.type !== 'samples') return;
           const d = data.current;
           const byKey = new Map(f.samples.filter((x) => x.m === metric).map((x) => [labelKey(x.l), x]));
           if (byKey.size === 0) return;
