@@ -46,7 +46,7 @@ async function errorOf(res: Response): Promise<ApiError> {
   try {
     const body: unknown = JSON.parse(text);
     if (body && typeof body === 'object' && 'error' in body) {
-      const e = (body as { error: unknown }).error;
+      const e: unknown = body.error;
       if (e && typeof e === 'object') {
         const code = 'code' in e && typeof e.code === 'string' ? e.code : 'ERROR';
         const message = 'message' in e && typeof e.message === 'string' ? e.message : res.statusText;
@@ -63,8 +63,8 @@ async function peekCode(res: Response): Promise<string | undefined> {
   try {
     const body: unknown = await res.clone().json();
     if (body && typeof body === 'object' && 'error' in body) {
-      const e = (body as { error: { code?: unknown } }).error;
-      return typeof e?.code === 'string' ? e.code : undefined;
+      const e: unknown = body.error;
+      return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
     }
   } catch {
     return undefined;

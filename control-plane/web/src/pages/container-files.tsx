@@ -28,8 +28,8 @@ function errorText(body: string, status: number): string {
   try {
     const v: unknown = JSON.parse(body);
     if (v && typeof v === 'object' && 'error' in v) {
-      const m = (v as { error?: { message?: unknown } }).error?.message;
-      if (typeof m === 'string') return m;
+      const e: unknown = v.error;
+      if (e && typeof e === 'object' && 'message' in e && typeof e.message === 'string') return e.message;
     }
   } catch {
     // not JSON

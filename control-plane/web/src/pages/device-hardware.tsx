@@ -46,8 +46,9 @@ function useHardwareState(deviceId: string, online: boolean) {
           } else if (type === 'gpio_state') {
             const p = gpioPatch.safeParse(e);
             if (p.success) setGpio((cur) => ({ inputs: { ...cur?.inputs, ...p.data.inputs }, outputs: { ...cur?.outputs, ...p.data.outputs } }));
-          } else if (type === 'gpio_model_state') {
-            const p = schemas.GpioModel.safeParse(e);
+          } else if (type === 'gpio' && e && typeof e === 'object' && 'model' in e) {
+            // kvmd 4.x's `gpio` carries the model as GpioModel (the classic gpio_model_state is reshaped).
+            const p = schemas.GpioModel.safeParse(e.model);
             if (p.success) setModel(p.data);
           }
         };
@@ -210,7 +211,7 @@ function SerialConsole({ deviceId, online }: { deviceId: string; online: boolean
         const enc = new TextEncoder();
         t.term.onData((d) => ws?.readyState === WebSocket.OPEN && ws.send(enc.encode(d)));
         ws.onmessage = (m) => {
-          if (typeof m.data !== 'string') return t.term.write(new Uint8Array(m.data as ArrayBuffer));
+          if (m.data instanceof ArrayBuffer) return t.term.write(new Uint8Array(m.data));
           const msg = parseFrame(RelayServerMessage, m.data);
           if (msg?.type === 'opened') {
             const port = msg.info['port'];

@@ -50,8 +50,8 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
       const open = mode === 'action' ? { type: 'open', call: selected.trim(), params: chosen && chosen.params.max === 0 ? [] : splitArgs(params) } : { type: 'open', argv: splitArgs(command) };
       ws.send(JSON.stringify(open));
       ws.onmessage = (m) => {
-        if (typeof m.data !== 'string') {
-          const bytes = new Uint8Array(m.data as ArrayBuffer);
+        if (m.data instanceof ArrayBuffer) {
+          const bytes = new Uint8Array(m.data);
           const text = dec.decode(bytes.subarray(1), { stream: true });
           setOutput((o) => (o + text).slice(-200_000));
           return;

@@ -90,7 +90,7 @@ function ShellView(props: { deviceId: string; session: string | undefined; visib
       sock.current = ws;
       ws.send(JSON.stringify({ type: 'open', cols: t.term.cols, rows: t.term.rows, ...(session ? { session } : {}) }));
       ws.onmessage = (m) => {
-        if (typeof m.data !== 'string') return t.term.write(new Uint8Array(m.data as ArrayBuffer));
+        if (m.data instanceof ArrayBuffer) return t.term.write(new Uint8Array(m.data));
         const msg = parseFrame(ShellServerMessage, m.data);
         if (!msg) return;
         if (msg.type === 'opened') {
