@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { UserView } from '@edgehook/shared';
-import { api, setSessionLostHandler, ApiError, messageOf } from './lib/api.js';
+import { apiRoute, setSessionLostHandler, ApiError, messageOf } from './lib/api.js';
 import { Avatar, AvatarPicker } from './lib/avatar.js';
 import { navigate, onLinkClick, useLocation } from './lib/router.js';
 import { SessionContext, sessionOf } from './lib/session.js';
@@ -33,7 +33,7 @@ function App() {
 
   const check = async () => {
     try {
-      const res = await api<{ ok: boolean; user: UserView }>('GET', '/api/auth/check');
+      const res = await apiRoute('check');
       setBoot({ state: 'user', user: res.user });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return;
@@ -53,7 +53,7 @@ function App() {
     () =>
       boot.state === 'user'
         ? sessionOf(boot.user, async () => {
-            await api('POST', '/api/auth/logout').catch(() => undefined);
+            await apiRoute('logout').catch(() => undefined);
             setBoot({ state: 'anonymous' });
             navigate('/login', true);
           })

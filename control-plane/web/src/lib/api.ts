@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type { RestRoute, RestRouteName, RouteBodyInput, RoutePathArgs, RouteResult, RouteSpec } from '@edgehook/shared/rest';
+
 /**
  * The console's only door to the control plane: the public REST API with the cookie session.
  * A 401 (or a rejected access token) triggers one refresh (`POST /api/auth/refresh`, refresh cookie)
@@ -43,7 +46,7 @@ async function errorOf(res: Response): Promise<ApiError> {
   try {
     const body: unknown = JSON.parse(text);
     if (body && typeof body === 'object' && 'error' in body) {
-      const e = (body as { error: unknown }).error;
+      const e: unknown = body.error;
       if (e && typeof e === 'object') {
         const code = 'code' in e && typeof e.code === 'string' ? e.code : 'ERROR';
         const message = 'message' in e && typeof e.message === 'string' ? e.message : res.statusText;
@@ -60,8 +63,8 @@ async function peekCode(res: Response): Promise<string | undefined> {
   try {
     const body: unknown = await res.clone().json();
     if (body && typeof body === 'object' && 'error' in body) {
-      const e = (body as { error: { code?: unknown } }).error;
-      return typeof e?.code === 'string' ? e.code : undefined;
+      const e: unknown = body.error;
+      return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
     }
   } catch {
     return undefined;
@@ -102,15 +105,64 @@ export async function request(method: string, path: string, json?: unknown, opts
   return res;
 }
 
-/** JSON in, JSON out; 204 gives undefined. */
-export async function api<T>(method: string, path: string, json?: unknown, opts?: RequestOptions): Promise<T> {
-  const res = await request(method, path, json, opts);
-  if (res.status === 204) return undefined as T;
-  const type = res.headers.get('content-type') ?? '';
-  return (type.includes('json') ? await res.json() : await res.text()) as T;
+type Schemas = typeof import('./schemas.js');
+let schemas: Promise<Schemas> | undefined;
+/** The shared schemas (their own chunk, see schemas.ts); loading starts when this module runs. */
+export function loadSchemas(): Promise<Schemas> {
+  return (schemas ??= import('./schemas.js'));
+}
+void loadSchemas().catch(() => (schemas = undefined));
+
+type QueryValue = string | number | boolean | undefined;
+/** Query parameters by the entry's declared names; values travel as strings and the server validates. */
+type RouteQueryArgs<S extends RouteSpec> = S['query'] extends z.ZodType ? { [K in keyof z.input<S['query']>]?: QueryValue } : never;
+
+/** What a call of a REST map entry sends, typed by the entry. */
+export interface RouteCall<S extends RouteSpec> {
+  params?: RoutePathArgs<S>;
+  query?: RouteQueryArgs<S>;
+  body?: RouteBodyInput<S>;
+  signal?: AbortSignal;
+  /** Do not refresh or redirect on 401 (the login form itself). */
+  noSession?: boolean;
+}
+/** Path parameters are required exactly when the entry's path has some. */
+type RouteArgs<S extends RouteSpec> = keyof RoutePathArgs<S> extends never ? [call?: RouteCall<S>] : [call: RouteCall<S> & { params: RoutePathArgs<S> }];
+
+function parseResult<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ApiError(0, 'BAD_RESPONSE', `unexpected answer from ${what}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data;
 }
 
-export const get = <T>(path: string, signal?: AbortSignal) => api<T>('GET', path, undefined, signal ? { signal } : {});
+/**
+ * Calls one entry of the REST map (shared/src/rest/) by name: method and path from the map, the
+ * answer validated with the entry's result schema, so request and result types follow the map.
+ */
+export async function apiRoute<N extends RestRouteName>(name: N, ...[call]: RouteArgs<RestRoute<N>>): Promise<RouteResult<RestRoute<N>>> {
+  const { RestRoutes, pathFor } = await loadSchemas();
+  const spec: RestRoute<N> = RestRoutes[name];
+  return callRoute(spec, pathFor<RouteSpec>(spec, call?.params ?? {}), call);
+}
+
+async function callRoute<S extends RouteSpec>(spec: S, path: string, call: RouteCall<S> | undefined): Promise<RouteResult<S>> {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(call?.query ?? {})) if (v !== undefined) query.set(k, String(v));
+  const url = query.size ? `${path}?${query.toString()}` : path;
+  const opts: RequestOptions = { ...(call?.signal ? { signal: call.signal } : {}), ...(call?.noSession ? { noSession: true } : {}) };
+  const res = await request(spec.method, url, call?.body, opts);
+  const schema: S['result'] = spec.result;
+  const what = `${spec.method} ${spec.path}`;
+  if (spec.resultKind === 'empty') return parseResult(schema, null, what);
+  if (spec.resultKind === 'text') return parseResult(schema, await res.text(), what);
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new ApiError(0, 'BAD_RESPONSE', `unexpected answer from ${what}: not JSON`);
+  }
+  return parseResult(schema, body, what);
+}
 
 /** A readable message for anything thrown. */
 export function messageOf(err: unknown): string {
@@ -152,4 +204,17 @@ export function openSocket(path: string, protocols?: string[]): Promise<WebSocke
     }
     throw err;
   });
+}
+
+/** A socket frame checked with its shared schema (from `loadSchemas()`); undefined when it does not fit. */
+export function parseFrame<T extends z.ZodType>(schema: T, data: unknown): z.output<T> | undefined {
+  if (typeof data !== 'string') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  const r = schema.safeParse(v);
+  return r.success ? r.data : undefined;
 }

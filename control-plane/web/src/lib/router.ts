@@ -25,7 +25,7 @@ export function useLocation(): string {
 /** `<a>` clicks without modifiers stay in the app. */
 export function onLinkClick(e: MouseEvent): void {
   if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-  const a = (e.target as Element | null)?.closest('a');
+  const a = e.target instanceof Element ? e.target.closest('a') : null;
   const href = a?.getAttribute('href');
   if (!a || !href || !href.startsWith('/') || a.target || href.startsWith('/api/')) return;
   e.preventDefault();

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { SshKeyView } from '@edgehook/shared';
-import { api, get } from '../lib/api.js';
+import { apiRoute } from '../lib/api.js';
 import { ago } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
@@ -8,7 +8,7 @@ import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
 /** The signed-in user's own settings: SSH keys for SFTP into servers (docs/sftp.md). */
 export function AccountPage() {
   const session = useSession();
-  const keys = useLoad((s) => get<SshKeyView[]>('/api/users/me/ssh-keys', s), []);
+  const keys = useLoad((s) => apiRoute('sshKeyList', { signal: s }), []);
   const action = useAction();
   const [form, setForm] = useState({ name: '', publicKey: '' });
   const [problem, setProblem] = useState('');
@@ -25,7 +25,7 @@ export function AccountPage() {
             {(keys.data ?? []).map((k) => (
               <tr key={k.id}>
                 <td>{k.name}</td><td>{k.type}</td><td class="mono">{k.fingerprint}</td><td class="muted">{ago(k.createdAt)}</td>
-                <td><button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => { await api('DELETE', `/api/users/me/ssh-keys/${encodeURIComponent(k.id)}`); keys.reload(); })}>Remove</button></td>
+                <td><button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => { await apiRoute('sshKeyDelete', { params: { keyId: k.id } }); keys.reload(); })}>Remove</button></td>
               </tr>
             ))}
           </tbody>
@@ -38,7 +38,7 @@ export function AccountPage() {
           if (/PRIVATE KEY/.test(line)) return setProblem('That is a private key: paste the .pub file instead.');
           if (!/^(ssh-|ecdsa-)\S+ \S+/.test(line)) return setProblem('Paste one public key line, like "ssh-ed25519 AAAA... you@host".');
           setProblem('');
-          void action.run(async () => { await api('POST', '/api/users/me/ssh-keys', { publicKey: line, ...(form.name ? { name: form.name } : {}) }); setForm({ name: '', publicKey: '' }); keys.reload(); });
+          void action.run(async () => { await apiRoute('sshKeyAdd', { body: { publicKey: line, ...(form.name ? { name: form.name } : {}) } }); setForm({ name: '', publicKey: '' }); keys.reload(); });
         }}>
           <label>Name (optional)<input value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} /></label>
           <label>Public key<textarea rows={3} value={form.publicKey} aria-invalid={problem ? 'true' : undefined} onInput={(e) => setForm({ ...form, publicKey: e.currentTarget.value })} /></label>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { CreatedEnrollmentToken } from '@edgehook/shared';
-import { api } from '../lib/api.js';
+import { apiRoute } from '../lib/api.js';
 import { ErrorBox, Modal, useAction } from '../lib/ui.js';
 
 /** From a checkout built on the device (README.md); the token is pasted on stdin, never argv. */
@@ -37,7 +37,7 @@ export function AddDevice({ onClose }: { onClose: () => void }) {
     e.preventDefault();
     void action.run(async () => {
       const body = { expiresIn: Number(expires), maxUses: Math.max(1, Number(uses) || 1), tags: tags.split(/[\s,]+/).filter(Boolean) };
-      setCreated(await api<CreatedEnrollmentToken>('POST', '/api/enrollment-tokens', body));
+      setCreated(await apiRoute('enrollmentTokenCreate', { body }));
     });
   };
   return (

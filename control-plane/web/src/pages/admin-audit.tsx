@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import type { AuditEntry, AuditPage } from '@edgehook/shared';
-import { get } from '../lib/api.js';
+import type { AuditEntry } from '@edgehook/shared';
+import { apiRoute } from '../lib/api.js';
 import { ago } from '../lib/format.js';
 import { ErrorBox, useLoad } from '../lib/ui.js';
 
@@ -13,12 +13,9 @@ interface Filters {
 
 const EMPTY: Filters = { actor: '', action: '', device: '', result: '' };
 
-function queryOf(f: Filters, before: string | null): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(f)) if (v.trim()) q.set(k, v.trim());
-  if (before) q.set('before', before);
-  q.set('limit', '100');
-  return q.toString();
+function queryOf(f: Filters, before: string | null) {
+  const given = (v: string) => v.trim() || undefined;
+  return { actor: given(f.actor), action: given(f.action), device: given(f.device), result: given(f.result), before: before ?? undefined, limit: 100 };
 }
 
 /** Admin > Audit log: operator actions, newest first, filtered, one page of 100 at a time. */
@@ -28,7 +25,7 @@ export function AuditLog() {
   // Cursors of the pages before the current one, so "Newer" can go back.
   const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const before = cursors[cursors.length - 1] ?? null;
-  const page = useLoad((s) => get<AuditPage>(`/api/audit?${queryOf(filters, before)}`, s), [filters, before]);
+  const page = useLoad((s) => apiRoute('audit', { query: queryOf(filters, before), signal: s }), [filters, before]);
   const entries: AuditEntry[] = page.data?.entries ?? [];
   const field = (name: keyof Filters, label: string, placeholder: string) => (
     <label>{label}<input value={draft[name]} placeholder={placeholder} onInput={(e) => setDraft({ ...draft, [name]: e.currentTarget.value })} /></label>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { EnrollmentTokenView, RoleView, TotpActivated, TotpEnrollment, UserView } from '@edgehook/shared';
-import { api, get } from '../lib/api.js';
+import { apiRoute } from '../lib/api.js';
 import { ago } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, NoPermission, useAction, useDialogs, useLoad } from '../lib/ui.js';
@@ -33,8 +33,8 @@ export function AdminPage({ section }: { section: string }) {
 
 function Users() {
   const session = useSession();
-  const users = useLoad((s) => get<UserView[]>('/api/users', s), []);
-  const roles = useLoad((s) => get<RoleView[]>('/api/roles', s), []);
+  const users = useLoad((s) => apiRoute('userList', { signal: s }), []);
+  const roles = useLoad((s) => apiRoute('roleList', { signal: s }), []);
   const action = useAction();
   const [form, setForm] = useState({ username: '', password: '', roleName: 'viewer' });
   const [picError, setPicError] = useState<unknown>(null);
@@ -53,12 +53,12 @@ function Users() {
                 <td>{u.username}</td><td>{u.email ?? '–'}</td><td>{u.role.name}</td><td class="muted">{ago(u.createdAt)}</td>
                 {admin && (
                   <td class="row">
-                    <select aria-label={`Role of ${u.username}`} value={u.role.id} disabled={action.busy || u.id === session.user.id} onChange={(e) => { const roleId = e.currentTarget.value; void action.run(async () => { await api('PATCH', `/api/users/${u.id}`, { roleId }); users.reload(); }); }}>
+                    <select aria-label={`Role of ${u.username}`} value={u.role.id} disabled={action.busy || u.id === session.user.id} onChange={(e) => { const roleId = e.currentTarget.value; void action.run(async () => { await apiRoute('userUpdate', { params: { id: u.id }, body: { roleId } }); users.reload(); }); }}>
                       {(roles.data ?? []).map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
                     </select>
                     <AvatarPicker userId={u.id} label={`Picture for ${u.username}`} onError={(e) => setPicError(e)} />
                     <button type="button" disabled={action.busy} onClick={() => void action.run(() => removeAvatar(u.id))}>Remove picture</button>
-                    <button type="button" class="danger" disabled={action.busy || u.id === session.user.id} onClick={async () => { if (await dialogs.confirm({ title: `Delete user ${u.username}?`, message: 'Their sessions end and they can no longer log in.', confirmLabel: 'Delete user', danger: true })) void action.run(async () => { await api('DELETE', `/api/users/${u.id}`); users.reload(); }); }}>Delete</button>
+                    <button type="button" class="danger" disabled={action.busy || u.id === session.user.id} onClick={async () => { if (await dialogs.confirm({ title: `Delete user ${u.username}?`, message: 'Their sessions end and they can no longer log in.', confirmLabel: 'Delete user', danger: true })) void action.run(async () => { await apiRoute('userDelete', { params: { id: u.id } }); users.reload(); }); }}>Delete</button>
                   </td>
                 )}
               </tr>
@@ -67,7 +67,7 @@ function Users() {
         </table>
       </div>
       {admin && (
-        <form class="card row" aria-label="Create user" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('POST', '/api/users', form); setForm({ ...form, username: '', password: '' }); users.reload(); }); }}>
+        <form class="card row" aria-label="Create user" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await apiRoute('userCreate', { body: form }); setForm({ ...form, username: '', password: '' }); users.reload(); }); }}>
           <label>Username<input required value={form.username} onInput={(e) => setForm({ ...form, username: e.currentTarget.value })} /></label>
           <label>Password<input required type="password" minLength={8} autocomplete="new-password" value={form.password} onInput={(e) => setForm({ ...form, password: e.currentTarget.value })} /></label>
           <label>Role<select value={form.roleName} onChange={(e) => setForm({ ...form, roleName: e.currentTarget.value })}>{(roles.data ?? []).map((r) => <option key={r.id}>{r.name}</option>)}</select></label>
@@ -81,7 +81,7 @@ function Users() {
 
 function Roles() {
   const session = useSession();
-  const roles = useLoad((s) => get<RoleView[]>('/api/roles', s), []);
+  const roles = useLoad((s) => apiRoute('roleList', { signal: s }), []);
   const action = useAction();
   const [name, setName] = useState('');
   const [perms, setPerms] = useState('devices.read');
@@ -101,8 +101,8 @@ function Roles() {
                 <td>{r.permissions.map((p) => <code key={p} style={{ marginRight: '4px' }}>{p}</code>)}</td>
                 {admin && (
                   <td class="row">
-                    {!r.builtin && <button type="button" onClick={async () => { const next = await dialogs.prompt({ title: `Edit role ${r.name}`, label: 'Permissions (comma separated)', initial: r.permissions.join(', '), confirmLabel: 'Save' }); if (next !== null) void action.run(async () => { await api('PATCH', `/api/roles/${r.id}`, { permissions: split(next) }); roles.reload(); }); }}>Edit</button>}
-                    {!r.builtin && <button type="button" class="danger" onClick={async () => { if (await dialogs.confirm({ title: `Delete role ${r.name}?`, confirmLabel: 'Delete role', danger: true })) void action.run(async () => { await api('DELETE', `/api/roles/${r.id}`); roles.reload(); }); }}>Delete</button>}
+                    {!r.builtin && <button type="button" onClick={async () => { const next = await dialogs.prompt({ title: `Edit role ${r.name}`, label: 'Permissions (comma separated)', initial: r.permissions.join(', '), confirmLabel: 'Save' }); if (next !== null) void action.run(async () => { await apiRoute('roleUpdate', { params: { id: r.id }, body: { permissions: split(next) } }); roles.reload(); }); }}>Edit</button>}
+                    {!r.builtin && <button type="button" class="danger" onClick={async () => { if (await dialogs.confirm({ title: `Delete role ${r.name}?`, confirmLabel: 'Delete role', danger: true })) void action.run(async () => { await apiRoute('roleDelete', { params: { id: r.id } }); roles.reload(); }); }}>Delete</button>}
                   </td>
                 )}
               </tr>
@@ -111,7 +111,7 @@ function Roles() {
         </table>
       </div>
       {admin && (
-        <form class="card row" aria-label="Create role" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('POST', '/api/roles', { name, permissions: split(perms) }); setName(''); roles.reload(); }); }}>
+        <form class="card row" aria-label="Create role" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await apiRoute('roleCreate', { body: { name, permissions: split(perms) } }); setName(''); roles.reload(); }); }}>
           <label>Name<input required value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="operators" /></label>
           <label style={{ flex: 1 }}>Permissions<input value={perms} onInput={(e) => setPerms(e.currentTarget.value)} placeholder="devices.read, devices.shell, telemetry.read" /></label>
           <button type="submit" class="primary" style={{ alignSelf: 'end' }} disabled={action.busy}>Create role</button>
@@ -123,7 +123,7 @@ function Roles() {
 }
 
 function Tokens() {
-  const tokens = useLoad((s) => get<EnrollmentTokenView[]>('/api/enrollment-tokens', s), []);
+  const tokens = useLoad((s) => apiRoute('enrollmentTokenList', { signal: s }), []);
   const action = useAction();
   const [adding, setAdding] = useState(false);
   const now = Date.now();
@@ -145,7 +145,7 @@ function Tokens() {
                   <td class="num">{t.uses} / {t.maxUses}</td>
                   <td>{t.tags.map((x) => <span class="tag" key={x}>{x}</span>)}</td>
                   <td>{t.revoked ? 'revoked' : expired ? 'expired' : t.uses >= t.maxUses ? 'used up' : 'active'}</td>
-                  <td>{usable && <button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => { await api('DELETE', `/api/enrollment-tokens/${t.id}`); tokens.reload(); })}>Revoke</button>}</td>
+                  <td>{usable && <button type="button" class="danger" disabled={action.busy} onClick={() => void action.run(async () => { await apiRoute('enrollmentTokenDelete', { params: { id: t.id } }); tokens.reload(); })}>Revoke</button>}</td>
                 </tr>
               );
             })}
@@ -161,7 +161,7 @@ function Tokens() {
 /** The caller's own second factor (enroll, verify, turn off) and password change (needs the current one). */
 function Account() {
   const session = useSession();
-  const me = useLoad((s) => get<UserView>(`/api/users/${session.user.id}`, s), []);
+  const me = useLoad((s) => apiRoute('userGet', { params: { id: session.user.id }, signal: s }), []);
   const action = useAction();
   const [enrollment, setEnrollment] = useState<TotpEnrollment | undefined>(undefined);
   const [code, setCode] = useState('');
@@ -181,25 +181,25 @@ function Account() {
           </div>
         )}
         {!enabled && !enrollment && (
-          <button type="button" disabled={action.busy} onClick={() => void action.run(async () => setEnrollment(await api<TotpEnrollment>('POST', '/api/auth/totp/enroll')))}>
+          <button type="button" disabled={action.busy} onClick={() => void action.run(async () => setEnrollment(await apiRoute('totpEnroll')))}>
             Set up an authenticator app
           </button>
         )}
         {enrollment && (
-          <form class="row" aria-label="Verify authenticator" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { const r = await api<TotpActivated>('POST', '/api/auth/totp/verify', { code: code.trim() }); setRecovery(r.recoveryCodes); setEnrollment(undefined); setCode(''); me.reload(); }); }}>
+          <form class="row" aria-label="Verify authenticator" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { const r = await apiRoute('totpVerify', { body: { code: code.trim() } }); setRecovery(r.recoveryCodes); setEnrollment(undefined); setCode(''); me.reload(); }); }}>
             <p>Add this key to your authenticator app: <code>{enrollment.secret}</code> (or the URI <code>{enrollment.uri}</code>), then enter the code it shows.</p>
             <input name="code" aria-label="Code from the app" autocomplete="one-time-code" inputmode="numeric" required value={code} onInput={(e) => setCode(e.currentTarget.value)} />
             <button type="submit" class="primary" disabled={action.busy}>Turn on</button>
           </form>
         )}
         {enabled && (
-          <form class="row" aria-label="Turn off two-factor" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('DELETE', '/api/auth/totp', { code: code.trim() }); setCode(''); setRecovery(undefined); me.reload(); }); }}>
+          <form class="row" aria-label="Turn off two-factor" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await apiRoute('totpDisable', { body: { code: code.trim() } }); setCode(''); setRecovery(undefined); me.reload(); }); }}>
             <input name="code" aria-label="Current code or recovery code" autocomplete="one-time-code" required value={code} onInput={(e) => setCode(e.currentTarget.value)} />
             <button type="submit" disabled={action.busy}>Turn off</button>
           </form>
         )}
       </section>
-      <form class="card" aria-label="Change password" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await api('PATCH', `/api/users/${session.user.id}`, pw); setChanged(true); await session.logout(); }); }}>
+      <form class="card" aria-label="Change password" onSubmit={(e) => { e.preventDefault(); void action.run(async () => { await apiRoute('userUpdate', { params: { id: session.user.id }, body: pw }); setChanged(true); await session.logout(); }); }}>
         <h2>Change password</h2>
         <input type="password" name="currentPassword" aria-label="Current password" autocomplete="current-password" required value={pw.currentPassword} onInput={(e) => setPw({ ...pw, currentPassword: e.currentTarget.value })} />
         <input type="password" name="password" aria-label="New password" autocomplete="new-password" minLength={8} required value={pw.password} onInput={(e) => setPw({ ...pw, password: e.currentTarget.value })} />

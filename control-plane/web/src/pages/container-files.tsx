@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { FileEntry } from '@edgehook/shared';
-import { api, get, refreshSession } from '../lib/api.js';
+import { apiRoute, refreshSession } from '../lib/api.js';
 import { bytes } from '../lib/format.js';
 import { ErrorBox, useAction, useDialogs, useLoad } from '../lib/ui.js';
 
@@ -29,8 +28,8 @@ function errorText(body: string, status: number): string {
   try {
     const v: unknown = JSON.parse(body);
     if (v && typeof v === 'object' && 'error' in v) {
-      const m = (v as { error?: { message?: unknown } }).error?.message;
-      if (typeof m === 'string') return m;
+      const e: unknown = v.error;
+      if (e && typeof e === 'object' && 'message' in e && typeof e.message === 'string') return e.message;
     }
   } catch {
     // not JSON
@@ -38,9 +37,12 @@ function errorText(body: string, status: number): string {
   return `upload failed (HTTP ${status})`;
 }
 
-export function FilesPanel({ base }: { base: string }) {
+export function FilesPanel({ deviceId, server }: { deviceId: string; server: string }) {
   const [dir, setDir] = useState('/');
-  const files = useLoad((s) => get<FileEntry[]>(`${base}/files?path=${encodeURIComponent(dir)}`, s), [base, dir]);
+  const params = { id: deviceId, name: server };
+  // Up- and downloads are streamed bodies (XHR with progress, a plain link), not JSON calls.
+  const base = `/api/devices/${encodeURIComponent(deviceId)}/servers/${encodeURIComponent(server)}`;
+  const files = useLoad((s) => apiRoute('fileList', { params, query: { path: dir }, signal: s }), [deviceId, server, dir]);
   const action = useAction();
   const dialogs = useDialogs();
   const [progress, setProgress] = useState<{ name: string; done: number; total: number } | undefined>(undefined);
@@ -63,7 +65,7 @@ export function FilesPanel({ base }: { base: string }) {
       <div class="row">
         <strong class="mono" aria-label="Current folder">{dir}</strong>
         {dir !== '/' && <button type="button" onClick={() => setDir(parent(dir))}>Up</button>}
-        <button type="button" onClick={async () => { const name = await dialogs.prompt({ title: 'New folder', message: <>In <code>{dir}</code></>, label: 'Folder name', confirmLabel: 'Create', validate: plainName }); if (name) void action.run(async () => { await api('POST', `${base}/files/mkdir`, { path: join(dir, name) }); files.reload(); }); }}>New folder</button>
+        <button type="button" onClick={async () => { const name = await dialogs.prompt({ title: 'New folder', message: <>In <code>{dir}</code></>, label: 'Folder name', confirmLabel: 'Create', validate: plainName }); if (name) void action.run(async () => { await apiRoute('fileMkdir', { params, body: { path: join(dir, name) } }); files.reload(); }); }}>New folder</button>
         <label class="inline">
           Upload <input type="file" onChange={(e) => doUpload(e.currentTarget.files)} disabled={action.busy} />
         </label>
@@ -87,8 +89,8 @@ export function FilesPanel({ base }: { base: string }) {
                 <td class="muted">{new Date(f.modifiedAt).toLocaleString()}</td>
                 <td class="row">
                   {f.type === 'file' && <a href={`${base}/files/content?path=${encodeURIComponent(path)}`} download={f.name}>Download</a>}
-                  <button type="button" onClick={async () => { const to = await dialogs.prompt({ title: `Rename ${f.name}`, label: 'New name', initial: f.name, confirmLabel: 'Rename', validate: plainName }); if (to && to !== f.name) void action.run(async () => { await api('POST', `${base}/files/rename`, { from: path, to: join(dir, to) }); files.reload(); }); }}>Rename</button>
-                  <button type="button" class="danger" onClick={async () => { if (await dialogs.confirm({ title: `Delete ${f.name}?`, message: <>This removes <code>{path}</code>{f.type === 'directory' ? ' and everything in it' : ''} from the container. It cannot be undone.</>, confirmLabel: 'Delete', danger: true })) void action.run(async () => { await api('POST', `${base}/files/delete`, { path }); files.reload(); }); }}>Delete</button>
+                  <button type="button" onClick={async () => { const to = await dialogs.prompt({ title: `Rename ${f.name}`, label: 'New name', initial: f.name, confirmLabel: 'Rename', validate: plainName }); if (to && to !== f.name) void action.run(async () => { await apiRoute('fileRename', { params, body: { from: path, to: join(dir, to) } }); files.reload(); }); }}>Rename</button>
+                  <button type="button" class="danger" onClick={async () => { if (await dialogs.confirm({ title: `Delete ${f.name}?`, message: <>This removes <code>{path}</code>{f.type === 'directory' ? ' and everything in it' : ''} from the container. It cannot be undone.</>, confirmLabel: 'Delete', danger: true })) void action.run(async () => { await apiRoute('fileDelete', { params, body: { path } }); files.reload(); }); }}>Delete</button>
                 </td>
               </tr>
             );

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ContainerInfo, ContainerStats, DeviceView, EngineInfo } from '@edgehook/shared';
-import { api, ApiError, get, messageOf, wsUrl } from '../lib/api.js';
+import type { ContainerInfo, DeviceView } from '@edgehook/shared';
+import { apiRoute, ApiError, loadSchemas, messageOf, parseFrame, wsUrl } from '../lib/api.js';
 import { bytes, duration, num } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { Confirm, ErrorBox, Spinner, useAction, useLoad } from '../lib/ui.js';
@@ -11,9 +11,8 @@ type Power = 'start' | 'stop' | 'restart' | 'kill';
 
 export function ContainersTab({ device }: { device: DeviceView }) {
   const session = useSession();
-  const base = `/api/devices/${encodeURIComponent(device.id)}`;
-  const engine = useLoad((s) => (device.online ? get<EngineInfo>(`${base}/engine`, s) : Promise.resolve(undefined)), [device.id, device.online]);
-  const list = useLoad((s) => (device.online && engine.data ? get<ContainerInfo[]>(`${base}/containers`, s) : Promise.resolve(undefined)), [device.id, device.online, engine.data], 5000);
+  const engine = useLoad((s) => (device.online ? apiRoute('engine', { params: { id: device.id }, signal: s }) : Promise.resolve(undefined)), [device.id, device.online]);
+  const list = useLoad((s) => (device.online && engine.data ? apiRoute('containerList', { params: { id: device.id }, signal: s }) : Promise.resolve(undefined)), [device.id, device.online, engine.data], 5000);
   const power = useAction();
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [removing, setRemoving] = useState<ContainerInfo | undefined>(undefined);
@@ -27,7 +26,7 @@ export function ContainersTab({ device }: { device: DeviceView }) {
   }
   if (!engine.data) return <Spinner label="Looking for a container engine" />;
   const sel = list.data?.find((c) => c.id === selected || c.name === selected);
-  const act = (c: ContainerInfo, action: Power) => void power.run(async () => { await api('POST', `${base}/containers/${encodeURIComponent(c.name)}/power`, { action }); list.reload(); });
+  const act = (c: ContainerInfo, action: Power) => void power.run(async () => { await apiRoute('containerPower', { params: { id: device.id, ref: c.name }, body: { action } }); list.reload(); });
 
   return (
     <div class="stack">
@@ -63,20 +62,19 @@ export function ContainersTab({ device }: { device: DeviceView }) {
         {power.busy && <p role="status">Working…</p>}
       </div>
       <Confirm open={removing !== undefined} title={`Delete ${removing?.name ?? ''}?`} confirmLabel="Delete" danger onCancel={() => setRemoving(undefined)}
-        onConfirm={() => { const c = removing; setRemoving(undefined); if (c) void power.run(async () => { await api('DELETE', `${base}/containers/${encodeURIComponent(c.name)}`); list.reload(); }); }}>
+        onConfirm={() => { const c = removing; setRemoving(undefined); if (c) void power.run(async () => { await apiRoute('containerRemove', { params: { id: device.id, ref: c.name } }); list.reload(); }); }}>
         <p>The container is removed from the device (its server files stay).</p>
       </Confirm>
-      {sel && <ContainerDetail key={sel.id} base={base} deviceId={device.id} container={sel} />}
-      <DeclaredServers base={base} online={device.online} onApplied={() => list.reload()} />
+      {sel && <ContainerDetail key={sel.id} deviceId={device.id} container={sel} />}
+      <DeclaredServers deviceId={device.id} online={device.online} onApplied={() => list.reload()} />
     </div>
   );
 }
 
-function ContainerDetail({ base, deviceId, container }: { base: string; deviceId: string; container: ContainerInfo }) {
+function ContainerDetail({ deviceId, container }: { deviceId: string; container: ContainerInfo }) {
   const session = useSession();
   const [view, setView] = useState<'console' | 'logs' | 'files'>(session.can('containers.console') ? 'console' : 'logs');
-  const ref = encodeURIComponent(container.name);
-  const stats = useLoad((s) => get<ContainerStats>(`${base}/containers/${ref}/stats`, s), [container.id], 5000);
+  const stats = useLoad((s) => apiRoute('containerStats', { params: { id: deviceId, ref: container.name }, signal: s }), [container.id], 5000);
   const st = stats.data;
   return (
     <section class="card stack" aria-label={`Container ${container.name}`}>
@@ -91,15 +89,15 @@ function ContainerDetail({ base, deviceId, container }: { base: string; deviceId
         <button type="button" role="tab" aria-selected={view === 'logs'} onClick={() => setView('logs')}>Logs</button>
         {session.can('containers.files') && container.server && <button type="button" role="tab" aria-selected={view === 'files'} onClick={() => setView('files')}>Files</button>}
       </div>
-      {view === 'console' && <ConsolePanel base={base} container={container} />}
-      {view === 'logs' && <LogsPanel base={base} container={container} />}
-      {view === 'files' && container.server && <FilesPanel base={`/api/devices/${encodeURIComponent(deviceId)}/servers/${encodeURIComponent(container.server)}`} />}
+      {view === 'console' && <ConsolePanel deviceId={deviceId} container={container} />}
+      {view === 'logs' && <LogsPanel deviceId={deviceId} container={container} />}
+      {view === 'files' && container.server && <FilesPanel deviceId={deviceId} server={container.server} />}
     </section>
   );
 }
 
-function LogsPanel({ base, container }: { base: string; container: ContainerInfo }) {
-  const logs = useLoad((s) => get<{ lines: { stream: string; line: string }[]; truncated: boolean }>(`${base}/containers/${encodeURIComponent(container.name)}/logs?tail=200`, s), [container.id]);
+function LogsPanel({ deviceId, container }: { deviceId: string; container: ContainerInfo }) {
+  const logs = useLoad((s) => apiRoute('containerLogs', { params: { id: deviceId, ref: container.name }, query: { tail: 200 }, signal: s }), [container.id]);
   // The newest line is the one that matters: keep the pane scrolled to the bottom on each load.
   const pane = useRef<HTMLPreElement>(null);
   useEffect(() => {
@@ -116,7 +114,7 @@ function LogsPanel({ base, container }: { base: string; container: ContainerInfo
 }
 
 /** Wings' console protocol: `auth` with a panel token, then console output, status and stats events. */
-function ConsolePanel({ base, container }: { base: string; container: ContainerInfo }) {
+function ConsolePanel({ deviceId, container }: { deviceId: string; container: ContainerInfo }) {
   const [lines, setLines] = useState<string[]>([]);
   const [state, setState] = useState(container.power);
   const [status, setStatus] = useState('connecting');
@@ -125,28 +123,26 @@ function ConsolePanel({ base, container }: { base: string; container: ContainerI
   const out = useRef<HTMLPreElement>(null);
   useEffect(() => {
     let closed = false;
-    const creds = () => get<{ data: { token: string; socket: string } }>(`${base}/containers/${encodeURIComponent(container.name)}/websocket`);
+    const creds = () => apiRoute('consoleToken', { params: { id: deviceId, ref: container.name } });
     const send = (event: string, args: string[] = []) => sock.current?.readyState === WebSocket.OPEN && sock.current.send(JSON.stringify({ event, args }));
     const append = (l: string) => setLines((ls) => (ls.length > 2000 ? [...ls.slice(-1500), l] : [...ls, l]));
-    void creds().then(({ data }) => {
+    void Promise.all([creds(), loadSchemas()]).then(([{ data }, { PowerState, WingsFrame }]) => {
       if (closed) return;
       const ws = new WebSocket(data.socket.startsWith('ws') ? data.socket : wsUrl(data.socket));
       sock.current = ws;
       ws.onopen = () => send('auth', [data.token]);
       ws.onmessage = (m) => {
-        if (typeof m.data !== 'string') return;
-        let f: { event?: string; args?: string[] };
-        try {
-          f = JSON.parse(m.data);
-        } catch {
-          return;
-        }
+        const f = parseFrame(WingsFrame, m.data);
+        if (!f) return;
         const a0 = f.args?.[0] ?? '';
         if (f.event === 'auth success') {
           setStatus('connected');
           send('send logs');
         } else if (f.event === 'console output') append(a0);
-        else if (f.event === 'status') setState(a0 as ContainerInfo['power']);
+        else if (f.event === 'status') {
+          const power = PowerState.safeParse(a0);
+          if (power.success) setState(power.data);
+        }
         else if (f.event === 'token expiring') void creds().then((c) => send('auth', [c.data.token])).catch(() => undefined);
         else if (f.event === 'token expired') setStatus('token expired: reopen the console');
         else if (f.event === 'daemon error' || f.event === 'jwt error') append(`[${f.event}: ${a0}]`);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { AtxState, DeviceView, GpioModel, GpioState, StreamOpenedInfo } from '@edgehook/shared';
-import { api, messageOf, openSocket } from '../lib/api.js';
+import type { AtxState, DeviceView, GpioModel, GpioState } from '@edgehook/shared';
+import { apiRoute, loadSchemas, messageOf, openSocket, parseFrame } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { Confirm, ErrorBox, useAction } from '../lib/ui.js';
 
@@ -23,24 +23,34 @@ function useHardwareState(deviceId: string, online: boolean) {
     if (!online) return;
     let ws: WebSocket | undefined;
     let closed = false;
-    openSocket(`/kvm/${encodeURIComponent(deviceId)}/api/ws?stream=0`)
-      .then((s) => {
+    Promise.all([loadSchemas(), openSocket(`/kvm/${encodeURIComponent(deviceId)}/api/ws?stream=0`)])
+      .then(([schemas, s]) => {
+        // kvmd events carry the changed top-level fields only.
+        const atxPatch = schemas.AtxState.partial();
+        const gpioPatch = schemas.GpioState.partial();
         if (closed) return s.close();
         ws = s;
         setLive(true);
         s.onmessage = (m) => {
-          if (typeof m.data !== 'string') return;
-          let f: { event_type?: string; event?: unknown };
+          let f: unknown;
           try {
-            f = JSON.parse(m.data);
+            f = typeof m.data === 'string' ? JSON.parse(m.data) : undefined;
           } catch {
             return;
           }
-          const e = f.event;
-          if (!e || typeof e !== 'object') return;
-          if (f.event_type === 'atx_state') setAtx((cur) => ({ ...(cur ?? { enabled: true, busy: false, acts: { power: false, reset: false }, leds: { power: false, hdd: false } }), ...(e as Partial<AtxState>) }));
-          else if (f.event_type === 'gpio_state') setGpio((cur) => ({ inputs: { ...cur?.inputs, ...(e as Partial<GpioState>).inputs }, outputs: { ...cur?.outputs, ...(e as Partial<GpioState>).outputs } }));
-          else if (f.event_type === 'gpio_model_state') setModel(e as GpioModel);
+          if (!f || typeof f !== 'object' || !('event_type' in f) || !('event' in f)) return;
+          const { event_type: type, event: e } = f;
+          if (type === 'atx_state') {
+            const p = atxPatch.safeParse(e);
+            if (p.success) setAtx((cur) => ({ ...(cur ?? { enabled: true, busy: false, acts: { power: false, reset: false }, leds: { power: false, hdd: false } }), ...p.data }));
+          } else if (type === 'gpio_state') {
+            const p = gpioPatch.safeParse(e);
+            if (p.success) setGpio((cur) => ({ inputs: { ...cur?.inputs, ...p.data.inputs }, outputs: { ...cur?.outputs, ...p.data.outputs } }));
+          } else if (type === 'gpio' && e && typeof e === 'object' && 'model' in e) {
+            // kvmd 4.x's `gpio` carries the model as GpioModel (the classic gpio_model_state is reshaped).
+            const p = schemas.GpioModel.safeParse(e.model);
+            if (p.success) setModel(p.data);
+          }
         };
         s.onclose = () => !closed && setLive(false);
       })
@@ -64,8 +74,7 @@ export function HardwareTab({ device }: { device: DeviceView }) {
   const [typed, setTyped] = useState('');
   const canPower = session.can('devices.power');
   const canWrite = session.can('devices.hardware.write');
-  const base = `/api/devices/${encodeURIComponent(device.id)}/hardware`;
-  const press = (action: PowerAction) => void power.run(() => api('POST', `${base}/atx/power`, { action, wait: false }));
+  const press = (action: PowerAction) => void power.run(() => apiRoute('atxPower', { params: { id: device.id }, body: { action, wait: false } }));
   const atx = hw.atx;
   const disabled = !device.online || !atx?.enabled || atx.busy || power.busy;
 
@@ -111,7 +120,7 @@ export function HardwareTab({ device }: { device: DeviceView }) {
       {canWrite && (
         <section class="card stack" aria-labelledby="type-title">
           <h2 id="type-title">Type text</h2>
-          <form class="stack" onSubmit={(e) => { e.preventDefault(); void typing.run(async () => { await api('POST', `${base}/hid/print`, { text }); setTyped(text); setText(''); }); }}>
+          <form class="stack" onSubmit={(e) => { e.preventDefault(); void typing.run(async () => { await apiRoute('hidPrint', { params: { id: device.id }, body: { text } }); setTyped(text); setText(''); }); }}>
             <label>
               Text to type on the device's keyboard
               <textarea rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
@@ -153,12 +162,12 @@ export function HardwareTab({ device }: { device: DeviceView }) {
                       {o.switch && (
                         <label class="inline">
                           <input type="checkbox" role="switch" aria-label={`Switch ${ch}`} checked={!!st?.state} disabled={!canWrite || !device.online || gpioAction.busy || st?.busy}
-                            onChange={(e) => { const state = e.currentTarget.checked; void gpioAction.run(() => api('POST', `${base}/gpio/${encodeURIComponent(ch)}/switch`, { state })); }} />
+                            onChange={(e) => { const state = e.currentTarget.checked; void gpioAction.run(() => apiRoute('gpioSwitch', { params: { id: device.id, channel: ch }, body: { state } })); }} />
                           switch
                         </label>
                       )}
                       {o.pulse && (
-                        <button type="button" disabled={!canWrite || !device.online || gpioAction.busy || st?.busy} onClick={() => void gpioAction.run(() => api('POST', `${base}/gpio/${encodeURIComponent(ch)}/pulse`, {}))}>
+                        <button type="button" disabled={!canWrite || !device.online || gpioAction.busy || st?.busy} onClick={() => void gpioAction.run(() => apiRoute('gpioPulse', { params: { id: device.id, channel: ch }, body: {} }))}>
                           Pulse
                         </button>
                       )}
@@ -194,21 +203,22 @@ function SerialConsole({ deviceId, online }: { deviceId: string; online: boolean
       const t = createTerm(el, () => undefined);
       dispose = () => t.dispose();
       try {
+        // The relay's frame shape; `info` read field by field, as the relay may send `{}` for it.
+        const { RelayServerMessage } = await loadSchemas();
         ws = await openSocket(`/api/devices/${encodeURIComponent(deviceId)}/serial`);
         if (disposed) return ws.close();
         ws.send(JSON.stringify({ type: 'open' }));
         const enc = new TextEncoder();
         t.term.onData((d) => ws?.readyState === WebSocket.OPEN && ws.send(enc.encode(d)));
         ws.onmessage = (m) => {
-          if (typeof m.data !== 'string') return t.term.write(new Uint8Array(m.data as ArrayBuffer));
-          try {
-            const msg: { type?: string; message?: string; info?: Partial<StreamOpenedInfo<'serial'>> } = JSON.parse(m.data);
-            if (msg.type === 'opened') setStatus(`connected${typeof msg.info?.port === 'string' ? ` to ${msg.info.port}` : ''}`);
-            else if (msg.type === 'error' || msg.type === 'notice') t.term.writeln(`\r\n\x1b[33m[${msg.message ?? ''}]\x1b[0m`);
-            else if (msg.type === 'end') setStatus('ended');
-          } catch {
-            // ignore
+          if (m.data instanceof ArrayBuffer) return t.term.write(new Uint8Array(m.data));
+          const msg = parseFrame(RelayServerMessage, m.data);
+          if (msg?.type === 'opened') {
+            const port = msg.info['port'];
+            setStatus(`connected${typeof port === 'string' ? ` to ${port}` : ''}`);
           }
+          else if (msg?.type === 'error' || msg?.type === 'notice') t.term.writeln(`\r\n\x1b[33m[${msg.message}]\x1b[0m`);
+          else if (msg?.type === 'end') setStatus('ended');
         };
         ws.onclose = () => !disposed && setStatus('disconnected');
         t.term.focus();

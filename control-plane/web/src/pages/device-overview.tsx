@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { DeviceView, Info } from '@edgehook/shared';
-import { api, get } from '../lib/api.js';
+import { apiRoute } from '../lib/api.js';
 import { ago, bytes, duration } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
@@ -13,7 +13,7 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
   const [rtt, setRtt] = useState<number | undefined>(undefined);
   const [tags, setTags] = useState(device.tags.join(', '));
   const canInfo = session.can('devices.hardware.read') && device.online;
-  const info = useLoad((signal) => (canInfo ? get<Info>(`/api/devices/${device.id}/hardware/info`, signal) : Promise.resolve(undefined)), [device.id, canInfo]);
+  const info = useLoad((signal) => (canInfo ? apiRoute('hwInfo', { params: { id: device.id }, signal }) : Promise.resolve(undefined)), [device.id, canInfo]);
   const hw = device.hardware;
   const sys = device.system;
   return (
@@ -31,7 +31,7 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
         </dl>
         {session.can('devices.ping') && (
           <div class="row" style={{ marginTop: '10px' }}>
-            <button type="button" disabled={!device.online || ping.busy} onClick={() => void ping.run(async () => setRtt((await api<{ rttMs: number }>('POST', `/api/devices/${device.id}/ping`)).rttMs))}>
+            <button type="button" disabled={!device.online || ping.busy} onClick={() => void ping.run(async () => setRtt((await apiRoute('devicePing', { params: { id: device.id } })).rttMs))}>
               {ping.busy ? 'Pinging…' : 'Ping'}
             </button>
             {rtt !== undefined && <span aria-live="polite">round trip {rtt.toFixed(1)} ms</span>}
@@ -60,7 +60,7 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
             onSubmit={(e) => {
               e.preventDefault();
               void save.run(async () => {
-                await api('PATCH', `/api/devices/${device.id}`, { tags: tags.split(/[\s,]+/).filter(Boolean) });
+                await apiRoute('deviceUpdate', { params: { id: device.id }, body: { tags: tags.split(/[\s,]+/).filter(Boolean) } });
                 onChange();
               });
             }}

@@ -1,11 +1,13 @@
 import { useRef, useState } from 'preact/hooks';
-import type { ActionInfo, DeviceView, RunningProcess } from '@edgehook/shared';
-import { api, get, messageOf, openSocket } from '../lib/api.js';
+import type { DeviceView, ProcessSignalName } from '@edgehook/shared';
+import { apiRoute, loadSchemas, messageOf, openSocket, parseFrame } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, Spinner, useAction, useLoad } from '../lib/ui.js';
 import { ActionPicker, checkParams, splitArgs } from './action-picker.js';
 
 export { splitArgs };
+
+const SIGNALS: readonly ProcessSignalName[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'];
 
 type Run = { state: 'idle' } | { state: 'running'; pid?: number } | { state: 'done'; result: string; ok: boolean };
 
@@ -22,9 +24,9 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
   const [run, setRun] = useState<Run>({ state: 'idle' });
   const [error, setError] = useState<unknown>(undefined);
   const sock = useRef<WebSocket | undefined>(undefined);
-  const running = useLoad((s) => (device.online ? get<RunningProcess[]>(`/api/devices/${device.id}/processes`, s) : Promise.resolve([])), [device.id, device.online], 5000);
+  const running = useLoad((s) => (device.online ? apiRoute('processList', { params: { id: device.id }, signal: s }) : Promise.resolve([])), [device.id, device.online], 5000);
   const signal = useAction();
-  const declared = useLoad((s) => (device.online ? get<ActionInfo[]>(`/api/devices/${device.id}/pow/actions`, s) : Promise.resolve(undefined)), [device.id, device.online]);
+  const declared = useLoad((s) => (device.online ? apiRoute('powActions', { params: { id: device.id }, signal: s }) : Promise.resolve(undefined)), [device.id, device.online]);
   const actions = declared.data;
   // Keep the choice when it is declared; otherwise the first declared action.
   const selected = actions && !actions.some((a) => a.name === action) ? (actions[0]?.name ?? '') : action;
@@ -42,37 +44,34 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
     setRun({ state: 'running' });
     const dec = new TextDecoder();
     try {
+      const { RelayServerMessage } = await loadSchemas();
       const ws = await openSocket(`/api/devices/${encodeURIComponent(device.id)}/exec`);
       sock.current = ws;
       const open = mode === 'action' ? { type: 'open', call: selected.trim(), params: chosen && chosen.params.max === 0 ? [] : splitArgs(params) } : { type: 'open', argv: splitArgs(command) };
       ws.send(JSON.stringify(open));
       ws.onmessage = (m) => {
-        if (typeof m.data !== 'string') {
-          const bytes = new Uint8Array(m.data as ArrayBuffer);
+        if (m.data instanceof ArrayBuffer) {
+          const bytes = new Uint8Array(m.data);
           const text = dec.decode(bytes.subarray(1), { stream: true });
           setOutput((o) => (o + text).slice(-200_000));
           return;
         }
-        let msg: { type?: string; info?: Record<string, unknown>; message?: string; result?: { status: string; value?: unknown; reason?: string; exitCode?: number | null } };
-        try {
-          msg = JSON.parse(m.data);
-        } catch {
-          return;
-        }
+        const msg = parseFrame(RelayServerMessage, m.data);
+        if (!msg) return;
         if (msg.type === 'opened') {
-          const pid = msg.info?.['pid'];
+          const pid = msg.info['pid'];
           setRun({ state: 'running', ...(typeof pid === 'number' ? { pid } : {}) });
           running.reload();
         } else if (msg.type === 'error') {
-          setError(new Error(msg.message ?? 'the process could not start'));
+          setError(new Error(msg.message || 'the process could not start'));
           setRun({ state: 'done', result: 'failed to start', ok: false });
-        } else if (msg.type === 'notice') setOutput((o) => `${o}\n[${msg.message ?? ''}]\n`);
-        else if (msg.type === 'end' && msg.result) {
+        } else if (msg.type === 'notice') setOutput((o) => `${o}\n[${msg.message}]\n`);
+        else if (msg.type === 'end') {
           const r = msg.result;
           const text =
             r.status === 'fulfilled'
               ? `fulfilled${r.value !== undefined ? `: ${JSON.stringify(r.value)}` : ''}${r.exitCode !== undefined && r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`
-              : `rejected: ${r.reason ?? ''}`;
+              : `rejected: ${r.reason}`;
           setRun({ state: 'done', result: text, ok: r.status === 'fulfilled' });
           // The agent drops the entry just after the end: look again a moment later.
           setTimeout(running.reload, 1000);
@@ -166,12 +165,13 @@ export function ProcessesTab({ device }: { device: DeviceView }) {
                     aria-label={`Send a signal to ${p.pid}`}
                     value=""
                     onChange={(e) => {
-                      const mode = e.currentTarget.value;
-                      if (mode) void signal.run(async () => { await api('POST', `/api/devices/${device.id}/processes/signal`, { pid: p.pid, mode }); running.reload(); });
+                      const picked = e.currentTarget.value;
+                      const mode = SIGNALS.find((s) => s === picked);
+                      if (mode) void signal.run(async () => { await apiRoute('processSignal', { params: { id: device.id }, body: { pid: p.pid, mode } }); running.reload(); });
                     }}
                   >
                     <option value="">send…</option>
-                    {['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'].map((s) => <option key={s}>{s}</option>)}
+                    {SIGNALS.map((s) => <option key={s}>{s}</option>)}
                   </select>
                 </td>
               </tr>

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { DeviceView } from '@edgehook/shared';
-import { get, openSocket } from '../lib/api.js';
+import { apiRoute, loadSchemas, openSocket, parseFrame } from '../lib/api.js';
 import { formatMetricTicks, formatMetricValue, metricUnit, unitLabel } from '@edgehook/shared/units';
 import { ErrorBox, Spinner, useLoad } from '../lib/ui.js';
 
@@ -14,19 +14,10 @@ const RANGES = [
   { from: '-7d', label: '7 days', step: '1h' },
 ] as const;
 
-interface SeriesResponse {
-  from: number;
-  to: number;
-  step: number;
-  series: { labels: Record<string, string>; points: [number, number | null][] }[];
-}
-interface MetricsResponse {
-  metrics: { metric: string; series: number; lastTs: number | null }[];
-}
 const labelKey = (l: Record<string, string> | undefined) => (l ? Object.entries(l).sort().map(([k, v]) => `${k}=${v}`).join(',') : '');
 
 export function TelemetryTab({ device }: { device: DeviceView }) {
-  const metrics = useLoad((s) => get<MetricsResponse>(`/api/devices/${device.id}/telemetry/metrics`, s), [device.id], 30_000);
+  const metrics = useLoad((s) => apiRoute('telemetryMetrics', { params: { id: device.id }, signal: s }), [device.id], 30_000);
   const [metric, setMetric] = useState('cpu.usage');
   const [range, setRange] = useState<(typeof RANGES)[number]>(RANGES[0]);
   const [live, setLive] = useState(true);
@@ -74,7 +65,7 @@ function Chart({ deviceId, metric, range, live }: { deviceId: string; metric: st
   const data = useRef<{ keys: string[]; x: number[]; ys: (number | null)[][] }>({ keys: [], x: [], ys: [] });
   const [points, setPoints] = useState(0);
   const [last, setLast] = useState<{ ts: number; value: number } | undefined>(undefined);
-  const result = useLoad((s) => get<SeriesResponse>(`/api/devices/${deviceId}/telemetry?metric=${encodeURIComponent(metric)}&from=${range.from}&step=${range.step}&agg=avg`, s), [deviceId, metric, range.from]);
+  const result = useLoad((s) => apiRoute('telemetryQuery', { params: { id: deviceId }, query: { metric, from: range.from, step: range.step, agg: 'avg' }, signal: s }), [deviceId, metric, range.from]);
 
   const redraw = () => {
     const d = data.current;
@@ -130,19 +121,13 @@ function Chart({ deviceId, metric, range, live }: { deviceId: string; metric: st
     if (!live) return;
     let ws: WebSocket | undefined;
     let closed = false;
-    openSocket(`/api/telemetry/live?device=${encodeURIComponent(deviceId)}&metric=${encodeURIComponent(metric)}`)
-      .then((s) => {
+    Promise.all([loadSchemas(), openSocket(`/api/telemetry/live?device=${encodeURIComponent(deviceId)}&metric=${encodeURIComponent(metric)}`)])
+      .then(([{ LiveFrame }, s]) => {
         if (closed) return s.close();
         ws = s;
         s.onmessage = (m) => {
-          if (typeof m.data !== 'string') return;
-          let f: { type?: string; ts?: number; samples?: { m: string; v: number; l?: Record<string, string>; t?: number }[] };
-          try {
-            f = JSON.parse(m.data);
-          } catch {
-            return;
-          }
-          if (f.type !== 'samples' || !f.samples || typeof f.ts !== 'number') return;
+          const f = parseFrame(LiveFrame, m.data);
+          if (f?.type !== 'samples') return;
           const d = data.current;
           const byKey = new Map(f.samples.filter((x) => x.m === metric).map((x) => [labelKey(x.l), x]));
           if (byKey.size === 0) return;

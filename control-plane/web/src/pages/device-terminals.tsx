@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { DeviceView, StreamOpenedInfo } from '@edgehook/shared';
-import { messageOf, openSocket } from '../lib/api.js';
+import type { DeviceView } from '@edgehook/shared';
+import { loadSchemas, messageOf, openSocket, parseFrame } from '../lib/api.js';
 import { createTerm } from '../lib/term.js';
 
 interface ShellTab {
@@ -84,23 +84,18 @@ function ShellView(props: { deviceId: string; session: string | undefined; visib
       if (sock.current?.readyState === WebSocket.OPEN) sock.current.send(JSON.stringify(msg));
     };
     const start = async (session: string | undefined) => {
+      const { ShellServerMessage } = await loadSchemas();
       const ws = await openSocket(`/api/devices/${encodeURIComponent(props.deviceId)}/shell`);
       if (disposed) return ws.close();
       sock.current = ws;
       ws.send(JSON.stringify({ type: 'open', cols: t.term.cols, rows: t.term.rows, ...(session ? { session } : {}) }));
       ws.onmessage = (m) => {
-        if (typeof m.data !== 'string') return t.term.write(new Uint8Array(m.data as ArrayBuffer));
-        // Not validated here (zod stays out of the bundle): every field is checked before use.
-        let msg: { type?: string; info?: Partial<StreamOpenedInfo<'pty'>>; message?: string; code?: string } = {};
-        try {
-          msg = JSON.parse(m.data);
-        } catch {
-          return;
-        }
+        if (m.data instanceof ArrayBuffer) return t.term.write(new Uint8Array(m.data));
+        const msg = parseFrame(ShellServerMessage, m.data);
+        if (!msg) return;
         if (msg.type === 'opened') {
-          const id = msg.info?.sessionId;
-          props.onSession(typeof id === 'string' ? id : undefined);
-          setStatus(msg.info?.reattached === true ? 'reattached' : 'connected');
+          props.onSession(msg.info.sessionId);
+          setStatus(msg.info.reattached ? 'reattached' : 'connected');
           t.term.focus();
         } else if (msg.type === 'notice') t.term.writeln(`\r\n\x1b[33m[${msg.message ?? ''}]\x1b[0m`);
         else if (msg.type === 'error') {

@@ -2,7 +2,7 @@ import { lazy, Suspense } from 'preact/compat';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DeviceView, Permission } from '@edgehook/shared';
-import { get } from '../lib/api.js';
+import { apiRoute } from '../lib/api.js';
 import { ago } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, NoPermission, OfflineNote, Spinner, useLoad } from '../lib/ui.js';
@@ -28,7 +28,7 @@ const TABS: { id: string; label: string; permission: Permission | undefined }[] 
 
 export function DevicePage({ id, tab }: { id: string; tab: string }) {
   const session = useSession();
-  const { data: device, error, reload } = useLoad((signal) => get<DeviceView>(`/api/devices/${encodeURIComponent(id)}`, signal), [id], 5000);
+  const { data: device, error, reload } = useLoad((signal) => apiRoute('deviceGet', { params: { id }, signal }), [id], 5000);
   const tabs = TABS.filter((t) => !t.permission || session.can(t.permission));
   const current = TABS.find((t) => t.id === tab);
   const base = `/devices/${encodeURIComponent(id)}`;

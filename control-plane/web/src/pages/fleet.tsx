@@ -1,7 +1,7 @@
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { DeviceView, FleetEvent, LatestEntry } from '@edgehook/shared';
-import { get, openSocket } from '../lib/api.js';
+import type { DeviceView } from '@edgehook/shared';
+import { apiRoute, loadSchemas, openSocket, parseFrame } from '../lib/api.js';
 import { ago, num } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, Spinner } from '../lib/ui.js';
@@ -15,17 +15,6 @@ type SortKey = 'name' | 'online' | 'profile' | 'lastSeen' | 'cpu' | 'temp';
 interface Latest {
   cpu?: number;
   temp?: number;
-}
-
-function parseEvent(data: unknown): FleetEvent | undefined {
-  if (typeof data !== 'string') return undefined;
-  try {
-    const v: unknown = JSON.parse(data);
-    if (v && typeof v === 'object' && 'type' in v && 'deviceId' in v && typeof v.type === 'string' && typeof v.deviceId === 'string') return v as FleetEvent;
-  } catch {
-    return undefined;
-  }
-  return undefined;
 }
 
 /**
@@ -75,7 +64,7 @@ export function FleetPage() {
     let ws: WebSocket | undefined;
     let retry: ReturnType<typeof setTimeout> | undefined;
     const load = async () => {
-      const list = await get<DeviceView[]>('/api/devices');
+      const list = await apiRoute('deviceList');
       devices.current = new Map(list.map((d) => [d.id, d]));
       presence.current.clear();
       setLoaded(true);
@@ -84,12 +73,13 @@ export function FleetPage() {
     };
     const connect = async () => {
       try {
+        const { FleetEvent } = await loadSchemas();
         ws = await openSocket('/api/events');
         if (closed) return ws.close();
         setLive('live');
         await load(); // after subscribing, so no event falls between the list and the socket
         ws.onmessage = (m) => {
-          const e = parseEvent(m.data);
+          const e = parseFrame(FleetEvent, m.data);
           if (!e) return;
           if (e.type === 'device.online' || e.type === 'device.offline') {
             // The last state per device wins within a batch.
@@ -133,7 +123,7 @@ export function FleetPage() {
     let timer: ReturnType<typeof setTimeout>;
     const poll = async () => {
       try {
-        const [cpu, temp] = await Promise.all(['cpu.usage', 'temp.max'].map((m) => get<{ entries: LatestEntry[] }>(`/api/telemetry/latest?metric=${m}`)));
+        const [cpu, temp] = await Promise.all(['cpu.usage', 'temp.max'].map((metric) => apiRoute('telemetryLatest', { query: { metric } })));
         const next = new Map<string, Latest>();
         for (const e of cpu?.entries ?? []) if (Object.keys(e.labels).length === 0) next.set(e.deviceId, { cpu: e.value });
         for (const e of temp?.entries ?? []) next.set(e.deviceId, { ...next.get(e.deviceId), temp: e.value });

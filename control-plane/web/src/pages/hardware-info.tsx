@@ -3,6 +3,7 @@ import { duration } from '../lib/format.js';
 
 type Flag = { now: boolean; past: boolean };
 const FLAG_NAMES = { undervoltage: 'Under-voltage', freq_capped: 'Frequency capped', throttled: 'Throttled' } as const;
+const FLAG_KEYS = ['undervoltage', 'freq_capped', 'throttled'] as const satisfies readonly (keyof typeof FLAG_NAMES)[];
 
 function flagText(f: Flag): string {
   return f.now ? 'now' : f.past ? 'earlier since boot' : 'no';
@@ -14,7 +15,7 @@ export function HardwareInfoFacts({ info, uptimeSec }: { info: Info; uptimeSec: 
   const sys = info.system;
   const temps = Object.entries(hw?.health.temp ?? {});
   const throttling = hw?.health.throttling;
-  const flags = throttling ? (Object.keys(FLAG_NAMES) as Array<keyof typeof FLAG_NAMES>).map((k) => ({ key: k, name: FLAG_NAMES[k], flag: throttling.parsed_flags[k] })) : [];
+  const flags = throttling ? FLAG_KEYS.map((k) => ({ key: k, name: FLAG_NAMES[k], flag: throttling.parsed_flags[k] })) : [];
   const worrying = flags.filter((f) => f.flag.now || f.flag.past);
   return (
     <dl class="facts" data-testid="hardware-info">

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../lib/api.js';
+import { apiRoute, ApiError } from '../lib/api.js';
 import { ErrorBox } from '../lib/ui.js';
 
 export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
@@ -17,7 +17,7 @@ export function LoginPage({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
     setBusy(true);
     setError(undefined);
     try {
-      await api('POST', '/api/auth/login', { username, password, ...(needsCode && code ? { totp: code.trim() } : {}) }, { noSession: true });
+      await apiRoute('login', { body: { username, password, ...(needsCode && code ? { totp: code.trim() } : {}) }, noSession: true });
       await onLoggedIn();
     } catch (err) {
       if (err instanceof ApiError && err.code === 'TOTP_REQUIRED' && !needsCode) {

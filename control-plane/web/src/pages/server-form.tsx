@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
-import type { ApplyResult, DeclaredServer, PlanStep } from '@edgehook/shared';
-import { api, get } from '../lib/api.js';
+import type { DeclaredServer, PlanStep } from '@edgehook/shared';
+import type { RestRoute, RouteResult } from '@edgehook/shared/rest';
+import { apiRoute, loadSchemas } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, Modal, useAction, useLoad } from '../lib/ui.js';
 
-interface DeclaredSet { servers: DeclaredServer[]; revision: number; lastApply: { revision: number; result: ApplyResult } | null }
-interface Change { servers: DeclaredServer[]; plan?: PlanStep[] | null; apply?: ApplyResult | null; pending?: string }
+type Change = RouteResult<RestRoute<'serverPut'>>;
 
 /** The form's text fields; turned into a spec only when every field checks out. */
 interface Draft { name: string; image: string; cmd: string; env: string; ports: string; restartPolicy: string; memoryMb: string; cpus: string; desired: string }
@@ -66,9 +66,9 @@ function specOf(d: Draft, base: DeclaredServer | undefined): { errors: Partial<R
 const stepText = (s: PlanStep) => `${s.action} ${s.server}${s.action === 'recreate' ? ` (${s.reason})` : ''}`;
 
 /** Declared servers of a device: list, and a create/edit form that shows the plan before applying. */
-export function DeclaredServers({ base, online, onApplied }: { base: string; online: boolean; onApplied: () => void }) {
+export function DeclaredServers({ deviceId, online, onApplied }: { deviceId: string; online: boolean; onApplied: () => void }) {
   const session = useSession();
-  const set = useLoad((s) => get<DeclaredSet>(`${base}/servers`, s), [base]);
+  const set = useLoad((s) => apiRoute('serversGet', { params: { id: deviceId }, signal: s }), [deviceId]);
   const [editing, setEditing] = useState<{ server?: DeclaredServer } | null>(null);
   const [removing, setRemoving] = useState<DeclaredServer | null>(null);
   const canControl = session.can('containers.control');
@@ -89,21 +89,19 @@ export function DeclaredServers({ base, online, onApplied }: { base: string; onl
         ))}
       </ul>
       {set.data?.servers.length === 0 && <p class="muted">None declared yet.</p>}
-      {editing && <ServerDialog base={base} online={online} server={editing.server} onClose={() => setEditing(null)} onApplied={() => { set.reload(); onApplied(); }} />}
-      {removing && <ServerDialog base={base} online={online} server={removing} remove onClose={() => setRemoving(null)} onApplied={() => { set.reload(); onApplied(); }} />}
+      {editing && <ServerDialog deviceId={deviceId} online={online} server={editing.server} onClose={() => setEditing(null)} onApplied={() => { set.reload(); onApplied(); }} />}
+      {removing && <ServerDialog deviceId={deviceId} online={online} server={removing} remove onClose={() => setRemoving(null)} onApplied={() => { set.reload(); onApplied(); }} />}
     </div>
   );
 }
 
-function ServerDialog(props: { base: string; online: boolean; server: DeclaredServer | undefined; remove?: boolean; onClose: () => void; onApplied: () => void }) {
+function ServerDialog(props: { deviceId: string; online: boolean; server: DeclaredServer | undefined; remove?: boolean; onClose: () => void; onApplied: () => void }) {
   const { server } = props;
   const [draft, setDraft] = useState<Draft>(draftOf(server));
   const [errors, setErrors] = useState<Partial<Record<keyof Draft, string>>>({});
   const [plan, setPlan] = useState<Change | null>(null);
   const [done, setDone] = useState<Change | null>(null);
   const action = useAction();
-  const path = server ? `${props.base}/servers/${encodeURIComponent(server.name)}` : `${props.base}/servers`;
-  const method = props.remove ? 'DELETE' : server ? 'PUT' : 'POST';
   const title = props.remove ? `Remove server ${server?.name ?? ''}` : server ? `Edit server ${server.name}` : 'New server';
 
   const send = (dryRun: boolean) => {
@@ -115,7 +113,16 @@ function ServerDialog(props: { base: string; online: boolean; server: DeclaredSe
       body = checked.spec;
     }
     void action.run(async () => {
-      const res = await api<Change>(method, dryRun ? `${path}?dryRun=true` : path, body);
+      const id = props.deviceId;
+      const query = dryRun ? { dryRun: 'true' } : {};
+      let res: Change;
+      if (props.remove && server) res = await apiRoute('serverDelete', { params: { id, name: server.name }, query });
+      else {
+        // The form checked each field; the shared schema checks the whole spec it built.
+        const spec = (await loadSchemas()).DeclaredServer.safeParse(body);
+        if (!spec.success) throw new Error(`invalid server: ${spec.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`);
+        res = server ? await apiRoute('serverPut', { params: { id, name: server.name }, query, body: spec.data }) : await apiRoute('serverCreate', { params: { id }, query, body: spec.data });
+      }
       if (dryRun) setPlan(res);
       else {
         setDone(res);
