@@ -171,6 +171,12 @@ t("CLI section: every command exists, every flag it shows is in that command's -
   const fill = { device: 'demo-device', metric: 'cpu.usage', N: '2', T: 'demo' };
   const runnable = spans.filter((s) => /^(whoami|devices|ping|telemetry|ps|top|containers) /.test(s) || s === 'whoami');
   assert.ok(runnable.some((s) => s.startsWith('telemetry')), JSON.stringify(runnable));
+  // The telemetry examples read what the demo device has stored: wait for its first batch.
+  const api = await adminApi({ url: ctx.url });
+  await waitFor('the demo device reporting cpu.usage', async () => {
+    const res = await api.request('GET', '/api/devices/demo-device/telemetry/metrics');
+    return res.status === 200 && res.body.metrics.some((m: { metric: string }) => m.metric === 'cpu.usage');
+  }, 60_000, 250);
   for (const span of runnable) {
     const line = `edgehook ${concrete(span, fill)}`;
     const res = await sh(ctx, line);
