@@ -19,20 +19,23 @@ export const BufferAge = z
   .refine((ms) => Number.isFinite(ms) && ms >= 60_000, 'must be a duration of at least 1m, e.g. 7d');
 
 /** `disk=60s,wireguard=off`: per-collector intervals (multiples of the base interval) or off. */
+const CollectorNameSchema = z.enum(COLLECTOR_NAMES);
+
 export const CollectorOverrides = z.string().transform((v, ctx) => {
   const out: Partial<Record<CollectorName, number | 'off'>> = {};
   for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [name, value] = part.split('=');
-    if (!name || !value || !(COLLECTOR_NAMES as readonly string[]).includes(name)) {
+    const [rawName, value] = part.split('=');
+    const parsed = CollectorNameSchema.safeParse(rawName);
+    if (!parsed.success || !value) {
       ctx.addIssue({ code: 'custom', message: `expected name=interval|off with a collector of ${COLLECTOR_NAMES.join(', ')}, got ${JSON.stringify(part)}` });
       return z.NEVER;
     }
     const ms = value === 'off' ? 'off' : durationMs(value);
     if (ms !== 'off' && (!Number.isFinite(ms) || ms < 1000)) {
-      ctx.addIssue({ code: 'custom', message: `interval for ${name} must be a duration of at least 1s or off, got ${JSON.stringify(value)}` });
+      ctx.addIssue({ code: 'custom', message: `interval for ${parsed.data} must be a duration of at least 1s or off, got ${JSON.stringify(value)}` });
       return z.NEVER;
     }
-    out[name as CollectorName] = ms;
+    out[parsed.data] = ms;
   }
   return out;
 });
