@@ -123,11 +123,6 @@ export async function revokeUserSessions(db: Kysely<Database>, userId: string, n
   for (const s of sessions) if (s.id !== keepSessionId) await revokeSession(db, s.id, now);
 }
 
-export async function isSessionLive(db: Kysely<Database>, sessionId: string): Promise<boolean> {
-  const row = await db.selectFrom('sessions').select('revoked_at').where('id', '=', sessionId).executeTakeFirst();
-  return row !== undefined && row.revoked_at === null;
-}
-
 /** Housekeeping: expired tokens and long-dead sessions. */
 export async function pruneExpired(db: Kysely<Database>, now: number): Promise<void> {
   await db.deleteFrom('auth_tokens').where('expires_at', '<', isoTime(now)).execute();

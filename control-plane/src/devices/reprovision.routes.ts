@@ -1,14 +1,11 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { EdgehookError, ReprovisionRequest, type ReprovisionResponse } from '@edgehook/shared';
 import type { AppEnv } from '../http/context.js';
 import { jsonBody } from '../http/validate.js';
-import { hashSecret } from '../db/ids.js';
+import { secretMatches } from '../db/ids.js';
 import { brokerChange } from './devices.routes.js';
 import { findSecretHash } from './devices.repository.js';
 import type { EnrollmentDeps } from './enrollment.routes.js';
-
-const sameHash = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
  * `POST /api/enroll/reprovision`: the way back for a device whose broker identity is gone
@@ -22,7 +19,7 @@ export function reprovisionRoutes(deps: Pick<EnrollmentDeps, 'db' | 'broker' | '
     const { deviceId, secret } = await jsonBody(c, ReprovisionRequest);
     const stored = await findSecretHash(deps.db, deviceId);
     // One answer for "no such device" and "wrong secret": the id alone proves nothing.
-    if (stored === undefined || !sameHash(stored, hashSecret(secret))) throw new EdgehookError('UNAUTHENTICATED', 'unknown device or wrong device secret: enroll again with a token');
+    if (stored === undefined || !secretMatches(secret, stored)) throw new EdgehookError('UNAUTHENTICATED', 'unknown device or wrong device secret: enroll again with a token');
     const identity = await deps.broker.identity(deviceId).catch((err: unknown) => {
       throw new EdgehookError('BROKER_UNAVAILABLE', `the broker did not answer: ${err instanceof Error ? err.message : String(err)}`);
     });
