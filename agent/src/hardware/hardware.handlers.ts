@@ -56,10 +56,15 @@ export function hardwareHandlers(hw: Hardware): RpcHandlers {
     },
     'hid.state': async () => hid.state(),
     'hid.key': async (p) => {
+      hid.touch();
       await keyboard.key(p.key, p.state);
       return {};
     },
-    'hid.print': async (p) => keyboard.print(p.text, { limit: p.limit, keymap: p.keymap, slow: p.slow, delaySec: p.delaySec }),
+    'hid.print': async (p) => {
+      hid.touch();
+      return keyboard.print(p.text, { limit: p.limit, keymap: p.keymap, slow: p.slow, delaySec: p.delaySec });
+    },
+    'hid.inactivity': async () => ({ inactivity: hid.inactivitySeconds() }),
     // Also the mouse buttons: an operator gone must not leave anything held on the host.
     'hid.releaseAll': async () => {
       await hid.reset();

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { contentDisposition } from '../http/content-disposition.js';
 import type { Kysely } from 'kysely';
 import { ContainerStreamKinds, EdgehookError, type StreamResult } from '@edgehook/shared';
 import { ContainerRoutes as R } from '@edgehook/shared/rest';
@@ -28,12 +29,6 @@ const QUICK = { timeoutMs: 15_000 };
 function baseName(path: string): string {
   const parts = path.split('/').filter(Boolean);
   return parts[parts.length - 1] ?? 'download';
-}
-
-/** RFC 6266 filename with an ASCII fallback. */
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KvmHidSetParamsQuery, KvmMouseButtonQuery, KvmMouseDeltaQuery, KvmMouseMoveQuery, KvmShortcutQuery, type HidInputEvent } from '@edgehook/shared';
+import { KvmHidConnectedQuery, KvmHidSetParamsQuery, KvmMouseButtonQuery, KvmMouseDeltaQuery, KvmMouseMoveQuery, KvmShortcutQuery, type HidInputEvent } from '@edgehook/shared';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware } from '../hardware/device-hardware.js';
 import { kvmQuery } from './kvm-envelope.js';
@@ -63,4 +63,10 @@ export function kvmHidRoutes(ctx: { rpc: RpcClient; mount: KvmMount; audit: KvmA
       ctx.audit(call, 'hid reset', {});
       return {};
     });
+  // The gadget is OTG: kvmd validates `connected` and leaves an OTG HID connected (`connected: null`).
+  mount(K.kvmHidSetConnected, async ({ c }) => {
+      kvmQuery(c, KvmHidConnectedQuery);
+      return {};
+    });
+  mount(K.kvmHidInactivity, ({ device }) => callHardware(rpc, device, 'hid.inactivity', {}));
 }

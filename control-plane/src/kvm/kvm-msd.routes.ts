@@ -2,6 +2,7 @@ import {
   EdgehookError,
   KvmMsdConnectedQuery,
   KvmMsdImageQuery,
+  KvmMsdReadQuery,
   KvmMsdSetParamsQuery,
   KvmMsdWriteQuery,
   KvmMsdWriteRemoteQuery,
@@ -12,7 +13,8 @@ import {
 } from '@edgehook/shared';
 import type { RpcClient } from '../devices/rpc.client.js';
 import { callHardware } from '../hardware/device-hardware.js';
-import { relayResponseBody } from '../streams/http-body.js';
+import { relayResponse, relayResponseBody } from '../streams/http-body.js';
+import { contentDisposition } from '../http/content-disposition.js';
 import type { LiveSockets } from '../auth/live-sockets.js';
 import { revocableBody } from '../auth/revocable-body.js';
 import type { StreamRelay } from '../streams/stream-relay.js';
@@ -33,7 +35,7 @@ function imageName(prefix: string, image: string): string {
   return v.value;
 }
 
-/** kvmd's `/api/msd...`: state, write (streamed), write_remote, set_params, set_connected, remove, reset. */
+/** kvmd's `/api/msd...`: state, read and write (streamed), write_remote, set_params, set_connected, remove, reset. */
 export function kvmMsdRoutes(ctx: { rpc: RpcClient; relay: StreamRelay | undefined; mount: KvmMount; audit: KvmAudit; sockets: LiveSockets }): void {
   const { rpc, mount } = ctx;
   mount(K.kvmMsd, ({ device }) => callHardware(rpc, device, 'msd.state', {}));
@@ -60,6 +62,23 @@ export function kvmMsdRoutes(ctx: { rpc: RpcClient; relay: StreamRelay | undefin
       return {};
     });
   mount(K.kvmMsdReset, async ({ device }) => callHardware(rpc, device, 'msd.reset', {}));
+
+  // The image streams from the device under the response's pace (relayResponse's credit).
+  mount(
+    K.kvmMsdRead,
+    async (call) => {
+      const q = kvmQuery(call.c, KvmMsdReadQuery);
+      const image = imageName('', q.image);
+      // kvmd compresses with lzma or zstd; Node 20 has neither, so say so rather than send raw bytes.
+      if (q.compress === 'lzma' || q.compress === 'zstd') throw bad(`Compression mode ${q.compress} is not available on this PiKVM facade; use compress=none`);
+      if (!call.device.online) throw new EdgehookError('DEVICE_OFFLINE', `device ${call.device.name} is offline`);
+      const { body, opened } = await relayResponse(needRelay(ctx.relay), call.device.id, KvmStreamKinds.msdRead, { image });
+      const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Disposition': contentDisposition(image), 'Cache-Control': 'no-store' };
+      if (opened) headers['Content-Length'] = String(opened.size);
+      return call.c.body(revocableBody(ctx.sockets, { principal: call.principal, permission: 'devices.hardware.read', deviceId: call.device.id }, body), 200, headers);
+    },
+    true,
+  );
 
   // The body streams to the device under its credit (acknowledged once on disk): memory here
   // stays at one window whatever the image size.

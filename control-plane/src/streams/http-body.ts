@@ -1,4 +1,4 @@
-import type { StreamKindName, StreamSpecInput } from '@edgehook/shared';
+import type { StreamKindName, StreamOpenedInfo, StreamSpecInput } from '@edgehook/shared';
 import type { StreamRelay } from './stream-relay.js';
 
 /** Bytes a response may hold here beyond the device's window before credit stops flowing. */
@@ -11,6 +11,11 @@ const RESPONSE_BUFFER = 1024 * 1024;
  * at open (not found, refused) can still become a proper status code.
  */
 export async function relayResponseBody<K extends StreamKindName>(relay: StreamRelay, deviceId: string, kind: K, spec: StreamSpecInput<K>): Promise<ReadableStream<Uint8Array>> {
+  return (await relayResponse(relay, deviceId, kind, spec)).body;
+}
+
+/** As relayResponseBody, with the kind's `opened` info (a size for Content-Length, say; undefined when the work ended before it opened). */
+export async function relayResponse<K extends StreamKindName>(relay: StreamRelay, deviceId: string, kind: K, spec: StreamSpecInput<K>): Promise<{ body: ReadableStream<Uint8Array>; opened: StreamOpenedInfo<K> | undefined }> {
   let unacked = 0;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>(
@@ -35,6 +40,6 @@ export async function relayResponseBody<K extends StreamKindName>(relay: StreamR
     onEnd: (result) => (result.status === 'fulfilled' ? controller.close() : controller.error(new Error(result.reason))),
     onError: (err) => controller.error(err),
   });
-  await stream.opened;
-  return body;
+  const opened = await stream.opened;
+  return { body, opened };
 }

@@ -128,6 +128,8 @@ t('set_params toggles the jiggler (hid event shows it); bad parameters answer kv
     ['hid/set_params?mouse_output=serial', 'ValidatorError'],
     ['hid/print?delay=6', 'ValidatorError'],
     ['hid/print?keymap=xx-yy', 'ValidatorError'],
+    ['hid/set_connected', 'ValidatorError'],
+    ['hid/set_connected?connected=sometimes', 'ValidatorError'],
   ];
   for (const [path, error] of cases) {
     const r = await curl(`${kvm}/${path}`, { method: 'POST', headers: KVMD_ADMIN, body: 'x' });
@@ -136,6 +138,25 @@ t('set_params toggles the jiggler (hid event shows it); bad parameters answer kv
     assert.is(r.body.result.error, error, path);
     assert.type(r.body.result.error_msg, 'string');
   }
+});
+
+t('inactivity counts whole seconds from the last input; set_connected leaves the OTG HID connected', async (ctx) => {
+  const kvm = ctx.kvm;
+  const inactivity = async () => {
+    const r = await curl(`${kvm}/hid/inactivity`, { headers: KVMD_ADMIN });
+    assert.is(r.status, 200);
+    assert.is(r.body.ok, true);
+    return r.body.result.inactivity as number;
+  };
+  assert.is((await post(`${kvm}/hid/events/send_key?key=KeyA`)).status, 200);
+  const fresh = await inactivity();
+  assert.ok(fresh >= 0 && fresh <= 1, `inactivity right after a key: ${fresh}`);
+  await waitFor('inactivity to reach 2 s', async () => (await inactivity()) >= 2, 6000);
+  await post(`${kvm}/hid/events/send_mouse_move?to_x=100&to_y=100`);
+  assert.ok((await inactivity()) <= 1, 'a mouse move resets the clock');
+  for (const v of ['true', '0', 'no']) assert.is((await post(`${kvm}/hid/set_connected?connected=${v}`)).status, 200, v);
+  const state = await curl(`${kvm}/hid`, { headers: KVMD_ADMIN });
+  assert.is(state.body.result.connected, null);
 });
 
 t.run();

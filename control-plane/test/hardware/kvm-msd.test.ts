@@ -153,6 +153,40 @@ t('write_remote: the agent downloads over http with kvmd NDJSON progress; a sile
   assert.equal([missing.status, missing.body.result.error], [400, 'ClientResponseError']);
 });
 
+t('read: a stored image comes back byte for byte with its name and length; bad reads are kvmd 400s', async ({ kvm, dir }) => {
+  const bytes = Buffer.alloc(2 * 1024 * 1024 + 123);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 9)) & 0xff;
+  const file = join(dir, 'read.img');
+  await writeFile(file, bytes);
+  const w = await curlCli(['-X', 'POST', '--data-binary', `@${file}`, `${kvm}/msd/write?image=read.img`]);
+  assert.is(JSON.parse(w.out).result.image.written, bytes.length);
+  // curl -o as a kvmd user would: headers and body from a real client.
+  const out = join(dir, 'read.out');
+  const r = await curlCli(['-D', '-', '-o', out, `${kvm}/msd/read?image=read.img`]);
+  assert.match(r.out, /HTTP\/1.1 200/);
+  assert.match(r.out, /content-type: application\/octet-stream/i);
+  assert.match(r.out, /content-disposition: attachment; filename="read.img"/i);
+  assert.match(r.out, new RegExp(`content-length: ${bytes.length}`, 'i'));
+  const { readFile } = await import('node:fs/promises');
+  assert.ok((await readFile(out)).equals(bytes), 'the image read back differs');
+  // compress=none is the same; kvmd's lzma/zstd are named as unavailable, never sent raw.
+  const none = await curl(`${kvm}/msd/read?image=read.img&compress=none`, { headers: KVMD_ADMIN });
+  assert.is(none.status, 200);
+  for (const [q, error, msg] of [
+    ['image=nope.img', 'MsdUnknownImageError', /not found/],
+    ['image=..', 'ValidatorError', /not a valid MSD image name/],
+    ['', 'ValidatorError', /image/],
+    ['image=read.img&compress=lzma', 'ValidatorError', /lzma is not available/],
+    ['image=read.img&compress=gzip', 'ValidatorError', /Compression mode/],
+  ] as const) {
+    const bad = await curl(`${kvm}/msd/read?${q}`, { headers: KVMD_ADMIN });
+    assert.is(bad.status, 400, q);
+    assert.is(bad.body.result.error, error, q);
+    assert.match(bad.body.result.error_msg, msg, q);
+  }
+  await post(`${kvm}/msd/remove?image=read.img`);
+});
+
 const MB = Number(process.env['EDGEHOOK_MSD_TEST_MB'] ?? 50);
 
 /** V8's gc() without a command-line flag (the test runner starts files plainly). */

@@ -48,6 +48,8 @@ export const hidRpcDefinitions = {
   'hid.keymaps': { params: z.object({}).strict(), result: HidKeymaps },
   /** The last mouse reports written (hex), newest last, like hid.reports for the keyboard. */
   'hid.mouseReports': { params: z.object({ clear: z.boolean().default(false) }).strict(), result: z.object({ absolute: z.boolean(), reports: z.array(z.string()) }) },
+  /** Whole seconds since the last operator input (kvmd hid/inactivity; the jiggler's clock). */
+  'hid.inactivity': { params: z.object({}).strict(), result: z.object({ inactivity: z.number().int().min(0) }) },
 } as const;
 
 // ---- kvmd query strings (`/api/hid/...`); numbers arrive as text ----
@@ -70,6 +72,8 @@ export const KvmShortcutQuery = z.object({
     .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
     .pipe(z.array(HwKeyName).max(16)),
 });
+/** kvmd hid/set_connected: `connected` is required; an OTG gadget cannot unplug, so kvmd ignores it. */
+export const KvmHidConnectedQuery = z.object({ connected: KvmBool });
 export const KvmHidSetParamsQuery = z.object({ keyboard_output: KeyboardOutput.optional(), mouse_output: MouseOutput.optional(), jiggler: KvmBool.optional() });
 /** kvmd's `delay` for hid/print: seconds between keys, 0..5 (0.02 when slow and not given). */
 export const KvmPrintDelay = KvmNumber.pipe(z.number().min(0).max(5));

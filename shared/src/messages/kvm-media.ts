@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 
 /** Stream kinds the agent registers for the KVM (see messages/streams.ts). */
-export const KvmStreamKinds = { video: 'kvm-video', msdWrite: 'msd-write', msdDownload: 'msd-download' } as const;
+export const KvmStreamKinds = { video: 'kvm-video', msdWrite: 'msd-write', msdDownload: 'msd-download', msdRead: 'msd-read' } as const;
 
 // ---- streamer ----
 export const Resolution = z.string().regex(/^[1-9]\d{0,4}x[1-9]\d{0,4}$/, 'a resolution like 1280x720');
@@ -105,6 +105,8 @@ export const MsdImageName = z
 
 export const MsdWriteSpec = z.object({ image: MsdImageName, size: z.number().int().min(0).max(2 ** 44), removeIncomplete: z.boolean().default(false) }).strict();
 export const MsdDownloadSpec = z.object({ url: z.string().url().max(4096), image: MsdImageName.optional(), timeoutSec: z.number().min(0.1).max(3600), insecure: z.boolean().default(false), removeIncomplete: z.boolean().default(false) }).strict();
+/** `msd/read`: one stored image's bytes, in order, under the stream's credit. */
+export const MsdReadSpec = z.object({ image: MsdImageName }).strict();
 /** What `write` and `write_remote` report, as kvmd. */
 export const MsdWriteInfo = z.object({ image: z.object({ name: z.string(), size: z.number(), written: z.number() }) });
 
@@ -182,3 +184,5 @@ export const KvmMsdWriteRemoteQuery = z.object({
     .default(10),
   remove_incomplete: Flag.default(false),
 });
+/** kvmd's msd/read: `compress` picks a stream compressor; kvmd has lzma and zstd (not in Node 20). */
+export const KvmMsdReadQuery = z.object({ image: z.string().max(4096), compress: z.enum(['', 'none', 'lzma', 'zstd'], { message: 'Compression mode: one of "", none, lzma, zstd' }).default('') });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { validate, type Decoded } from '../codec.js';
 import { ConsoleSpec, ContainerStreamKinds, FileReadSpec, FileWriteSpec, LogsStreamSpec, StatsStreamSpec } from './containers.js';
 import { SerialOpenSpec } from './hardware.js';
-import { KvmStreamKinds, MsdDownloadSpec, MsdWriteSpec, VideoOpenSpec } from './kvm-media.js';
+import { KvmStreamKinds, MsdDownloadSpec, MsdReadSpec, MsdWriteSpec, VideoOpenSpec } from './kvm-media.js';
 
 /**
  * Device <-> control-plane byte streams (shells, processes, later serial and container consoles).
@@ -59,6 +59,7 @@ export const SerialOpened = z.object({ port: z.string(), path: z.string(), baud:
 export const VideoOpened = z.union([z.object({ snapshot: z.literal(true) }), z.object({ hold: z.literal(true) }), z.object({ live: z.literal(true) })]);
 export const MsdWriteOpened = z.object({ image: z.string() });
 export const MsdDownloadOpened = z.object({ image: z.string(), size: z.number().int().nonnegative() });
+export const MsdReadOpened = z.object({ image: z.string(), size: z.number().int().nonnegative() });
 export const ContainerConsoleOpened = z.object({ id: z.string(), name: z.string(), tty: z.boolean() });
 export const ContainerOpened = z.object({ id: z.string(), name: z.string() });
 export const FileReadOpened = z.object({ size: z.number().int().nonnegative() });
@@ -90,6 +91,7 @@ export const StreamKinds = {
   [KvmStreamKinds.video]: streamKind({ spec: VideoOpenSpec, opened: VideoOpened, invalid: 'video spec' }),
   [KvmStreamKinds.msdWrite]: streamKind({ spec: MsdWriteSpec, opened: MsdWriteOpened, invalid: 'msd write' }),
   [KvmStreamKinds.msdDownload]: streamKind({ spec: MsdDownloadSpec, opened: MsdDownloadOpened, invalid: 'msd download', pikvmError: 'ValidatorError' }),
+  [KvmStreamKinds.msdRead]: streamKind({ spec: MsdReadSpec, opened: MsdReadOpened, invalid: 'msd read', pikvmError: 'ValidatorError' }),
   [ContainerStreamKinds.console]: streamKind({ spec: ConsoleSpec, opened: ContainerConsoleOpened, invalid: 'console spec' }),
   [ContainerStreamKinds.logs]: streamKind({ spec: LogsStreamSpec, opened: ContainerOpened, invalid: 'logs spec' }),
   [ContainerStreamKinds.stats]: streamKind({ spec: StatsStreamSpec, opened: ContainerOpened, invalid: 'stats spec' }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { KvmAtxClickQuery, KvmAtxPowerQuery, KvmGpioPulseQuery, KvmGpioSwitchQuery, KvmInfoQuery, KvmLogQuery, KvmPrintQuery, KvmSendKeyQuery } from '../messages/hardware.js';
-import { KvmHidSetParamsQuery, KvmMouseButtonQuery, KvmMouseDeltaQuery, KvmMouseMoveQuery, KvmShortcutQuery } from '../messages/hid.js';
-import { KvmMsdConnectedQuery, KvmMsdImageQuery, KvmMsdSetParamsQuery, KvmMsdWriteQuery, KvmMsdWriteRemoteQuery, KvmSnapshotQuery, KvmStreamerSetParamsQuery, KvmStreamQuery } from '../messages/kvm-media.js';
+import { KvmHidConnectedQuery, KvmHidSetParamsQuery, KvmMouseButtonQuery, KvmMouseDeltaQuery, KvmMouseMoveQuery, KvmShortcutQuery } from '../messages/hid.js';
+import { KvmMsdConnectedQuery, KvmMsdImageQuery, KvmMsdReadQuery, KvmMsdSetParamsQuery, KvmMsdWriteQuery, KvmMsdWriteRemoteQuery, KvmSnapshotQuery, KvmStreamerSetParamsQuery, KvmStreamQuery } from '../messages/kvm-media.js';
 import { LoginForm } from '../messages/auth.js';
 import { RpcMethods } from '../messages/rpc.js';
 import { RawBytes, RawText, route, type AuthScheme, type RouteSpec } from './route.js';
@@ -48,6 +48,8 @@ export const KvmRoutes = {
   kvmShortcut: post('/hid/events/send_shortcut', { summary: 'A key combination', permission: W, query: KvmShortcutQuery, result: Empty }),
   kvmHidSetParams: post('/hid/set_params', { summary: 'Keyboard/mouse output, jiggler', permission: W, query: KvmHidSetParamsQuery, result: Empty }),
   kvmHidReset: post('/hid/reset', { summary: 'Reset the HID gadget', permission: W, result: Empty }),
+  kvmHidSetConnected: post('/hid/set_connected', { summary: 'Connect or disconnect the HID (an OTG gadget stays connected, as kvmd)', permission: W, query: KvmHidConnectedQuery, result: Empty }),
+  kvmHidInactivity: get('/hid/inactivity', { summary: 'Seconds since the last input', permission: R, result: envelope(RpcMethods['hid.inactivity'].result) }),
   kvmStreamer: get('/streamer', { summary: 'ustreamer state', permission: R, result: Any }),
   kvmSnapshot: get('/streamer/snapshot', { summary: 'A JPEG of the screen (or OCR text)', permission: R, query: KvmSnapshotQuery, result: RawBytes, resultKind: 'binary' }),
   kvmStreamerSetParams: post('/streamer/set_params', { summary: 'Stream quality, fps, resolution', permission: W, query: KvmStreamerSetParamsQuery, result: Empty }),
@@ -58,6 +60,7 @@ export const KvmRoutes = {
   kvmMsdRemove: post('/msd/remove', { summary: 'Remove an image', permission: W, query: KvmMsdImageQuery, result: Empty }),
   kvmMsdReset: post('/msd/reset', { summary: 'Reset the drive', permission: W, result: Any }),
   kvmMsdWrite: post('/msd/write', { summary: 'Upload an image (the body, streamed)', permission: W, query: KvmMsdWriteQuery, body: RawBytes, bodyKind: 'binary', result: Any }),
+  kvmMsdRead: get('/msd/read', { summary: 'Download a stored image (streamed)', permission: R, query: KvmMsdReadQuery, result: RawBytes, resultKind: 'binary' }),
   kvmMsdWriteRemote: post('/msd/write_remote', { summary: 'Download an image from a URL onto the drive', permission: W, query: KvmMsdWriteRemoteQuery, result: RawText, resultKind: 'text' }),
   kvmPrometheus: get('/export/prometheus/metrics', { summary: 'kvmd metrics, Prometheus text', permission: R, result: RawText, resultKind: 'text' }),
   kvmStream: route({ method: 'GET', path: '/kvm/:deviceId/streamer/stream', summary: 'The MJPEG stream (multipart/x-mixed-replace)', tag: 'pikvm', auth: KVM_AUTH, errors: 'pikvm', params: dev, permission: R, query: KvmStreamQuery, result: RawBytes, resultKind: 'binary' }),

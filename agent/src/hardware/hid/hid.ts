@@ -50,6 +50,16 @@ export class Hid {
     };
   }
 
+  /** Input that reaches the keyboard directly (send_key, print) counts as activity too. */
+  touch(): void {
+    this.lastInput = Date.now();
+  }
+
+  /** kvmd hid/inactivity: whole seconds since the last input, the jiggler's clock. */
+  inactivitySeconds(): number {
+    return Math.max(0, Math.floor((Date.now() - this.lastInput) / 1000));
+  }
+
   keymaps(): HidKeymaps {
     return { keymaps: { default: 'en-us', available: [...TEXT_KEYMAPS.keys()].sort() } };
   }

@@ -1,3 +1,4 @@
+import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MsdConfig } from '@edgehook/firmware-profiles';
@@ -167,6 +168,20 @@ export class MsdController {
       await gadget.apply({ file: null, cdrom: false, rw: false });
       this.drive = { image: null, connected: false, cdrom: false, rw: false };
     });
+  }
+
+  /**
+   * kvmd's msd/read: a stored image's bytes. It does not hold the drive busy (kvmd reads while
+   * the drive is connected too); the file is opened before we answer, so a removal afterwards
+   * cannot cut the read short.
+   */
+  async reader(name: string): Promise<{ size: number; stream: ReadStream }> {
+    if (!this.enabled) throw hwError('BAD_REQUEST', 'MsdDisabledError', 'this board profile has no mass-storage gadget');
+    await this.reload();
+    if (!this.images.has(name)) throw err.unknown();
+    const fh = await open(join(this.storageDir, name), 'r');
+    const { size } = await fh.stat();
+    return { size, stream: createReadStream('', { fd: fh, highWaterMark: 64 * 1024 }) };
   }
 
   /** Starts writing `name` of `size` bytes (0 = unknown); the drive stays busy until commit/abort. */

@@ -20,7 +20,8 @@ export function nameFromUrl(url: string): string {
  * Stream kinds for virtual media. `msd-write`: the upload's bytes arrive as input and are
  * acknowledged once on disk, so the sender's credit is the upload's pace; `close-input`
  * commits. `msd-download`: the agent fetches an http(s) URL into the store and reports kvmd's
- * NDJSON progress lines as output.
+ * NDJSON progress lines as output. `msd-read`: a stored image as output, paced by the reader's
+ * credit (the file is paused while the window is full).
  */
 export function msdStreamKinds(msd: MsdController): StreamKindImpls {
   return {
@@ -103,6 +104,38 @@ export function msdStreamKinds(msd: MsdController): StreamKindImpls {
           }
         })();
         return { image: w.name, size };
+      },
+    },
+
+    [KvmStreamKinds.msdRead]: {
+      async open(spec, stream) {
+        const { size, stream: rs } = await msd.reader(spec.image);
+        let sent = 0;
+        let off: (() => void) | undefined;
+        rs.on('data', (chunk) => {
+          const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+          sent += buf.length;
+          if (stream.write(buf) || stream.finished) return;
+          rs.pause();
+          off = stream.onDrain(() => {
+            off?.();
+            off = undefined;
+            rs.resume();
+          });
+        });
+        rs.on('end', () => stream.end({ status: 'fulfilled', value: { image: { name: spec.image, size, readed: sent } } }));
+        rs.on('error', (e) => stream.end({ status: 'rejected', reason: `read failed: ${message(e)}` }));
+        const stop = (): void => {
+          off?.();
+          rs.destroy();
+        };
+        stream.onCommand((cmd) => {
+          if (cmd.type !== 'cancel' && cmd.type !== 'detach') return;
+          stop();
+          stream.end({ status: 'rejected', reason: 'cancelled' });
+        });
+        stream.onGone(stop);
+        return { image: spec.image, size };
       },
     },
   };
