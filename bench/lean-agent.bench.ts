@@ -8,7 +8,8 @@
  *   (or: npm run bench -- lean-agent --lean-reference /path/to/old/bin/edgehook-agent)
  *
  * Without a reference it measures the bundle alone; without a built package it says so and skips.
- * EDGEHOOK_BENCH_LEAN_ROUNDS (3), EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S (10), EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S (15).
+ * EDGEHOOK_BENCH_LEAN_ROUNDS (3), EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S (10), EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S (15),
+ * EDGEHOOK_BENCH_LEAN_NODE_ARGS (the node flags, '--max-semi-space-size=1' as the unit runs it).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -24,8 +25,8 @@ const WAIT_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S', 10);
 const SETTLE_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S', 15);
 const REFERENCE = process.env['EDGEHOOK_BENCH_LEAN_REFERENCE'];
 const BUNDLE = join(REPO_ROOT, 'agent/dist-package/edgehook-agent/bin/edgehook-agent');
-// As the package's systemd unit runs it.
-const NODE_ARGS = ['--max-semi-space-size=1'];
+// As the package's systemd unit runs it; EDGEHOOK_BENCH_LEAN_NODE_ARGS tries other V8 flags.
+const NODE_ARGS = (process.env['EDGEHOOK_BENCH_LEAN_NODE_ARGS'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
 const log = (msg: string): void => console.log(`[lean-agent ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 

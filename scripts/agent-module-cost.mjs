@@ -2,6 +2,7 @@
 // (esbuild, ESM, minified syntax, ASCII), runs it in a fresh `node --max-semi-space-size=1`, and
 // reports VmRSS 300 ms after the import (the lowest of 3 runs) next to an empty bundle's.
 // Usage: node scripts/agent-module-cost.mjs [NAME=SPECIFIER[+SPECIFIER...] ...] (specifiers resolve from agent/).
+// EDGEHOOK_MODULE_COST_NODE_ARGS replaces the node flags (e.g. '--max-semi-space-size=1 --lite-mode').
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const NODE_ARGS = (process.env['EDGEHOOK_MODULE_COST_NODE_ARGS'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const defaults = {
   'zod': 'zod',
@@ -31,7 +33,7 @@ const rssAfterImport = async (contents) => {
   const outfile = join(dir, `b${Math.random().toString(36).slice(2)}.mjs`);
   await build({ stdin: { contents, resolveDir: join(root, 'agent'), loader: 'js' }, outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', minifySyntax: true, minifyWhitespace: true, charset: 'ascii', external: ['node-pty', 'serialport', 'onoff', 'i2c-bus', '@serialport/*'], banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" }, logLevel: 'error' });
   const probe = `import(${JSON.stringify(outfile)}).then(() => setTimeout(() => console.log(/VmRSS:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]), 300))`;
-  const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, ['--max-semi-space-size=1', '-e', probe]).toString()));
+  const runs = [0, 1, 2].map(() => Number(execFileSync(process.execPath, [...NODE_ARGS, '-e', probe], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()));
   return Math.min(...runs) / 1024;
 };
 try {
