@@ -2,6 +2,8 @@ import { Hono, type Context } from 'hono';
 import { setCookie, deleteCookie, getCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import { EdgehookError, LoginForm, LoginJson, validate, type Clock, type TokenPair } from '@edgehook/shared';
+import { CoreRoutes as R } from '@edgehook/shared/rest';
+import { routeMounter } from '../http/rest-route.js';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { clientAddress } from '../http/client-address.js';
@@ -55,6 +57,7 @@ async function readLogin(c: Context): Promise<{ login: string; password: string;
 
 export function authRoutes(deps: AuthRoutesDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const mount = routeMounter(app, '/api/auth', deps.db);
 
   function respondWithTokens(c: Context, issued: IssuedTokens, extra: { totpEnrollmentRequired?: boolean } = {}): Response {
     const expiresIn = Math.round((issued.accessExpiresAt - deps.clock.now()) / 1000);
@@ -67,12 +70,13 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<AppEnv> {
     return c.json(body);
   }
 
-  app.post('/login', async (c) => {
+  // The body is JSON or a form (PiKVM clients): read by readLogin, not by the map's JSON check.
+  mount(R.login, async ({ c }) => {
     const attempt = await readLogin(c);
     const user = await deps.auth.login({ login: attempt.login, password: attempt.password, totp: attempt.totp, address: clientAddress(c), codeMayBeAppended: attempt.form });
     const enroll = toPrincipal(user, null).totpEnrollmentRequired === true;
     return respondWithTokens(c, await createSession(deps.db, user.id, deps.clock.now(), deps.tokens), enroll ? { totpEnrollmentRequired: true } : {});
-  });
+  }, { raw: { body: true } });
 
   const refresh = async (c: Context): Promise<Response> => {
     const token = bearerToken(c.req.header('authorization')) ?? getCookie(c, REFRESH_COOKIE);
@@ -85,17 +89,18 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<AppEnv> {
     if (outcome.kind === 'invalid') throw new EdgehookError('INVALID_CREDENTIALS', 'the refresh token is unknown, expired or revoked');
     return respondWithTokens(c, outcome.tokens);
   };
-  app.post('/refresh', refresh);
-  app.get('/refresh', refresh);
+  mount(R.refreshPost, ({ c }) => refresh(c));
+  mount(R.refreshGet, ({ c }) => refresh(c));
 
-  app.get('/check', requireAuth(deps.auth), async (c) => {
+  const signedIn = { before: [requireAuth(deps.auth)] };
+  mount(R.check, async ({ c }) => {
     const principal = c.get('principal');
     const user = await findUserById(deps.db, principal.userId);
     if (!user) throw new EdgehookError('INVALID_CREDENTIALS');
-    return c.json({ ok: true, user: toUserView(user), ...(principal.totpEnrollmentRequired ? { totpEnrollmentRequired: true } : {}) });
-  });
+    return { ok: true as const, user: toUserView(user), ...(principal.totpEnrollmentRequired ? { totpEnrollmentRequired: true as const } : {}) };
+  }, signedIn);
 
-  app.post('/logout', requireAuth(deps.auth), async (c) => {
+  mount(R.logout, async ({ c }) => {
     const { sessionId } = c.get('principal');
     if (sessionId) {
       await revokeSession(deps.db, sessionId, deps.clock.now());
@@ -103,8 +108,8 @@ export function authRoutes(deps: AuthRoutesDeps): Hono<AppEnv> {
     }
     deleteCookie(c, ACCESS_COOKIE, { path: '/' });
     deleteCookie(c, REFRESH_COOKIE, { path: '/api/auth' });
-    return c.json({ ok: true });
-  });
+    return { ok: true as const };
+  }, signedIn);
 
   app.route('/totp', totpRoutes(deps));
   return app;

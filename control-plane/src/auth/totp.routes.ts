@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
-import { EdgehookError, TotpCode, TotpDisable, type Clock, type TotpActivated, type TotpEnrollment } from '@edgehook/shared';
+import { EdgehookError, type Clock } from '@edgehook/shared';
+import { CoreRoutes as R } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { clientAddress } from '../http/client-address.js';
-import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
 import { claimTotpStep, consumeRecoveryCode, findPendingTotp, findUserById, updateTotp } from './users.repository.js';
 import type { Authenticator } from './authenticator.js';
 import { requireAuth } from './auth.middleware.js';
@@ -22,6 +23,7 @@ const ISSUER = 'Edgehook';
 export function totpRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Authenticator; revocations: RevocationSink }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requireAuth(deps.auth));
+  const mount = routeMounter(app, '/api/auth/totp', deps.db);
 
   const me = async (id: string) => {
     const user = await findUserById(deps.db, id);
@@ -29,17 +31,15 @@ export function totpRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Aut
     return user;
   };
 
-  app.post('/enroll', async (c) => {
+  mount(R.totpEnroll, async ({ c }) => {
     const user = await me(c.get('principal').userId);
     if (user.totpSecret !== null) throw new EdgehookError('CONFLICT', 'two-factor authentication is already on; turn it off first to enroll a new authenticator');
     const secret = newTotpSecret();
     await updateTotp(deps.db, user.id, { pending: secret });
-    const body: TotpEnrollment = { secret, uri: otpauthUri(ISSUER, user.username, secret) };
-    return c.json(body);
+    return { secret, uri: otpauthUri(ISSUER, user.username, secret) };
   });
 
-  app.post('/verify', async (c) => {
-    const { code } = await jsonBody(c, TotpCode);
+  mount(R.totpVerify, async ({ c, body: { code } }) => {
     const user = await me(c.get('principal').userId);
     const pending = await findPendingTotp(deps.db, user.id);
     if (!pending) throw new EdgehookError('CONFLICT', 'no enrollment in progress: POST /api/auth/totp/enroll first');
@@ -49,12 +49,10 @@ export function totpRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Aut
     await updateTotp(deps.db, user.id, { secret: pending, pending: null, lastStep: step, recoveryCodes: recoveryCodes.map(hashRecoveryCode) });
     // The remembered principal still says "enroll first": the next request reads the new state.
     deps.auth.forget({ type: 'user', userId: user.id, reason: 'second factor enrolled' });
-    const body: TotpActivated = { ok: true, recoveryCodes };
-    return c.json(body);
+    return { ok: true as const, recoveryCodes };
   });
 
-  app.delete('/', async (c) => {
-    const input = await jsonBody(c, TotpDisable);
+  mount(R.totpDisable, async ({ c, body: input }) => {
     const user = await me(c.get('principal').userId);
     if (user.totpSecret === null) throw new EdgehookError('CONFLICT', 'two-factor authentication is not on');
     let ok = false;
@@ -69,7 +67,7 @@ export function totpRoutes(deps: { db: Kysely<Database>; clock: Clock; auth: Aut
     if (!ok) throw new EdgehookError('INVALID_CREDENTIALS', 'send a current code, a recovery code or your password to turn two-factor authentication off');
     await updateTotp(deps.db, user.id, { secret: null, pending: null, recoveryCodes: null, lastStep: null });
     deps.auth.forget({ type: 'user', userId: user.id, reason: 'second factor turned off' });
-    return c.json({ ok: true });
+    return { ok: true as const };
   });
 
   return app;

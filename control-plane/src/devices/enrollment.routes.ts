@@ -1,13 +1,12 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Kysely } from 'kysely';
-import { DeviceDescription, EdgehookError, type Clock, type EnrollResponse, type Logger } from '@edgehook/shared';
+import { EdgehookError, type Clock, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { requirePermission } from '../auth/auth.middleware.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { bearerToken } from '../auth/credentials.js';
 import { hashSecret, newId, newSecret } from '../db/ids.js';
-import { jsonBody } from '../http/validate.js';
 import { routeMounter } from '../http/rest-route.js';
 import { CoreRoutes as R } from '@edgehook/shared/rest';
 import type { FleetEvents } from '../events/fleet-events.js';
@@ -84,16 +83,23 @@ export function enrollmentTokenRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
 /** `POST /api/enroll`: a device trades an enrollment token for its own credentials, once. */
 export function enrollRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.post('/', async (c) => {
-    const token = bearerToken(c.req.header('authorization'));
-    if (!token) throw new EdgehookError('UNAUTHENTICATED', 'send the enrollment token as Authorization: Bearer <token>');
-    const description = await jsonBody(c, DeviceDescription);
+  const token = (c: Context): string => {
+    const t = bearerToken(c.req.header('authorization'));
+    if (!t) throw new EdgehookError('UNAUTHENTICATED', 'send the enrollment token as Authorization: Bearer <token>');
+    return t;
+  };
+  // No token is a 401 before the body is looked at.
+  const tokenFirst: MiddlewareHandler<AppEnv> = async (c, next) => {
+    token(c);
+    await next();
+  };
+  routeMounter(app, '/api/enroll', deps.db)(R.enroll, async ({ c, body: description }) => {
     const now = deps.clock.now();
     const deviceId = newId();
     const secret = newSecret('ehd');
     // One transaction: a failed insert must not burn a use of the token.
     const name = await deps.db.transaction().execute(async (trx) => {
-      const used = await consumeEnrollmentToken(trx, token, now);
+      const used = await consumeEnrollmentToken(trx, token(c), now);
       if (!used) throw new EdgehookError('ENROLLMENT_TOKEN_INVALID');
       const deviceName = await uniqueName(trx, description.hostname);
       await insertDevice(trx, { id: deviceId, name: deviceName, secretHash: hashSecret(secret), description, tags: toEnrollmentTokenView(used).tags, enrollmentTokenId: used.id }, now);
@@ -108,8 +114,7 @@ export function enrollRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
     const row = await findDevice(deps.db, deviceId);
     if (row) await deps.events.announce({ type: 'device.registered', deviceId, ts: now, device: toDeviceView(row) });
     deps.log.info('device enrolled', { deviceId, name, hostname: description.hostname, profile: description.profile });
-    const body: EnrollResponse = { deviceId, name, mqtt: { ...brokerUrls(c, deps), username: deviceId, password: secret } };
-    return c.json(body, 201);
-  });
+    return { deviceId, name, mqtt: { ...brokerUrls(c, deps), username: deviceId, password: secret } };
+  }, { before: [tokenFirst] });
   return app;
 }

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
-import { EdgehookError, ReprovisionRequest, type ReprovisionResponse } from '@edgehook/shared';
+import { EdgehookError } from '@edgehook/shared';
+import { CoreRoutes as R } from '@edgehook/shared/rest';
 import type { AppEnv } from '../http/context.js';
-import { jsonBody } from '../http/validate.js';
+import { routeMounter } from '../http/rest-route.js';
 import { secretMatches } from '../db/ids.js';
 import { brokerChange } from './devices.routes.js';
 import { findSecretHash } from './devices.repository.js';
@@ -15,8 +16,7 @@ import type { EnrollmentDeps } from './enrollment.routes.js';
  */
 export function reprovisionRoutes(deps: Pick<EnrollmentDeps, 'db' | 'broker' | 'log'>): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.post('/reprovision', async (c) => {
-    const { deviceId, secret } = await jsonBody(c, ReprovisionRequest);
+  routeMounter(app, '/api/enroll', deps.db)(R.enrollReprovision, async ({ body: { deviceId, secret } }) => {
     const stored = await findSecretHash(deps.db, deviceId);
     // One answer for "no such device" and "wrong secret": the id alone proves nothing.
     if (stored === undefined || !secretMatches(secret, stored)) throw new EdgehookError('UNAUTHENTICATED', 'unknown device or wrong device secret: enroll again with a token');
@@ -24,14 +24,10 @@ export function reprovisionRoutes(deps: Pick<EnrollmentDeps, 'db' | 'broker' | '
       throw new EdgehookError('BROKER_UNAVAILABLE', `the broker did not answer: ${err instanceof Error ? err.message : String(err)}`);
     });
     if (identity === 'disabled') throw new EdgehookError('FORBIDDEN', 'this device is disabled at the broker (it published malformed data); delete and enroll it again');
-    if (identity === 'present') {
-      const body: ReprovisionResponse = { identity: 'present' };
-      return c.json(body);
-    }
+    if (identity === 'present') return { identity: 'present' as const };
     await brokerChange(() => deps.broker.provisionDevice(deviceId, secret));
     deps.log.warn('gave a device its lost broker identity back', { deviceId });
-    const body: ReprovisionResponse = { identity: 'restored' };
-    return c.json(body);
+    return { identity: 'restored' as const };
   });
   return app;
 }

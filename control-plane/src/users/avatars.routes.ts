@@ -8,6 +8,8 @@ import { can } from '../auth/authenticator.js';
 import { AVATAR_MAX_BYTES } from './avatar-image.js';
 import { avatarResponse, deleteAvatar, findAvatar, storeAvatar } from './avatars.repository.js';
 import { findUserById } from '../auth/users.repository.js';
+import { routeMounter } from '../http/rest-route.js';
+import { CoreRoutes as R } from '@edgehook/shared/rest';
 
 /** Multipart framing on top of a 1 MB image; anything larger is refused before it is buffered. */
 export function avatarBodyLimit(): MiddlewareHandler {
@@ -46,24 +48,23 @@ export function mayEditAvatar(c: Context<AppEnv>, userId: string): void {
 export function avatarsRoutes(deps: { db: Kysely<Database>; clock: Clock }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, clock } = deps;
+  const mount = routeMounter(app, '/api/users', db);
 
-  app.get('/:id/avatar', async (c) => {
-    const avatar = await findAvatar(db, c.req.param('id'));
+  mount(R.avatarGet, async ({ c, params: { id } }) => {
+    const avatar = await findAvatar(db, id);
     if (!avatar) throw new EdgehookError('NOT_FOUND', 'this user has no profile picture');
     return avatarResponse(c, avatar);
   });
 
-  app.put('/:id/avatar', avatarBodyLimit(), async (c) => {
-    const id = c.req.param('id');
+  mount(R.avatarPut, async ({ c, params: { id } }) => {
     mayEditAvatar(c, id);
     if (!(await findUserById(db, id))) throw new EdgehookError('NOT_FOUND', 'no such user');
     const { bytes } = await readImageUpload(c);
     const avatar = await storeAvatar(db, id, bytes, clock.now());
-    return c.json({ mime: avatar.mime, etag: avatar.etag, bytes: avatar.bytes.length });
-  });
+    return { mime: avatar.mime, etag: avatar.etag, bytes: avatar.bytes.length };
+  }, { before: [avatarBodyLimit()] });
 
-  app.delete('/:id/avatar', async (c) => {
-    const id = c.req.param('id');
+  mount(R.avatarDelete, async ({ c, params: { id } }) => {
     mayEditAvatar(c, id);
     if (!(await deleteAvatar(db, id))) throw new EdgehookError('NOT_FOUND', 'this user has no profile picture');
     return c.body(null, 204);
