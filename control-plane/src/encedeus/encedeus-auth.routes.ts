@@ -4,7 +4,8 @@ import { EdgehookError, EncedeusLogin } from '@edgehook/shared';
 import type { AppEnv } from '../http/context.js';
 import { bearerToken } from '../auth/credentials.js';
 import { createSession, findRefreshSession, issueAccessToken, revokeSession } from '../auth/sessions.repository.js';
-import { encedeusBody, given, mintEncedeusAccessToken } from './encedeus-http.js';
+import { EncedeusRoutes as R } from '@edgehook/shared/rest';
+import { encedeusBody, encedeusMounter, given, mintEncedeusAccessToken } from './encedeus-http.js';
 import type { EncedeusDeps } from './encedeus.routes.js';
 import { clientAddress } from '../http/client-address.js';
 
@@ -45,10 +46,11 @@ export function encedeusAuthRoutes(deps: EncedeusDeps): Hono<AppEnv> {
   // The cookie first: js-api sends its *access* token as Bearer on every request, refresh included.
   const refreshTokenOf = (c: Context): string | undefined => getCookie(c, ENCEDEUS_REFRESH_COOKIE) || bearerToken(c.req.header('authorization'));
 
-  app.post('/signin', (c) => signIn(c, 201));
-  app.post('/login', (c) => signIn(c, 200));
+  const mount = encedeusMounter(app, '/auth', deps.db);
+  mount(R.encSignIn, ({ c }) => signIn(c, 201));
+  mount(R.encLogin, ({ c }) => signIn(c, 200));
 
-  app.get('/refresh', async (c) => {
+  mount(R.encRefresh, async ({ c }) => {
     const token = refreshTokenOf(c);
     if (!token) throw new EdgehookError('UNAUTHENTICATED', 'unauthorised: no refresh token (cookie encedeus_refreshToken or Authorization: Bearer)');
     const issued = await issueAccessToken(deps.db, token, deps.clock.now(), deps.tokens, mintEncedeusAccessToken);
@@ -56,7 +58,7 @@ export function encedeusAuthRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     return c.json({ accessToken: issued.accessToken });
   });
 
-  app.delete('/signout', async (c) => {
+  mount(R.encSignOut, async ({ c }) => {
     const token = refreshTokenOf(c);
     if (!token) throw new EdgehookError('UNAUTHENTICATED', 'unauthorised: no refresh token');
     const now = deps.clock.now();

@@ -3,7 +3,22 @@ import { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { EdgehookError, validate, type EncedeusRole, type EncedeusUser, type Logger, type RoleView } from '@edgehook/shared';
+import type { Hono } from 'hono';
+import type { Kysely } from 'kysely';
+import type { RouteSpec } from '@edgehook/shared/rest';
 import type { UserWithRole } from '../auth/users.repository.js';
+import type { Database } from '../db/database.js';
+import type { AppEnv } from '../http/context.js';
+import { mountRoute, type MountOptions, type RouteHandler } from '../http/rest-route.js';
+
+/**
+ * `routeMounter` for an Encedeus family: method, path and permission from the map; bodies and
+ * queries are read by the handlers (Encedeus sends bodies on GET and DELETE, and its own wording).
+ */
+export function encedeusMounter(app: Hono<AppEnv>, base: string, db: Kysely<Database>) {
+  return <S extends RouteSpec>(spec: S, handler: RouteHandler<S>, opts: MountOptions = {}): void =>
+    mountRoute(app, base, db, spec, handler, { ...opts, raw: { body: true, query: true } });
+}
 
 /**
  * Encedeus answers every error as `{message}`, and 401 both for a missing/invalid token and for a

@@ -2,9 +2,9 @@ import { Hono, type Context } from 'hono';
 import { EdgehookError, EncedeusRoleCreate, EncedeusRoleRef, EncedeusRoleUpdate, EncedeusPermissionMap, RoleName, mapEncedeusPermissions, type RoleView } from '@edgehook/shared';
 import type { AppEnv } from '../http/context.js';
 import { parseValue } from '../http/validate.js';
-import { requirePermission } from '../auth/auth.middleware.js';
+import { EncedeusRoutes as R } from '@edgehook/shared/rest';
 import { countUsersWithRole, deleteRole, findRole, insertRole, listRoles, updateRole } from '../users/roles.repository.js';
-import { encedeusBody, encedeusRole, given, pathUuid } from './encedeus-http.js';
+import { encedeusBody, encedeusMounter, encedeusRole, given, pathUuid } from './encedeus-http.js';
 import type { EncedeusDeps } from './encedeus.routes.js';
 
 /** Encedeus names and Edgehook grants both work; anything else is a 400 that says what is allowed. */
@@ -25,6 +25,7 @@ function grants(names: readonly string[]): string[] {
 export function encedeusRolesRoutes(deps: EncedeusDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, clock } = deps;
+  const mount = encedeusMounter(app, '/role', db);
 
   async function mustFind(rawId: string): Promise<RoleView> {
     const role = await findRole(db, { id: pathUuid(rawId) });
@@ -35,14 +36,14 @@ export function encedeusRolesRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     return given((await encedeusBody(c, EncedeusRoleRef)).id);
   }
 
-  app.get('/', requirePermission('users.read'), async (c) => {
+  mount(R.encRoles, async ({ c }) => {
     const id = await idFromBody(c);
     if (id !== undefined) return c.json({ role: encedeusRole(await mustFind(id)) });
     return c.json({ roles: (await listRoles(db)).map(encedeusRole) });
   });
-  app.get('/:id', requirePermission('users.read'), async (c) => c.json({ role: encedeusRole(await mustFind(c.req.param('id'))) }));
+  mount(R.encRoleGet, async ({ c, params }) => c.json({ role: encedeusRole(await mustFind(params.id)) }));
 
-  app.post('/', requirePermission('users.admin'), async (c) => {
+  mount(R.encRoleCreate, async ({ c }) => {
     const body = await encedeusBody(c, EncedeusRoleCreate);
     const name = given(body.name);
     if (name === undefined || !body.permissions || body.permissions.length === 0) throw new EdgehookError('BAD_REQUEST', 'bad request: name and permissions are required');
@@ -51,7 +52,7 @@ export function encedeusRolesRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     return c.json({ role: encedeusRole(await insertRole(db, input, clock.now())) });
   });
 
-  app.patch('/', requirePermission('users.admin'), async (c) => {
+  mount(R.encRoleUpdate, async ({ c }) => {
     const body = await encedeusBody(c, EncedeusRoleUpdate);
     const rawId = given(body.id);
     const name = given(body.name);
@@ -76,8 +77,8 @@ export function encedeusRolesRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     await deleteRole(db, role.id);
     return c.body(null, 200);
   }
-  app.delete('/', requirePermission('users.admin'), async (c) => remove(c, await idFromBody(c)));
-  app.delete('/:id', requirePermission('users.admin'), async (c) => remove(c, c.req.param('id')));
+  mount(R.encRoleDeleteBody, async ({ c }) => remove(c, await idFromBody(c)));
+  mount(R.encRoleDelete, async ({ c, params }) => remove(c, params.id));
 
   return app;
 }

@@ -14,14 +14,14 @@ import {
 import type { AppEnv } from '../http/context.js';
 import { parseValue } from '../http/validate.js';
 import { can } from '../auth/authenticator.js';
-import { requirePermission } from '../auth/auth.middleware.js';
+import { EncedeusRoutes as R } from '@edgehook/shared/rest';
 import { hashPassword } from '../auth/passwords.js';
 import { revokeUserSessions } from '../auth/sessions.repository.js';
 import { findRole } from '../users/roles.repository.js';
 import { deleteUser, findUserById, insertUser, listUsers, updateUser, type UserWithRole } from '../auth/users.repository.js';
 import { avatarResponse, findAvatar, storeAvatar } from '../users/avatars.repository.js';
 import { avatarBodyLimit, mayEditAvatar, readImageUpload } from '../users/avatars.routes.js';
-import { encedeusBody, encedeusUser, given, pathUuid } from './encedeus-http.js';
+import { encedeusBody, encedeusMounter, encedeusUser, given, pathUuid } from './encedeus-http.js';
 import type { EncedeusDeps } from './encedeus.routes.js';
 import { clientAddress } from '../http/client-address.js';
 
@@ -34,6 +34,7 @@ const isUniqueViolation = (err: unknown): boolean => /UNIQUE|duplicate key/i.tes
 export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { db, clock } = deps;
+  const mount = encedeusMounter(app, '/user', db);
 
   async function mustFind(id: string): Promise<UserWithRole> {
     const user = await findUserById(db, id);
@@ -50,19 +51,19 @@ export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     if (id !== principal.userId && !can(principal, 'users.admin')) throw new EdgehookError('FORBIDDEN', 'unauthorised: your role lacks the permission users.admin');
   }
 
-  app.get('/role/:id', requirePermission('users.read'), async (c) => {
-    const roleId = pathUuid(c.req.param('id'));
+  mount(R.encUsersOfRole, async ({ c, params }) => {
+    const roleId = pathUuid(params.id);
     return c.json({ users: (await listUsers(db)).filter((u) => u.roleId === roleId).map(encedeusUser) });
   });
 
-  app.get('/pfp/:uuid', async (c) => {
-    const avatar = await findAvatar(db, pathUuid(c.req.param('uuid')));
+  mount(R.encPfp, async ({ c, params }) => {
+    const avatar = await findAvatar(db, pathUuid(params.uuid));
     if (!avatar) throw new EdgehookError('NOT_FOUND', 'this user has no profile picture');
     return avatarResponse(c, avatar);
   });
 
-  app.get('/:id', async (c) => {
-    const id = pathUuid(c.req.param('id'));
+  mount(R.encUserGet, async ({ c, params }) => {
+    const id = pathUuid(params.id);
     const principal = c.get('principal');
     if (id !== principal.userId && !can(principal, 'users.read')) throw new EdgehookError('FORBIDDEN', 'unauthorised: your role lacks the permission users.read');
     return c.json({ user: encedeusUser(await mustFind(id)) });
@@ -88,20 +89,20 @@ export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
       throw err;
     }
   };
-  app.post('/', requirePermission('users.admin'), create);
-  app.post('/create', requirePermission('users.admin'), create);
+  mount(R.encUserCreate, ({ c }) => create(c));
+  mount(R.encUserCreateAlias, ({ c }) => create(c));
 
   // The seed's picture upload (and js-api's setPfp, which also sends `uuid`): no uuid means the caller.
-  app.put('/', avatarBodyLimit(), async (c) => {
+  mount(R.encPfpPut, async ({ c }) => {
     const { bytes, fields } = await readImageUpload(c);
     const id = fields['uuid'] ? pathUuid(fields['uuid']) : c.get('principal').userId;
     mayEditAvatar(c, id);
     await mustFind(id);
     await storeAvatar(db, id, bytes, clock.now());
     return c.body(null, 200);
-  });
+  }, { before: [avatarBodyLimit()] });
 
-  app.patch('/', requirePermission('users.admin'), async (c) => {
+  mount(R.encUserUpdate, async ({ c }) => {
     const body = await encedeusBody(c, EncedeusUserUpdate);
     const rawId = given(body.userId) ?? given(body.id);
     if (rawId === undefined) throw new EdgehookError('BAD_REQUEST', 'bad request: give the user id (userId.value or id)');
@@ -132,16 +133,16 @@ export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     return c.json({ user: encedeusUser(await mustFind(id)) });
   });
 
-  app.delete('/:id', requirePermission('users.admin'), async (c) => {
-    const id = pathUuid(c.req.param('id'));
+  mount(R.encUserDelete, async ({ c, params }) => {
+    const id = pathUuid(params.id);
     if (id === c.get('principal').userId) throw new EdgehookError('CONFLICT', 'you cannot delete yourself');
     await mustFind(id);
     await deleteUser(db, id);
     return c.body(null, 200);
   });
 
-  app.patch('/:id/changePassword', async (c) => {
-    const id = pathUuid(c.req.param('id'));
+  mount(R.encChangePassword, async ({ c, params }) => {
+    const id = pathUuid(params.id);
     selfOrAdmin(c, id);
     const body = await encedeusBody(c, EncedeusChangePassword);
     const user = await mustFind(id);
@@ -156,8 +157,8 @@ export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     return c.body(null, 200);
   });
 
-  app.patch('/:id/changeEmail', async (c) => {
-    const id = pathUuid(c.req.param('id'));
+  mount(R.encChangeEmail, async ({ c, params }) => {
+    const id = pathUuid(params.id);
     selfOrAdmin(c, id);
     const body = await encedeusBody(c, EncedeusChangeEmail);
     const user = await mustFind(id);
@@ -168,8 +169,8 @@ export function encedeusUsersRoutes(deps: EncedeusDeps): Hono<AppEnv> {
     return c.body(null, 200);
   });
 
-  app.patch('/:id/changeUsername', async (c) => {
-    const id = pathUuid(c.req.param('id'));
+  mount(R.encChangeUsername, async ({ c, params }) => {
+    const id = pathUuid(params.id);
     selfOrAdmin(c, id);
     const body = await encedeusBody(c, EncedeusChangeUsername);
     const user = await mustFind(id);
