@@ -149,7 +149,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '');
-      const flag = Object.hasOwn(FLAGS, name) ? FLAGS[name as FlagName] : undefined;
+      const flag = Object.entries(FLAGS).find(([n]) => n === name)?.[1];
       return `--${name}${flag ? ` / ${flag.env}` : ''}=${JSON.stringify(raw[name])}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

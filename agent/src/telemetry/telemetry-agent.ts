@@ -1,6 +1,6 @@
 import { decodeJson, encodeJson, TelemetryAck, topicFor, type Clock, type Logger, type Sample, type TelemetryBatch } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
-import type { Collector, CollectorName } from './collectors.js';
+import { COLLECTOR_NAMES, type Collector, type CollectorName } from './collectors.js';
 import type { SequenceNumbers } from './sequence.js';
 import type { Spool } from './spool.js';
 
@@ -105,14 +105,16 @@ export class TelemetryAgent {
     try {
       const started = performance.now();
       const now = this.opts.clock.now();
-      const entries = Object.entries(this.opts.collectors) as Array<[CollectorName, Collector]>;
-      const due = entries.filter(([name]) => this.due(name));
+      const due = COLLECTOR_NAMES.flatMap((name): Array<[CollectorName, Collector]> => {
+        const c = this.opts.collectors[name];
+        return c && this.due(name) ? [[name, c]] : [];
+      });
       this.tick++;
       const results = await Promise.all(
         due.map(([name, c]) =>
-          c.collect(now).catch((err: unknown) => {
+          c.collect(now).catch((err: unknown): Sample[] => {
             this.opts.log.debug('collector failed', { collector: name, err });
-            return [] as Sample[];
+            return [];
           }),
         ),
       );

@@ -4,7 +4,7 @@ import type { Transport } from '@edgehook/shared/transport';
 import type { Profile } from '@edgehook/firmware-profiles';
 import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { Capability } from '../capability.js';
-import { allCollectors, type Collector, type CollectorEnv, type CollectorName } from './collectors.js';
+import { allCollectors, COLLECTOR_NAMES, type Collector, type CollectorEnv, type CollectorName } from './collectors.js';
 import { startLocalEndpoint } from './local-endpoint.js';
 import { SequenceNumbers } from './sequence.js';
 import { telemetrySnapshot } from './snapshot.js';
@@ -41,7 +41,9 @@ export async function startTelemetryAgent(deps: {
   };
   const collectors: Partial<Record<CollectorName, Collector>> = {};
   const intervals: Partial<Record<CollectorName, number>> = {};
-  for (const [name, c] of Object.entries(allCollectors(env)) as Array<[CollectorName, Collector]>) {
+  const all = allCollectors(env);
+  for (const name of COLLECTOR_NAMES) {
+    const c = all[name];
     const setting = config.collectors[name];
     if (setting === 'off') continue;
     collectors[name] = c;
