@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ApiClient } from './lib/api.js';
-import { freePort, memoryOf, sleep, startControlPlaneProcess, startEnrolledAgent, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
+import { cpuSecondsOf, freePort, memoryOf, sleep, startControlPlaneProcess, startEnrolledAgent, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, summarize, writeResults, type Row, type Summary } from './lib/report.js';
 
 const KEYSTROKES = envNumber('EDGEHOOK_BENCH_KEYSTROKES', 2000);
@@ -106,7 +106,7 @@ async function echoLatency(term: Terminal, n: number, warmup = 50): Promise<numb
   return rtts;
 }
 
-async function flood(cp: ControlPlaneProcess, term: Terminal, seconds: number): Promise<{ bytes: number; mbPerS: number; rssBaseKb: number; rssMaxKb: number; ctrlCMs: number }> {
+async function flood(cp: ControlPlaneProcess, agentPid: number, term: Terminal, seconds: number): Promise<{ bytes: number; mbPerS: number; rssBaseKb: number; rssMaxKb: number; ctrlCMs: number; agentCpuMsPerMb: number; cpCpuMsPerMb: number }> {
   let bytes = 0;
   let tail = '';
   let promptWaiter: (() => void) | undefined;
@@ -123,19 +123,23 @@ async function flood(cp: ControlPlaneProcess, term: Terminal, seconds: number): 
   term.send(Buffer.from('yes\r'));
   const started = performance.now();
   const startBytes = bytes;
+  const cpu0 = { agent: cpuSecondsOf(agentPid), cp: cpuSecondsOf(cp.pid) };
   while (performance.now() - started < seconds * 1000) {
     await sleep(500);
     rssMaxKb = Math.max(rssMaxKb, memoryOf(cp.pid).rssKb);
   }
   const elapsed = (performance.now() - started) / 1000;
   const flooded = bytes - startBytes;
+  const perMb = (now: number, before: number) => ((now - before) * 1000) / (flooded / 1048576);
+  const agentCpuMsPerMb = perMb(cpuSecondsOf(agentPid), cpu0.agent);
+  const cpCpuMsPerMb = perMb(cpuSecondsOf(cp.pid), cpu0.cp);
   tail = '';
   const prompt = new Promise<void>((resolve) => (promptWaiter = resolve));
   const t0 = performance.now();
   term.send(Buffer.from('\x03'));
   await Promise.race([prompt, sleep(30_000)]);
   const ctrlCMs = performance.now() - t0;
-  return { bytes: flooded, mbPerS: flooded / 1048576 / elapsed, rssBaseKb, rssMaxKb, ctrlCMs };
+  return { bytes: flooded, mbPerS: flooded / 1048576 / elapsed, rssBaseKb, rssMaxKb, ctrlCMs, agentCpuMsPerMb, cpCpuMsPerMb };
 }
 
 /** The same `yes` in a node-pty in this process, no relay: what the pty itself gives on this machine now. */
@@ -204,7 +208,7 @@ async function main(): Promise<void> {
     log(`baseline: yes in a node-pty in this process, no relay (${rawS} s)`);
     const rawBefore = await rawPtyThroughput(rawS);
     log(`yes flood for ${FLOOD_S} s`);
-    const f = await flood(cp, flooder, FLOOD_S);
+    const f = await flood(cp, agent.pid, flooder, FLOOD_S);
     const growthMb = (f.rssMaxKb - f.rssBaseKb) / 1024;
     log(`baseline again (${rawS} s)`);
     const rawAfter = await rawPtyThroughput(rawS);
@@ -222,6 +226,7 @@ async function main(): Promise<void> {
       { metric: `yes flood throughput (${FLOOD_S} s)`, value: fmt(f.mbPerS, 1, ' MB/s'), target: '>= 10 MB/s', pass: f.mbPerS >= 10 },
       { metric: 'same yes in node-pty, no relay (baseline before / after)', value: `${fmt(rawMbPerS, 1, ' MB/s')} (${fmt(rawBefore, 1)} / ${fmt(rawAfter, 1)})` },
       { metric: 'relay flood / no-relay baseline', value: fmt((100 * f.mbPerS) / rawMbPerS, 0, '%'), target: '>= 90%', pass: f.mbPerS >= 0.9 * rawMbPerS },
+      { metric: 'CPU per MB flooded: agent / control plane', value: `${fmt(f.agentCpuMsPerMb, 0, ' ms')} / ${fmt(f.cpCpuMsPerMb, 0, ' ms')}`, target: '' },
       { metric: 'control-plane RSS growth during flood', value: fmt(growthMb, 1, ' MB'), target: '< 50 MB', pass: growthMb < 50 },
       { metric: 'Ctrl-C to prompt after flood', value: fmt(f.ctrlCMs, 0, ' ms'), target: '< 500 ms', pass: f.ctrlCMs < 500 },
     ];
