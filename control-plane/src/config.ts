@@ -44,7 +44,7 @@ const FLAGS = {
   'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().int().min(10).max(60_000), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
   'audit-retention': { env: 'EDGEHOOK_AUDIT_RETENTION', schema: Retention, default: '365d', help: 'keep audit log entries this long' },
   'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().min(1), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
-  'agent-update-deadline': { env: 'EDGEHOOK_AGENT_UPDATE_DEADLINE', schema: z.coerce.number().int().min(2).max(3600), default: '120', help: 'seconds a new agent version has to reach the control plane before the device rolls it back' },
+  'agent-update-deadline': { env: 'EDGEHOOK_AGENT_UPDATE_DEADLINE', schema: z.coerce.number().int().min(2).max(240), default: '120', help: 'seconds (at most 240: the update request waits for it) a new agent version has to reach the control plane before the device rolls it back' },
   'encedeus-prefix': {
     env: 'EDGEHOOK_ENCEDEUS_PREFIX',
     schema: z
