@@ -149,6 +149,12 @@ test('edgehook agent update: the new version restarts, reports itself and is con
   assert.match(again.stdout, 'already runs 1.1.0');
   const usage = await runCli(config, ['agent', 'update']);
   assert.is(usage.code, 2);
+  assert.is((await runCli(config, ['agent', 'update', 'updatable', '--version', 'newest'])).code, 2);
+  // By tag: every device with it, one line each.
+  assert.is((await api.request('PATCH', `/api/devices/${device}`, { tags: ['lab'] })).status, 200);
+  const byTag = await runCli(config, ['agent', 'update', '--tag', 'lab', '--version', '1.1.0']);
+  assert.is(byTag.code, 0, byTag.stdout + byTag.stderr);
+  assert.match(byTag.stdout, 'updatable: succeeded (runs 1.1.0): already runs 1.1.0');
   await cleanup(config);
 });
 
@@ -161,6 +167,16 @@ test('a new version that crashes at start is rolled back by the launcher', async
   assert.match(res.body.message, 'failed to load: this build is broken');
   assert.is(await readlink(join(install, 'current')), 'versions/1.1.0');
   assert.is((await api.request('GET', `/api/devices/${device}`)).body.agentVersion, '1.1.0');
+});
+
+test('a new version that keeps crashing after it loaded is rolled back after 3 starts', async () => {
+  assert.is((await publish('1.2.1', await makePackage('1.2.1', 'setTimeout(() => process.exit(3), 20);\n'))).status, 201);
+  const before = agent.exits.length;
+  const res = await api.request('POST', `/api/devices/${device}/agent/update`, { version: '1.2.1' });
+  assert.is(res.body.status, 'rolled-back', JSON.stringify(res.body));
+  assert.match(res.body.message, 'stopped 3 times while starting');
+  assert.equal(agent.exits.slice(before), [75, 3, 3, 3], 'the old one asked for the restart, the new one crashed three times');
+  assert.is(await readlink(join(install, 'current')), 'versions/1.1.0');
 });
 
 test('a new version that never reaches the control plane is rolled back at its deadline', async () => {
