@@ -204,6 +204,11 @@ test('a package altered on the control plane is refused by the device, which kee
   assert.is(await readlink(join(install, 'current')), 'versions/1.1.0');
   assert.ok(!(await stat(join(install, 'staging')).catch(() => undefined)));
   assert.is((await api.request('POST', `/api/devices/${device}/ping`)).status, 200);
+  // Both operator actions are in the audit log.
+  const updates = (await api.request('GET', '/api/audit?action=agent.update')).body.entries;
+  assert.ok(updates.filter((e: any) => e.deviceId === device).length >= 5, JSON.stringify(updates));
+  const published = (await api.request('GET', '/api/audit?action=agent.publish')).body.entries;
+  assert.ok(published.some((e: any) => e.target === '1.4.0'), JSON.stringify(published[0]));
 });
 
 test.run();
