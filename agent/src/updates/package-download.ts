@@ -20,12 +20,15 @@ export function nodeDownload(trust: TlsTrust, timeoutMs = 5 * 60_000): DownloadP
       try {
         tls = await tlsOptionsFor(trust, target);
       } catch (err) {
-        throw new EdgehookError('BAD_REQUEST', `cannot download from ${url.host}: ${describeTlsError(err, url.host) ?? (err instanceof Error ? err.message : String(err))}`);
+        throw new EdgehookError('BAD_REQUEST', `cannot download the package: ${describeTlsError(err, url.host) ?? (err instanceof Error ? err.message : String(err))}`);
       }
     }
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
+      let settled = false;
       const failed = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
         const words = describeTlsError(err, url.host);
         reject(err instanceof EdgehookError ? err : new EdgehookError('BAD_REQUEST', `download of ${url.pathname} failed: ${words ?? (err instanceof Error ? err.message : String(err))}`));
       };
@@ -39,14 +42,27 @@ export function nodeDownload(trust: TlsTrust, timeoutMs = 5 * 60_000): DownloadP
         let bytes = 0;
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
-          if (bytes > maxBytes) return req.destroy(new EdgehookError('BAD_REQUEST', `the package is larger than the ${maxBytes} bytes announced`));
+          if (bytes > maxBytes) {
+            // Destroyed without an error argument: the refusal is ours to report, not an 'error' event nobody handles.
+            failed(new EdgehookError('BAD_REQUEST', `the package is larger than the ${maxBytes} bytes announced`));
+            res.destroy();
+            out.destroy();
+            return;
+          }
           hash.update(chunk);
           if (!out.write(chunk)) res.pause();
         });
         out.on('drain', () => res.resume());
         out.on('error', failed);
         res.on('error', failed);
-        res.on('end', () => out.end(() => resolve({ bytes, sha256: hash.digest('hex') })));
+        res.on('end', () => {
+          if (settled) return;
+          out.end(() => {
+            if (settled) return;
+            settled = true;
+            resolve({ bytes, sha256: hash.digest('hex') });
+          });
+        });
       });
       req.on('error', failed);
       req.end();
