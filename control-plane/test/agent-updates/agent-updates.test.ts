@@ -147,6 +147,16 @@ test('edgehook agent update: the new version restarts, reports itself and is con
   assert.not.match(table.stdout, /updatable .*behind/);
   const again = await runCli(config, ['agent', 'update', 'updatable']);
   assert.match(again.stdout, 'already runs 1.1.0');
+  // Publishing from the CLI (a raw upload after a session refresh).
+  const pub = await runCli(config, ['agent', 'publish', await makePackage('1.1.1'), '--version', '1.1.1']);
+  assert.is(pub.code, 0, pub.stdout + pub.stderr);
+  assert.match(pub.stdout, /^published agent 1\.1\.1 \(\d+ bytes, sha256 [0-9a-f]{64}\)\n$/);
+  const mislabelled = await runCli(config, ['agent', 'publish', await makePackage('1.1.2'), '--version', '1.1.3']);
+  assert.is(mislabelled.code, 1);
+  assert.match(mislabelled.stderr, 'says it is version 1.1.2');
+  const packages = await runCli(config, ['agent', 'packages']);
+  assert.match(packages.stdout, /VERSION +SOURCE[^\n]*\n1\.1\.1 +published/);
+  assert.match((await runCli(config, ['devices'])).stdout, /updatable .* 1\.1\.0 \(behind 1\.1\.1\)/);
   const usage = await runCli(config, ['agent', 'update']);
   assert.is(usage.code, 2);
   assert.is((await runCli(config, ['agent', 'update', 'updatable', '--version', 'newest'])).code, 2);
