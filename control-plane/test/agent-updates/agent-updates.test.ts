@@ -84,6 +84,7 @@ test.before(async () => {
   const creds = JSON.parse(await readFile(join(stateDir, 'credentials.json'), 'utf8'));
   const list = (await api.request('GET', '/api/agent/packages')).body;
   assert.is(creds.packageKey, list.signingKey);
+  assert.is((await stat(join(cp.dataDir, 'agent-signing-key.pem'))).mode & 0o777, 0o600);
 });
 
 test.after(async () => {
