@@ -81,6 +81,17 @@ const result = await build({
   plugins: [englishOnlyZod, lazyMqttTransports],
 });
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
+// The launcher (docs/agent-updates.md): Node built-ins only, installed as <install>/launcher.mjs.
+await build({
+  entryPoints: [join(root, 'agent/dist/updates/launcher.js')],
+  outfile: join(pkgDir, 'lib/launcher.mjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minifySyntax: true,
+  logLevel: 'warning',
+});
 await cp(join(root, 'firmware-profiles/profiles'), join(pkgDir, 'profiles'), { recursive: true });
 await mkdir(join(pkgDir, 'bin'), { recursive: true });
 await writeFile(join(pkgDir, 'bin/edgehook-agent'), "#!/usr/bin/env node\nimport '../lib/edgehook-agent.mjs';\n");

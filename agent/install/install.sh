@@ -158,6 +158,7 @@ stage() {
   mkdir -p "$WORK/unpack"
   tar -xzf "$WORK/edgehook-agent.tgz" -C "$WORK/unpack" || die "the package is not a readable tarball"
   [ -f "$WORK/unpack/edgehook-agent/lib/edgehook-agent.mjs" ] || die "the package has no agent in it"
+  [ -f "$WORK/unpack/edgehook-agent/lib/launcher.mjs" ] || die "the package has no launcher in it (built before agent updates: rebuild it)"
   if [ "$NATIVE" = yes ]; then
     if command -v npm >/dev/null 2>&1; then
       say "installing the native modules (node-pty, serialport, onoff, i2c-bus; this can take a while on a Pi)"
@@ -191,6 +192,7 @@ write_env() {
   umask 077
   {
     echo "EDGEHOOK_STATE_DIR=$RUN_STATE_DIR"
+    echo "EDGEHOOK_INSTALL_DIR=$RUN_APP_DIR"
     [ -z "$PROFILE" ] || echo "EDGEHOOK_PROFILE=$PROFILE"
     [ -z "$FINGERPRINT" ] || echo "EDGEHOOK_SERVER_FINGERPRINT=$FINGERPRINT"
     [ -z "$CA" ] || echo "EDGEHOOK_CA=$RUN_CONF_DIR/ca.pem"
@@ -214,7 +216,7 @@ After=network-online.target
 [Service]
 Type=simple
 EnvironmentFile=$RUN_CONF_DIR/agent.env
-ExecStart=$NODE --max-semi-space-size=1 $RUN_APP_DIR/bin/edgehook-agent
+ExecStart=$NODE --max-semi-space-size=1 $RUN_APP_DIR/launcher.mjs
 Restart=always
 RestartSec=5
 TimeoutStopSec=15
@@ -259,6 +261,32 @@ uninstall() {
   else
     say "removed the agent; its credentials stay in $STATE_DIR (remove them with --uninstall --purge)"
   fi
+}
+
+# The versioned layout updates use: versions/<v>/ per package, `current` pointing at the running
+# one, launcher.mjs (what the service starts) outside any version. A reinstall starts afresh.
+install_version() {
+  VERSION=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$WORK/unpack/edgehook-agent/package.json" | head -n 1)
+  echo "$VERSION" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$' || die "the package has no usable version in its package.json ($VERSION)"
+  mkdir -p "$(dirname "$APP_DIR")"
+  rm -rf "$APP_DIR.old"
+  # An install from before versioned layouts: moved aside, removed once the new one is in place.
+  if [ -d "$APP_DIR" ] && [ ! -d "$APP_DIR/versions" ]; then mv "$APP_DIR" "$APP_DIR.old"; fi
+  mkdir -p "$APP_DIR/versions"
+  rm -rf "$APP_DIR/versions/$VERSION.new"
+  mv "$WORK/unpack/edgehook-agent" "$APP_DIR/versions/$VERSION.new"
+  rm -rf "$APP_DIR/versions/$VERSION"
+  mv "$APP_DIR/versions/$VERSION.new" "$APP_DIR/versions/$VERSION"
+  rm -f "$APP_DIR/.current.new"
+  ln -s "versions/$VERSION" "$APP_DIR/.current.new"
+  mv -T "$APP_DIR/.current.new" "$APP_DIR/current"
+  cp "$APP_DIR/versions/$VERSION/lib/launcher.mjs" "$APP_DIR/launcher.mjs.new"
+  mv "$APP_DIR/launcher.mjs.new" "$APP_DIR/launcher.mjs"
+  rm -f "$APP_DIR/update.json"
+  for old in "$APP_DIR"/versions/*; do
+    [ "$old" = "$APP_DIR/versions/$VERSION" ] || rm -rf "$old"
+  done
+  rm -rf "$APP_DIR.old"
 }
 
 cleanup() {
@@ -310,13 +338,10 @@ main() {
       die "enrollment failed (see above); nothing was installed"
     fi
   fi
-  # Swap the new version in; the old one goes only once the new one is in place.
-  mkdir -p "$(dirname "$APP_DIR")"
-  rm -rf "$APP_DIR.old"
-  [ ! -d "$APP_DIR" ] || mv "$APP_DIR" "$APP_DIR.old"
-  mv "$WORK/unpack/edgehook-agent" "$APP_DIR"
-  rm -rf "$APP_DIR.old"
+  install_version
   [ "$SERVICE_USER" = root ] || [ -n "$PREFIX" ] || chown -R "$SERVICE_USER" "$STATE_DIR"
+  # The agent updates itself into $APP_DIR/versions (docs/agent-updates.md), so it owns the tree.
+  [ "$SERVICE_USER" = root ] || [ -n "$PREFIX" ] || chown -R "$SERVICE_USER" "$APP_DIR"
   write_env
   write_unit
   if [ "$SYSTEMD" = yes ] && [ -z "$PREFIX" ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
@@ -327,7 +352,7 @@ main() {
     say "its log: journalctl -u edgehook-agent -f"
   else
     say "installed in $APP_DIR (no systemd service started)"
-    say "start it with: set -a; . $CONF_DIR/agent.env; set +a; $NODE $APP_DIR/bin/edgehook-agent"
+    say "start it with: set -a; . $CONF_DIR/agent.env; set +a; $NODE $APP_DIR/launcher.mjs"
   fi
 }
 

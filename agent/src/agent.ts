@@ -18,6 +18,8 @@ import { startPty } from './pty/pty.capability.js';
 import { startProcesses } from './processes/processes.capability.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { containersOnFirstUse } from './containers/containers.capability.js';
+import { startUpdates } from './updates/updates.capability.js';
+import { nodeDownload } from './updates/package-download.js';
 
 import { AGENT_VERSION } from './version.js';
 export { AGENT_VERSION };
@@ -40,6 +42,8 @@ export interface AgentDeps {
   containerRuntime: () => Promise<ContainerRuntime>;
   /** How to trust a TLS control plane, for enrollment (https) and the link (mqtts/wss) alike. */
   tls?: TlsTrust;
+  /** Stop and exit so the supervisor restarts into the updated version (main.ts: RESTART_EXIT_CODE). */
+  restart?: () => void;
 }
 
 export interface RunningAgent {
@@ -63,7 +67,7 @@ async function enrollWithToken(deps: AgentDeps, store: CredentialsStore, describ
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await enroll(config.server, config.enrollToken, await describe(), nodePostJson(deps.tls ?? {}));
-      const creds: SavedCredentials = { deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date(deps.clock.now()).toISOString() };
+      const creds: SavedCredentials = { deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date(deps.clock.now()).toISOString(), ...(res.packageKey ? { packageKey: res.packageKey } : {}) };
       // Saved only after success: a failed re-enrollment never destroys working credentials.
       await store.save(creds);
       log.info('enrolled', { deviceId: res.deviceId, name: res.name });
@@ -114,6 +118,23 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       (hardware = await startHardware({ profile, clock, log: log.child({ part: 'hardware' }), logRing: deps.logRing, hostname: config.hostname, agentVersion: AGENT_VERSION, stateDir: config.stateDir })),
     // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
     async () => containersOnFirstUse({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess }),
+    // Self-update into a signed package, with rollback by the launcher (updates/).
+    () =>
+      startUpdates({
+        installDir: config.installDir,
+        version: AGENT_VERSION,
+        server: () => credentials?.server,
+        pinnedKey: () => credentials?.packageKey,
+        pinKey: async (key) => {
+          if (!credentials) return;
+          credentials = { ...credentials, packageKey: key };
+          await store.save(credentials);
+        },
+        download: nodeDownload(deps.tls ?? {}),
+        clock,
+        log: log.child({ part: 'updates' }),
+        restart: () => (deps.restart ?? (() => log.error('an update asked for a restart, but nothing can restart this agent')))(),
+      }),
     // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
     () => {
       const i2c = hardware?.hardware.i2c;

@@ -31,6 +31,7 @@ const FLAGS = {
   'telemetry-port': { env: 'EDGEHOOK_TELEMETRY_PORT', help: 'port on 127.0.0.1 where local apps push custom series (default 7677; off)' },
   'docker-socket': { env: 'EDGEHOOK_DOCKER_SOCKET', help: 'Docker Engine API socket (default /var/run/docker.sock, else a Podman socket that exists)' },
   'lifeline-fd': { env: 'EDGEHOOK_LIFELINE_FD', help: 'exit when this inherited pipe closes (the parent that started us died)' },
+  'install-dir': { env: 'EDGEHOOK_INSTALL_DIR', help: 'the versioned install (versions/<v>/, current) that updates go into; the launcher sets it (default: none, updates refused)' },
   replace: { env: 'EDGEHOOK_REPLACE', help: 'on: stop another agent running with this state dir instead of refusing to start (default off)' },
   'container-engine': { env: 'EDGEHOOK_CONTAINER_ENGINE', help: 'docker (the Docker API socket, default) or simulated' },
   'container-host-paths': { env: 'EDGEHOOK_CONTAINER_HOST_PATHS', help: 'comma-separated host directories containers may bind-mount (default: none, only their data dir)' },
@@ -54,6 +55,7 @@ const AgentConfigSchema = z.object({
   enroll: z.string().min(10, 'looks too short to be an enrollment token').optional(),
   'enroll-token-file': z.string().min(1).optional(),
   'state-dir': z.string().min(1).default('/var/lib/edgehook-agent'),
+  'install-dir': z.string().min(1).optional(),
   profile: BoardProfileId.default('generic-linux'),
   hostname: z.string().min(1).max(253).default(os.hostname()),
   ca: z.string().min(1).optional(),
@@ -90,6 +92,8 @@ export interface AgentConfig {
   /** Enroll, save the credentials and exit (the installer's step); already enrolled is success. */
   enrollOnly: boolean;
   stateDir: string;
+  /** Where updates are installed (docs/agent-updates.md); undefined: not a versioned install, updates refused. */
+  installDir: string | undefined;
   profile: string;
   hostname: string;
   mqttTransport: 'tcp' | 'ws' | 'auto';
@@ -149,6 +153,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     enrollTokenFile: v['enroll-token-file'] === undefined || v['enroll-token-file'] === '-' ? v['enroll-token-file'] : resolve(v['enroll-token-file']),
     enrollOnly: values['enroll-only'] === true,
     stateDir: resolve(v['state-dir']),
+    installDir: v['install-dir'] === undefined ? undefined : resolve(v['install-dir']),
     profile: v.profile,
     hostname: v.hostname,
     mqttTransport: v['mqtt-transport'],

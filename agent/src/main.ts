@@ -17,6 +17,7 @@ import { X509Certificate } from 'node:crypto';
 import type { TlsTrust } from '@edgehook/shared/transport';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { resolveDockerSocket, unavailableRuntime } from './containers/engine-socket.js';
+import { RESTART_EXIT_CODE } from './updates/install-layout.js';
 
 /** The CA file, read and checked once: a bad file is a clear error at start, not a TLS failure later. */
 async function loadTrust(tls: { caFile: string | undefined; fingerprint: string | undefined }): Promise<TlsTrust> {
@@ -77,7 +78,7 @@ async function enrollOnly(config: AgentConfig, tls: TlsTrust): Promise<number> {
   try {
     const description = await describeSystem({ hostname: config.hostname, profile: config.profile, agentVersion: AGENT_VERSION });
     const res = await enroll(config.server, config.enrollToken, description, nodePostJson(tls));
-    await store.save({ deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date().toISOString() });
+    await store.save({ deviceId: res.deviceId, name: res.name, server: config.server, mqtt: res.mqtt, enrolledAt: new Date().toISOString(), ...(res.packageKey ? { packageKey: res.packageKey } : {}) });
     process.stdout.write(`enrolled as ${res.name} (${res.deviceId})\n`);
     return 0;
   } catch (err) {
@@ -174,13 +175,14 @@ async function main(): Promise<void> {
     onFatal: () => {
       agent.stop().finally(() => process.exit(1));
     },
+    restart: () => shutdown('restart into the updated version', RESTART_EXIT_CODE),
   });
 
   // The token is spent: it must not lie around on the device.
   if (config.enrollTokenFile && config.enrollTokenFile !== '-') await rm(config.enrollTokenFile, { force: true }).catch(() => undefined);
 
   let stopping = false;
-  const shutdown = (signal: string): void => {
+  function shutdown(signal: string, code = 0): void {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
@@ -188,14 +190,14 @@ async function main(): Promise<void> {
       .stop()
       .then(() => lock.release())
       .then(
-      () => process.exit(0),
+      () => process.exit(code),
       (err: unknown) => {
         log.error('shutdown failed', { err });
         process.exit(1);
       },
     );
-    setTimeout(() => process.exit(1), 5000).unref();
-  };
+    setTimeout(() => process.exit(code === 0 ? 1 : code), 5000).unref();
+  }
   onLifelineClosed = () => shutdown('parent gone (lifeline closed)');
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -44,6 +44,9 @@ import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 import { docsRoutes } from './docs/docs.routes.js';
 import { responseCheck } from './http/response-check.js';
 import { RestRoutes } from '@edgehook/shared/rest';
+import { agentDownloadRoutes, agentPackageRoutes, agentUpdateRoutes } from './agent-updates/agent-updates.routes.js';
+import type { PackageCatalog } from './agent-updates/package-catalog.js';
+import type { AgentUpdateService } from './agent-updates/agent-updates.service.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -64,6 +67,8 @@ export interface AppDeps {
   health?: () => { ok: boolean; error?: string };
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
+  /** Agent packages by version and agent updates (agent-updates/); mounted only when given. */
+  agentUpdates?: { catalog: PackageCatalog; updates: AgentUpdateService; signingKey: string };
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
   config: {
@@ -120,7 +125,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   // The API's own description (generated from shared/src/rest/) and its docs: public, as the code is.
   app.route('/', docsRoutes({ version: deps.config.version }));
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
-  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls };
+  const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls, packageKey: deps.agentUpdates?.signingKey };
   app.route('/api/enroll', enrollRoutes(enrollment));
   app.route('/api/enroll', reprovisionRoutes(enrollment));
   // PiKVM-compatible API per device: its own auth and {ok, result} envelopes, so outside /api.
@@ -137,7 +142,14 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/users', sshKeysRoutes(deps));
   authed.route('/roles', rolesRoutes(deps));
   authed.route('/enrollment-tokens', enrollmentTokenRoutes(enrollment));
-  authed.route('/devices', devicesRoutes(deps));
+  const latestAgent = deps.agentUpdates ? async () => (await deps.agentUpdates?.catalog.latest())?.version : undefined;
+  authed.route('/devices', devicesRoutes({ ...deps, ...(latestAgent ? { latestAgentVersion: latestAgent } : {}) }));
+  if (deps.agentUpdates) {
+    const agentDeps = { db: deps.db, ...deps.agentUpdates };
+    authed.route('/agent', agentPackageRoutes(agentDeps));
+    authed.route('/devices', agentUpdateRoutes(agentDeps));
+    app.route('/downloads', agentDownloadRoutes(agentDeps));
+  }
   authed.route('/devices', hardwareRoutes(deps));
   authed.route('/devices', processesRoutes(deps));
   authed.route('/devices', containersRoutes(deps));

@@ -44,6 +44,7 @@ const FLAGS = {
   'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().int().min(10).max(60_000), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
   'audit-retention': { env: 'EDGEHOOK_AUDIT_RETENTION', schema: Retention, default: '365d', help: 'keep audit log entries this long' },
   'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().min(1), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
+  'agent-update-deadline': { env: 'EDGEHOOK_AGENT_UPDATE_DEADLINE', schema: z.coerce.number().int().min(2).max(240), default: '120', help: 'seconds (at most 240: the update request waits for it) a new agent version has to reach the control plane before the device rolls it back' },
   'encedeus-prefix': {
     env: 'EDGEHOOK_ENCEDEUS_PREFIX',
     schema: z
@@ -106,6 +107,8 @@ export interface ServeConfig {
   webDir: string | undefined;
   /** Request and socket bounds (bytes, counts). */
   limits: { maxBodyBytes: number; maxUploadBytes: number; maxHeaderBytes: number; maxWsFrameBytes: number; maxSocketsPerUser: number };
+  /** Agent updates: how long a new version is on probation (ms). */
+  agentUpdateDeadlineMs: number;
   /** The built agent package; undefined means the repository's agent/dist-package. */
   agentPackageDir: string | undefined;
   publicUrl: string | undefined;
@@ -193,6 +196,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     },
     telemetryFlushMs: v['telemetry-flush-ms'] ?? 200,
     auditRetentionMs: v['audit-retention'] ?? 365 * 86_400_000,
+    agentUpdateDeadlineMs: (v['agent-update-deadline'] ?? 120) * 1000,
     agentPackageDir: v['agent-package-dir'] === undefined ? undefined : resolve(v['agent-package-dir']),
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
     sftp: v['sftp-port'] === undefined ? undefined : { host: v['sftp-host'] ?? v.host ?? '127.0.0.1', port: v['sftp-port'] },

@@ -48,6 +48,10 @@ import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.
 import { socketAuditor } from './audit/audit.middleware.js';
 import { pruneAudit } from './audit/audit.repository.js';
 import { prepareTls, tlsInfo, type TlsInfo } from './tls/tls.service.js';
+import { loadOrCreateSigningKey } from './agent-updates/signing-key.js';
+import { PackageCatalog } from './agent-updates/package-catalog.js';
+import { AgentUpdateService } from './agent-updates/agent-updates.service.js';
+import { defaultAgentPackageDir } from './devices/install.routes.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -70,6 +74,8 @@ export interface RunningControlPlane {
   sftpPort: number | undefined;
   /** Device identities at the broker (embedded or Mosquitto's dynamic security). */
   brokerAdmin: BrokerAdmin;
+  /** Agent updates of one device (the jobs system runs them across many). */
+  agentUpdates: AgentUpdateService;
   close(): Promise<void>;
 }
 
@@ -201,7 +207,12 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   revocations.onApply((r) => auth.forget(r));
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
+  // Agent packages are signed with this control plane's own key, which devices pin at enrollment.
+  const signer = await loadOrCreateSigningKey(config.dataDir);
+  const catalog = new PackageCatalog({ dataDir: config.dataDir, builtDir: config.agentPackageDir ?? defaultAgentPackageDir(), signer, clock });
+  const agentUpdates = new AgentUpdateService({ db, rpc, catalog, signer, clock, log: log.child({ part: 'agent-updates' }), probationMs: config.agentUpdateDeadlineMs });
   const app = buildApp({
+    agentUpdates: { catalog, updates: agentUpdates, signingKey: signer.publicKey },
     audit,
     db,
     clock,
@@ -374,6 +385,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     },
     sftpPort: sftp?.port,
     brokerAdmin: admin,
+    agentUpdates,
     close() {
       closing ??= (async () => {
         storeWatch?.stop();

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { trustedFetch } from '@edgehook/shared/transport';
 import { ADMIN_PASSWORD, cleanup, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
@@ -76,9 +76,12 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
   assert.match(res.out, /enrolled as \S+/);
   const app = join(root, 'opt/edgehook-agent');
   const state = join(root, 'var/lib/edgehook-agent');
-  assert.ok(existsSync(join(app, 'lib/edgehook-agent.mjs')));
-  assert.ok(existsSync(join(app, 'profiles/raspberry-pi-4b.json')));
-  const pkg = JSON.parse(await readFile(join(app, 'package.json'), 'utf8'));
+  // The versioned layout agent updates use (docs/agent-updates.md).
+  const pkg = JSON.parse(await readFile(join(app, 'current/package.json'), 'utf8'));
+  assert.is(readlinkSync(join(app, 'current')), `versions/${pkg.version}`);
+  assert.ok(existsSync(join(app, 'current/lib/edgehook-agent.mjs')));
+  assert.ok(existsSync(join(app, 'current/profiles/raspberry-pi-4b.json')));
+  assert.ok(existsSync(join(app, 'launcher.mjs')));
   assert.equal(Object.keys(pkg.optionalDependencies).sort(), ['i2c-bus', 'node-pty', 'onoff', 'serialport']);
   assert.is(pkg.dependencies, undefined);
   assert.is(await mode(state), '700');
@@ -89,8 +92,9 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
   assert.is(await mode(join(root, 'etc/edgehook-agent/agent.env')), '600');
   assert.match(env, `EDGEHOOK_SERVER_FINGERPRINT=${cp.tls?.fingerprint}`);
   assert.match(env, `EDGEHOOK_STATE_DIR=${state}`);
+  assert.match(env, `EDGEHOOK_INSTALL_DIR=${app}`);
   const unit = await readFile(join(root, 'etc/systemd/system/edgehook-agent.service'), 'utf8');
-  for (const line of ['Restart=always', 'StateDirectoryMode=0700', 'NoNewPrivileges=yes', 'User=edgehook-agent', `ExecStart=${process.execPath} --max-semi-space-size=1 ${app}/bin/edgehook-agent`]) assert.match(unit, line);
+  for (const line of ['Restart=always', 'StateDirectoryMode=0700', 'NoNewPrivileges=yes', 'User=edgehook-agent', `ExecStart=${process.execPath} --max-semi-space-size=1 ${app}/launcher.mjs`]) assert.match(unit, line);
   if (spawnSync('getent', ['group', 'dialout']).status === 0) assert.match(unit, /SupplementaryGroups=.*dialout/);
   assert.not.match(unit, /ehe_/);
   assert.not.ok(existsSync(tokenFile.replace('token', 'root/var/lib/edgehook-agent/enroll-token')));
@@ -101,7 +105,7 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
   }
   // Start what was installed, with the environment the unit gives it.
   const vars = Object.fromEntries(env.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  const agent = spawnAgent({ stateDir: state, extraArgs: ['--pty', 'simulated', '--telemetry-port', 'off', '--container-engine', 'simulated'], env: vars, main: join(app, 'bin/edgehook-agent') });
+  const agent = spawnAgent({ stateDir: state, extraArgs: ['--pty', 'simulated', '--telemetry-port', 'off', '--container-engine', 'simulated'], env: vars, main: join(app, 'launcher.mjs') });
   await waitFor('installed agent online', async () => {
     const d: any = await (await fetchPinned(`${cp.url}/api/devices/${creds.deviceId}`, { headers: { authorization: `Bearer ${bearer}` } })).json();
     return d.online === true;

@@ -14,6 +14,8 @@ export const Permissions = [
   'devices.hardware.read',
   'devices.hardware.write',
   'devices.power',
+  'devices.update',
+  'agent.publish',
   'telemetry.read',
   'containers.read',
   'containers.control',

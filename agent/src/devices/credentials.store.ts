@@ -10,6 +10,8 @@ export const SavedCredentials = z.object({
   server: z.string(),
   mqtt: MqttCredentials,
   enrolledAt: z.string(),
+  /** The control plane's agent-package signing key (base64 SPKI), pinned at enrollment. */
+  packageKey: z.string().max(200).optional(),
 });
 export type SavedCredentials = z.infer<typeof SavedCredentials>;
 

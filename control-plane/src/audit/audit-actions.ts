@@ -29,6 +29,7 @@ const DEVICE_RULES: Array<[string | null, RegExp, string, number]> = [
   [null, /^servers\/([^/]+)\/files\/(rename|delete|mkdir|content)$/, 'containers.files.$2', 1],
   ['POST', /^telemetry\/snapshot$/, 'telemetry.snapshot', 0],
   ['POST', /^ping$/, 'devices.ping', 0],
+  ['POST', /^agent\/update$/, 'agent.update', 0],
 ];
 
 function decode(s: string): string {
@@ -61,6 +62,9 @@ export function describeRequest(method: string, path: string): Described | undef
       return { action: method === 'DELETE' ? 'tokens.revoke' : 'tokens.create', deviceId: null, target: id ?? null };
     case 'enroll':
       return { action: id === 'reprovision' ? 'devices.reprovision' : 'devices.enroll', deviceId: null, target: null };
+    case 'agent':
+      // PUT /api/agent/packages/<version>
+      return { action: id === 'packages' && method === 'PUT' ? 'agent.publish' : `agent.${VERB[method]}`, deviceId: null, target: rest[0] ?? null };
     case 'devices': {
       if (rest.length === 0) return { action: `devices.${VERB[method]}`, deviceId: id ?? null, target: null };
       const tail = rest.join('/');

@@ -19,6 +19,7 @@ export interface RouteCall<S extends RouteSpec> {
   params: RoutePathArgs<S>;
   query?: Record<string, string | undefined>;
   body?: RouteBodyInput<S>;
+  timeoutMs?: number;
 }
 
 /** Stores a freshly issued pair; `accessExpiresAt` comes from the relative `expiresIn`. */
@@ -65,7 +66,7 @@ export class ApiClient {
    * parsed with the entry's result schema, so request and result types follow the map.
    */
   async route<S extends RouteSpec>(spec: S, input: RouteCall<S>): Promise<RouteResult<S>> {
-    const options: CallOptions = { ...(input.query ? { query: input.query } : {}), ...(input.body !== undefined ? { body: input.body } : {}) };
+    const options: CallOptions = { ...(input.query ? { query: input.query } : {}), ...(input.body !== undefined ? { body: input.body } : {}), ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}) };
     const path = pathFor(spec, input.params);
     const schema: S['result'] = spec.result;
     if (spec.resultKind === 'empty') {

@@ -9,6 +9,8 @@ export interface RequestSpec {
   body?: unknown;
   query?: Record<string, string | undefined>;
   token?: string;
+  /** Calls that wait for a long outcome (an agent update) give their own bound. */
+  timeoutMs?: number;
 }
 
 export interface RawResponse {
@@ -66,7 +68,7 @@ function urlFor(server: string, spec: Pick<RequestSpec, 'path' | 'query'>): stri
   return `${server}${spec.path}${qs ? `?${qs}` : ''}`;
 }
 
-export async function send(fetch: FetchFn, server: string, spec: RequestSpec, timeoutMs = REQUEST_TIMEOUT_MS): Promise<RawResponse> {
+export async function send(fetch: FetchFn, server: string, spec: RequestSpec, timeoutMs = spec.timeoutMs ?? REQUEST_TIMEOUT_MS): Promise<RawResponse> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (spec.token) headers['authorization'] = `Bearer ${spec.token}`;
   if (spec.body !== undefined) headers['content-type'] = 'application/json';

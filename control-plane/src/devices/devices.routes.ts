@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import type { RevocationSink } from '../auth/revocations.js';
-import { EdgehookError, topicFor, type Clock, type Logger } from '@edgehook/shared';
+import { compareAgentVersions, EdgehookError, topicFor, type Clock, type Logger } from '@edgehook/shared';
 import { DeviceRoutes as R } from '@edgehook/shared/rest';
 import type { Transport } from '@edgehook/shared/transport';
 import type { Database } from '../db/database.js';
@@ -22,6 +22,8 @@ export interface DevicesRoutesDeps {
   transport: Transport;
   events: FleetEvents;
   revocations: RevocationSink;
+  /** The newest published agent version, so lists mark the devices that lag behind it. */
+  latestAgentVersion?: () => Promise<string | undefined>;
 }
 
 /** A refused or unanswered broker command becomes a clear 503 for the API caller. */
@@ -41,7 +43,11 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
 
   mount(R.deviceList, async ({ query }) => {
     const rows = await listDevices(db, { tag: query.tag, online: query.online === undefined ? undefined : query.online === 'true' });
-    return rows.map(toDeviceView);
+    const latest = await deps.latestAgentVersion?.();
+    return rows.map((row) => {
+      const view = toDeviceView(row);
+      return latest !== undefined && compareAgentVersions(view.agentVersion, latest) < 0 ? { ...view, agentLatest: latest } : view;
+    });
   });
 
   mount(R.deviceGet, ({ device }) => toDeviceView(device.row));

@@ -28,6 +28,8 @@ export interface EnrollmentDeps {
   /** --public-url: what devices are told to use instead of the address they came through. */
   publicUrl?: string | undefined;
   tls?: (() => TlsInfo | undefined) | undefined;
+  /** The agent-package signing key the device pins (agent-updates/signing-key.ts). */
+  packageKey?: string | undefined;
 }
 
 /** A name from the hostname that no other device has yet. */
@@ -114,7 +116,7 @@ export function enrollRoutes(deps: EnrollmentDeps): Hono<AppEnv> {
     const row = await findDevice(deps.db, deviceId);
     if (row) await deps.events.announce({ type: 'device.registered', deviceId, ts: now, device: toDeviceView(row) });
     deps.log.info('device enrolled', { deviceId, name, hostname: description.hostname, profile: description.profile });
-    return { deviceId, name, mqtt: { ...brokerUrls(c, deps), username: deviceId, password: secret } };
+    return { deviceId, name, mqtt: { ...brokerUrls(c, deps), username: deviceId, password: secret }, ...(deps.packageKey ? { packageKey: deps.packageKey } : {}) };
   }, { before: [tokenFirst] });
   return app;
 }

@@ -8,6 +8,8 @@ export type StreamedBodyRoute = (method: string, path: string) => boolean;
 
 export const isFileUpload: StreamedBodyRoute = (method, path) =>
   (method === 'PUT' && /^\/api\/devices\/[^/]+\/servers\/[^/]+\/files\/content$/.test(path)) ||
+  // Agent packages: the route caps them at AGENT_PACKAGE_MAX_BYTES.
+  (method === 'PUT' && /^\/api\/agent\/packages\/[^/]+$/.test(path)) ||
   // PiKVM mass-storage images: the route streams them to the device under its own size cap.
   (method === 'POST' && /^\/kvm\/[^/]+\/api\/msd\/write$/.test(path));
 

@@ -50,6 +50,8 @@ export const DeviceView = z.object({
   lastSeen: z.string().nullable(),
   profile: z.string(),
   agentVersion: z.string(),
+  /** Set in lists when a newer agent package is published than this device runs: that version. */
+  agentLatest: z.string().optional(),
   hostname: z.string(),
   tags: z.array(z.string()),
   hardware: HardwareSummary.nullable(),

@@ -46,7 +46,8 @@ export const MqttCredentials = z.object({
 });
 export type MqttCredentials = z.infer<typeof MqttCredentials>;
 
-export const EnrollResponse = z.object({ deviceId: z.string(), name: z.string(), mqtt: MqttCredentials });
+/** `packageKey`: the control plane's agent-package signing key (base64 SPKI), which the device pins for updates. */
+export const EnrollResponse = z.object({ deviceId: z.string(), name: z.string(), mqtt: MqttCredentials, packageKey: z.string().max(200).optional() });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
 /**

@@ -7,6 +7,7 @@ import { hidRpcDefinitions } from './hid.js';
 import { kvmMediaRpcDefinitions } from './kvm-media.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 import { ActionList } from './processes.js';
+import { agentUpdateRpcDefinitions } from './agent-updates.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -39,6 +40,8 @@ const definitions = {
   'processes.list': { params: z.object({}).strict(), result: z.array(RunningProcess) },
   'processes.signal': { params: ProcessSignalParams, result: z.object({}) },
   'processes.actions': { params: z.object({}).strict(), result: ActionList },
+  // Agent self-update with rollback (messages/agent-updates.ts).
+  ...agentUpdateRpcDefinitions,
 } as const;
 
 type Definitions = typeof definitions;

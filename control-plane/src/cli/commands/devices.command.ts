@@ -16,7 +16,7 @@ Options:
 export function devicesTable(devices: DeviceView[], now: number): string {
   return renderTable(
     ['NAME', 'ID', 'STATUS', 'LAST SEEN', 'PROFILE', 'AGENT', 'TAGS'],
-    devices.map((d) => [d.name, d.id, d.online ? 'online' : 'offline', d.online ? 'now' : relativeTime(d.lastSeen, now), d.profile, d.agentVersion, list(d.tags)]),
+    devices.map((d) => [d.name, d.id, d.online ? 'online' : 'offline', d.online ? 'now' : relativeTime(d.lastSeen, now), d.profile, d.agentLatest ? `${d.agentVersion} (behind ${d.agentLatest})` : d.agentVersion, list(d.tags)]),
   );
 }
 

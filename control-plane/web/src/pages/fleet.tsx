@@ -91,7 +91,11 @@ export function FleetPage() {
           if (presenceTimer.current) clearTimeout(presenceTimer.current);
           applyPresence();
           if (e.type === 'device.deleted') devices.current.delete(e.deviceId);
-          else if (e.type === 'device.registered' || e.type === 'device.updated') devices.current.set(e.deviceId, e.device);
+          else if (e.type === 'device.registered' || e.type === 'device.updated') {
+            // Events carry the plain view; the list's "behind" mark stays while the version does.
+            const prev = devices.current.get(e.deviceId);
+            devices.current.set(e.deviceId, prev?.agentLatest && prev.agentVersion === e.device.agentVersion ? { ...e.device, agentLatest: prev.agentLatest } : e.device);
+          }
           setMembers((v) => v + 1);
           bump();
         };
@@ -268,7 +272,10 @@ const Row = memo(function Row({ device: d, top, index, cpu, temp, seen }: { devi
       <span role="cell"><span class={`badge ${d.online ? 'online' : 'offline'}`}>{d.online ? 'online' : 'offline'}</span></span>
       <span class="wide" role="cell">{d.tags.map((t) => <span class="tag" key={t}>{t}</span>)}</span>
       <span class="wide" role="cell">{d.profile}</span>
-      <span class="wide muted" role="cell">{d.agentVersion}</span>
+      <span class="wide muted" role="cell" data-agent-latest={d.agentLatest}>
+        {d.agentVersion}
+        {d.agentLatest && <span class="badge starting" title={`agent ${d.agentLatest} is published: edgehook agent update ${d.name}`}>behind {d.agentLatest}</span>}
+      </span>
       <span class="wide muted" role="cell">{seen}</span>
       <span class="num" role="cell">{num(cpu)}</span>
       <span class="num" role="cell">{num(temp)}</span>
