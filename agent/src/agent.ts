@@ -18,6 +18,8 @@ import { startPty } from './pty/pty.capability.js';
 import { startProcesses } from './processes/processes.capability.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { containersOnFirstUse } from './containers/containers.capability.js';
+import { startVpn, type VpnCapability } from './vpn/vpn.capability.js';
+import { SimulatedVpnDriver, type VpnDriver } from './vpn/vpn-driver.js';
 
 import { AGENT_VERSION } from './version.js';
 export { AGENT_VERSION };
@@ -40,6 +42,8 @@ export interface AgentDeps {
   containerRuntime: () => Promise<ContainerRuntime>;
   /** How to trust a TLS control plane, for enrollment (https) and the link (mqtts/wss) alike. */
   tls?: TlsTrust;
+  /** The WireGuard driver for `--vpn apply|simulate` (main.ts imports the real one lazily). */
+  vpnDriver?: () => Promise<VpnDriver>;
 }
 
 export interface RunningAgent {
@@ -98,6 +102,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   };
   const profile = deps.getProfile(config.profile);
   let hardware: HardwareCapability | undefined;
+  let vpn: VpnCapability | undefined;
   // Every capability starts the same way, in this order (telemetry reads the board's I2C sensors);
   // they start before enrollment, so a board that cannot start does not spend the token.
   const capabilities: Capability[] = await startCapabilities([
@@ -114,6 +119,8 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       (hardware = await startHardware({ profile, clock, log: log.child({ part: 'hardware' }), logRing: deps.logRing, hostname: config.hostname, agentVersion: AGENT_VERSION, stateDir: config.stateDir })),
     // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
     async () => containersOnFirstUse({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess }),
+    // WireGuard (issue 18): the key is made here, the config comes from the control plane.
+    async () => (vpn = await startVpn({ mode: config.vpn.mode, ifname: config.vpn.ifname, stateDir: config.stateDir, log: log.child({ part: 'vpn' }), driver: deps.vpnDriver ?? (async () => new SimulatedVpnDriver()) })),
     // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
     () => {
       const i2c = hardware?.hardware.i2c;
@@ -124,6 +131,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
         deviceId,
         clock,
         log,
+        ...(vpn ? { managedVpn: vpn.managedInterface } : {}),
         ...(i2c && profile.i2c.some((b) => b.sensors.length > 0) ? { readSensors: () => readSensors(profile, i2c) } : {}),
       });
     },

@@ -44,6 +44,8 @@ import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 import { docsRoutes } from './docs/docs.routes.js';
 import { responseCheck } from './http/response-check.js';
 import { RestRoutes } from '@edgehook/shared/rest';
+import type { VpnService } from './vpn/vpn.service.js';
+import { deviceVpnRoutes, vpnHubRoutes } from './vpn/vpn.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -66,6 +68,8 @@ export interface AppDeps {
   telemetry?: TelemetryService;
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
+  /** The WireGuard hub and device peers (vpn/); its routes are mounted only when given. */
+  vpn?: VpnService;
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
@@ -148,6 +152,10 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     authed.route('/devices', deviceTelemetryRoutes(telemetry));
     authed.route('/telemetry', fleetTelemetryRoutes(telemetry));
     authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
+  }
+  if (deps.vpn) {
+    authed.route('/vpn', vpnHubRoutes({ db: deps.db, vpn: deps.vpn }));
+    authed.route('/devices', deviceVpnRoutes({ db: deps.db, vpn: deps.vpn }));
   }
   app.route('/api', authed);
   // Encedeus's API before the console, so its paths always answer JSON.

@@ -48,6 +48,9 @@ import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.
 import { socketAuditor } from './audit/audit.middleware.js';
 import { pruneAudit } from './audit/audit.repository.js';
 import { prepareTls, tlsInfo, type TlsInfo } from './tls/tls.service.js';
+import { VpnService } from './vpn/vpn.service.js';
+import { loadOrCreateHubKeys } from './vpn/hub-keys.js';
+import { addressPool } from './vpn/address-pool.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -70,6 +73,8 @@ export interface RunningControlPlane {
   sftpPort: number | undefined;
   /** Device identities at the broker (embedded or Mosquitto's dynamic security). */
   brokerAdmin: BrokerAdmin;
+  /** The WireGuard hub and device peers (off unless --vpn-endpoint); WSI's get_vpn_conf calls `vpn.wireguardConfigForBackend`. */
+  vpn: VpnService;
   close(): Promise<void>;
 }
 
@@ -198,6 +203,15 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await revocations.start();
 
   const auth = createAuthenticator({ db, clock });
+  // The hub's key is read (or made) before anything listens, so a broken key file stops the start.
+  const hubKeys = config.vpn ? await loadOrCreateHubKeys(config.dataDir) : undefined;
+  const vpn = new VpnService({
+    db,
+    rpc,
+    clock,
+    log: log.child({ part: 'vpn' }),
+    hub: config.vpn && hubKeys ? { endpoint: config.vpn.endpoint, pool: addressPool(config.vpn.subnet), publicKey: hubKeys.publicKey, privateKey: hubKeys.privateKey, keyPath: hubKeys.path } : undefined,
+  });
   revocations.onApply((r) => auth.forget(r));
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
@@ -212,6 +226,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     transport,
     events,
     telemetry,
+    vpn,
     relay,
     revocations,
     sockets,
@@ -374,6 +389,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     },
     sftpPort: sftp?.port,
     brokerAdmin: admin,
+    vpn,
     close() {
       closing ??= (async () => {
         storeWatch?.stop();

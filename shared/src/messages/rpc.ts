@@ -7,6 +7,7 @@ import { hidRpcDefinitions } from './hid.js';
 import { kvmMediaRpcDefinitions } from './kvm-media.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 import { ActionList } from './processes.js';
+import { VpnAgentStatus, VpnApplyParams, VpnKeyParams, VpnKeyResult } from './vpn.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -39,6 +40,10 @@ const definitions = {
   'processes.list': { params: z.object({}).strict(), result: z.array(RunningProcess) },
   'processes.signal': { params: ProcessSignalParams, result: z.object({}) },
   'processes.actions': { params: z.object({}).strict(), result: ActionList },
+  // WireGuard (messages/vpn.ts): the device's public key, the tunnel's config (no private key), its state.
+  'vpn.key': { params: VpnKeyParams, result: VpnKeyResult },
+  'vpn.apply': { params: VpnApplyParams, result: VpnAgentStatus },
+  'vpn.status': { params: z.object({}).strict(), result: VpnAgentStatus },
 } as const;
 
 type Definitions = typeof definitions;
