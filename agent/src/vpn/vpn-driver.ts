@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 
 /**
  * What brings a wg-quick config up and down. Real: wireguard-tools (`wg-quick`, `wg`), loaded only
@@ -24,10 +24,8 @@ export class SimulatedVpnDriver implements VpnDriver {
   private readonly up_ = new Set<string>();
 
   async up(confPath: string, ifname: string): Promise<void> {
-    const info = await stat(confPath);
-    if ((info.mode & 0o077) !== 0) throw new Error(`${confPath} is readable by others (mode ${(info.mode & 0o777).toString(8)})`);
-    const text = await readFile(confPath, 'utf8');
-    if (!/^\[Interface\]$/m.test(text) || !/^PrivateKey = \S+$/m.test(text) || !/^\[Peer\]$/m.test(text)) throw new Error(`${confPath} is not a complete wg-quick config`);
+    const problem = configProblem(await readFile(confPath, 'utf8'));
+    if (problem) throw new Error(`${confPath}: ${problem}`);
     if (this.up_.has(ifname)) throw new Error(`wg-quick: \`${ifname}' already exists`);
     this.up_.add(ifname);
   }
@@ -43,4 +41,30 @@ export class SimulatedVpnDriver implements VpnDriver {
   async latestHandshake(): Promise<number | null> {
     return null;
   }
+}
+
+// The keys wg-quick and wg setconf know, per section; anything else makes them refuse the file.
+const KNOWN: Record<string, ReadonlySet<string>> = {
+  interface: new Set(['privatekey', 'listenport', 'fwmark', 'address', 'dns', 'mtu', 'table', 'preup', 'postup', 'predown', 'postdown', 'saveconfig']),
+  peer: new Set(['publickey', 'presharedkey', 'allowedips', 'endpoint', 'persistentkeepalive']),
+};
+
+/** Why wg-quick would refuse this config (the simulated driver's stand-in for its parser), or undefined. */
+export function configProblem(text: string): string | undefined {
+  let section: string | undefined;
+  let interfaces = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') continue;
+    const header = /^\[(\w+)\]$/.exec(line);
+    if (header) {
+      section = header[1]?.toLowerCase();
+      if (section === 'interface') interfaces++;
+      if (section !== 'interface' && section !== 'peer') return `unknown section [${header[1] ?? ''}]`;
+      continue;
+    }
+    const kv = /^([A-Za-z]+)\s*=\s*(.*)$/.exec(line);
+    if (!kv || section === undefined || !KNOWN[section]?.has((kv[1] ?? '').toLowerCase())) return `Line unrecognized: \`${line}'`;
+  }
+  return interfaces === 1 ? undefined : 'a config needs exactly one [Interface]';
 }
