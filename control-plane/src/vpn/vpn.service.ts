@@ -118,8 +118,9 @@ export class VpnService {
   async issueForAgent(device: { id: string; name: string }, opts: { rotate: boolean }): Promise<DeviceVpnView> {
     const hub = this.hub();
     const { db, rpc, clock } = this.deps;
-    const peer = await allocateVpnAddress(db, device.id, hub.pool, clock.now());
+    // The key first: an agent with --vpn off answers before an address is spent on it.
     const { publicKey } = await rpc.call(device.id, 'vpn.key', { rotate: opts.rotate }, RPC);
+    const peer = await allocateVpnAddress(db, device.id, hub.pool, clock.now());
     await setVpnPeerKey(db, device.id, publicKey, 'device', clock.now());
     const status = await rpc.call(device.id, 'vpn.apply', { address: `${peer.address}/32`, hubPublicKey: hub.publicKey, endpoint: hub.endpoint, allowedIps: [hub.pool.cidr], persistentKeepalive: KEEPALIVE_S, publicKey }, RPC);
     await recordVpnStatus(db, device.id, status, clock.now());
