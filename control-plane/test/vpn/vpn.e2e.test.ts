@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wgPublicKey } from '@edgehook/shared/wireguard';
-import { adminApi, apiClient, cleanup, createEnrollmentToken, enrollRaw, killAllAgents, login, SAMPLE_DESCRIPTION, spawnAgent, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, adminApi, apiClient, jsonOf, runCli, cleanup, createEnrollmentToken, enrollRaw, killAllAgents, login, SAMPLE_DESCRIPTION, spawnAgent, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { confValue, run, uniqueIfname, wgCheck, wgTools, WG_ENV } from './wg-tools.js';
 
 // The VPN end to end (issue 18): real control plane, real agents, configs judged by wireguard-tools.
@@ -13,6 +13,7 @@ let cp: TestControlPlane;
 let api: Api;
 const agents: Array<AgentProcess & { deviceId: string }> = [];
 const realIfnames: string[] = [];
+const cliDirs: string[] = [];
 /** Every answer the API gave in this file, to prove no device private key is in any. */
 const answers: string[] = [];
 
@@ -35,7 +36,7 @@ async function agent(extraArgs: string[], env: Record<string, string> = {}): Pro
 /** A device with no agent (a WSI backend stands in for it): enrolled, never connected. */
 async function backendDevice(hostname: string): Promise<string> {
   const res = await enrollRaw(cp, await createEnrollmentToken(api), { ...SAMPLE_DESCRIPTION, hostname });
-  return String((await res.json()).deviceId);
+  return String((await jsonOf(res)).deviceId);
 }
 
 async function userApi(name: string, permissions: string[] | 'viewer'): Promise<Api> {
@@ -58,7 +59,7 @@ test.after(async () => {
   await killAllAgents();
   for (const ifname of realIfnames) await run('ip', ['link', 'del', ifname]).catch(() => undefined);
   await cp?.close();
-  await cleanup(...agents.map((a) => a.stateDir), ...(cp ? [cp.dataDir] : []));
+  await cleanup(...cliDirs, ...agents.map((a) => a.stateDir), ...(cp ? [cp.dataDir] : []));
 });
 
 let simulated: AgentProcess & { deviceId: string };
@@ -200,6 +201,46 @@ test('an agent without --vpn says how to turn it on, and is given no address', a
   assert.match(res.body.error.message, /the VPN is off on this agent: start it with --vpn apply/);
   assert.is((await call(api, 'GET', `/api/devices/${off.deviceId}/vpn`)).body.address, null);
   assert.is((await call(api, 'POST', `/api/devices/${off.deviceId}/vpn`, { rotate: 'yes' })).status, 400);
+});
+
+test('edgehook vpn status | enable | hub-conf', async () => {
+  const config = await tempDir('edgehook-cli-');
+  cliDirs.push(config);
+  const loggedIn = await runCli(config, ['login', '--server', cp.url, '--username', 'admin'], { EDGEHOOK_PASSWORD: ADMIN_PASSWORD });
+  assert.is(loggedIn.code, 0, loggedIn.stderr);
+  const name = String((await api.request('GET', `/api/devices/${simulated.deviceId}`)).body.name);
+  const enabled = await runCli(config, ['vpn', 'enable', name]);
+  answers.push(enabled.stdout, enabled.stderr);
+  assert.is(enabled.code, 0, enabled.stderr);
+  assert.match(enabled.stdout, `${name}: 10.251.3.2 up`);
+  const one = await runCli(config, ['vpn', 'status', name]);
+  assert.is(one.code, 0, one.stderr);
+  assert.match(one.stdout, /DEVICE\s+ADDRESS\s+STATE/);
+  assert.match(one.stdout, new RegExp(`${name}\\s+10\\.251\\.3\\.2\\s+up \\(simulated\\)\\s+device`));
+  const all = await runCli(config, ['vpn', 'status']);
+  answers.push(all.stdout);
+  assert.match(all.stdout, new RegExp(`^hub ${ENDPOINT}  10\\.251\\.3\\.1 in 10\\.251\\.3\\.0/29  \\d/5 addresses`, 'm'));
+  assert.match(all.stdout, name);
+  const asJson = await runCli(config, ['vpn', 'status', '--json']);
+  assert.is(JSON.parse(asJson.stdout).subnet, SUBNET);
+  const out = join(config, 'hub.conf');
+  const written = await runCli(config, ['vpn', 'hub-conf', '-o', out]);
+  assert.is(written.code, 0, written.stderr);
+  assert.is((await stat(out)).mode & 0o777, 0o600);
+  const conf = await readFile(out, 'utf8');
+  answers.push(conf);
+  await wgCheck(conf);
+  assert.match(conf, 'AllowedIPs = 10.251.3.2/32');
+  const printed = await runCli(config, ['vpn', 'hub-conf']);
+  assert.is(printed.stdout, conf);
+  for (const [args, why] of [[['vpn', 'up'], /unknown action "up"/], [['vpn', 'enable'], /missing <device>/], [['vpn', 'status', '--rotate'], /--rotate goes with enable/]] as const) {
+    const bad = await runCli(config, [...args]);
+    assert.is(bad.code, 2, args.join(' '));
+    assert.match(bad.stderr, why);
+  }
+  const missing = await runCli(config, ['vpn', 'status', 'no-such-device']);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /no-such-device/);
 });
 
 test('no device private key in the store, in any API answer or in the control plane log', async () => {
