@@ -68,8 +68,8 @@ export interface AppDeps {
   telemetry?: TelemetryService;
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
-  /** The WireGuard hub and device peers (vpn/); its routes are mounted only when given. */
-  vpn?: VpnService;
+  /** The WireGuard hub and device peers (vpn/); with the VPN off its routes say how to turn it on. */
+  vpn: VpnService;
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
@@ -153,10 +153,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     authed.route('/telemetry', fleetTelemetryRoutes(telemetry));
     authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
   }
-  if (deps.vpn) {
-    authed.route('/vpn', vpnHubRoutes({ db: deps.db, vpn: deps.vpn }));
-    authed.route('/devices', deviceVpnRoutes({ db: deps.db, vpn: deps.vpn }));
-  }
+  authed.route('/vpn', vpnHubRoutes({ db: deps.db, vpn: deps.vpn }));
+  authed.route('/devices', deviceVpnRoutes({ db: deps.db, vpn: deps.vpn }));
   app.route('/api', authed);
   // Encedeus's API before the console, so its paths always answer JSON.
   const encedeusPrefix = deps.config.encedeusPrefix ?? '';
