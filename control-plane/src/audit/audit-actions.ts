@@ -29,6 +29,7 @@ const DEVICE_RULES: Array<[string | null, RegExp, string, number]> = [
   [null, /^servers\/([^/]+)\/files\/(rename|delete|mkdir|content)$/, 'containers.files.$2', 1],
   ['POST', /^telemetry\/snapshot$/, 'telemetry.snapshot', 0],
   ['POST', /^ping$/, 'devices.ping', 0],
+  ['POST', /^vpn$/, 'vpn.issue', 0],
 ];
 
 function decode(s: string): string {
