@@ -138,6 +138,9 @@ export class VpnService {
     const { db, clock } = this.deps;
     const device = await findDeviceByRef(db, deviceId);
     if (!device) throw new EdgehookError('NOT_FOUND', `no device ${deviceId}`);
+    const existing = await findVpnPeer(db, device.id);
+    // An agent's own key must not be replaced by a server-made one it does not have.
+    if (existing?.key_source === 'device' && existing.subnet === hub.pool.cidr) throw new EdgehookError('CONFLICT', `${device.name} runs an agent that made its own VPN key: enable it with POST /api/devices/${device.id}/vpn`);
     const peer = await allocateVpnAddress(db, device.id, hub.pool, clock.now());
     const keys = wgGenKeyPair();
     await setVpnPeerKey(db, device.id, keys.publicKey, 'server', clock.now());

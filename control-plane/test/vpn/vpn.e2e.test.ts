@@ -4,7 +4,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wgPublicKey } from '@edgehook/shared/wireguard';
 import { ADMIN_PASSWORD, adminApi, apiClient, jsonOf, runCli, cleanup, createEnrollmentToken, enrollRaw, killAllAgents, login, SAMPLE_DESCRIPTION, spawnAgent, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { confValue, run, uniqueIfname, wgCheck, wgTools, WG_ENV } from './wg-tools.js';
+import { confValue, run, uniqueIfname, wgCheck, wgPubkey, wgTools, WG_ENV } from './wg-tools.js';
 
 // The VPN end to end (issue 18): real control plane, real agents, configs judged by wireguard-tools.
 const ENDPOINT = '192.0.2.10:51820';
@@ -80,6 +80,7 @@ test('an agent enrolls, enables its VPN, gets an address; the private key never 
   assert.is(issued.body.status.mode, 'simulate');
   devicePrivateKey = (await readFile(join(simulated.stateDir, 'vpn/private.key'), 'utf8')).trim();
   assert.is(wgPublicKey(devicePrivateKey), issued.body.publicKey, 'the control plane holds the public half of the key made on the device');
+  assert.is(await wgPubkey(devicePrivateKey), issued.body.publicKey, 'as wg pubkey derives it');
   // The device's wg-quick config is accepted by wireguard-tools and points at the hub.
   const conf = await readFile(join(simulated.stateDir, 'vpn/edgehook0.conf'), 'utf8');
   assert.is((await stat(join(simulated.stateDir, 'vpn/edgehook0.conf'))).mode & 0o777, 0o600);
@@ -108,6 +109,12 @@ test('an agent enrolls, enables its VPN, gets an address; the private key never 
   assert.is.not(again.body.publicKey, issued.body.publicKey);
   devicePrivateKey = (await readFile(join(simulated.stateDir, 'vpn/private.key'), 'utf8')).trim();
   assert.is(wgPublicKey(devicePrivateKey), again.body.publicKey);
+  // Issuing is an operator action in the audit log.
+  const audit = await waitFor('the audit entries', async () => {
+    const res = await call(api, 'GET', `/api/audit?action=vpn.issue&device=${simulated.deviceId}`);
+    return res.body.entries.length >= 2 ? res.body.entries : undefined;
+  });
+  assert.is(audit[0].result, 'ok');
 });
 
 test('hub.conf: every peer for the operator\'s WireGuard server; the hub private key only with vpn.hub.secret', async () => {
@@ -189,6 +196,9 @@ test('WSI backends get a server-made wg-quick config; the pool runs out with a c
   const freed = (await call(api, 'GET', `/api/devices/${backend}/vpn`)).body.address;
   assert.is((await call(api, 'DELETE', `/api/devices/${backend}`)).status, 204);
   assert.match(await cp.vpn.wireguardConfigForBackend(late), `Address = ${freed}/32`);
+  let agentKey = '';
+  await cp.vpn.wireguardConfigForBackend(simulated.deviceId).catch((err: Error) => (agentKey = err.message));
+  assert.match(agentKey, /runs an agent that made its own VPN key/);
   let unknown = '';
   await cp.vpn.wireguardConfigForBackend('no-such-device').catch((err: Error) => (unknown = err.message));
   assert.match(unknown, /no device no-such-device/);
