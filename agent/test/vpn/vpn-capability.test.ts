@@ -60,7 +60,7 @@ test('the key is made on the device (0600), only its public half is answered; ap
   // vpn_status telemetry reports the managed tunnel, simulated or not.
   const env = { root: '/nonexistent-root', thermalZones: [], vcgencmd: false, managedVpn: vpn.managedInterface };
   const snap = await telemetrySnapshot(env, ['vpn_status']);
-  assert.equal(snap.tele_data.vpn_status, { ifname: 'edgehook0', conn_type: 'wireguard', conn_host: '192.0.2.10', conn_ip4: '10.87.0.2', conn_ip6: null, last_handshake_s: null });
+  assert.equal(snap.tele_data.vpn_status, { ifname: 'edgehook0', conn_type: 'wireguard', conn_host: '192.0.2.10', conn_ip4: '10.87.0.2', conn_ip6: null, last_handshake_s: null, up: true });
   assert.equal(await wireguardCollector(env).collect(Date.now()), [{ m: 'vpn.up', v: 1, l: { ifname: 'edgehook0' } }]);
   // A rotated key makes the applied config stale until it is issued again.
   const rotated = await vpn.handlers['vpn.key']?.({ rotate: true });

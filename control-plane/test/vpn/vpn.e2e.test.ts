@@ -66,7 +66,7 @@ let simulated: AgentProcess & { deviceId: string };
 let devicePrivateKey = '';
 
 test('an agent enrolls, enables its VPN, gets an address; the private key never leaves the device', async () => {
-  simulated = await agent(['--vpn', 'simulate']);
+  simulated = await agent(['--vpn', 'simulate', '--telemetry-interval', '1s']);
   const before = await call(api, 'GET', `/api/devices/${simulated.deviceId}/vpn`);
   assert.is(before.status, 200);
   assert.is(before.body.enabled, false);
@@ -103,6 +103,12 @@ test('an agent enrolls, enables its VPN, gets an address; the private key never 
   assert.is(snap.body.tele_data.vpn_status.ifname, 'edgehook0');
   assert.is(snap.body.tele_data.vpn_status.conn_ip4, '10.251.3.2');
   assert.is(snap.body.tele_data.vpn_status.conn_host, '192.0.2.10');
+  assert.is(snap.body.tele_data.vpn_status.up, true);
+  // The agent reports it on its own too: the vpn.up series, stored like any telemetry.
+  await waitFor('vpn.up reported', async () => {
+    const latest = await call(api, 'GET', '/api/telemetry/latest?metric=vpn.up');
+    return latest.body.entries.find((e: { deviceId: string; value: number; labels: Record<string, string> }) => e.deviceId === simulated.deviceId && e.value === 1 && e.labels['ifname'] === 'edgehook0');
+  }, 20_000, 250);
   // Re-issuing keeps the address; rotate makes a new key on the device.
   const again = await call(api, 'POST', `/api/devices/${simulated.deviceId}/vpn`, { rotate: true });
   assert.is(again.body.address, '10.251.3.2');
