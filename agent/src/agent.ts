@@ -20,6 +20,8 @@ import type { ContainerRuntime } from './containers/container-runtime.js';
 import { containersOnFirstUse } from './containers/containers.capability.js';
 import { startUpdates } from './updates/updates.capability.js';
 import { nodeDownload } from './updates/package-download.js';
+import { startVpn, type VpnCapability } from './vpn/vpn.capability.js';
+import { SimulatedVpnDriver, type VpnDriver } from './vpn/vpn-driver.js';
 
 import { AGENT_VERSION } from './version.js';
 export { AGENT_VERSION };
@@ -44,6 +46,8 @@ export interface AgentDeps {
   tls?: TlsTrust;
   /** Stop and exit so the supervisor restarts into the updated version (main.ts: RESTART_EXIT_CODE). */
   restart?: () => void;
+  /** The WireGuard driver for `--vpn apply|simulate` (main.ts imports the real one lazily). */
+  vpnDriver?: () => Promise<VpnDriver>;
 }
 
 export interface RunningAgent {
@@ -102,6 +106,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   };
   const profile = deps.getProfile(config.profile);
   let hardware: HardwareCapability | undefined;
+  let vpn: VpnCapability | undefined;
   // Every capability starts the same way, in this order (telemetry reads the board's I2C sensors);
   // they start before enrollment, so a board that cannot start does not spend the token.
   const capabilities: Capability[] = await startCapabilities([
@@ -135,6 +140,8 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
         log: log.child({ part: 'updates' }),
         restart: () => (deps.restart ?? (() => log.error('an update asked for a restart, but nothing can restart this agent')))(),
       }),
+    // WireGuard (issue 18): the key is made here, the config comes from the control plane.
+    async () => (vpn = await startVpn({ mode: config.vpn.mode, ifname: config.vpn.ifname, stateDir: config.stateDir, log: log.child({ part: 'vpn' }), driver: deps.vpnDriver ?? (async () => new SimulatedVpnDriver()) })),
     // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
     () => {
       const i2c = hardware?.hardware.i2c;
@@ -145,6 +152,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
         deviceId,
         clock,
         log,
+        ...(vpn ? { managedVpn: vpn.managedInterface } : {}),
         ...(i2c && profile.i2c.some((b) => b.sensors.length > 0) ? { readSensors: () => readSensors(profile, i2c) } : {}),
       });
     },

@@ -2,7 +2,8 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
-import { BoardProfileId } from '@edgehook/shared';
+import { BoardProfileId, VpnMode } from '@edgehook/shared';
+import { IFNAME_PATTERN } from './vpn/vpn-driver.js';
 import { AGENT_VERSION } from './version.js';
 import type { HostAccessPolicy } from './containers/host-access.js';
 import { ServerFingerprint } from '@edgehook/shared/transport';
@@ -34,6 +35,8 @@ const FLAGS = {
   'install-dir': { env: 'EDGEHOOK_INSTALL_DIR', help: 'the versioned install (versions/<v>/, current) that updates go into; the launcher sets it (default: none, updates refused)' },
   replace: { env: 'EDGEHOOK_REPLACE', help: 'on: stop another agent running with this state dir instead of refusing to start (default off)' },
   'container-engine': { env: 'EDGEHOOK_CONTAINER_ENGINE', help: 'docker (the Docker API socket, default) or simulated' },
+  vpn: { env: 'EDGEHOOK_VPN', help: 'off (default), apply (wg-quick from wireguard-tools, needs root) or simulate: the WireGuard VPN (docs/vpn.md)' },
+  'vpn-interface': { env: 'EDGEHOOK_VPN_INTERFACE', help: 'the WireGuard interface name (default edgehook0)' },
   'container-host-paths': { env: 'EDGEHOOK_CONTAINER_HOST_PATHS', help: 'comma-separated host directories containers may bind-mount (default: none, only their data dir)' },
   'container-privileged': { env: 'EDGEHOOK_CONTAINER_PRIVILEGED', help: 'on or off (default): allow privileged containers' },
   'container-host-network': { env: 'EDGEHOOK_CONTAINER_HOST_NETWORK', help: "on or off (default): allow containers on the host's network" },
@@ -80,6 +83,8 @@ const AgentConfigSchema = z.object({
   'container-host-pid': OnOff,
   'container-devices': AllOrList(z.string().regex(/^\/dev\/[^\0:,]+$/, 'a device path under /dev')),
   'container-capabilities': AllOrList(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, 'a capability name like NET_ADMIN')),
+  vpn: VpnMode.default('off'),
+  'vpn-interface': z.string().regex(IFNAME_PATTERN, 'must be an interface name of 1-15 letters, digits or _=+.-').default('edgehook0'),
   'lifeline-fd': z.coerce.number().int().min(3).max(1024).optional(),
   replace: z.enum(['on', 'off']).default('off'),
 });
@@ -114,6 +119,8 @@ export interface AgentConfig {
   lifelineFd: number | undefined;
   /** Stop a live agent holding the state dir instead of refusing to start. */
   replace: boolean;
+  /** WireGuard: off, applied with wireguard-tools, or simulated; and the interface's name. */
+  vpn: { mode: VpnMode; ifname: string };
 }
 
 export class ConfigError extends Error {}
@@ -183,5 +190,6 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     },
     lifelineFd: v['lifeline-fd'],
     replace: v.replace === 'on',
+    vpn: { mode: v.vpn, ifname: v['vpn-interface'] },
   });
 }

@@ -172,6 +172,8 @@ async function main(): Promise<void> {
     ptyFactory: config.pty === 'simulated' ? simulatedPtyFactory() : nodePtyFactory(),
     containerRuntime,
     tls,
+    // wireguard-tools are run only with --vpn apply; the driver module is loaded on first use.
+    vpnDriver: config.vpn.mode === 'apply' ? async () => new (await import('./vpn/wg-quick.driver.js')).WgQuickDriver() : async () => new (await import('./vpn/vpn-driver.js')).SimulatedVpnDriver(),
     onFatal: () => {
       agent.stop().finally(() => process.exit(1));
     },

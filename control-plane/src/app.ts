@@ -47,6 +47,8 @@ import { RestRoutes } from '@edgehook/shared/rest';
 import { agentDownloadRoutes, agentPackageRoutes, agentUpdateRoutes } from './agent-updates/agent-updates.routes.js';
 import type { PackageCatalog } from './agent-updates/package-catalog.js';
 import type { AgentUpdateService } from './agent-updates/agent-updates.service.js';
+import type { VpnService } from './vpn/vpn.service.js';
+import { deviceVpnRoutes, vpnHubRoutes } from './vpn/vpn.routes.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -71,6 +73,8 @@ export interface AppDeps {
   agentUpdates?: { catalog: PackageCatalog; updates: AgentUpdateService; signingKey: string };
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
+  /** The WireGuard hub and device peers (vpn/); with the VPN off its routes say how to turn it on. */
+  vpn: VpnService;
   config: {
     tokens: TokenLifetimes;
     secureCookies: boolean;
@@ -161,6 +165,8 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     authed.route('/telemetry', fleetTelemetryRoutes(telemetry));
     authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
   }
+  authed.route('/vpn', vpnHubRoutes({ db: deps.db, vpn: deps.vpn }));
+  authed.route('/devices', deviceVpnRoutes({ db: deps.db, vpn: deps.vpn }));
   app.route('/api', authed);
   // Encedeus's API before the console, so its paths always answer JSON.
   const encedeusPrefix = deps.config.encedeusPrefix ?? '';

@@ -4,6 +4,8 @@ import { parseFlags } from '@edgehook/shared/argv';
 import { z } from 'zod';
 import { parseStoreLocation, type StoreLocation } from './db/dialect.js';
 import { KVM_DOMAIN } from './kvm/kvm-host.js';
+import { VpnEndpoint } from '@edgehook/shared';
+import { subnetProblem } from './vpn/address-pool.js';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const Seconds = z.coerce.number().int().min(1);
@@ -58,6 +60,13 @@ const FLAGS = {
   'sftp-port': { env: 'EDGEHOOK_SFTP_PORT', schema: Port, default: '', help: 'serve SFTP into servers on this port (off by default; 0 picks a free one)' },
   'sftp-host': { env: 'EDGEHOOK_SFTP_HOST', schema: z.string().min(1), default: '', help: 'SFTP listen address (default: same as --host)' },
   'kvm-domain': { env: 'EDGEHOOK_KVM_DOMAIN', schema: z.string().toLowerCase().regex(KVM_DOMAIN, 'must be a DNS name like kvm.example.com'), default: '', help: 'serve <device>.<domain> as that device\'s PiKVM at /api and /streamer' },
+  'vpn-endpoint': { env: 'EDGEHOOK_VPN_ENDPOINT', schema: VpnEndpoint, default: '', help: "the WireGuard hub's host:port devices dial (turns the VPN on; docs/vpn.md)" },
+  'vpn-subnet': {
+    env: 'EDGEHOOK_VPN_SUBNET',
+    schema: z.string().refine((v) => subnetProblem(v) === undefined, { error: (i) => subnetProblem(String(i.input)) ?? 'invalid subnet' }),
+    default: '10.87.0.0/24',
+    help: 'the VPN address pool (IPv4 CIDR); the hub takes its first address',
+  },
   'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
   'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
   'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().int().min(1024), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
@@ -120,6 +129,8 @@ export interface ServeConfig {
   kvmDomain: string | undefined;
   /** Only from the environment, so it never shows in `ps`. */
   adminPassword: string | undefined;
+  /** The WireGuard hub (vpn/): off when no --vpn-endpoint is given. */
+  vpn: { endpoint: string; subnet: string } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -164,6 +175,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
   if (certFile !== undefined && v.tls === 'self-signed') throw new ConfigError('invalid configuration:\n  give either --tls-cert/--tls-key or --tls self-signed, not both');
   const tls: ServeConfig['tls'] = certFile !== undefined && keyFile !== undefined ? { mode: 'files', certFile: resolve(certFile), keyFile: resolve(keyFile) } : v.tls === 'self-signed' ? { mode: 'self-signed' } : undefined;
   const dataDir = resolve(v['data-dir'] ?? './data');
+  const subnetGiven = typeof values['vpn-subnet'] === 'string' || Boolean(env['EDGEHOOK_VPN_SUBNET']);
+  if (subnetGiven && v['vpn-endpoint'] === undefined) throw new ConfigError('invalid configuration:\n  --vpn-subnet needs --vpn-endpoint host:port (EDGEHOOK_VPN_ENDPOINT): the VPN is off without an endpoint');
   const config = {
     host: v.host ?? '127.0.0.1',
     port: v.port ?? 8080,
@@ -203,6 +216,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     encedeusPrefix: v['encedeus-prefix'] === 'off' ? (false as const) : v['encedeus-prefix'] === undefined || v['encedeus-prefix'] === '/' ? '' : v['encedeus-prefix'],
     kvmDomain: v['kvm-domain'],
     adminPassword: env['EDGEHOOK_ADMIN_PASSWORD'] || undefined,
+    vpn: v['vpn-endpoint'] === undefined ? undefined : { endpoint: v['vpn-endpoint'], subnet: v['vpn-subnet'] ?? '10.87.0.0/24' },
   };
   const database = v.database;
   return Object.freeze({ ...config, broker: brokerConfig(v.broker, v['broker-username'], v['broker-password-file'], env), store: parseStoreLocation(database ?? join(dataDir, 'edgehook.db')) });

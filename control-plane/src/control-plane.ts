@@ -52,6 +52,9 @@ import { loadOrCreateSigningKey } from './agent-updates/signing-key.js';
 import { PackageCatalog } from './agent-updates/package-catalog.js';
 import { AgentUpdateService } from './agent-updates/agent-updates.service.js';
 import { defaultAgentPackageDir } from './devices/install.routes.js';
+import { VpnService } from './vpn/vpn.service.js';
+import { loadOrCreateHubKeys } from './vpn/hub-keys.js';
+import { addressPool } from './vpn/address-pool.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -76,6 +79,8 @@ export interface RunningControlPlane {
   brokerAdmin: BrokerAdmin;
   /** Agent updates of one device (the jobs system runs them across many). */
   agentUpdates: AgentUpdateService;
+  /** The WireGuard hub and device peers (off unless --vpn-endpoint); WSI's get_vpn_conf calls `vpn.wireguardConfigForBackend`. */
+  vpn: VpnService;
   close(): Promise<void>;
 }
 
@@ -204,6 +209,15 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await revocations.start();
 
   const auth = createAuthenticator({ db, clock });
+  // The hub's key is read (or made) before anything listens, so a broken key file stops the start.
+  const hubKeys = config.vpn ? await loadOrCreateHubKeys(config.dataDir) : undefined;
+  const vpn = new VpnService({
+    db,
+    rpc,
+    clock,
+    log: log.child({ part: 'vpn' }),
+    hub: config.vpn && hubKeys ? { endpoint: config.vpn.endpoint, pool: addressPool(config.vpn.subnet), publicKey: hubKeys.publicKey, privateKey: hubKeys.privateKey, keyPath: hubKeys.path } : undefined,
+  });
   revocations.onApply((r) => auth.forget(r));
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
@@ -223,6 +237,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     transport,
     events,
     telemetry,
+    vpn,
     relay,
     revocations,
     sockets,
@@ -386,6 +401,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     sftpPort: sftp?.port,
     brokerAdmin: admin,
     agentUpdates,
+    vpn,
     close() {
       closing ??= (async () => {
         storeWatch?.stop();

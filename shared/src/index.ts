@@ -23,3 +23,4 @@ export * from './messages/audit.js';
 export * from './messages/encedeus.js';
 export * from './messages/dynsec.js';
 export * from './messages/agent-updates.js';
+export * from './messages/vpn.js';

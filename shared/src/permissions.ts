@@ -16,6 +16,10 @@ export const Permissions = [
   'devices.power',
   'devices.update',
   'agent.publish',
+  // WireGuard: see and (re)issue devices' VPN configs; the hub's private key in hub.conf is its own grant.
+  'devices.vpn.read',
+  'devices.vpn.write',
+  'vpn.hub.secret',
   'telemetry.read',
   'containers.read',
   'containers.control',

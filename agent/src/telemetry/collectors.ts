@@ -18,6 +18,8 @@ export interface CollectorEnv {
   /** Reads the profile's I2C sensors (hardware/i2c), when the board has any. */
   readSensors?: () => Promise<Array<{ name: string; metric: string; value: number | null }>>;
   vcgencmd: boolean;
+  /** The tunnel the agent's VPN capability manages (a simulated one has no /sys entry). */
+  managedVpn?: () => Promise<VpnInterface | undefined>;
 }
 
 const p = (env: CollectorEnv, path: string): string => join(env.root, path);
@@ -229,6 +231,8 @@ export interface VpnInterface {
   up: boolean;
   endpoint: string | null;
   lastHandshake: number | null;
+  /** The interface's IPv4 address, when known without asking the OS (the managed tunnel). */
+  address?: string;
 }
 
 /** WireGuard interfaces from /sys (DEVTYPE=wireguard), handshakes from `wg show all dump` when allowed. */
@@ -249,6 +253,13 @@ export async function readWireguard(env: CollectorEnv, wgBinary: string | undefi
       i.endpoint ??= peer.endpoint;
       if (peer.latestHandshake > 0) i.lastHandshake = Math.max(i.lastHandshake ?? 0, peer.latestHandshake);
     }
+  }
+  // The agent's own tunnel first (Quix's vpn_status reports the first interface).
+  const managed = await env.managedVpn?.().catch(() => undefined);
+  if (managed) {
+    const seen = found.get(managed.ifname);
+    found.delete(managed.ifname);
+    return [{ ...managed, lastHandshake: seen?.lastHandshake ?? managed.lastHandshake, endpoint: seen?.endpoint ?? managed.endpoint }, ...found.values()];
   }
   return [...found.values()];
 }

@@ -47,9 +47,10 @@ export async function telemetrySnapshot(env: CollectorEnv, statTypes: StatType[]
         ifname: first.ifname,
         conn_type: 'wireguard',
         conn_host: host,
-        conn_ip4: addrs.find((a) => a.family === 'IPv4')?.address ?? null,
+        conn_ip4: addrs.find((a) => a.family === 'IPv4')?.address ?? first.address ?? null,
         conn_ip6: addrs.find((a) => a.family === 'IPv6')?.address ?? null,
         last_handshake_s: first.lastHandshake === null ? null : Math.max(0, Math.round(Date.now() / 1000 - first.lastHandshake)),
+        up: first.up,
       };
     }
   }

@@ -29,6 +29,7 @@ export async function startTelemetryAgent(deps: {
   clock: Clock;
   log: Logger;
   readSensors?: CollectorEnv['readSensors'];
+  managedVpn?: CollectorEnv['managedVpn'];
   root?: string;
 }): Promise<RunningTelemetry> {
   const { config, profile, clock } = deps;
@@ -38,6 +39,7 @@ export async function startTelemetryAgent(deps: {
     thermalZones: profile.thermalZones,
     vcgencmd: profile.throttling.vcgencmd,
     ...(deps.readSensors ? { readSensors: deps.readSensors } : {}),
+    ...(deps.managedVpn ? { managedVpn: deps.managedVpn } : {}),
   };
   const collectors: Partial<Record<CollectorName, Collector>> = {};
   const intervals: Partial<Record<CollectorName, number>> = {};

@@ -30,6 +30,7 @@ const DEVICE_RULES: Array<[string | null, RegExp, string, number]> = [
   ['POST', /^telemetry\/snapshot$/, 'telemetry.snapshot', 0],
   ['POST', /^ping$/, 'devices.ping', 0],
   ['POST', /^agent\/update$/, 'agent.update', 0],
+  ['POST', /^vpn$/, 'vpn.issue', 0],
 ];
 
 function decode(s: string): string {

@@ -77,6 +77,14 @@ export class ApiClient {
     return this.json(schema, spec.method, path, options);
   }
 
+  /** A text answer (a route with `resultKind: 'text'`), as sent. */
+  async text(method: string, path: string, options: CallOptions = {}): Promise<string> {
+    const spec = { method, path, ...options };
+    const res = await this.authorized(spec);
+    await expectSuccess(this.deps.fetch, this.server, spec, res);
+    return res.text;
+  }
+
   async call(method: string, path: string, options: CallOptions = {}): Promise<void> {
     const spec = { method, path, ...options };
     return expectSuccess(this.deps.fetch, this.server, spec, await this.authorized(spec));

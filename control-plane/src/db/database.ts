@@ -16,6 +16,7 @@ export interface Database {
   audit_log: AuditLogTable;
   user_avatars: UserAvatarsTable;
   user_ssh_keys: UserSshKeysTable;
+  vpn_peers: VpnPeersTable;
 }
 
 /** One operator action (control-plane/src/audit/). */
@@ -162,5 +163,21 @@ export interface UserSshKeysTable {
   public_key: string;
   /** `SHA256:<base64>` of the key blob, as ssh-keygen -l prints it. */
   fingerprint: string;
+  created_at: string;
+}
+
+/** A device's WireGuard peer (vpn/): its address in the pool and its public key, never a private key. */
+export interface VpnPeersTable {
+  device_id: string;
+  /** The pool (CIDR) the index counts in: a changed --vpn-subnet re-addresses devices. */
+  subnet: string;
+  address_index: number;
+  address: string;
+  public_key: string | null;
+  key_source: string | null;
+  issued_at: string | null;
+  /** The agent's last VpnAgentStatus, JSON. */
+  status: string | null;
+  status_at: string | null;
   created_at: string;
 }

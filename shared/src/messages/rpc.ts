@@ -8,6 +8,7 @@ import { kvmMediaRpcDefinitions } from './kvm-media.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 import { ActionList } from './processes.js';
 import { agentUpdateRpcDefinitions } from './agent-updates.js';
+import { VpnAgentStatus, VpnApplyParams, VpnKeyParams, VpnKeyResult } from './vpn.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -42,6 +43,10 @@ const definitions = {
   'processes.actions': { params: z.object({}).strict(), result: ActionList },
   // Agent self-update with rollback (messages/agent-updates.ts).
   ...agentUpdateRpcDefinitions,
+  // WireGuard (messages/vpn.ts): the device's public key, the tunnel's config (no private key), its state.
+  'vpn.key': { params: VpnKeyParams, result: VpnKeyResult },
+  'vpn.apply': { params: VpnApplyParams, result: VpnAgentStatus },
+  'vpn.status': { params: z.object({}).strict(), result: VpnAgentStatus },
 } as const;
 
 type Definitions = typeof definitions;

@@ -71,6 +71,8 @@ export const VpnStatus = z.object({
   conn_ip6: z.string().max(64).nullable(),
   /** Seconds since the latest handshake of any peer (null: never, or unknown without `wg`). */
   last_handshake_s: z.number().nullable().optional(),
+  /** Whether the interface is up (beyond Quix's fields; absent from older agents). */
+  up: z.boolean().optional(),
 });
 export type VpnStatus = z.infer<typeof VpnStatus>;
 

@@ -5,6 +5,7 @@ import { ago, bytes, duration } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, useAction, useLoad } from '../lib/ui.js';
 import { HardwareInfoFacts } from './hardware-info.js';
+import { VpnCard } from './device-vpn.js';
 
 export function OverviewTab({ device, onChange }: { device: DeviceView; onChange: () => void }) {
   const session = useSession();
@@ -76,6 +77,7 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
         )}
         <ErrorBox error={save.error} />
       </div>
+      {session.can('devices.vpn.read') && <VpnCard device={device} />}
       {canInfo && (
         <div class="card">
           <h2>Hardware info</h2>

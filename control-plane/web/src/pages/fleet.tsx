@@ -143,6 +143,24 @@ export function FleetPage() {
     return () => clearTimeout(timer);
   }, []);
 
+  // Each device's VPN state (one request for the whole fleet), every 10 s.
+  const [vpn, setVpn] = useState<Map<string, string>>(new Map());
+  useEffect(() => {
+    if (!session.can('devices.vpn.read')) return;
+    let timer: ReturnType<typeof setTimeout>;
+    const poll = async () => {
+      try {
+        const hub = await apiRoute('vpnHub');
+        setVpn(new Map(hub.enabled ? hub.peers.filter((p) => p.enabled).map((p) => [p.deviceId, p.status?.state ?? 'issued']) : []));
+      } catch {
+        // the list stays useful without it
+      }
+      timer = setTimeout(poll, 10_000);
+    };
+    void poll();
+    return () => clearTimeout(timer);
+  }, []);
+
   const tags = useMemo(() => [...new Set([...devices.current.values()].flatMap((d) => d.tags))].sort(), [members]);
   // Presence changes the order only when sorting by it; numbers only when sorting by them.
   const orderDependsOn = sort.key === 'online' || sort.key === 'lastSeen' ? version : sort.key === 'cpu' || sort.key === 'temp' ? latestVersion : 0;
@@ -222,6 +240,7 @@ export function FleetPage() {
           <div class="fleet-head" role="row">
             {header('name', 'Name')}
             {header('online', 'Status')}
+            <span class="wide" role="columnheader">VPN</span>
             <span class="wide" role="columnheader">Tags</span>
             {header('profile', 'Profile', 'wide')}
             <span class="wide" role="columnheader">Agent</span>
@@ -229,7 +248,7 @@ export function FleetPage() {
             {header('cpu', 'CPU %')}
             {header('temp', 'Temp °C')}
           </div>
-          <VirtualRows order={order} devices={devices.current} latest={latest.current} version={version} />
+          <VirtualRows order={order} devices={devices.current} latest={latest.current} vpn={vpn} version={version} />
           {order.length === 0 && <p class="muted" style={{ padding: '12px' }}>{devices.current.size === 0 ? 'No devices yet: use "Add device" to enroll one.' : 'No device matches.'}</p>}
         </div>
       )}
@@ -238,7 +257,7 @@ export function FleetPage() {
   );
 }
 
-function VirtualRows({ order, devices, latest, version }: { order: string[]; devices: Map<string, DeviceView>; latest: Map<string, Latest>; version: number }) {
+function VirtualRows({ order, devices, latest, vpn, version }: { order: string[]; devices: Map<string, DeviceView>; latest: Map<string, Latest>; vpn: Map<string, string>; version: number }) {
   const viewport = useRef<HTMLDivElement>(null);
   const [scroll, setScroll] = useState(0);
   const [height, setHeight] = useState(600);
@@ -259,17 +278,18 @@ function VirtualRows({ order, devices, latest, version }: { order: string[]; dev
         const d = devices.get(id);
         if (!d) return null;
         const l = latest.get(d.id);
-        return <Row key={d.id} device={d} top={(first + i) * ROW} index={first + i} cpu={l?.cpu} temp={l?.temp} seen={d.online ? 'now' : ago(d.lastSeen, now)} />;
+        return <Row key={d.id} device={d} top={(first + i) * ROW} index={first + i} cpu={l?.cpu} temp={l?.temp} vpn={vpn.get(d.id)} seen={d.online ? 'now' : ago(d.lastSeen, now)} />;
       })}
     </div>
   );
 }
 
-const Row = memo(function Row({ device: d, top, index, cpu, temp, seen }: { device: DeviceView; top: number; index: number; cpu: number | undefined; temp: number | undefined; seen: string }) {
+const Row = memo(function Row({ device: d, top, index, cpu, temp, vpn, seen }: { device: DeviceView; top: number; index: number; cpu: number | undefined; temp: number | undefined; vpn: string | undefined; seen: string }) {
   return (
     <a class="fleet-row" role="row" aria-rowindex={index + 1} href={`/devices/${encodeURIComponent(d.id)}`} style={{ top: `${top}px` }} data-device={d.name} data-online={String(d.online)}>
       <span class="name" role="cell" title={d.hostname}>{d.name}</span>
       <span role="cell"><span class={`badge ${d.online ? 'online' : 'offline'}`}>{d.online ? 'online' : 'offline'}</span></span>
+      <span class="wide" role="cell">{vpn ? <span class={`badge vpn ${vpn}`} data-testid="fleet-vpn" title={`VPN ${vpn}`}>{vpn}</span> : <span class="muted">–</span>}</span>
       <span class="wide" role="cell">{d.tags.map((t) => <span class="tag" key={t}>{t}</span>)}</span>
       <span class="wide" role="cell">{d.profile}</span>
       <span class="wide muted" role="cell" data-agent-latest={d.agentLatest}>
