@@ -6,6 +6,8 @@ interface Layer {
   current: number;
   total: number;
   downloaded: boolean;
+  /** Podman's last line names the image id, which is its config blob's digest: that blob is no layer. */
+  config?: boolean;
 }
 
 // Statuses that name a layer. "Pulling from <repo>" and the final "Digest:"/"Status:" lines carry the
@@ -17,7 +19,9 @@ const DOWNLOADED = new Set(['Download complete', 'Verifying Checksum', 'Extracti
 /**
  * Folds the engine's per-layer pull lines into one PullProgress: Docker's Pulling fs layer / Waiting /
  * Downloading (progressDetail current/total) / Verifying Checksum / Download complete / Extracting /
- * Pull complete / Already exists, and Podman's compatible subset of them.
+ * Pull complete / Already exists, and Podman's compatible subset of them (Pulling fs layer, a
+ * Downloading line at most once a second, Download complete, Already exists; its config blob is
+ * reported like a layer and recognized by the image id on the final line; docs/containers.md).
  */
 export class PullTracker {
   private readonly layers = new Map<string, Layer>();
@@ -41,6 +45,10 @@ export class PullTracker {
       if (total !== undefined && total > 0) layer.total = Math.round(total);
       if (current !== undefined) layer.current = Math.round(Math.min(current, layer.total || current));
     }
+    if (status === 'Download complete' && layer.downloaded) {
+      layer.config = true;
+      return true;
+    }
     if (DOWNLOADED.has(status) && !layer.downloaded) {
       layer.downloaded = true;
       if (status !== 'Already exists') layer.current = layer.total = Math.max(layer.total, layer.current);
@@ -52,7 +60,10 @@ export class PullTracker {
     let current = 0;
     let total = 0;
     let done = 0;
+    let count = 0;
     for (const l of this.layers.values()) {
+      if (l.config) continue;
+      count++;
       current += l.current;
       total += l.total;
       if (l.downloaded || status === 'done') done++;
@@ -62,7 +73,7 @@ export class PullTracker {
       image: this.image,
       ...(this.server ? { server: this.server } : {}),
       status,
-      layers: { total: Math.min(this.layers.size, 1000), done: Math.min(done, 1000) },
+      layers: { total: Math.min(count, 1000), done: Math.min(done, 1000) },
       bytes: { current: status === 'done' ? total : current, total },
       ...(text ? { message: text } : {}),
     };
