@@ -49,7 +49,7 @@ export class SimulatedRegistry {
     report({ status: `Pulling from ${image.replace(/:[^/]*$/, '')}`, id: image.split(':')[1] ?? 'latest' });
     const todo = layers.filter((l) => !have.has(l.id));
     for (const l of layers) report(have.has(l.id) ? { status: 'Already exists', id: l.id } : { status: 'Pulling fs layer', id: l.id });
-    const rate = (this.opts.bytesPerSecond ?? 3_000_000) / 1000;
+    const rate = (this.opts.bytesPerSecond ?? 2_000_000) / 1000;
     const started = this.opts.clock.monotonic();
     const done = new Set<string>();
     while (done.size < todo.length) {
