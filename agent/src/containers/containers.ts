@@ -32,7 +32,7 @@ export function startContainers(deps: { runtime: ContainerRuntime; stateDir: str
   if (deps.watchEvents !== false) power.watchEvents();
   return {
     name: 'containers',
-    handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes, hostAccess }),
+    handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes, hostAccess, onPull: deps.onPull }),
     streamKinds: containerStreamKinds({ runtime, power, files, consoles, clock, log, diskBytes }),
     power,
     executor,
