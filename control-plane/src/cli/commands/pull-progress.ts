@@ -24,28 +24,8 @@ export async function followPulls(ctx: CommandContext, api: ApiClient, ref: stri
   } catch {
     return async () => undefined;
   }
-  const tty = ctx.io.stdoutIsTTY === true;
-  const latest = new Map<string, PullProgress>();
-  const printedAt = new Map<string, number>();
-  let live = false;
+  const printer = pullPrinter({ tty: ctx.io.stdoutIsTTY === true, now: ctx.now, write: ctx.io.stdout });
   let settle: (() => void) | undefined;
-  const running = (): boolean => [...latest.values()].some((p) => p.status === 'pulling');
-  const show = (p: PullProgress): void => {
-    if (tty) {
-      const line = [...latest.values()].map((x) => printable(pullText(x))).join('; ');
-      ctx.io.stdout(`\r\x1b[K${line}`);
-      live = true;
-      if (p.status !== 'pulling' && !running()) {
-        ctx.io.stdout('\n');
-        live = false;
-      }
-      return;
-    }
-    const now = ctx.now();
-    if (p.status === 'pulling' && now - (printedAt.get(p.image) ?? -Infinity) < LINE_EVERY_MS) return;
-    printedAt.set(p.image, now);
-    ctx.io.stdout(`${printable(pullText(p))}\n`);
-  };
   const hello = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 2000);
     ws.on('message', (data: Buffer) => {
@@ -54,20 +34,50 @@ export async function followPulls(ctx: CommandContext, api: ApiClient, ref: stri
       const e = decodeJson(FleetEvent, data);
       if (!e.ok || e.value.type !== 'container.pull' || e.value.deviceId !== deviceId) return;
       const p = e.value.pull;
-      // The first report knows no layers yet: nothing worth a line.
-      if (p.status === 'pulling' && p.layers.total === 0) return;
-      latest.set(p.image, p);
-      show(p);
-      if (!running()) settle?.();
+      printer.show(p);
+      if (!printer.running()) settle?.();
     });
   });
   await hello; // subscribed: no event of this apply can fall before it
   return async () => {
-    if (running()) await new Promise<void>((resolve) => {
+    if (printer.running()) await new Promise<void>((resolve) => {
       settle = resolve;
       setTimeout(resolve, FINAL_GRACE_MS);
     });
-    if (live) ctx.io.stdout('\n');
+    printer.finish();
     ws.close();
+  };
+}
+
+/** The lines themselves: on a terminal one line rewritten in place (every image on it), else a line per change per image at most every second. */
+export function pullPrinter(out: { tty: boolean; now: () => number; write: (s: string) => void }): { show(p: PullProgress): void; running(): boolean; finish(): void } {
+  const latest = new Map<string, PullProgress>();
+  const printedAt = new Map<string, number>();
+  let live = false;
+  const running = (): boolean => [...latest.values()].some((p) => p.status === 'pulling');
+  return {
+    running,
+    show(p) {
+      // The first report knows no layers yet: nothing worth a line.
+      if (p.status === 'pulling' && p.layers.total === 0) return;
+      latest.set(p.image, p);
+      if (out.tty) {
+        out.write(`\r\x1b[K${[...latest.values()].map((x) => printable(pullText(x))).join('; ')}`);
+        live = true;
+        if (!running()) {
+          out.write('\n');
+          live = false;
+        }
+        return;
+      }
+      const now = out.now();
+      if (p.status === 'pulling' && now - (printedAt.get(p.image) ?? -Infinity) < LINE_EVERY_MS) return;
+      printedAt.set(p.image, now);
+      out.write(`${printable(pullText(p))}\n`);
+    },
+    finish() {
+      if (live) out.write('\n');
+      live = false;
+    },
   };
 }
