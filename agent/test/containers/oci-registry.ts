@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -79,7 +78,8 @@ export async function startTestRegistry(opts: { rootfs: string; workDir: string;
   });
   server.on('connection', (s) => s.setNoDelay(true));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const host = `localhost:${(server.address() as AddressInfo).port}`;
+  const address = server.address();
+  const host = `localhost:${typeof address === 'object' && address ? address.port : 0}`;
   return {
     host,
     image: `${host}/${repo}:latest`,
