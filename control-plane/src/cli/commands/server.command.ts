@@ -38,7 +38,10 @@ Examples:
   edgehook server create pi-a web --image nginx:alpine --port 8080:80 --restart unless-stopped
   edgehook server edit pi-a web --env GREETING=hi --dry-run
   edgehook server create pi-a mc --file mc.yaml
-  edgehook server rm pi-a web`;
+  edgehook server rm pi-a web
+
+While the device pulls an image for an apply, its progress is printed
+("pulling nginx:alpine: 2/7 layers, 1.2/16.9 MB"; one updating line on a terminal).`;
 
 const OPTIONS = { ...SPEC_OPTIONS, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } as const;
 
