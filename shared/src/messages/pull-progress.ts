@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServerName } from './containers.js';
 
 const Count = z.number().int().min(0).max(2 ** 53 - 1);
 
@@ -12,7 +13,7 @@ export const PullProgress = z
   .object({
     image: z.string().min(1).max(512),
     /** The declared server whose create/recreate step pulls it (absent for ad-hoc containers). */
-    server: z.string().max(63).optional(),
+    server: ServerName.optional(),
     status: z.enum(['pulling', 'done', 'failed']),
     layers: z.object({ total: Count.max(1000), done: Count.max(1000) }).strict(),
     bytes: z.object({ current: Count, total: Count }).strict(),
