@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     stderr: (s) => process.stderr.write(s),
     stdoutBytes: (b) => process.stdout.write(b),
     stderrBytes: (b) => process.stderr.write(b),
+    stdoutIsTTY: process.stdout.isTTY === true,
   });
 }
 

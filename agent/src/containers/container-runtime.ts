@@ -1,4 +1,4 @@
-import type { EngineInfo, EngineState } from '@edgehook/shared';
+import type { EngineInfo, EngineState, PullProgress } from '@edgehook/shared';
 
 /**
  * The seam between the agent and a container engine. One real implementation speaks the Docker
@@ -12,8 +12,13 @@ export interface ContainerRuntime {
   info(): Promise<EngineInfo>;
   list(opts: { all: boolean; labels?: Record<string, string> }): Promise<RuntimeContainer[]>;
   inspect(ref: string): Promise<RuntimeContainer>;
-  /** Creates (pulling the image first when it is missing); returns the container id. */
-  create(spec: RuntimeCreateSpec): Promise<string>;
+  /** Creates (pulling the image first when it is missing, reporting to `onPull`); returns the container id. */
+  create(spec: RuntimeCreateSpec, opts?: { onPull?: PullListener }): Promise<string>;
+  /**
+   * Pulls the image from its registry, reporting layers and bytes as they arrive; the last report is
+   * `done`, or `failed` with the reason (and the call then throws NOT_FOUND with that reason).
+   */
+  pull(image: string, opts?: { onProgress?: PullListener }): Promise<void>;
   start(ref: string): Promise<void>;
   /** Stops with SIGTERM, then SIGKILL after `timeoutSec`. Stopping a stopped container is not an error. */
   stop(ref: string, timeoutSec: number): Promise<void>;
@@ -29,6 +34,8 @@ export interface ContainerRuntime {
   /** Container lifecycle events (start, die, destroy...), for state the engine changes on its own. */
   events(opts: { signal: AbortSignal }): AsyncIterable<RuntimeEvent>;
 }
+
+export type PullListener = (p: PullProgress) => void;
 
 export interface OutputChunk {
   stream: 'stdout' | 'stderr';

@@ -2,7 +2,8 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EDGEHOOK_LABELS, type Clock, type ContainerInfo, type Logger } from '@edgehook/shared';
 import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
-import type { ContainerRuntime, OutputChunk, RuntimeContainer } from './container-runtime.js';
+import type { ContainerRuntime, OutputChunk, PullListener, RuntimeContainer } from './container-runtime.js';
+import { throttledPull } from './pull-progress.js';
 import type { HostAccessPolicy } from './host-access.js';
 import type { ServersExecutor } from './executor.js';
 import type { FilesService } from './files.service.js';
@@ -20,6 +21,8 @@ export interface ContainersDeps {
   diskBytes: (server: string | null) => Promise<number>;
   /** What containers may reach on the host (the agent's --container-* flags); nothing by default. */
   hostAccess?: HostAccessPolicy | undefined;
+  /** Image pull progress (published on the containerPull topic). */
+  onPull?: PullListener | undefined;
 }
 
 /** An RPC reply travels in one MQTT message: keep the log lines well under that. */
@@ -113,7 +116,8 @@ export function containerRpcHandlers(deps: ContainersDeps): RpcHandlers {
     'containers.create': async ({ spec, start }) => {
       const dataDir = spec.dataMount === null ? files.dataDir(spec.name) : await files.ensureDataDir(spec.name);
       const create = toCreateSpec(spec, { dataDir, declared: false, hostAccess: deps.hostAccess });
-      const id = await power.exclusive(spec.name, () => runtime.create(create));
+      const report = deps.onPull ? throttledPull(deps.onPull, clock) : undefined;
+      const id = await power.exclusive(spec.name, () => runtime.create(create, report ? { onPull: report } : {}));
       if (start) await power.run(id, 'start');
       return info(id);
     },

@@ -1,7 +1,7 @@
 import type { Clock, Logger } from '@edgehook/shared';
 import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { StreamKindImpls } from '../streams/stream-host.js';
-import type { ContainerRuntime } from './container-runtime.js';
+import type { ContainerRuntime, PullListener } from './container-runtime.js';
 import { containerRpcHandlers, diskUsage } from './containers.handler.js';
 import { containerStreamKinds } from './containers.streams.js';
 import { ConsoleHub } from './console-hub.js';
@@ -21,18 +21,18 @@ export interface ContainersAgent extends Capability {
 }
 
 /** Wires the container capability: power serializer, declared-set executor, files, RPCs and streams. */
-export function startContainers(deps: { runtime: ContainerRuntime; stateDir: string; clock: Clock; log: Logger; watchEvents?: boolean; hostAccess?: HostAccessPolicy | undefined }): ContainersAgent {
+export function startContainers(deps: { runtime: ContainerRuntime; stateDir: string; clock: Clock; log: Logger; watchEvents?: boolean; hostAccess?: HostAccessPolicy | undefined; onPull?: PullListener | undefined }): ContainersAgent {
   const { runtime, clock, log } = deps;
   const power = new PowerManager({ runtime, log });
   const files = new FilesService({ stateDir: deps.stateDir, engineProbe: () => runtime.info() });
   const { hostAccess } = deps;
-  const executor = new ServersExecutor({ runtime, power, files, clock, log, hostAccess });
+  const executor = new ServersExecutor({ runtime, power, files, clock, log, hostAccess, onPull: deps.onPull });
   const diskBytes = diskUsage(files, clock);
   const consoles = new ConsoleHub({ runtime, log });
   if (deps.watchEvents !== false) power.watchEvents();
   return {
     name: 'containers',
-    handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes, hostAccess }),
+    handlers: containerRpcHandlers({ runtime, power, executor, files, clock, log, diskBytes, hostAccess, onPull: deps.onPull }),
     streamKinds: containerStreamKinds({ runtime, power, files, consoles, clock, log, diskBytes }),
     power,
     executor,

@@ -1,5 +1,6 @@
 import { EdgehookError, type EngineInfo } from '@edgehook/shared';
-import type { Attachment, ContainerRuntime, OutputChunk, RawStats, RuntimeContainer, RuntimeCreateSpec, RuntimeEvent } from './container-runtime.js';
+import type { Attachment, ContainerRuntime, OutputChunk, PullListener, RawStats, RuntimeContainer, RuntimeCreateSpec, RuntimeEvent } from './container-runtime.js';
+import { PullTracker } from './pull-progress.js';
 import { bodyChunks, DockerHttp, engineError, readAll } from './docker-http.js';
 import { LineSplitter, StreamDemuxer } from './docker-mux.js';
 import { InspectJson, ListJson, PullLine, StatsJson, VersionJson } from './docker-schemas.js';
@@ -45,8 +46,8 @@ export class DockerEngineRuntime implements ContainerRuntime {
     return toRuntimeContainer(InspectJson.parse(await this.http.json('GET', `/containers/${enc(ref)}/json`)));
   }
 
-  async create(spec: RuntimeCreateSpec): Promise<string> {
-    await this.ensureImage(spec.image);
+  async create(spec: RuntimeCreateSpec, opts: { onPull?: PullListener } = {}): Promise<string> {
+    await this.ensureImage(spec.image, opts.onPull);
     const exposed: Record<string, object> = {};
     const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
     for (const p of spec.ports) {
@@ -93,32 +94,54 @@ export class DockerEngineRuntime implements ContainerRuntime {
   }
 
   /** Pulls the image when the engine does not have it; a failed pull says so plainly. */
-  private async ensureImage(image: string): Promise<void> {
+  private async ensureImage(image: string, onPull: PullListener | undefined): Promise<void> {
     try {
       await this.http.call('GET', `/images/${enc(image)}/json`);
       return;
     } catch (err) {
       if (!(err instanceof EdgehookError) || err.code !== 'NOT_FOUND') throw err;
     }
+    await this.pull(image, { onProgress: onPull });
+  }
+
+  // The body is one JSON line per layer event while the pull runs: read as it arrives, not at the end.
+  async pull(image: string, opts: { onProgress?: PullListener | undefined } = {}): Promise<void> {
     const { name, tag } = splitImage(image);
+    const tracker = new PullTracker(image);
+    const report = opts.onProgress ?? (() => undefined);
     let failure: string | undefined;
+    report(tracker.snapshot('pulling', 'starting'));
     try {
-      const { body } = await this.http.call('POST', '/images/create', { query: { fromImage: name, tag } });
-      for (const line of new LineSplitter().push(Buffer.concat([body, Buffer.from('\n')]))) {
+      const res = await this.http.request('POST', '/images/create', { query: { fromImage: name, tag } });
+      if ((res.statusCode ?? 0) >= 400) throw engineError(res.statusCode ?? 500, await readAll(res), 'pull');
+      const lines = new LineSplitter();
+      const take = (line: string): void => {
         let parsed: unknown;
         try {
           parsed = JSON.parse(line);
         } catch {
-          continue;
+          return;
         }
         const l = PullLine.safeParse(parsed);
-        if (l.success && (l.data.error ?? l.data.errorDetail?.message)) failure = l.data.error ?? l.data.errorDetail?.message;
-      }
+        if (!l.success) return;
+        const error = l.data.error ?? l.data.errorDetail?.message;
+        if (error !== undefined) failure ??= error;
+        else if (tracker.push(l.data)) report(tracker.snapshot('pulling'));
+      };
+      for await (const chunk of bodyChunks(res, undefined, this.http)) for (const line of lines.push(chunk)) take(line);
+      for (const line of lines.end()) take(line);
     } catch (err) {
-      if (err instanceof EdgehookError && err.code === 'ENGINE_UNAVAILABLE') throw err;
+      if (err instanceof EdgehookError && err.code === 'ENGINE_UNAVAILABLE') {
+        report(tracker.snapshot('failed', err.message));
+        throw err;
+      }
       failure = err instanceof Error ? err.message : String(err);
     }
-    if (failure !== undefined) throw new EdgehookError('NOT_FOUND', `image ${image} is not on this device and pulling it failed (is a registry reachable?): ${failure}`);
+    if (failure !== undefined) {
+      report(tracker.snapshot('failed', failure));
+      throw new EdgehookError('NOT_FOUND', `image ${image} is not on this device and pulling it failed (is a registry reachable?): ${failure}`);
+    }
+    report(tracker.snapshot('done', 'pulled'));
   }
 
   async start(ref: string): Promise<void> {

@@ -64,4 +64,12 @@ export const VersionJson = z.object({
 });
 
 /** Pull progress lines; a line with `error` means the pull failed even though the status was 200. */
-export const PullLine = z.object({ error: z.string().optional(), errorDetail: z.object({ message: z.string().optional() }).optional() });
+/** One line of `/images/create` (Docker's JSONMessage): per-layer status with `id`, or an error. */
+export const PullLine = z.object({
+  status: z.string().max(1000).optional(),
+  id: z.string().max(256).optional(),
+  progressDetail: z.object({ current: z.number().nonnegative().optional(), total: z.number().nonnegative().optional() }).partial().optional(),
+  error: z.string().optional(),
+  errorDetail: z.object({ message: z.string().optional() }).optional(),
+});
+export type PullLine = z.infer<typeof PullLine>;

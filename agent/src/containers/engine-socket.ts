@@ -56,6 +56,7 @@ export function unavailableRuntime(tried: string[]): ContainerRuntime {
     list: failing,
     inspect: failing,
     create: failing,
+    pull: failing,
     start: failing,
     stop: failing,
     restart: failing,

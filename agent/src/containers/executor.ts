@@ -1,6 +1,7 @@
 import { EdgehookError, type ApplyResult, type Clock, type DeclaredServer, type Logger, type PlanStep } from '@edgehook/shared';
 import type { HostAccessPolicy } from './host-access.js';
-import type { ContainerRuntime } from './container-runtime.js';
+import type { ContainerRuntime, PullListener } from './container-runtime.js';
+import { throttledPull } from './pull-progress.js';
 import type { FilesService } from './files.service.js';
 import { planServers, specHash, toCreateSpec } from './planner.js';
 import type { PowerManager } from './power.js';
@@ -15,7 +16,7 @@ export class ServersExecutor {
   private active: Promise<ApplyResult> | undefined;
   private next: { servers: DeclaredServer[]; result: Promise<ApplyResult> } | undefined;
 
-  constructor(private readonly deps: { runtime: ContainerRuntime; power: PowerManager; files: FilesService; clock: Clock; log: Logger; hostAccess?: HostAccessPolicy | undefined }) {}
+  constructor(private readonly deps: { runtime: ContainerRuntime; power: PowerManager; files: FilesService; clock: Clock; log: Logger; hostAccess?: HostAccessPolicy | undefined; onPull?: PullListener | undefined }) {}
 
   async plan(servers: DeclaredServer[]): Promise<PlanStep[]> {
     return planServers(await this.deps.runtime.list({ all: true }), servers, specHash);
@@ -91,9 +92,12 @@ export class ServersExecutor {
         const s = need();
         const dataDir = await files.ensureDataDir(s.name);
         const create = toCreateSpec(s, { dataDir, declared: true, hostAccess: this.deps.hostAccess });
+        const { onPull } = this.deps;
+        // A pull inside the step reports as it goes (throttled), tagged with the server it is for.
+        const report = onPull ? throttledPull((p) => onPull({ ...p, server: s.name }), this.deps.clock) : undefined;
         return power.exclusive(s.name, async () => {
           if (step.action === 'recreate') await runtime.remove(s.name, { force: true });
-          await runtime.create(create);
+          await runtime.create(create, report ? { onPull: report } : {});
         });
       }
       case 'start':

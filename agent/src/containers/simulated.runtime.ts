@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EdgehookError, type Clock, type EngineInfo, type EngineState } from '@edgehook/shared';
-import type { Attachment, ContainerRuntime, OutputChunk, RawStats, RuntimeContainer, RuntimeCreateSpec, RuntimeEvent } from './container-runtime.js';
+import type { Attachment, ContainerRuntime, OutputChunk, PullListener, RawStats, RuntimeContainer, RuntimeCreateSpec, RuntimeEvent } from './container-runtime.js';
+import { SimulatedRegistry } from './simulated.registry.js';
 import { AsyncQueue } from './async-queue.js';
 
 const MAX_LOG_CHUNKS = 10_000;
@@ -29,12 +30,32 @@ interface SimContainer {
  * runs `echo ...`, `echo ... >&2` and `exit N` statements (and keeps running if the script does
  * anything else), any other command runs until stopped and announces itself with one line. A running
  * container echoes console input lines to stdout.
+ *
+ * Images: those in `images` when given, else every image outside the simulated registry, are on the
+ * device; the rest are pulled from the registry (simulated.registry.ts) in layers, over time.
  */
 export class SimulatedContainerRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, SimContainer>();
   private readonly eventListeners = new Set<(e: RuntimeEvent) => void>();
 
-  constructor(private readonly opts: { clock: Clock; images?: string[] }) {}
+  private readonly registry: SimulatedRegistry;
+  private readonly pulledImages = new Set<string>();
+  private readonly pulledLayers = new Set<string>();
+
+  constructor(private readonly opts: { clock: Clock; images?: string[]; registry?: SimulatedRegistry }) {
+    this.registry = opts.registry ?? new SimulatedRegistry({ clock: opts.clock });
+  }
+
+  private hasImage(image: string): boolean {
+    if (this.pulledImages.has(image)) return true;
+    return this.opts.images ? this.opts.images.includes(image) : !SimulatedRegistry.owns(image);
+  }
+
+  async pull(image: string, opts: { onProgress?: PullListener | undefined } = {}): Promise<void> {
+    const layers = await this.registry.pull(image, this.pulledLayers, opts.onProgress);
+    for (const l of layers) this.pulledLayers.add(l.id);
+    this.pulledImages.add(image);
+  }
 
   async info(): Promise<EngineInfo> {
     return { name: 'simulated', version: '1.0', apiVersion: '1.41', socket: 'memory' };
@@ -51,10 +72,8 @@ export class SimulatedContainerRuntime implements ContainerRuntime {
     return this.view(this.find(ref));
   }
 
-  async create(spec: RuntimeCreateSpec): Promise<string> {
-    if (this.opts.images && !this.opts.images.includes(spec.image)) {
-      throw new EdgehookError('NOT_FOUND', `image ${spec.image} is not on this device and pulling it failed (is a registry reachable?): no registry in the simulated engine`);
-    }
+  async create(spec: RuntimeCreateSpec, opts: { onPull?: PullListener } = {}): Promise<string> {
+    if (!this.hasImage(spec.image)) await this.pull(spec.image, { onProgress: opts.onPull });
     for (const c of this.containers.values()) {
       if (c.spec.name === spec.name) throw new EdgehookError('CONFLICT', `the container name "/${spec.name}" is already in use by ${c.id}`);
     }

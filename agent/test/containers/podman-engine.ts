@@ -5,6 +5,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startTestRegistry, writeRegistriesConf, type TestRegistry } from './oci-registry.js';
 
 const run = promisify(execFile);
 
@@ -17,6 +18,8 @@ export interface TestEngine {
   image: string;
   /** Which storage driver worked here (overlay, else vfs). */
   storageDriver: string;
+  /** With `registry: true`: a local registry the service may pull from (registries.conf marks it insecure). */
+  registry?: TestRegistry;
   stop(): Promise<void>;
 }
 
@@ -40,7 +43,7 @@ function findPodman(): string | null {
  * concurrent test files never see each other's containers). The service runs under a watchdog shell
  * that stops it if this process dies without stop(); the next start sweeps such leftovers.
  */
-export async function startTestEngine(): Promise<TestEngine | null> {
+export async function startTestEngine(opts: { registry?: boolean } = {}): Promise<TestEngine | null> {
   const podman = findPodman();
   const missing = [podman ? null : 'podman', existsSync(BUSYBOX) ? null : `${BUSYBOX} (busybox-static)`].filter((m) => m !== null);
   if (!podman || missing.length) {
@@ -54,8 +57,14 @@ export async function startTestEngine(): Promise<TestEngine | null> {
     conf,
     ['[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', `events_logfile_path = "${join(dir, 'events.log')}"`, '[containers]', 'default_ulimits = []', ''].join('\n'),
   );
-  const env = { ...process.env, CONTAINERS_CONF: conf };
+  const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: conf };
   const tar = await buildRootfs(dir);
+  let registry: TestRegistry | undefined;
+  if (opts.registry) {
+    registry = await startTestRegistry({ rootfs: join(dir, 'rootfs'), workDir: join(dir, 'registry') });
+    env['CONTAINERS_REGISTRIES_CONF'] = join(dir, 'registries.conf');
+    await writeRegistriesConf(env['CONTAINERS_REGISTRIES_CONF'], [registry.host]);
+  }
   let driver = '';
   let lastErr: unknown;
   for (const candidate of ['overlay', 'vfs']) {
@@ -72,6 +81,7 @@ export async function startTestEngine(): Promise<TestEngine | null> {
     }
   }
   if (!driver) {
+    await registry?.close();
     await cleanup(dir);
     throw new Error(`podman could not import the test image with overlay or vfs storage: ${errText(lastErr)}`);
   }
@@ -94,6 +104,7 @@ export async function startTestEngine(): Promise<TestEngine | null> {
     await waitForPing(socket, child, () => stderr);
   } catch (err) {
     await stopService();
+    await registry?.close();
     await cleanup(dir);
     throw err;
   }
@@ -102,11 +113,13 @@ export async function startTestEngine(): Promise<TestEngine | null> {
     socket,
     image: TEST_IMAGE,
     storageDriver: driver,
+    ...(registry ? { registry } : {}),
     stop: async () => {
       if (stopped) return;
       stopped = true;
       // The watchdog stops the service and removes every container it made.
       await stopService();
+      await registry?.close();
       await cleanup(dir);
     },
   };

@@ -5,6 +5,6 @@ import { runtimeContract } from './runtime.contract.js';
 
 const IMAGE = 'localhost/edgehook-test/busybox:latest';
 runtimeContract('simulated', {
-  make: async () => ({ runtime: new SimulatedContainerRuntime({ clock: systemClock, images: [IMAGE] }), image: IMAGE, dispose: async () => {} }),
+  make: async () => ({ runtime: new SimulatedContainerRuntime({ clock: systemClock, images: [IMAGE] }), image: IMAGE, pullable: { image: 'registry.simulated/edgehook/busybox:latest', missing: 'registry.simulated/edgehook/missing:latest' }, dispose: async () => {} }),
   down: () => unavailableRuntime(['/nonexistent/docker.sock']),
 });

@@ -1,13 +1,19 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EdgehookError } from '@edgehook/shared';
+import { EdgehookError, type PullProgress } from '@edgehook/shared';
 import type { ContainerRuntime, OutputChunk, RuntimeCreateSpec, RuntimeEvent } from '../../src/containers/container-runtime.js';
 
 export interface RuntimeFactory {
   /** A runtime over a working engine (null: the engine is not available here; the suite says so). */
-  make(): Promise<{ runtime: ContainerRuntime; image: string; dispose(): Promise<void> } | null>;
+  make(): Promise<{ runtime: ContainerRuntime; image: string; pullable: Pullable; dispose(): Promise<void> } | null>;
   /** A runtime whose engine is down. */
   down(): ContainerRuntime;
+}
+
+/** Images the engine does not have: one its registry serves in more than one layer, one it does not have. */
+export interface Pullable {
+  image: string;
+  missing: string;
 }
 
 let seq = 0;
@@ -46,6 +52,7 @@ export function runtimeContract(name: string, factory: RuntimeFactory): void {
   const t = suite(`container runtime contract: ${name}`);
   let runtime: ContainerRuntime;
   let image = '';
+  let pullable: Pullable = { image: '', missing: '' };
   let dispose = async (): Promise<void> => {};
   let skipped = false;
 
@@ -73,6 +80,7 @@ export function runtimeContract(name: string, factory: RuntimeFactory): void {
     }
     runtime = made.runtime;
     image = made.image;
+    pullable = made.pullable;
     dispose = made.dispose;
   });
   t.after(async () => dispose());
@@ -274,9 +282,45 @@ export function runtimeContract(name: string, factory: RuntimeFactory): void {
     await watching;
   });
 
+  it('a pull reports layers and bytes as they arrive and ends done; create then runs the pulled image', async () => {
+    const seen: PullProgress[] = [];
+    await runtime.pull(pullable.image, { onProgress: (p) => seen.push(p) });
+    const last = seen.at(-1);
+    assert.ok(last, 'reported');
+    assert.is(last.status, 'done');
+    assert.is(last.image, pullable.image);
+    assert.ok(last.layers.total >= 2, `layers: ${JSON.stringify(last.layers)}`);
+    assert.is(last.layers.done, last.layers.total);
+    assert.ok(last.bytes.total > 0 && last.bytes.current === last.bytes.total, `bytes: ${JSON.stringify(last.bytes)}`);
+    assert.ok(seen.slice(0, -1).every((p) => p.status === 'pulling'), 'pulling until the end');
+    // Progress along the way: some report knew the layers before all were done, and bytes grew.
+    assert.ok(seen.some((p) => p.status === 'pulling' && p.layers.total > 0 && p.layers.done < p.layers.total), `partial: ${JSON.stringify(seen)}`);
+    assert.ok(seen.some((p) => p.status === 'pulling' && p.bytes.current > 0 && p.bytes.current < last.bytes.total) || seen.some((p) => p.status === 'pulling' && p.layers.done > 0), 'bytes or layers advanced before done');
+    const id = await runtime.create(spec({ image: pullable.image, cmd: ['sh', '-c', 'echo pulled'] }));
+    await runtime.start(id);
+    await waitFor('the pulled image runs', async () => (await runtime.inspect(id)).state === 'exited');
+    await runtime.remove(id, { force: true });
+  });
+
+  it('a failed pull ends failed with the reason; create reports it too and throws NOT_FOUND', async () => {
+    const seen: PullProgress[] = [];
+    assert.is(await code(runtime.pull(pullable.missing, { onProgress: (p) => seen.push(p) })), 'NOT_FOUND');
+    const last = seen.at(-1);
+    assert.is(last?.status, 'failed');
+    assert.ok((last?.message ?? '').length > 0, 'a reason');
+    const onCreate: PullProgress[] = [];
+    assert.is(await code(runtime.create(spec({ image: pullable.missing }), { onPull: (p) => onCreate.push(p) })), 'NOT_FOUND');
+    assert.is(onCreate.at(-1)?.status, 'failed');
+    // A present image pulls nothing on create.
+    const quiet: PullProgress[] = [];
+    const id = await runtime.create(spec(), { onPull: (p) => quiet.push(p) });
+    assert.equal(quiet, []);
+    await runtime.remove(id, { force: true });
+  });
+
   t('an engine that is down: ENGINE_UNAVAILABLE for every call, iterables too, nothing crashes', async () => {
     const dead = factory.down();
-    for (const call of [() => dead.info(), () => dead.list({ all: true }), () => dead.inspect('x'), () => dead.start('x'), () => dead.create(spec({ image: 'x' })), () => dead.attach('x')]) assert.is(await code(call()), 'ENGINE_UNAVAILABLE');
+    for (const call of [() => dead.info(), () => dead.list({ all: true }), () => dead.inspect('x'), () => dead.start('x'), () => dead.create(spec({ image: 'x' })), () => dead.pull('x'), () => dead.attach('x')]) assert.is(await code(call()), 'ENGINE_UNAVAILABLE');
     const drain = async (it: AsyncIterable<unknown>): Promise<void> => {
       for await (const _ of it);
     };

@@ -10,6 +10,8 @@ export interface CliIo {
   /** Byte-exact output for remote programs (exec, shell); falls back to UTF-8 text when absent. */
   stdoutBytes?: (b: Uint8Array) => void;
   stderrBytes?: (b: Uint8Array) => void;
+  /** stdout is a terminal: progress updates one line in place instead of printing a line per change. */
+  stdoutIsTTY?: boolean;
 }
 
 /** Everything a command touches outside itself. */

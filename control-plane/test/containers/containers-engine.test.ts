@@ -24,7 +24,8 @@ const t = suite<Ctx>('containers through the whole chain (real engine)');
 const ECHO_SERVER = { name: 'echo1', image: TEST_IMAGE, cmd: ['sh', '-c', 'echo started; echo warming >&2; while read l; do echo "got:$l"; done'], memoryBytes: 64 * 1024 * 1024, labels: { app: 'echo' } };
 
 t.before(async (ctx) => {
-  ctx.engine = await startTestEngine();
+  // With a local registry (oci-registry.ts) the engine can pull from: the pull-progress test uses it.
+  ctx.engine = await startTestEngine({ registry: true });
   if (!ctx.engine) return;
   ctx.cp = await startTestControlPlane();
   ctx.api = await adminApi(ctx.cp);
@@ -265,6 +266,22 @@ t('removing a server from the declared set removes its container', async (ctx) =
   assert.equal(put.body.apply.steps.map((s: any) => s.step.action), ['remove']);
   const list = await ctx.api.request('GET', `${ctx.base}/containers`);
   assert.not.ok(list.body.some((c: any) => c.name === 'echo1'));
+});
+
+t('CLI: a server whose image the engine pulls from a registry prints the pull progress, then runs', async (ctx) => {
+  if (skip(ctx) || !ctx.engine?.registry) return;
+  const image = ctx.engine.registry.image;
+  const created = await cli(ctx.config, ['server', 'create', ctx.agent.deviceId, 'pulled', '--image', image, '--', 'sh', '-c', 'echo from-the-registry; while read l; do :; done']);
+  assert.is(created.code, 0, created.stderr + created.stdout);
+  const esc = image.replace(/[.:/]/g, (c) => `\\${c}`);
+  // Two layers (Podman's config blob is not counted); bytes only as Podman sizes them (once a second).
+  assert.match(created.stdout, new RegExp(`pulling ${esc}: [0-2]/2 layers, \\d+\\.\\d/\\d+\\.\\d MB\\n`));
+  assert.match(created.stdout, new RegExp(`pulled ${esc}: 2/2 layers, (\\d+\\.\\d)/\\1 MB\\n(.|\\n)*server pulled created`));
+  await waitFor('the pulled image runs', async () => {
+    const logs = await ctx.api.request('GET', `${ctx.base}/containers/pulled/logs?tail=10`);
+    return logs.body.lines?.some((l: { line: string }) => l.line.includes('from-the-registry'));
+  }, 20_000);
+  assert.is((await cli(ctx.config, ['server', 'rm', ctx.agent.deviceId, 'pulled'])).code, 0);
 });
 
 t.run();

@@ -107,4 +107,30 @@ t('CLI: create from flags and from a YAML file, edit flags over the current spec
   assert.match((await cli('server', 'ls', 'crud-sim')).stdout, /no declared servers on crud-sim/);
 });
 
+t('CLI: an image the device pulls prints its progress (layers, bytes) while the apply runs, then the outcome; a failed pull says why', async ({ config, sim, api }) => {
+  const cli = (...args: string[]) => runCli(config, args);
+  // The simulated engine pulls registry.simulated/* from its simulated registry, in three layers over ~1 s.
+  const image = 'registry.simulated/demo/web:1';
+  const created = await cli('server', 'create', 'crud-sim', 'pulled', '--image', image);
+  assert.is(created.code, 0, created.stderr);
+  const lines = created.stdout.split('\n');
+  const pulling = lines.findIndex((l) => /^pulling registry\.simulated\/demo\/web:1: [0-3]\/3 layers, \d+\.\d\/\d+\.\d MB$/.test(l));
+  const pulled = lines.findIndex((l) => /^pulled registry\.simulated\/demo\/web:1: 3\/3 layers, (\d+\.\d)\/\1 MB$/.test(l));
+  const outcome = lines.findIndex((l) => /^server pulled created/.test(l));
+  assert.ok(pulling >= 0 && pulled > pulling && outcome > pulled, created.stdout);
+  assert.match(created.stdout, /ok {3}create pulled/);
+  // --json is unaffected: the answer only.
+  const json = await cli('server', 'edit', 'crud-sim', 'pulled', '--env', 'A=1', '--json');
+  assert.is(json.code, 0, json.stderr);
+  assert.ok(JSON.parse(json.stdout).apply.ok);
+
+  const failed = await cli('server', 'create', 'crud-sim', 'nopull', '--image', 'registry.simulated/demo/missing:1');
+  assert.is(failed.code, 1);
+  assert.match(failed.stdout, /pull failed registry\.simulated\/demo\/missing:1: .*manifest unknown/);
+  assert.match(failed.stdout, /FAIL create nopull/);
+  assert.is((await cli('server', 'rm', 'crud-sim', 'nopull')).code, 0);
+  assert.is((await cli('server', 'rm', 'crud-sim', 'pulled')).code, 0);
+  assert.is((await api.request('GET', `/api/devices/${sim.deviceId}/servers`)).body.servers.length, 0);
+});
+
 t.run();

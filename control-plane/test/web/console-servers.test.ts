@@ -85,5 +85,28 @@ if (!browserAvailable()) {
     assert.equal(errors, []);
   });
 
+  t('apply of an image the device pulls: a progress bar per image, from pulling to done', async ({ page, deviceId, api, errors }) => {
+    // The simulated engine pulls registry.simulated/* from its simulated registry, in layers over time.
+    const image = 'registry.simulated/demo/console:1';
+    await page.getByRole('button', { name: 'New server' }).click();
+    const form = page.getByRole('form', { name: 'New server' });
+    await form.getByLabel('Name').fill('pulled');
+    await form.getByLabel('Image').fill(image);
+    await form.getByRole('button', { name: 'Review plan' }).click();
+    await form.getByRole('region', { name: 'Plan' }).getByText('create pulled').waitFor();
+    await form.getByRole('button', { name: 'Apply' }).click();
+    const bar = form.getByRole('region', { name: 'Image pulls' }).locator(`.pull[data-image="${image}"]`);
+    await bar.and(page.locator('[data-status="pulling"]')).waitFor();
+    await bar.and(page.locator('[data-status="done"]')).waitFor();
+    await bar.getByText(/^pulled registry\.simulated\/demo\/console:1: 3\/3 layers, (\d+\.\d)\/\1 MB$/).waitFor();
+    const progress = bar.getByRole('progressbar', { name: `pull ${image}` });
+    assert.is(await progress.getAttribute('value'), '1000', 'the bar is full');
+    await form.getByRole('status').getByText('ok: create pulled').waitFor();
+    await screenshot(page, 'servers-pull');
+    await form.getByRole('button', { name: 'Close' }).click();
+    assert.ok((await api.request('DELETE', `/api/devices/${deviceId}/servers/pulled`)).body.servers.every((s: { name: string }) => s.name !== 'pulled'));
+    assert.equal(errors, []);
+  });
+
   t.run();
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceView } from './device.js';
+import { PullProgress } from './pull-progress.js';
 
 /** Events for operators on `/api/events`; also the payload of the control-plane events topic. */
 export const FleetEvent = z.discriminatedUnion('type', [
@@ -8,6 +9,8 @@ export const FleetEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device.registered'), deviceId: z.string(), ts: z.number(), device: DeviceView }),
   z.object({ type: z.literal('device.updated'), deviceId: z.string(), ts: z.number(), device: DeviceView }),
   z.object({ type: z.literal('device.deleted'), deviceId: z.string(), ts: z.number() }),
+  /** An image pull on the device (topic containerPull); only to operators who may read its containers. */
+  z.object({ type: z.literal('container.pull'), deviceId: z.string(), ts: z.number(), pull: PullProgress }),
 ]);
 export type FleetEvent = z.infer<typeof FleetEvent>;
 

@@ -6,6 +6,7 @@ import { defineCommand } from '../define-command.js';
 import { CliError, UsageError } from '../errors.js';
 import { json, printable, renderTable } from '../table.js';
 import { buildSpec, readSpecFile, SPEC_OPTIONS } from './server-spec.js';
+import { followPulls } from './pull-progress.js';
 
 const USAGE = `${withCommonHelp(`Usage: edgehook server <action> <device> [<name>] [options] [-- cmd args...]
 
@@ -37,7 +38,10 @@ Examples:
   edgehook server create pi-a web --image nginx:alpine --port 8080:80 --restart unless-stopped
   edgehook server edit pi-a web --env GREETING=hi --dry-run
   edgehook server create pi-a mc --file mc.yaml
-  edgehook server rm pi-a web`;
+  edgehook server rm pi-a web
+
+While the device pulls an image for an apply, its progress is printed
+("pulling nginx:alpine: 2/7 layers, 1.2/16.9 MB"; one updating line on a terminal).`;
 
 const OPTIONS = { ...SPEC_OPTIONS, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } as const;
 
@@ -92,6 +96,16 @@ export const serverCommand = defineCommand({
   },
   async run({ values, args: { name, cmd }, checked: { action, ref }, ctx, api }) {
     const query = values['dry-run'] ? { dryRun: 'true' } : undefined;
+    // An apply may pull images: their progress is printed while the request runs (not with --json or --dry-run).
+    const applying = async <T>(send: () => Promise<T>): Promise<T> => {
+      if (values.json || values['dry-run']) return send();
+      const stop = await followPulls(ctx, api, ref);
+      try {
+        return await send();
+      } finally {
+        await stop();
+      }
+    };
     const base = `/api/devices/${encodeURIComponent(ref)}/servers`;
     if (action === 'ls') {
       if (name) throw new UsageError(`unexpected argument ${JSON.stringify(name)}`, USAGE);
@@ -109,7 +123,7 @@ export const serverCommand = defineCommand({
     if (!name) throw new UsageError('missing <name>', USAGE);
     if (action === 'rm') {
       if (cmd.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(cmd[0])}`, USAGE);
-      const res = await api.json(ChangeResult, 'DELETE', `${base}/${encodeURIComponent(name)}`, { query });
+      const res = await applying(() => api.json(ChangeResult, 'DELETE', `${base}/${encodeURIComponent(name)}`, { query }));
       return report(ctx, `server ${printable(name)} removed`, res, values.json ?? false);
     }
     if (action !== 'create' && action !== 'edit') throw new UsageError(`unknown action ${JSON.stringify(action)}: ls, create, edit or rm`, USAGE);
@@ -117,12 +131,12 @@ export const serverCommand = defineCommand({
     if (file && file['name'] !== undefined && file['name'] !== name) throw new UsageError(`${values.file} names ${JSON.stringify(file['name'])}, the command ${JSON.stringify(name)}`, USAGE);
     if (action === 'create') {
       const spec = buildSpec(file ?? {}, name, cmd, values, USAGE);
-      const res = await api.json(ChangeResult, 'POST', base, { body: spec, query });
+      const res = await applying(() => api.json(ChangeResult, 'POST', base, { body: spec, query }));
       return report(ctx, `server ${printable(name)} created`, res, values.json ?? false);
     }
     const current = file ?? (await api.json(DeclaredServer, 'GET', `${base}/${encodeURIComponent(name)}`));
     const spec = buildSpec({ ...current }, name, cmd, values, USAGE);
-    const res = await api.json(ChangeResult, 'PUT', `${base}/${encodeURIComponent(name)}`, { body: spec, query });
+    const res = await applying(() => api.json(ChangeResult, 'PUT', `${base}/${encodeURIComponent(name)}`, { body: spec, query }));
     return report(ctx, `server ${printable(name)} changed`, res, values.json ?? false);
   },
 });

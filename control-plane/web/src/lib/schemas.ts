@@ -3,4 +3,4 @@
  * module dynamically, so zod is not in the first-load bundle and downloads beside the first paint.
  */
 export { RestRoutes, pathFor } from '@edgehook/shared/rest';
-export { AtxState, DeclaredServer, FleetEvent, GpioModel, GpioState, LiveFrame, PowerState, RelayServerMessage, ShellServerMessage, WingsFrame } from '@edgehook/shared';
+export { AtxState, DeclaredServer, FleetEvent, GpioModel, GpioState, LiveFrame, PowerState, pullText, RelayServerMessage, ShellServerMessage, WingsFrame } from '@edgehook/shared';

@@ -80,7 +80,8 @@ export function FleetPage() {
         await load(); // after subscribing, so no event falls between the list and the socket
         ws.onmessage = (m) => {
           const e = parseFrame(FleetEvent, m.data);
-          if (!e) return;
+          // Image pulls are the servers form's business, not the fleet's.
+          if (!e || e.type === 'container.pull') return;
           if (e.type === 'device.online' || e.type === 'device.offline') {
             // The last state per device wins within a batch.
             presence.current.set(e.deviceId, { online: e.type === 'device.online', ts: e.ts });

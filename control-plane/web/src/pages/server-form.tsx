@@ -1,7 +1,7 @@
-import { useState } from 'preact/hooks';
-import type { DeclaredServer, PlanStep } from '@edgehook/shared';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { DeclaredServer, PlanStep, PullProgress } from '@edgehook/shared';
 import type { RestRoute, RouteResult } from '@edgehook/shared/rest';
-import { apiRoute, loadSchemas } from '../lib/api.js';
+import { apiRoute, loadSchemas, openSocket, parseFrame } from '../lib/api.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, Modal, useAction, useLoad } from '../lib/ui.js';
 
@@ -63,6 +63,61 @@ function specOf(d: Draft, base: DeclaredServer | undefined): { errors: Partial<R
   };
 }
 
+/** An image the apply pulls, as the device reports it (the container.pull fleet event). */
+interface Pull { progress: PullProgress; text: string }
+
+/**
+ * Follows the device's image pulls on /api/events once `watch()` is called (before an apply is sent,
+ * so none of its events falls before the socket); closed with the dialog. Progress is a view: a
+ * socket that cannot open leaves the apply alone.
+ */
+function usePulls(deviceId: string): { pulls: Pull[]; watch: () => Promise<void> } {
+  const [pulls, setPulls] = useState<Pull[]>([]);
+  const socket = useRef<WebSocket | undefined>(undefined);
+  const closed = useRef(false);
+  useEffect(() => () => {
+    closed.current = true;
+    socket.current?.close();
+  }, []);
+  const watch = async () => {
+    if (socket.current || closed.current) return;
+    try {
+      const { FleetEvent, pullText } = await loadSchemas();
+      const ws = await openSocket('/api/events');
+      if (closed.current) return ws.close();
+      socket.current = ws;
+      ws.onmessage = (m) => {
+        const e = parseFrame(FleetEvent, m.data);
+        if (!e || e.type !== 'container.pull' || e.deviceId !== deviceId) return;
+        const next = { progress: e.pull, text: pullText(e.pull) };
+        setPulls((cur) => (cur.some((x) => x.progress.image === e.pull.image) ? cur.map((x) => (x.progress.image === e.pull.image ? next : x)) : [...cur, next]));
+      };
+    } catch {
+      // no live progress; the apply's answer still shows every step
+    }
+  };
+  return { pulls, watch };
+}
+
+function PullBars({ pulls }: { pulls: Pull[] }) {
+  if (pulls.length === 0) return null;
+  return (
+    <section aria-label="Image pulls" class="stack">
+      {pulls.map(({ progress: p, text }) => {
+        // Bytes when the engine told their total, else layers (Podman sizes small layers only at the end).
+        // A fixed scale: preact compares `value` with the element's clamped one, so a changing max can leave it stale.
+        const fraction = p.status === 'done' ? 1 : p.bytes.total > 0 ? p.bytes.current / p.bytes.total : p.layers.done / Math.max(p.layers.total, 1);
+        return (
+          <div key={p.image} class="pull" data-image={p.image} data-status={p.status}>
+            <progress aria-label={`pull ${p.image}`} value={Math.round(fraction * 1000)} max={1000} />
+            <span class={p.status === 'failed' ? 'field-error' : 'muted'}>{text}</span>
+          </div>
+        );
+      })}
+    </section>
+  );
+}
+
 const stepText = (s: PlanStep) => `${s.action} ${s.server}${s.action === 'recreate' ? ` (${s.reason})` : ''}`;
 
 /** Declared servers of a device: list, and a create/edit form that shows the plan before applying. */
@@ -102,6 +157,7 @@ function ServerDialog(props: { deviceId: string; online: boolean; server: Declar
   const [plan, setPlan] = useState<Change | null>(null);
   const [done, setDone] = useState<Change | null>(null);
   const action = useAction();
+  const { pulls, watch } = usePulls(props.deviceId);
   const title = props.remove ? `Remove server ${server?.name ?? ''}` : server ? `Edit server ${server.name}` : 'New server';
 
   const send = (dryRun: boolean) => {
@@ -114,6 +170,7 @@ function ServerDialog(props: { deviceId: string; online: boolean; server: Declar
     }
     void action.run(async () => {
       const id = props.deviceId;
+      if (!dryRun && !props.remove) await watch();
       const query = dryRun ? { dryRun: 'true' } : {};
       let res: Change;
       if (props.remove && server) res = await apiRoute('serverDelete', { params: { id, name: server.name }, query });
@@ -165,6 +222,7 @@ function ServerDialog(props: { deviceId: string; online: boolean; server: Declar
             {plan.plan === null || plan.plan === undefined ? <p class="muted">{plan.pending ?? 'The device is offline: the change is applied when it reconnects.'}</p> : plan.plan.length === 0 ? <p>Nothing to do.</p> : <ol>{plan.plan.map((s, i) => <li key={i}>{stepText(s)}</li>)}</ol>}
           </section>
         )}
+        <PullBars pulls={pulls} />
         {done && (
           <section aria-label="Result" role="status">
             {done.apply ? <ul>{done.apply.steps.map((o, i) => <li key={i}>{o.ok ? 'ok' : 'failed'}: {stepText(o.step)}{o.error ? ` — ${o.error}` : ''}</li>)}</ul> : <p>{done.pending ?? 'Stored.'}</p>}
