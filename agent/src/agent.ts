@@ -18,6 +18,7 @@ import { startPty } from './pty/pty.capability.js';
 import { startProcesses } from './processes/processes.capability.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { containersOnFirstUse } from './containers/containers.capability.js';
+import { startPerfkit, type PerfkitCapability } from './perfkit/perfkit.capability.js';
 
 import { AGENT_VERSION } from './version.js';
 export { AGENT_VERSION };
@@ -98,6 +99,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   };
   const profile = deps.getProfile(config.profile);
   let hardware: HardwareCapability | undefined;
+  let perfkit: PerfkitCapability | undefined;
   // Every capability starts the same way, in this order (telemetry reads the board's I2C sensors);
   // they start before enrollment, so a board that cannot start does not spend the token.
   const capabilities: Capability[] = await startCapabilities([
@@ -114,10 +116,12 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       (hardware = await startHardware({ profile, clock, log: log.child({ part: 'hardware' }), logRing: deps.logRing, hostname: config.hostname, agentVersion: AGENT_VERSION, stateDir: config.stateDir })),
     // Containers (issue 6): power, declared servers, files, consoles, logs and stats.
     async () => containersOnFirstUse({ runtime: deps.containerRuntime, stateDir: config.stateDir, clock, log: log.child({ part: 'containers' }), hostAccess: config.containerHostAccess }),
+    // Perfkit sessions (issue 18): programs register on the local endpoint telemetry opens next.
+    async () => (perfkit = startPerfkit({ clock, log })),
     // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
-    () => {
+    async () => {
       const i2c = hardware?.hardware.i2c;
-      return startTelemetryAgent({
+      const telemetry = await startTelemetryAgent({
         config: config.telemetry,
         stateDir: config.stateDir,
         profile,
@@ -125,7 +129,11 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
         clock,
         log,
         ...(i2c && profile.i2c.some((b) => b.sensors.length > 0) ? { readSensors: () => readSensors(profile, i2c) } : {}),
+        ...(perfkit ? { localRoutes: perfkit.localRoutes, traced: perfkit.traced } : {}),
       });
+      // The agent's own settings are the `agent` config scope, editable from the control plane.
+      perfkit?.useAgentSettings(telemetry);
+      return telemetry;
     },
   ]);
   const streams = new StreamHost(log.child({ part: 'streams' }));

@@ -18,6 +18,7 @@ export * from './messages/streams.js';
 export * from './stream-ack.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';
+export * from './messages/perfkit.js';
 export * from './messages/health.js';
 export * from './messages/audit.js';
 export * from './messages/encedeus.js';

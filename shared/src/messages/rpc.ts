@@ -7,6 +7,7 @@ import { hidRpcDefinitions } from './hid.js';
 import { kvmMediaRpcDefinitions } from './kvm-media.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 import { ActionList } from './processes.js';
+import { perfkitRpcDefinitions } from './perfkit.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -30,6 +31,8 @@ const definitions = {
   ...kvmMediaRpcDefinitions,
   // Containers, declared servers and their files (messages/containers.ts).
   ...containerRpcDefinitions,
+  // Perfkit sessions: interactions with a session's images (messages/perfkit.ts).
+  ...perfkitRpcDefinitions,
   // Processes without a live stream (pow-1 REST mirror, Quix execute/view_running/proc_signal).
   'processes.start': { params: ProcessStartParams, result: ProcessStartResult },
   'processes.status': { params: ProcessRef, result: ProcessStatusResult },
