@@ -43,6 +43,8 @@ import { avatarsRoutes } from './users/avatars.routes.js';
 import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 import { docsRoutes } from './docs/docs.routes.js';
 import { responseCheck } from './http/response-check.js';
+import type { PerfkitHub } from './perfkit/perfkit-hub.js';
+import { perfkitRoutes } from './perfkit/perfkit.routes.js';
 import { RestRoutes } from '@edgehook/shared/rest';
 
 export interface AppDeps {
@@ -64,6 +66,8 @@ export interface AppDeps {
   health?: () => { ok: boolean; error?: string };
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
+  /** Perfkit sessions and configs reported by devices; their routes are mounted only when given. */
+  perfkit?: PerfkitHub;
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
   config: {
@@ -143,6 +147,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
   if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes, sockets: deps.sockets }));
+  if (deps.perfkit) authed.route('/devices', perfkitRoutes({ db: deps.db, clock: deps.clock, log: deps.log.child({ part: 'perfkit' }), rpc: deps.rpc, relay: deps.relay, perfkit: deps.perfkit }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };
     authed.route('/devices', deviceTelemetryRoutes(telemetry));
