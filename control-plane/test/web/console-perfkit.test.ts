@@ -111,7 +111,7 @@ if (!browserAvailable()) {
     await page.goto(`${cp.url}/devices/${deviceId}/images`);
     const img = page.locator('img[alt^="webdemo"]');
     await img.waitFor();
-    await waitFor('the frame decoded', async () => (await img.evaluate((el: HTMLImageElement) => el.naturalWidth)) === 320, LONG, 200);
+    await waitFor('the frame decoded', async () => Number(await page.evaluate(`document.querySelector('img[alt^="webdemo"]')?.naturalWidth ?? 0`)) === 320, LONG, 200);
     const box = await img.boundingBox();
     assert.ok(box);
     // A quarter across and half down: (80, 100) in image pixels, whatever the displayed size.
