@@ -29,6 +29,9 @@ const DEVICE_RULES: Array<[string | null, RegExp, string, number]> = [
   [null, /^servers\/([^/]+)\/files\/(rename|delete|mkdir|content)$/, 'containers.files.$2', 1],
   ['POST', /^telemetry\/snapshot$/, 'telemetry.snapshot', 0],
   ['POST', /^ping$/, 'devices.ping', 0],
+  // Perfkit: a config edit names scope/key; an interaction names the session.
+  ['PUT', /^configs\/([^/]+\/[^/]+)$/, 'perfkit.config.set', 1],
+  ['POST', /^sessions\/([^/]+)\/images\/[^/]+\/interactions$/, 'perfkit.interact', 1],
 ];
 
 function decode(s: string): string {

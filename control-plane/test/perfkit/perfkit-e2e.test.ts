@@ -85,6 +85,13 @@ t('configs: browse, modify, the program applies and reports, versions refuse sta
   assert.is(stale.body.error.code, 'CONFLICT');
   assert.match(stale.body.error.message, /at version 1, not 0/);
   assert.is((await api.request('PUT', `/api/devices/${deviceId}/configs/demo/render.fps`, { value: 90, version: 1 })).body.version, 2);
+  const audit = await waitFor('audit entries', async () => {
+    const r = await api.request('GET', '/api/audit?action=perfkit.*');
+    return r.body?.entries?.length >= 3 ? r.body.entries : undefined;
+  }, 10_000);
+  assert.ok(audit.some((e: any) => e.target === 'demo/render.fps' && e.status === 409), 'the refused edit is recorded with its 409');
+  assert.ok(audit.some((e: any) => e.target === 'demo/render.fps' && e.status === 200), 'the accepted edit is recorded');
+  assert.ok(audit.every((e: any) => e.action === 'perfkit.config.set' && e.deviceId === deviceId), JSON.stringify(audit.slice(0, 3)));
 });
 
 t('patches since a sequence number are exact and ordered', async ({ api, deviceId }) => {
