@@ -31,6 +31,7 @@ export function startPerfkit(deps: { clock: Clock; log: Logger; pidCheckMs?: num
   const log = deps.log.child({ part: 'perfkit' });
   let link: { transport: Transport; deviceId: string } | undefined;
   let offDesired: (() => Promise<void>) | undefined;
+  let offState: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastPublish = 0;
   let agentSettings: { start: TelemetrySettings; classes: ConfigClassDecl[]; apply(next: TelemetrySettings): void } | undefined;
@@ -101,12 +102,14 @@ export function startPerfkit(deps: { clock: Clock; log: Logger; pidCheckMs?: num
         (err: unknown) => log.warn('desired configs subscription failed', { err }),
       );
       // Republished on every link state change: the broker's retained copy follows a reconnect.
-      next.transport.onState(() => schedule());
+      offState?.();
+      offState = next.transport.onState(() => schedule());
       schedule();
     },
     close() {
       if (timer) clearTimeout(timer);
       registry.close();
+      offState?.();
       void offDesired?.().catch(() => undefined);
     },
   };
