@@ -26,10 +26,10 @@ const TABS: { id: string; label: string; permission: Permission | undefined }[] 
   { id: 'processes', label: 'Processes', permission: 'devices.exec' },
   { id: 'hardware', label: 'Hardware', permission: 'devices.hardware.read' },
   { id: 'kvm', label: 'KVM', permission: 'devices.hardware.read' },
-  { id: 'containers', label: 'Containers', permission: 'containers.read' },
   { id: 'sessions', label: 'Sessions', permission: 'perfkit.read' },
   { id: 'configs', label: 'Configs', permission: 'perfkit.read' },
   { id: 'images', label: 'Images', permission: 'perfkit.read' },
+  { id: 'containers', label: 'Containers', permission: 'containers.read' },
 ];
 
 export function DevicePage({ id, tab }: { id: string; tab: string }) {
