@@ -23,7 +23,7 @@ interface Scope {
 }
 
 /** Bounds: a misbehaving program cannot grow the agent without limit. */
-export const LIMITS = { liveSessions: 64, endedKept: 16, imagesPerSession: 16, interactionsKept: 1024, scopes: 64 };
+export const LIMITS = { liveSessions: 64, endedKept: 16, imagesPerSession: 16, interactionsKept: 1024, scopes: 64, entries: 2048 };
 
 /**
  * The device's Perfkit sessions: what programs registered over the local endpoint, their
@@ -135,8 +135,14 @@ export class SessionRegistry {
   // ---- configs ----
   declare(scope: string, classes: ConfigClassDecl[]): void {
     if (!this.scopes.has(scope) && this.scopes.size >= LIMITS.scopes) throw new EdgehookError('CONFLICT', `at most ${LIMITS.scopes} config scopes`);
+    // The state is one retained MQTT message: the declarations of all scopes together are bounded.
+    const count = (cs: readonly ConfigClassDecl[]) => cs.reduce((n, c) => n + c.entries.length, 0);
+    const others = [...this.scopes].filter(([name]) => name !== scope).reduce((n, [, s]) => n + count(s.classes), 0);
+    if (others + count(classes) > LIMITS.entries) throw new EdgehookError('CONFLICT', `at most ${LIMITS.entries} config entries on this device (all sessions together)`);
     const old = this.scopes.get(scope);
-    this.scopes.set(scope, { classes, reported: old?.reported ?? new Map() });
+    // Values reported for entries the new declaration no longer has are dropped with them.
+    const reported = new Map([...(old?.reported ?? [])].filter(([key]) => findConfigEntry(classes, key)));
+    this.scopes.set(scope, { classes, reported });
     this.changed();
   }
 

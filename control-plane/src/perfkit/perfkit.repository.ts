@@ -5,6 +5,8 @@ import type { Database } from '../db/database.js';
 import { isoTime } from '../db/ids.js';
 
 const Classes = z.array(ConfigClassDecl);
+/** Below PerfkitDesired's bound of 8192 entries. */
+export const MAX_DESIRED_PER_DEVICE = 4096;
 
 function parseValue(text: string): ConfigValue {
   const parsed = ConfigValue.safeParse(JSON.parse(text));
@@ -46,6 +48,9 @@ export async function setDesired(db: Kysely<Database>, s: DesiredSet): Promise<{
         const r = await trx.updateTable('perfkit_desired').set({ value, version, seq, updated_at: at, updated_by: s.by }).where('device_id', '=', s.deviceId).where('scope', '=', s.scope).where('key', '=', s.key).where('version', '=', have).executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) throw new EdgehookError('CONFLICT', `${s.scope}/${s.key} changed meanwhile: reload and edit again`);
       } else {
+        // The desired document travels as one retained message the agent bounds (PerfkitDesired).
+        const count = await trx.selectFrom('perfkit_desired').select((eb) => eb.fn.countAll().as('n')).where('device_id', '=', s.deviceId).executeTakeFirst();
+        if (Number(count?.n ?? 0) >= MAX_DESIRED_PER_DEVICE) throw new EdgehookError('CONFLICT', `device has ${MAX_DESIRED_PER_DEVICE} desired config values already; no room for ${s.scope}/${s.key}`);
         await trx.insertInto('perfkit_desired').values({ device_id: s.deviceId, scope: s.scope, key: s.key, value, version, seq, updated_at: at, updated_by: s.by }).execute();
       }
       return { version, seq };
