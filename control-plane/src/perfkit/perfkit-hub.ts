@@ -15,7 +15,6 @@ export class PerfkitHub {
   private readonly states = new Map<string, { state: PerfkitState; receivedAt: number }>();
   /** The declaration text last saved per device and scope, so an unchanged one is not written again. */
   private readonly saved = new Map<string, string>();
-  private readonly listeners = new Set<(deviceId: string) => void>();
 
   constructor(private readonly deps: { db: Kysely<Database>; transport: Transport; clock: Clock; log: Logger }) {}
 
@@ -30,7 +29,6 @@ export class PerfkitHub {
       const decoded = decodeJson(PerfkitState, payload);
       if (!decoded.ok) return this.deps.log.warn('malformed perfkit state', { deviceId, error: decoded.error });
       this.states.set(deviceId, { state: decoded.value, receivedAt: this.deps.clock.now() });
-      for (const l of this.listeners) l(deviceId);
       void this.keepSchemas(deviceId, decoded.value).catch((err: unknown) => this.deps.log.warn('perfkit declarations not saved', { deviceId, err }));
     });
     await this.deps.transport.subscribe(filterFor('hello'), (topic) => {
@@ -54,12 +52,6 @@ export class PerfkitHub {
 
   get(deviceId: string): { state: PerfkitState; receivedAt: number } | undefined {
     return this.states.get(deviceId);
-  }
-
-  /** Called on each state a device reports (the CLI's `config watch` follows it through REST polling). */
-  onState(listener: (deviceId: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   async publishDesired(deviceId: string): Promise<void> {
