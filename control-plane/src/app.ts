@@ -147,7 +147,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
   if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes, sockets: deps.sockets }));
-  if (deps.perfkit) authed.route('/devices', perfkitRoutes({ db: deps.db, clock: deps.clock, log: deps.log.child({ part: 'perfkit' }), rpc: deps.rpc, relay: deps.relay, perfkit: deps.perfkit }));
+  if (deps.perfkit) authed.route('/devices', perfkitRoutes({ db: deps.db, clock: deps.clock, log: deps.log.child({ part: 'perfkit' }), rpc: deps.rpc, relay: deps.relay, perfkit: deps.perfkit, series: deps.telemetry?.registry }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };
     authed.route('/devices', deviceTelemetryRoutes(telemetry));

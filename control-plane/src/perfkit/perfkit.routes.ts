@@ -10,6 +10,7 @@ import { requireOnline } from '../devices/device.middleware.js';
 import type { StreamRelay } from '../streams/stream-relay.js';
 import { openFrames, type RelayedFrame } from '../kvm/video-relay.js';
 import type { PerfkitHub } from './perfkit-hub.js';
+import type { SeriesRegistry } from '../telemetry/series.registry.js';
 import { headSeq, listDesired, listSchemas, patchesSince, setDesired } from './perfkit.repository.js';
 import { SeqCache } from './seq-cache.js';
 
@@ -20,6 +21,24 @@ export interface PerfkitRoutesDeps {
   rpc: RpcClient;
   relay?: StreamRelay | undefined;
   perfkit: PerfkitHub;
+  /** The telemetry series, for each session's traces (absent: trace groups without series). */
+  series?: SeriesRegistry | undefined;
+}
+
+/** The device's trace series per group, from the telemetry registry. */
+function traceSeries(series: SeriesRegistry | undefined, deviceId: string): Map<string, { series: string[]; lastTs: number | null }> {
+  const out = new Map<string, { series: string[]; lastTs: number | null }>();
+  const key = series?.deviceKey(deviceId);
+  if (!series || key === undefined) return out;
+  for (const s of series.seriesOf(key)) {
+    const m = /^trace\.([a-z0-9_]+)\.(.+)$/.exec(s.metric);
+    if (!m?.[1] || !m[2]) continue;
+    const g = out.get(m[1]) ?? { series: [], lastTs: null };
+    if (!g.series.includes(m[2])) g.series.push(m[2]);
+    if (s.lastTs !== null && (g.lastTs === null || s.lastTs > g.lastTs)) g.lastTs = s.lastTs;
+    out.set(m[1], g);
+  }
+  return out;
 }
 
 type Frame = RelayedFrame & { seq: number };
@@ -62,7 +81,9 @@ export function perfkitRoutes(deps: PerfkitRoutesDeps): Hono<AppEnv> {
 
   mount(R.perfkitSessions, ({ device }) => {
     const got = perfkit.get(device.id);
-    return { device: { id: device.id, name: device.name, online: device.online }, reportedAt: got?.receivedAt ?? null, sessions: got?.state.sessions ?? [] };
+    const traces = traceSeries(deps.series, device.id);
+    const sessions = (got?.state.sessions ?? []).map((s) => ({ ...s, traces: s.traceGroups.map((group) => ({ group, series: [...(traces.get(group)?.series ?? [])].sort(), lastTs: traces.get(group)?.lastTs ?? null })) }));
+    return { device: { id: device.id, name: device.name, online: device.online }, reportedAt: got?.receivedAt ?? null, sessions };
   });
 
   mount(R.perfkitConfigs, async ({ device }) => {

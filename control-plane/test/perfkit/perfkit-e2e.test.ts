@@ -57,6 +57,10 @@ t('session browse: the program registered over the local endpoint is listed live
   assert.equal([s.images[0].width, s.images[0].height], [320, 200]);
   const traces = await waitFor('the trace group', async () => (await api.request('GET', `/api/devices/${deviceId}/traces`)).body?.groups?.find((g: any) => g.group === 'frames'), 15_000);
   assert.ok(traces.series.includes('render_ms'));
+  // The session lists its traces with their series, as the telemetry store has them.
+  const listed = (await api.request('GET', `/api/devices/${deviceId}/sessions`)).body.sessions.find((x: any) => x.id === s.id);
+  assert.equal(listed.traces.map((t: any) => [t.group, t.series]), [['frames', ['render_ms']]]);
+  assert.type(listed.traces[0].lastTs, 'number');
 });
 
 t('configs: browse, modify, the program applies and reports, versions refuse stale edits with 409', async ({ api, deviceId, lines }) => {

@@ -183,5 +183,7 @@ export const ConfigPatches = z.object({ since: z.number().int(), seq: z.number()
 /** `version`: the desired version the edit is based on (0 when nothing was desired); a different current version is a 409. */
 export const ConfigSetBody = z.object({ value: ConfigValue, version: z.number().int().min(0).optional() }).strict();
 export const ConfigSetResult = z.object({ scope: ConfigScope, key: ConfigKey, value: ConfigValue, version: z.number().int(), seq: z.number().int() });
-export const SessionsView = z.object({ device: z.object({ id: z.string(), name: z.string(), online: z.boolean() }), reportedAt: z.number().nullable(), sessions: z.array(SessionInfo) });
+/** A session's trace group as the telemetry store has it (series `trace.<group>.<name>`). */
+export const SessionTrace = z.object({ group: TraceGroup, series: z.array(z.string()), lastTs: z.number().nullable() });
+export const SessionsView = z.object({ device: z.object({ id: z.string(), name: z.string(), online: z.boolean() }), reportedAt: z.number().nullable(), sessions: z.array(SessionInfo.extend({ traces: z.array(SessionTrace) })) });
 export const ImageQuery = z.object({ seq: z.coerce.number({ message: 'seq must be a frame sequence number' }).int().min(1, 'seq must be 1 or more').optional() });

@@ -31,7 +31,7 @@ export function SessionsTab({ device }: { device: DeviceView }) {
                 <td>{s.pid}</td>
                 <td>{s.machine}</td>
                 <td>{when(s.startedAt)}</td>
-                <td>{s.traceGroups.map((g) => <a key={g} href={`${base}/telemetry`}>{g} </a>)}</td>
+                <td>{s.traces.map((t) => <a key={t.group} href={`${base}/telemetry`} title={t.series.join(', ')}>{t.group} ({t.series.length}) </a>)}</td>
                 <td>{s.images.map((i) => <a key={i.name} href={`${base}/images?session=${encodeURIComponent(s.id)}&image=${encodeURIComponent(i.name)}`}>{i.name} </a>)}</td>
                 <td>{s.description}</td>
               </tr>
@@ -124,7 +124,7 @@ export function ImagesTab({ device, query }: { device: DeviceView; query: URLSea
     return sid && image ? { sid, image } : undefined;
   });
   const chosen = pick ?? (live[0]?.images[0] ? { sid: live[0].id, image: live[0].images[0].name } : undefined);
-  const current: SessionInfo | undefined = live.find((s) => s.id === chosen?.sid);
+  const current: Pick<SessionInfo, 'name' | 'images'> | undefined = live.find((s) => s.id === chosen?.sid);
   const seq = current?.images.find((i) => i.name === chosen?.image)?.seq;
   const [src, setSrc] = useState<string | undefined>(undefined);
   const [sent, setSent] = useState('');
