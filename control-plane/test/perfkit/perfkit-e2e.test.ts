@@ -194,6 +194,9 @@ t("an offline agent catches up on reconnect (its own settings), and known frames
   const set = await api.request('PUT', `/api/devices/${deviceId}/configs/agent/telemetry.interval_s`, { value: 2, version: 0 });
   assert.is(set.status, 200, JSON.stringify(set.body));
   assert.is((await api.request('PUT', `/api/devices/${deviceId}/configs/agent/collectors.disk`, { value: 0 })).status, 200);
+  // A session's config too: it belongs to the session's name, so the program's next run gets it.
+  const fps = await api.request('PUT', `/api/devices/${deviceId}/configs/demo/render.fps`, { value: 144, version: 2 });
+  assert.is(fps.status, 200, JSON.stringify(fps.body));
 
   const cached = await fetch(`${cp.url}/api/devices/${deviceId}/sessions/${sid}/images/view?seq=2`, { headers: { authorization: `Bearer ${api.token}` } });
   assert.is(cached.status, 200, 'a known frame is answered with the device offline');
@@ -212,6 +215,18 @@ t("an offline agent catches up on reconnect (its own settings), and known frames
   assert.equal(reported.a.reported, { value: 2, version: 1 });
   assert.equal(reported.d.reported, { value: 0, version: 1 });
   assert.ok(/telemetry settings changed/.test(ctx.agent.output()));
+
+  // The program starts again against the restarted agent: its declaration gets the value set while offline.
+  const program = spawn(process.execPath, [PROGRAM], { env: { ...process.env, EDGEHOOK_LOCAL: await localUrl(ctx.agent), SESSION_NAME: 'demo' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  program.stdout?.on('data', (d) => (out += d));
+  ctx.program = program;
+  await waitFor('the program applied fps=144', () => /"applied":\[[^\]]*"key":"render\.fps","value":144,"version":3/.test(out), 20_000);
+  await waitFor('reported fps=144', async () => {
+    const r = await api.request('GET', `/api/devices/${deviceId}/configs`);
+    const e = r.body.scopes.find((x: any) => x.scope === 'demo')?.entries.find((x: any) => x.key === 'render.fps');
+    return e?.reported?.version === 3 && e.inSync;
+  }, 20_000);
 });
 
 t.run();
