@@ -116,7 +116,8 @@ export function ConfigsTab({ device }: { device: DeviceView }) {
 export function ImagesTab({ device, query }: { device: DeviceView; query: URLSearchParams }) {
   const session = useSession();
   const canInteract = session.can('perfkit.interact');
-  const sessions = useLoad((signal) => apiRoute('perfkitSessions', { params: { id: device.id }, signal }), [device.id], 3000);
+  // Each report names the image's newest frame seq; the frame itself comes by seq (cached when known).
+  const sessions = useLoad((signal) => apiRoute('perfkitSessions', { params: { id: device.id }, signal }), [device.id], 1000);
   const live = (sessions.data?.sessions ?? []).filter((s) => s.endedAt === null && s.images.length > 0);
   const [pick, setPick] = useState<{ sid: string; image: string } | undefined>(() => {
     const sid = query.get('session');
