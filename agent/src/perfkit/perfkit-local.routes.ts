@@ -54,7 +54,10 @@ export function perfkitLocalRoutes(registry: SessionRegistry): LocalRoutes {
     const sid = parse(PerfkitSessionId, parts[0], 'session id');
     const [, sub, name, more] = parts;
     if (sub === undefined) {
-      if (method === 'GET') return reply(res, 200, registry.get(sid).info);
+      if (method === 'GET') {
+        registry.get(sid);
+        return reply(res, 200, registry.list().find((x) => x.id === sid));
+      }
       if (method === 'DELETE') return reply(res, 200, registry.endSession(sid));
     } else if (sub === 'config' && name === undefined) {
       const s = registry.live(sid);

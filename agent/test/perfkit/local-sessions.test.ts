@@ -74,6 +74,7 @@ test('images and interactions: the frame is kept with its size, events arrive in
   const sid: string = (await call('POST', '/v1/sessions', { name: 'viewer', pid: process.pid })).body.id;
   const put = await fetch(`${base}/v1/sessions/${sid}/images/main`, { method: 'PUT', headers: { 'content-type': 'image/jpeg' }, body: JPEG });
   assert.equal(await put.json(), { seq: 1, width: 640, height: 480 });
+  assert.equal((await call('GET', `/v1/sessions/${sid}`)).body.images.map((i: { name: string; seq: number }) => [i.name, i.seq]), [['main', 1]]);
   const waiting = call('GET', `/v1/sessions/${sid}/interactions?after=0&wait=10000`);
   await new Promise((res) => setTimeout(res, 50));
   const r = await perfkit.handlers['perfkit.interact']!({ session: sid, image: 'main', events: [{ type: 'mouse', action: 'click', x: 12, y: 34, button: 'left' }, { type: 'key', key: 'KeyA', down: true }] });
