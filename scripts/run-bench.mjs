@@ -10,6 +10,7 @@
 //   npm run bench -- containers --power-cycles 20  start/stop vs the engine, console MB/s, stats CPU (needs podman)
 //   npm run bench -- kvm-video --video-seconds 20  KVM screen: fps, added latency, CPU per viewer
 //   npm run bench -- fleet-page                    console fleet page in Chromium: first render, live presence
+//   npm run bench -- perfkit --perfkit-requests 200  session images: latest (device) vs by seq (cache)
 //
 // Flags become EDGEHOOK_BENCH_* environment variables (--agents 500 -> EDGEHOOK_BENCH_AGENTS=500);
 // --quick means agents=500, ping-seconds=10, restart-timeout-s=120 unless given. Every bench

@@ -22,6 +22,7 @@ import { startUpdates } from './updates/updates.capability.js';
 import { nodeDownload } from './updates/package-download.js';
 import { startVpn, type VpnCapability } from './vpn/vpn.capability.js';
 import { SimulatedVpnDriver, type VpnDriver } from './vpn/vpn-driver.js';
+import { startPerfkit, type PerfkitCapability } from './perfkit/perfkit.capability.js';
 
 import { AGENT_VERSION } from './version.js';
 export { AGENT_VERSION };
@@ -107,6 +108,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
   const profile = deps.getProfile(config.profile);
   let hardware: HardwareCapability | undefined;
   let vpn: VpnCapability | undefined;
+  let perfkit: PerfkitCapability | undefined;
   // Every capability starts the same way, in this order (telemetry reads the board's I2C sensors);
   // they start before enrollment, so a board that cannot start does not spend the token.
   const capabilities: Capability[] = await startCapabilities([
@@ -142,10 +144,12 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       }),
     // WireGuard (issue 18): the key is made here, the config comes from the control plane.
     async () => (vpn = await startVpn({ mode: config.vpn.mode, ifname: config.vpn.ifname, stateDir: config.stateDir, log: log.child({ part: 'vpn' }), driver: deps.vpnDriver ?? (async () => new SimulatedVpnDriver()) })),
+    // Perfkit sessions (issue 18): programs register on the local endpoint telemetry opens next.
+    async () => (perfkit = startPerfkit({ clock, log })),
     // Telemetry: collectors per the profile, batches buffered on disk while offline, the `telemetry` RPC.
-    () => {
+    async () => {
       const i2c = hardware?.hardware.i2c;
-      return startTelemetryAgent({
+      const telemetry = await startTelemetryAgent({
         config: config.telemetry,
         stateDir: config.stateDir,
         profile,
@@ -154,7 +158,11 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
         log,
         ...(vpn ? { managedVpn: vpn.managedInterface } : {}),
         ...(i2c && profile.i2c.some((b) => b.sensors.length > 0) ? { readSensors: () => readSensors(profile, i2c) } : {}),
+        ...(perfkit ? { localRoutes: perfkit.localRoutes, traced: perfkit.traced } : {}),
       });
+      // The agent's own settings are the `agent` config scope, editable from the control plane.
+      perfkit?.useAgentSettings(telemetry);
+      return telemetry;
     },
   ]);
   const streams = new StreamHost(log.child({ part: 'streams' }));

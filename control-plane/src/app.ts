@@ -43,6 +43,8 @@ import { avatarsRoutes } from './users/avatars.routes.js';
 import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 import { docsRoutes } from './docs/docs.routes.js';
 import { responseCheck } from './http/response-check.js';
+import type { PerfkitHub } from './perfkit/perfkit-hub.js';
+import { perfkitRoutes } from './perfkit/perfkit.routes.js';
 import { RestRoutes } from '@edgehook/shared/rest';
 import { agentDownloadRoutes, agentPackageRoutes, agentUpdateRoutes } from './agent-updates/agent-updates.routes.js';
 import type { PackageCatalog } from './agent-updates/package-catalog.js';
@@ -71,6 +73,8 @@ export interface AppDeps {
   telemetry?: TelemetryService;
   /** Agent packages by version and agent updates (agent-updates/); mounted only when given. */
   agentUpdates?: { catalog: PackageCatalog; updates: AgentUpdateService; signingKey: string };
+  /** Perfkit sessions and configs reported by devices; their routes are mounted only when given. */
+  perfkit?: PerfkitHub;
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
   /** The WireGuard hub and device peers (vpn/); with the VPN off its routes say how to turn it on. */
@@ -159,6 +163,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
   if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes, sockets: deps.sockets }));
+  if (deps.perfkit) authed.route('/devices', perfkitRoutes({ db: deps.db, clock: deps.clock, log: deps.log.child({ part: 'perfkit' }), rpc: deps.rpc, relay: deps.relay, perfkit: deps.perfkit, series: deps.telemetry?.registry }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };
     authed.route('/devices', deviceTelemetryRoutes(telemetry));

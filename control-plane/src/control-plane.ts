@@ -34,6 +34,7 @@ import type { IngestWriter } from './telemetry/ingest.writer.js';
 import { serveTelemetryLive } from './telemetry/live.socket.js';
 import { HardwareEvents } from './hardware/hardware-events.js';
 import { startPullProgress } from './containers/pull-progress.handler.js';
+import { PerfkitHub } from './perfkit/perfkit-hub.js';
 import { serveKvmSocket } from './kvm/kvm.socket.js';
 import { kvmStreamFlag, rewriteKvmUpgrade, withKvmHosts } from './kvm/kvm-host.js';
 import { serveSerialSocket } from './hardware/serial.socket.js';
@@ -202,6 +203,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));
   await hwEvents.start();
   await startPullProgress({ transport, events, clock, log: log.child({ part: 'containers' }) });
+  const perfkit = new PerfkitHub({ db, transport, clock, log: log.child({ part: 'perfkit' }) });
+  await perfkit.start();
   const relay = new StreamRelay({ transport: streamTransport, instanceId, events, log: log.child({ part: 'relay' }) });
   await relay.start();
   const telemetry = await startTelemetry({ db, transport, clock, log, validated }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
@@ -241,6 +244,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     telemetry,
     vpn,
     relay,
+    perfkit,
     revocations,
     sockets,
     config: {

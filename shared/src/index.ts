@@ -19,6 +19,7 @@ export * from './stream-ack.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';
 export * from './messages/pull-progress.js';
+export * from './messages/perfkit.js';
 export * from './messages/health.js';
 export * from './messages/audit.js';
 export * from './messages/encedeus.js';

@@ -6,6 +6,7 @@ import { PullProgress } from './messages/pull-progress.js';
 import { RpcRequest, RpcResponse } from './messages/rpc.js';
 import { TelemetryAck, TelemetryBatch } from './messages/telemetry.js';
 import { StreamCmd, StreamCtl } from './messages/streams.js';
+import { PerfkitDesired, PerfkitState } from './messages/perfkit.js';
 
 /** The versioned root: a v2 protocol can live beside v1 on the same broker. */
 export const TOPIC_ROOT = 'edgehook/v1';
@@ -52,6 +53,10 @@ export const Topics = {
   telemetry: topic({ pattern: 'd/{deviceId}/telemetry', direction: 'device->cp', schema: TelemetryBatch, retained: false, qos: 1 }),
   /** Sequence numbers now durably stored (after the commit): the agent drops a batch only on this. */
   telemetryAck: topic({ pattern: 'd/{deviceId}/telemetry/ack', direction: 'cp->device', schema: TelemetryAck, retained: false, qos: 1 }),
+  /** Perfkit sessions, their declared configs and reported values, retained: the latest picture of the device's programs. */
+  perfkitState: topic({ pattern: 'd/{deviceId}/perfkit/state', direction: 'device->cp', schema: PerfkitState, retained: true, qos: 1 }),
+  /** Desired config values (the control plane's store), retained: a device that was offline gets the latest on connect. */
+  perfkitDesired: topic({ pattern: 'd/{deviceId}/perfkit/desired', direction: 'cp->device', schema: PerfkitDesired, retained: true, qos: 1 }),
   /** Fleet events shared by every control-plane replica, so each can feed its own websocket clients. */
   fleetEvents: topic({ pattern: 'cp/events', direction: 'cp->cp', schema: FleetEvent, retained: false, qos: 0 }),
   /** Session, user, role and device revocations: every replica closes the live sockets they cover. */

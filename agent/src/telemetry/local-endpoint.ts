@@ -1,50 +1,47 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TracePush, validate, type Logger, type Sample } from '@edgehook/shared';
+import { EdgehookError, TracePush, validate, type Logger, type Sample } from '@edgehook/shared';
+import { readJson, reply, replyError, type LocalRoutes } from './local-http.js';
 
 const MAX_BODY = 256 * 1024;
-
-function reply(res: import('node:http').ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 /**
  * HTTP on 127.0.0.1 for applications on the device: `POST /v1/traces` with
  * `{group, samples: [{name, value, ts?, labels?}]}` adds custom series `trace.<group>.<name>`
- * to the next batch (so they get the same buffering and replay as everything else).
+ * to the next batch (so they get the same buffering and replay as everything else);
+ * `?session=<id>` files the group under a Perfkit session. `routes` adds the sessions API
+ * (agent/src/perfkit/perfkit-local.routes.ts) on the same port.
  */
-export async function startLocalEndpoint(opts: { port: number; host?: string; log: Logger; now: () => number; push: (samples: Sample[]) => boolean }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startLocalEndpoint(opts: {
+  port: number;
+  host?: string;
+  log: Logger;
+  now: () => number;
+  push: (samples: Sample[]) => boolean;
+  routes?: LocalRoutes;
+  /** A push for a session: throws when the session is unknown or ended. */
+  traced?: (session: string, group: string) => void;
+}): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     if (req.method === 'GET' && path === '/v1/health') return reply(res, 200, { ok: true });
-    if (path !== '/v1/traces') return reply(res, 404, { error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${path}; POST /v1/traces` } });
+    if (opts.routes?.(req, res, url)) return;
+    if (path !== '/v1/traces') return reply(res, 404, { error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${path}; POST /v1/traces, /v1/sessions` } });
     if (req.method !== 'POST') return reply(res, 405, { error: { code: 'BAD_REQUEST', message: 'use POST' } });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) tooBig = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (tooBig) return reply(res, 413, { error: { code: 'BAD_REQUEST', message: `body larger than ${MAX_BODY} bytes` } });
-      let raw: unknown;
-      try {
-        raw = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return reply(res, 400, { error: { code: 'BAD_REQUEST', message: 'the body is not valid JSON' } });
+    void (async () => {
+      const parsed = validate(TracePush, await readJson(req, MAX_BODY));
+      if (!parsed.ok) throw new EdgehookError('BAD_REQUEST', `invalid trace push: ${parsed.error}`);
+      const session = url.searchParams.get('session');
+      if (session !== null) {
+        if (!opts.traced) throw new EdgehookError('BAD_REQUEST', 'sessions are not enabled on this agent');
+        opts.traced(session, parsed.value.group);
       }
-      const parsed = validate(TracePush, raw);
-      if (!parsed.ok) return reply(res, 400, { error: { code: 'BAD_REQUEST', message: `invalid trace push: ${parsed.error}` } });
       const now = opts.now();
       const samples: Sample[] = parsed.value.samples.map((s) => ({ m: `trace.${parsed.value.group}.${s.name}`, v: s.value, t: s.ts ?? now, ...(s.labels ? { l: s.labels } : {}) }));
       if (!opts.push(samples)) return reply(res, 429, { error: { code: 'CONFLICT', message: 'too many samples waiting; slow down' } });
       reply(res, 202, { accepted: samples.length });
-    });
-    req.on('error', () => undefined);
+    })().catch((err: unknown) => replyError(res, err));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

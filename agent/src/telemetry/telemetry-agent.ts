@@ -39,6 +39,7 @@ export class TelemetryAgent {
   private offState: (() => void) | undefined;
   private offAck: (() => Promise<void>) | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private tickTimer: NodeJS.Timeout | undefined;
   private tick = 0;
   private custom: Sample[] = [];
   private stopped = false;
@@ -78,13 +79,33 @@ export class TelemetryAgent {
   async start(): Promise<void> {
     // CPU usage and network rates are differences: a first reading now gives values at the first tick.
     await Promise.all(Object.values(this.opts.collectors).map((c) => c.collect(this.opts.clock.now()).catch(() => [])));
-    const t = setInterval(() => void this.collectAndSend(), this.opts.baseMs);
+    this.startTick();
     const c = setInterval(() => {
       if (this.custom.length > 0) void this.send([], true);
     }, Math.min(1000, this.opts.baseMs));
-    t.unref();
     c.unref();
-    this.timers.push(t, c);
+    this.timers.push(c);
+  }
+
+  private startTick(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = setInterval(() => void this.collectAndSend(), this.opts.baseMs);
+    this.tickTimer.unref();
+  }
+
+  /**
+   * New settings at run time (the agent's own Perfkit config): the base interval, and which
+   * collectors run at which interval. A collector switched on gets a first reading at once,
+   * so its rates have a value at its first tick.
+   */
+  reconfigure(next: { baseMs: number; collectors: Partial<Record<CollectorName, Collector>>; intervals: Partial<Record<CollectorName, number>> }): void {
+    const added = Object.entries(next.collectors).filter(([name]) => !(name in this.opts.collectors));
+    for (const [, c] of added) void c.collect(this.opts.clock.now()).catch(() => []);
+    const baseChanged = next.baseMs !== this.opts.baseMs;
+    this.opts.collectors = next.collectors;
+    this.opts.intervals = next.intervals;
+    this.opts.baseMs = next.baseMs;
+    if (baseChanged && this.tickTimer && !this.stopped) this.startTick();
   }
 
   /** Custom series from the local endpoint; false when too many are already waiting. */
@@ -257,6 +278,7 @@ export class TelemetryAgent {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.tickTimer) clearInterval(this.tickTimer);
     this.offState?.();
     void this.offAck?.().catch(() => undefined);
     this.wake?.();

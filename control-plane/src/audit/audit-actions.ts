@@ -31,6 +31,9 @@ const DEVICE_RULES: Array<[string | null, RegExp, string, number]> = [
   ['POST', /^ping$/, 'devices.ping', 0],
   ['POST', /^agent\/update$/, 'agent.update', 0],
   ['POST', /^vpn$/, 'vpn.issue', 0],
+  // Perfkit: a config edit names scope/key; an interaction names the session.
+  ['PUT', /^configs\/([^/]+\/[^/]+)$/, 'perfkit.config.set', 1],
+  ['POST', /^sessions\/([^/]+)\/images\/[^/]+\/interactions$/, 'perfkit.interact', 1],
 ];
 
 function decode(s: string): string {

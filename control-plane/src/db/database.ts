@@ -17,6 +17,41 @@ export interface Database {
   user_avatars: UserAvatarsTable;
   user_ssh_keys: UserSshKeysTable;
   vpn_peers: VpnPeersTable;
+  perfkit_desired: PerfkitDesiredTable;
+  perfkit_patches: PerfkitPatchesTable;
+  perfkit_schemas: PerfkitSchemasTable;
+}
+
+/** Perfkit configs (control-plane/src/perfkit/): desired value per entry, JSON text. */
+export interface PerfkitDesiredTable {
+  device_id: string;
+  scope: string;
+  key: string;
+  value: string;
+  version: number;
+  seq: number;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+/** Every change of a desired value, in order per device. */
+export interface PerfkitPatchesTable {
+  device_id: string;
+  seq: number;
+  scope: string;
+  key: string;
+  value: string;
+  version: number;
+  at: string;
+  by: string | null;
+}
+
+/** The last config declaration a device reported per scope (JSON ConfigClassDecl[]). */
+export interface PerfkitSchemasTable {
+  device_id: string;
+  scope: string;
+  classes: string;
+  updated_at: string;
 }
 
 /** One operator action (control-plane/src/audit/). */

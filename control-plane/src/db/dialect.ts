@@ -11,6 +11,7 @@ import * as audit13b from './migrations/2026-12-01T13b-audit.js';
 import * as avatars17 from './migrations/2026-12-01T17-avatars.js';
 import * as sshKeys17 from './migrations/2026-12-01T17-ssh-keys.js';
 import * as vpn18b from './migrations/2026-12-02T18b-vpn.js';
+import * as perfkit18c from './migrations/2026-12-02T18c-perfkit-configs.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -78,6 +79,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T17-avatars': avatars17,
   '2026-12-01T17-ssh-keys': sshKeys17,
   '2026-12-02T18b-vpn': vpn18b,
+  '2026-12-02T18c-perfkit-configs': perfkit18c,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

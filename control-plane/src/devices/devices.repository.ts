@@ -1,3 +1,4 @@
+import { deletePerfkitDevice } from '../perfkit/perfkit.repository.js';
 import type { Kysely } from 'kysely';
 import { HardwareSummary, SystemInfo, validate, type DeviceDescription, type DeviceView } from '@edgehook/shared';
 import type { Database, DeviceRow } from '../db/database.js';
@@ -94,6 +95,7 @@ export async function updateDevice(db: Kysely<Database>, id: string, patch: { na
 }
 
 export async function deleteDevice(db: Kysely<Database>, id: string): Promise<boolean> {
+  await deletePerfkitDevice(db, id);
   const r = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }

@@ -1,4 +1,4 @@
-import { decodeVideoFrameHeader, EdgehookError, KvmStreamKinds, VIDEO_FRAME_HEADER, VIDEO_FRAME_MAX, type VideoFrameHeader, type VideoOpenSpec } from '@edgehook/shared';
+import { decodeVideoFrameHeader, EdgehookError, KvmStreamKinds, PerfkitStreamKinds, VIDEO_FRAME_HEADER, VIDEO_FRAME_MAX, type StreamSpecInput, type VideoFrameHeader, type VideoOpenSpec } from '@edgehook/shared';
 import type { RelayStream, StreamRelay } from '../streams/stream-relay.js';
 
 export interface RelayedFrame extends VideoFrameHeader {
@@ -16,6 +16,20 @@ export function openVideo(
   spec: VideoOpenSpec,
   on: { frame(f: RelayedFrame, release: () => void): void; end(err?: EdgehookError): void },
 ): RelayStream {
+  return openFrames(relay, deviceId, KvmStreamKinds.video, spec, on);
+}
+
+/** The stream kinds that carry framed JPEGs: the KVM screen and a Perfkit session's images. */
+export type FrameKind = typeof KvmStreamKinds.video | typeof PerfkitStreamKinds.image;
+
+/** Framed JPEGs of any frame kind, reassembled the same way (one frame path for both). */
+export function openFrames<K extends FrameKind>(
+  relay: StreamRelay,
+  deviceId: string,
+  kind: K,
+  spec: StreamSpecInput<K>,
+  on: { frame(f: RelayedFrame, release: () => void): void; end(err?: EdgehookError): void },
+): RelayStream<K> {
   let buf: Buffer = Buffer.alloc(0);
   let header: VideoFrameHeader | undefined;
   let ended = false;
@@ -24,7 +38,7 @@ export function openVideo(
     ended = true;
     on.end(err);
   };
-  const stream = relay.open(deviceId, KvmStreamKinds.video, spec, {
+  const stream = relay.open(deviceId, kind, spec, {
     onData: (data) => {
       buf = buf.length === 0 ? data : Buffer.concat([buf, data]);
       for (;;) {
@@ -59,9 +73,14 @@ export function openVideo(
 
 /** One frame (a snapshot), resolved once it has arrived. */
 export function snapshotFrame(relay: StreamRelay, deviceId: string, spec: VideoOpenSpec): Promise<RelayedFrame> {
+  return firstFrame(relay, deviceId, KvmStreamKinds.video, { ...spec, snapshot: true });
+}
+
+/** The one frame a snapshot-like stream sends (a Perfkit image always is one). */
+export function firstFrame<K extends FrameKind>(relay: StreamRelay, deviceId: string, kind: K, spec: StreamSpecInput<K>): Promise<RelayedFrame> {
   return new Promise((resolve, reject) => {
     let got: RelayedFrame | undefined;
-    openVideo(relay, deviceId, { ...spec, snapshot: true }, {
+    openFrames(relay, deviceId, kind, spec, {
       frame: (f, release) => {
         got = f;
         release();

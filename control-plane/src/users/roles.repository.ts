@@ -7,11 +7,11 @@ export const BUILTIN_ROLES: ReadonlyArray<{ name: string; permissions: string[] 
   { name: 'admin', permissions: ['*'] },
   {
     name: 'operator',
-    permissions: ['devices.*', 'telemetry.read', 'containers.*', 'users.read'],
+    permissions: ['devices.*', 'telemetry.read', 'perfkit.*', 'containers.*', 'users.read'],
   },
   {
     name: 'viewer',
-    permissions: ['devices.read', 'devices.hardware.read', 'telemetry.read', 'containers.read'],
+    permissions: ['devices.read', 'devices.hardware.read', 'telemetry.read', 'perfkit.read', 'containers.read'],
   },
 ];
 

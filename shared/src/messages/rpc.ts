@@ -9,6 +9,7 @@ import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams
 import { ActionList } from './processes.js';
 import { agentUpdateRpcDefinitions } from './agent-updates.js';
 import { VpnAgentStatus, VpnApplyParams, VpnKeyParams, VpnKeyResult } from './vpn.js';
+import { perfkitRpcDefinitions } from './perfkit.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -32,6 +33,8 @@ const definitions = {
   ...kvmMediaRpcDefinitions,
   // Containers, declared servers and their files (messages/containers.ts).
   ...containerRpcDefinitions,
+  // Perfkit sessions: interactions with a session's images (messages/perfkit.ts).
+  ...perfkitRpcDefinitions,
   // Processes without a live stream (pow-1 REST mirror, Quix execute/view_running/proc_signal).
   'processes.start': { params: ProcessStartParams, result: ProcessStartResult },
   'processes.status': { params: ProcessRef, result: ProcessStatusResult },

@@ -3,6 +3,7 @@ import { validate, type Decoded } from '../codec.js';
 import { ConsoleSpec, ContainerStreamKinds, FileReadSpec, FileWriteSpec, LogsStreamSpec, StatsStreamSpec } from './containers.js';
 import { SerialOpenSpec } from './hardware.js';
 import { KvmStreamKinds, MsdDownloadSpec, MsdReadSpec, MsdWriteSpec, VideoOpenSpec } from './kvm-media.js';
+import { PerfkitImageOpened, PerfkitImageSpec, PerfkitStreamKinds } from './perfkit.js';
 
 /**
  * Device <-> control-plane byte streams (shells, processes, later serial and container consoles).
@@ -92,6 +93,8 @@ export const StreamKinds = {
   [KvmStreamKinds.msdWrite]: streamKind({ spec: MsdWriteSpec, opened: MsdWriteOpened, invalid: 'msd write' }),
   [KvmStreamKinds.msdDownload]: streamKind({ spec: MsdDownloadSpec, opened: MsdDownloadOpened, invalid: 'msd download', pikvmError: 'ValidatorError' }),
   [KvmStreamKinds.msdRead]: streamKind({ spec: MsdReadSpec, opened: MsdReadOpened, invalid: 'msd read', pikvmError: 'ValidatorError' }),
+  // A session's latest image, framed as kvm-video frames (the same relay path on the control plane).
+  [PerfkitStreamKinds.image]: streamKind({ spec: PerfkitImageSpec, opened: PerfkitImageOpened, invalid: 'image request' }),
   [ContainerStreamKinds.console]: streamKind({ spec: ConsoleSpec, opened: ContainerConsoleOpened, invalid: 'console spec' }),
   [ContainerStreamKinds.logs]: streamKind({ spec: LogsStreamSpec, opened: ContainerOpened, invalid: 'logs spec' }),
   [ContainerStreamKinds.stats]: streamKind({ spec: StatsStreamSpec, opened: ContainerOpened, invalid: 'stats spec' }),

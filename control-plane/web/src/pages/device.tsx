@@ -15,6 +15,9 @@ const TerminalsTab = lazy(() => import('./device-terminals.js').then((m) => m.Te
 const TelemetryTab = lazy(() => import('./device-telemetry.js').then((m) => m.TelemetryTab));
 const ContainersTab = lazy(() => import('./device-containers.js').then((m) => m.ContainersTab));
 const KvmTab = lazy(() => import('./device-kvm.js').then((m) => m.KvmTab));
+const SessionsTab = lazy(() => import('./device-perfkit.js').then((m) => m.SessionsTab));
+const ConfigsTab = lazy(() => import('./device-perfkit.js').then((m) => m.ConfigsTab));
+const ImagesTab = lazy(() => import('./device-perfkit.js').then((m) => m.ImagesTab));
 
 const TABS: { id: string; label: string; permission: Permission | undefined }[] = [
   { id: 'overview', label: 'Overview', permission: undefined },
@@ -23,6 +26,9 @@ const TABS: { id: string; label: string; permission: Permission | undefined }[] 
   { id: 'processes', label: 'Processes', permission: 'devices.exec' },
   { id: 'hardware', label: 'Hardware', permission: 'devices.hardware.read' },
   { id: 'kvm', label: 'KVM', permission: 'devices.hardware.read' },
+  { id: 'sessions', label: 'Sessions', permission: 'perfkit.read' },
+  { id: 'configs', label: 'Configs', permission: 'perfkit.read' },
+  { id: 'images', label: 'Images', permission: 'perfkit.read' },
   { id: 'containers', label: 'Containers', permission: 'containers.read' },
 ];
 
@@ -50,6 +56,9 @@ export function DevicePage({ id, tab }: { id: string; tab: string }) {
   else if (tab === 'processes') body = <ProcessesTab device={device} />;
   else if (tab === 'hardware') body = <HardwareTab device={device} />;
   else if (tab === 'kvm') body = <KvmTab device={device} />;
+  else if (tab === 'sessions') body = <SessionsTab device={device} />;
+  else if (tab === 'configs') body = <ConfigsTab device={device} />;
+  else if (tab === 'images') body = <ImagesTab device={device} query={new URLSearchParams(location.search)} />;
   else body = <ContainersTab device={device} />;
 
   return (
