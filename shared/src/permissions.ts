@@ -14,6 +14,8 @@ export const Permissions = [
   'devices.hardware.read',
   'devices.hardware.write',
   'devices.power',
+  /** A Quix WSI backend (a device that speaks WSI instead of running our agent) may sign in on /wsi. */
+  'devices.backend',
   'telemetry.read',
   'containers.read',
   'containers.control',

@@ -16,6 +16,17 @@ export interface Database {
   audit_log: AuditLogTable;
   user_avatars: UserAvatarsTable;
   user_ssh_keys: UserSshKeysTable;
+  wsi_tokens: WsiTokensTable;
+}
+
+/** A Quix WSI backend's token (control-plane/src/wsi/): hashed, one device, the account that signed it in. */
+export interface WsiTokensTable {
+  id: string;
+  token_hash: string;
+  device_id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
 }
 
 /** One operator action (control-plane/src/audit/). */
@@ -110,6 +121,8 @@ export interface DevicesTable {
   last_seen: string | null;
   created_at: string;
   enrollment_token_id: string | null;
+  /** 'mqtt' (our agent) or 'wsi' (a Quix WSI backend on /wsi): devices/device-transport.ts. */
+  transport: Generated<string>;
 }
 
 export type RoleRow = Selectable<RolesTable>;
