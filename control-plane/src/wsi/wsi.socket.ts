@@ -15,7 +15,7 @@ import { ALL_STAT_TYPES } from './wsi-telemetry.js';
 import type { WsiGatewayDeps } from './wsi.gateway.js';
 
 /** Close codes: a newer socket took the token over; the backend never authenticated. */
-export const WsiClose = { replaced: 4009, noAuth: 4001 } as const;
+export const WsiClose = { replaced: 4009, noAuth: 1008 } as const;
 
 type Msg = Record<string, unknown>;
 const fail = (reason: WsiReason, message: string): Msg => ({ success: false, reason, message });
