@@ -67,7 +67,7 @@ export function createWsiGateway(input: WsiGatewayInput): WsiGateway {
   const transport = new WsiTransport({
     now: () => input.clock.now(),
     onTelemetry(deviceId, snapshot) {
-      const batch = batches.batch(deviceId, input.clock.now(), snapshot.tele_data); 
+      const batch = batches.batch(deviceId, input.clock.now(), snapshot.tele_data);
       if (batch) input.ingest.enqueue(deviceId, batch);
     },
   });
