@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Clock } from '@edgehook/shared';
 import { adminApi, cleanup, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { openSocket, wsUrl } from '../remote-exec/fixtures.js';
 import { SEED_RUNNING, SEED_TELE, seedHandler, WsiTestBackend } from './wsi-client.js';
 
 // Moved forward by the expiry test (the last one).
@@ -112,7 +113,7 @@ t('process REST through a WSI device speaks execute, view_running and proc_signa
   assert.is(ping.status, 200, JSON.stringify(ping.body));
 });
 
-t('capabilities a WSI backend lacks answer 501 "not supported by this device"', async ({ api, deviceId }) => {
+t('capabilities a WSI backend lacks answer 501 "not supported by this device"', async ({ cp, api, deviceId }) => {
   for (const [method, path, body] of [
     ['GET', `/api/devices/${deviceId}/containers`, undefined],
     ['GET', `/api/devices/${deviceId}/processes/12345`, undefined],
@@ -124,6 +125,13 @@ t('capabilities a WSI backend lacks answer 501 "not supported by this device"', 
     assert.is(res.body.error.code, 'UNKNOWN_METHOD');
     assert.match(res.body.error.message, /not supported by this device/);
   }
+  // Byte streams (exec, shell, consoles) fail at once with the same error, not after a timeout.
+  const exec = await openSocket(wsUrl(cp, `/api/devices/${deviceId}/exec`), { authorization: `Bearer ${api.token}` });
+  exec.ws.send(JSON.stringify({ type: 'open', argv: ['ls'] }));
+  await exec.closed;
+  const error = JSON.parse(exec.text());
+  assert.equal([error.type, error.code], ['error', 'UNKNOWN_METHOD']);
+  assert.match(error.message, /not supported by this device/);
 });
 
 t('telemetry: the seed snapshot is answered and stored like agent telemetry', async ({ api, deviceId, backend }) => {
