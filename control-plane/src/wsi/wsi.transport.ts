@@ -34,9 +34,12 @@ function reply<T>(verb: string, schema: z.ZodType<T>, msg: unknown): T {
   return checked.value;
 }
 
-/** A backend that answered anything but `result: "success"` refused the request. */
+/**
+ * A backend that answered anything but `result: "success"` refused the request. A refused
+ * proc_signal is 403 as on our agent (the seed: only what Quix started may be signalled).
+ */
 function refused(verb: string, r: { result: string; reason?: string | undefined }): EdgehookError {
-  return new EdgehookError('CONFLICT', `the backend refused ${verb}: ${r.reason ?? r.result}`);
+  return new EdgehookError(verb === 'proc_signal' ? 'FORBIDDEN' : 'CONFLICT', `the backend refused ${verb}: ${r.reason ?? r.result}`);
 }
 
 /**

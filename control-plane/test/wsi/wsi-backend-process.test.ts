@@ -65,7 +65,7 @@ t('the example backend signs in, runs, lists and signals a real process, reports
   assert.ok(await stat(`/proc/${pid}`), 'a real process runs');
   const list = await api.request('GET', `/api/devices/${dev.id}/processes`);
   assert.equal(list.body.map((p: any) => [p.pid, p.reqc]), [[pid, 'sleep 30']]);
-  assert.is((await api.request('POST', `/api/devices/${dev.id}/processes/signal`, { pid: 1, mode: 'SIGKILL' })).status, 409, 'only processes the backend started');
+  assert.is((await api.request('POST', `/api/devices/${dev.id}/processes/signal`, { pid: 1, mode: 'SIGKILL' })).status, 403, 'only processes the backend started');
   assert.is((await api.request('POST', `/api/devices/${dev.id}/processes/signal`, { pid, mode: 'SIGTERM' })).status, 200);
   await waitFor('the process gone from the list', async () => ((await api.request('GET', `/api/devices/${dev.id}/processes`)).body as any[]).length === 0);
 

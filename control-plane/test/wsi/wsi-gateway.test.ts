@@ -107,8 +107,13 @@ t('process REST through a WSI device speaks execute, view_running and proc_signa
   assert.equal([signal.status, signal.body], [200, { result: 'success' }]);
   assert.equal(backend.requests.find((r) => r.req === 'proc_signal')?.msg, { pid: 12351, mode: 'SIGTERM' });
   const refused = await api.request('POST', `/api/devices/${deviceId}/processes/signal`, { pid: 999, mode: 'SIGKILL' });
-  assert.equal([refused.status, refused.body.error.code], [409, 'CONFLICT']);
+  assert.equal([refused.status, refused.body.error.code], [403, 'FORBIDDEN']);
   assert.match(refused.body.error.message, /not started by quix/);
+  backend.handler = (req, msg) => (req === 'execute' ? { result: 'failure', reason: 'no such program' } : seedHandler(req, msg));
+  const failed = await api.request('POST', `/api/devices/${deviceId}/processes`, { cmd: ['nope'] });
+  assert.equal([failed.status, failed.body.error.code], [409, 'CONFLICT']);
+  assert.match(failed.body.error.message, /no such program/);
+  backend.handler = seedHandler;
   const ping = await api.request('POST', `/api/devices/${deviceId}/ping`);
   assert.is(ping.status, 200, JSON.stringify(ping.body));
 });
