@@ -17,6 +17,9 @@ import type { WsiGatewayDeps } from './wsi.gateway.js';
 /** Close codes: a newer socket took the token over; the backend never authenticated. */
 export const WsiClose = { replaced: 4009, noAuth: 1008 } as const;
 
+/** Backend requests waiting on one socket (each password sign-in costs a password hash). */
+const MAX_QUEUED = 16;
+
 type Msg = Record<string, unknown>;
 const fail = (reason: WsiReason, message: string): Msg => ({ success: false, reason, message });
 /** The result-style verbs (`get_vpn_conf`) fail as `{result: 'failure', reason}`. */
@@ -41,8 +44,9 @@ export function serveWsiSocket(deps: WsiGatewayDeps, ws: WebSocket, req: Incomin
   let bound: Bound | undefined;
   let poll: NodeJS.Timeout | undefined;
   let auditClosed: ((code: number) => void) | undefined;
-  // Requests from the backend are handled in order; replies to ours are matched at once.
+  // Requests from the backend are handled in order (a bounded queue); replies to ours are matched at once.
   let chain = Promise.resolve();
+  let queued = 0;
   keepAlive(ws);
   const authTimer = setTimeout(() => {
     if (!bound) ws.close(WsiClose.noAuth, `authenticate within ${Math.round(options.authTimeoutMs / 1000)} s`);
@@ -173,6 +177,8 @@ export function serveWsiSocket(deps: WsiGatewayDeps, ws: WebSocket, req: Incomin
     }
     const parsed = validate(WsiRequest, value);
     if (!parsed.ok) return answer(rid, fail('bad_envelope', `a request is {auth, req, rid, msg}: ${parsed.error}`));
+    if (queued >= MAX_QUEUED) return answer(parsed.value.rid, fail('bad_request', `more than ${MAX_QUEUED} requests waiting on this socket: wait for the answers`));
+    queued++;
     chain = chain
       .then(async () => {
         const msg = await request(parsed.value);
@@ -184,7 +190,8 @@ export function serveWsiSocket(deps: WsiGatewayDeps, ws: WebSocket, req: Incomin
       .catch((err: unknown) => {
         log.error('wsi request failed', { req: parsed.value.req, err });
         answer(parsed.value.rid, fail('bad_request', 'the control server could not handle this request'));
-      });
+      })
+      .finally(() => queued--);
   };
 
   ws.on('message', (data, isBinary) => frame(Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8'), isBinary));
