@@ -213,7 +213,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
   // Quix WSI backends on /wsi (docs/wsi.md); calls on their devices go through its transport.
-  const wsi = createWsiGateway({ db, clock, log, auth, sockets, events, audit, kinds, ingest: telemetry.ingest, vpn: overrides.vpn, options: overrides.wsi });
+  const wsi = createWsiGateway({ db, clock, log, auth, sockets, events, audit, kinds, ingest: telemetry.ingest, vpn: overrides.vpn, options: { ...config.wsi, ...overrides.wsi } });
   rpc.useTransport(wsi.transport);
   const app = buildApp({
     audit,

@@ -29,6 +29,7 @@ const t = suite<{ cp: TestControlPlane; api: Api; dir: string; vpnCalls: string[
 t.before(async (ctx) => {
   ctx.vpnCalls = [];
   ctx.cp = await startTestControlPlane({
+    args: ['--wsi-token-ttl', '3600'],
     wsi: { telemetryEveryMs: 300, requestTimeoutMs: 5000 },
     vpn: {
       async wireguardConfigForBackend(deviceId) {
@@ -52,6 +53,8 @@ t.after(async (ctx) => {
 t('the example backend signs in, runs, lists and signals a real process, reports telemetry, fetches its VPN config, and comes back with its saved token', async ({ cp, api, dir, vpnCalls }) => {
   const ex = startExample(cp, dir, ['--vpn', join(dir, 'wg0.conf')]);
   const dev = await waitFor('the example online', async () => ((await api.request('GET', '/api/devices?tag=wsi')).body as any[]).find((d) => d.online), 15_000);
+  const authenticated = await waitFor('authenticated event', () => ex.events().find((e) => e.event === 'authenticated'));
+  assert.is(authenticated.validity, 3600, '--wsi-token-ttl');
   const saved = await stat(join(dir, 'token.json'));
   assert.is(saved.mode & 0o077, 0, 'the token file is private');
   await waitFor('vpn conf', () => ex.events().find((e) => e.event === 'vpn_conf'));
