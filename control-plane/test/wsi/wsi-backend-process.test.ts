@@ -30,7 +30,7 @@ t.before(async (ctx) => {
   ctx.vpnCalls = [];
   ctx.cp = await startTestControlPlane({
     args: ['--wsi-token-ttl', '3600'],
-    wsi: { telemetryEveryMs: 300, requestTimeoutMs: 5000 },
+    wsi: { telemetryEveryMs: 300, requestTimeoutMs: 5000, authTimeoutMs: 2000 },
     vpn: {
       async wireguardConfigForBackend(deviceId) {
         ctx.vpnCalls.push(deviceId);
@@ -96,6 +96,12 @@ t('get_vpn_conf: a failing VPN service answers result failure with its reason', 
   const failed = await b.request('get_vpn_conf', { conf_type: 'wireguard', tun_mode: 'udp' });
   assert.equal(failed, { result: 'failure', reason: 'vpn_failed', message: 'the address pool is exhausted' });
   b.close();
+});
+
+t('a socket that never authenticates is closed', async ({ cp }) => {
+  const b = await WsiTestBackend.connect(`${cp.url.replace(/^http/, 'ws')}/wsi`);
+  const closed = await b.closed;
+  assert.equal([closed.code, closed.reason], [1008, 'authenticate within 2 s']);
 });
 
 t.run();

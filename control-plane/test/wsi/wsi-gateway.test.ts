@@ -114,6 +114,14 @@ t('process REST through a WSI device speaks execute, view_running and proc_signa
   assert.equal([failed.status, failed.body.error.code], [409, 'CONFLICT']);
   assert.match(failed.body.error.message, /no such program/);
   backend.handler = seedHandler;
+  // The seed's `msg: { [...] }` read as an object holding the list.
+  backend.handler = (req, msg) => (req === 'view_running' ? { running: SEED_RUNNING } : seedHandler(req, msg));
+  assert.equal((await api.request('GET', `/api/devices/${deviceId}/processes`)).body.map((p: any) => p.pid), [12351]);
+  backend.handler = (req, msg) => (req === 'execute' ? { proc: 'twelve' } : seedHandler(req, msg));
+  const malformed = await api.request('POST', `/api/devices/${deviceId}/processes`, { cmd: ['ls'] });
+  assert.equal([malformed.status, malformed.body.error.code], [500, 'INTERNAL']);
+  assert.match(malformed.body.error.message, /invalid reply/);
+  backend.handler = seedHandler;
   const ping = await api.request('POST', `/api/devices/${deviceId}/ping`);
   assert.is(ping.status, 200, JSON.stringify(ping.body));
 });
@@ -210,6 +218,20 @@ t('deleting the account closes its backends', async ({ url, api }) => {
   assert.is((await b.closed).code, 4001);
   const b2 = await WsiTestBackend.connect(url);
   assert.is((await b2.request('authenticate', {}, auth.token)).reason, 'token_invalid');
+  b2.close();
+});
+
+t('taking devices.backend from the role closes its backends (4003)', async ({ url, api }) => {
+  const role = await api.request('POST', '/api/roles', { name: 'temp-backends', permissions: ['devices.backend'] });
+  assert.is((await api.request('POST', '/api/users', { username: 'quix3', password: BACKEND.password, roleName: 'temp-backends' })).status, 201);
+  const b = await WsiTestBackend.connect(url, seedHandler);
+  const auth = await b.login('quix3', BACKEND.password);
+  assert.is(auth.success, true);
+  assert.is((await api.request('PATCH', `/api/roles/${role.body.id}`, { permissions: ['devices.read'] })).status, 200);
+  assert.is((await b.closed).code, 4003);
+  const b2 = await WsiTestBackend.connect(url);
+  const again = await b2.request('authenticate', {}, auth.token);
+  assert.equal([again.success, again.reason], [false, 'token_invalid']);
   b2.close();
 });
 
