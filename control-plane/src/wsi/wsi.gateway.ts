@@ -21,7 +21,7 @@ export interface WsiVpn {
 export interface WsiOptions {
   /** Token lifetime (the seed's `validity`, 86400 s in its example). */
   tokenTtlMs: number;
-  /** How long a backend has to answer one of our requests. */
+  /** How long a backend has at most to answer one of our requests (a route may ask for less). */
   requestTimeoutMs: number;
   /** How often connected backends are asked for telemetry (0: only on request). */
   telemetryEveryMs: number;
@@ -66,6 +66,7 @@ export function createWsiGateway(input: WsiGatewayInput): WsiGateway {
   const log = input.log.child({ part: 'wsi' });
   const transport = new WsiTransport({
     now: () => input.clock.now(),
+    maxTimeoutMs: options.requestTimeoutMs,
     onTelemetry(deviceId, snapshot) {
       const batch = batches.batch(deviceId, input.clock.now(), snapshot.tele_data);
       if (batch) input.ingest.enqueue(deviceId, batch);

@@ -50,7 +50,7 @@ export class WsiTransport implements DeviceTransport {
   readonly kind = 'wsi' as const;
   private readonly connections = new Map<string, WsiConnection>();
 
-  constructor(private readonly deps: { onTelemetry: (deviceId: string, snapshot: TelemetrySnapshot) => void; now: () => number }) {}
+  constructor(private readonly deps: { onTelemetry: (deviceId: string, snapshot: TelemetrySnapshot) => void; now: () => number; maxTimeoutMs: number }) {}
 
   /** The device's current socket; returns the one it replaces, if any. */
   attach(conn: WsiConnection): WsiConnection | undefined {
@@ -76,8 +76,10 @@ export class WsiTransport implements DeviceTransport {
     return WSI_NO_STREAMS;
   }
 
-  async send(deviceId: string, method: RpcMethod, raw: unknown, timeoutMs: number): Promise<unknown> {
+  async send(deviceId: string, method: RpcMethod, raw: unknown, callerTimeoutMs: number): Promise<unknown> {
     const conn = this.connections.get(deviceId);
+    // The caller's deadline, bounded by the gateway's request timeout.
+    const timeoutMs = Math.min(callerTimeoutMs, this.deps.maxTimeoutMs);
     switch (method) {
       case 'processes.start': {
         const { spec } = params(method, raw);
