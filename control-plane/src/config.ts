@@ -45,6 +45,8 @@ const FLAGS = {
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
   'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().int().min(10).max(60_000), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
   'audit-retention': { env: 'EDGEHOOK_AUDIT_RETENTION', schema: Retention, default: '365d', help: 'keep audit log entries this long' },
+  'wsi-token-ttl': { env: 'EDGEHOOK_WSI_TOKEN_TTL', schema: Seconds, default: '86400', help: 'Quix WSI backend token lifetime, seconds (the validity they are told)' },
+  'wsi-telemetry-interval': { env: 'EDGEHOOK_WSI_TELEMETRY_INTERVAL', schema: z.coerce.number().int().min(0).max(86_400), default: '15', help: 'ask connected Quix WSI backends for telemetry every N seconds (0: only on request)' },
   'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().min(1), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
   'agent-update-deadline': { env: 'EDGEHOOK_AGENT_UPDATE_DEADLINE', schema: z.coerce.number().int().min(2).max(240), default: '120', help: 'seconds (at most 240: the update request waits for it) a new agent version has to reach the control plane before the device rolls it back' },
   'encedeus-prefix': {
@@ -108,6 +110,8 @@ export interface ServeConfig {
   telemetryFlushMs: number;
   /** How long audit log entries are kept (ms). */
   auditRetentionMs: number;
+  /** Quix WSI gateway (docs/wsi.md). */
+  wsi: { tokenTtlMs: number; telemetryEveryMs: number };
   /** SFTP into servers: off when undefined; the host key lives in the data dir. */
   sftp: { host: string; port: number } | undefined;
   /** Encedeus API mount: '' is the root, false is off. */
@@ -210,6 +214,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     telemetryFlushMs: v['telemetry-flush-ms'] ?? 200,
     auditRetentionMs: v['audit-retention'] ?? 365 * 86_400_000,
     agentUpdateDeadlineMs: (v['agent-update-deadline'] ?? 120) * 1000,
+    wsi: { tokenTtlMs: (v['wsi-token-ttl'] ?? 86_400) * 1000, telemetryEveryMs: (v['wsi-telemetry-interval'] ?? 15) * 1000 },
     agentPackageDir: v['agent-package-dir'] === undefined ? undefined : resolve(v['agent-package-dir']),
     webDir: v['web-dir'] === undefined ? undefined : resolve(v['web-dir']),
     sftp: v['sftp-port'] === undefined ? undefined : { host: v['sftp-host'] ?? v.host ?? '127.0.0.1', port: v['sftp-port'] },

@@ -57,6 +57,10 @@ import { defaultAgentPackageDir } from './devices/install.routes.js';
 import { VpnService } from './vpn/vpn.service.js';
 import { loadOrCreateHubKeys } from './vpn/hub-keys.js';
 import { addressPool } from './vpn/address-pool.js';
+import { DeviceTransportKinds } from './devices/device-transport.js';
+import { createWsiGateway, type WsiOptions, type WsiVpn } from './wsi/wsi.gateway.js';
+import { WSI_NO_STREAMS } from './wsi/wsi.transport.js';
+import { deleteExpiredTokens } from './wsi/wsi-tokens.repository.js';
 
 export const VERSION = '0.1.0';
 const CP_MQTT_USER = 'edgehook-control-plane';
@@ -108,6 +112,10 @@ export interface ControlPlaneOverrides {
   onFatal?: (reason: string) => void;
   /** Tests: every 2xx JSON answer must match its route's declared result schema (http/response-check.ts). */
   checkResponses?: boolean;
+  /** Answers Quix WSI backends' `get_vpn_conf` (the VPN service); without it they hear "vpn not configured". */
+  vpn?: WsiVpn;
+  /** Quix WSI gateway settings (tests: a short request timeout, no telemetry polling). */
+  wsi?: Partial<WsiOptions>;
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
@@ -197,7 +205,10 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
 
   const events = new FleetEvents(transport, log);
   await events.start();
-  const rpc = new RpcClient({ transport, instanceId, clock, log, defaultTimeoutMs: 10_000 });
+  // Which transport reaches each device (MQTT for agents, WSI for Quix backends): devices/device-transport.ts.
+  const kinds = new DeviceTransportKinds(db);
+  await kinds.load();
+  const rpc = new RpcClient({ transport, instanceId, clock, log, defaultTimeoutMs: 10_000, kinds });
   await rpc.start();
   await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) }, shared);
   const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));
@@ -205,7 +216,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   await startPullProgress({ transport, events, clock, log: log.child({ part: 'containers' }) });
   const perfkit = new PerfkitHub({ db, transport, clock, log: log.child({ part: 'perfkit' }) });
   await perfkit.start();
-  const relay = new StreamRelay({ transport: streamTransport, instanceId, events, log: log.child({ part: 'relay' }) });
+  const relay = new StreamRelay({ transport: streamTransport, instanceId, events, log: log.child({ part: 'relay' }), streamsUnsupported: (id) => (kinds.peek(id) === 'wsi' ? WSI_NO_STREAMS : undefined) });
   await relay.start();
   const telemetry = await startTelemetry({ db, transport, clock, log, validated }, { retention: config.telemetryRetention, sqlitePath: config.store.kind === 'sqlite' ? config.store.path : undefined, flushMs: config.telemetryFlushMs, share: shared ? 'edgehook-telemetry' : undefined, ...(overrides.wrapIngestWriter ? { wrapWriter: overrides.wrapIngestWriter } : {}) });
 
@@ -230,6 +241,9 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   const signer = await loadOrCreateSigningKey(config.dataDir);
   const catalog = new PackageCatalog({ dataDir: config.dataDir, builtDir: config.agentPackageDir ?? defaultAgentPackageDir(), signer, clock });
   const agentUpdates = new AgentUpdateService({ db, rpc, catalog, signer, clock, log: log.child({ part: 'agent-updates' }), probationMs: config.agentUpdateDeadlineMs });
+  // Quix WSI backends on /wsi (docs/wsi.md); calls on their devices go through its transport.
+  const wsi = createWsiGateway({ db, clock, log, auth, sockets, events, audit, kinds, ingest: telemetry.ingest, vpn: overrides.vpn ?? vpn, options: { ...config.wsi, ...overrides.wsi } });
+  rpc.useTransport(wsi.transport);
   const app = buildApp({
     agentUpdates: { catalog, updates: agentUpdates, signingKey: signer.publicKey },
     audit,
@@ -289,6 +303,12 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         if (broker) broker.handleStream(createWebSocketStream(ws), req);
         else ws.close(1008, 'this control plane uses an external broker: connect to it directly');
       },
+    },
+    {
+      // A Quix WSI backend: authenticated in-band (the seed's `authenticate`), registered once bound.
+      path: /^\/wsi$/,
+      kind: 'raw',
+      onRaw: (ws, req) => wsi.serve(ws, req),
     },
     {
       path: /^\/api\/events$/,
@@ -375,6 +395,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
     pruneExpired(db, clock.now()).catch((err: unknown) => log.warn('token pruning failed', { err }));
     pruneThrottle(db, clock.now(), ACCOUNT_POLICY.windowMs).catch((err: unknown) => log.warn('login throttle pruning failed', { err }));
     pruneAuditLog();
+    deleteExpiredTokens(db, clock.now()).catch((err: unknown) => log.warn('wsi token pruning failed', { err }));
   }, 3600_000);
   prune.unref();
 

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../src/db/database.js';
 import { hashSecret } from '../src/db/ids.js';
 import { ensureBuiltinRoles, findRole, insertRole, listRoles } from '../src/users/roles.repository.js';
-import { countUsers, findUserByAccessToken, findUserByLogin, insertUser } from '../src/auth/users.repository.js';
+import { countUsers, deleteUser, findUserByAccessToken, findUserByLogin, insertUser } from '../src/auth/users.repository.js';
 import { createSession, revokeSession, rotateRefreshToken } from '../src/auth/sessions.repository.js';
 import { consumeEnrollmentToken, createEnrollmentToken } from '../src/devices/enrollment.repository.js';
 import { applyDescription, deleteDevice, findDeviceByRef, insertDevice, listDevices, markAllOffline, markOffline, markOnline, toDeviceView } from '../src/devices/devices.repository.js';
@@ -12,6 +12,8 @@ import { storeFixtures } from './helpers/stores.js';
 import { claimReconcile, getDeclaredSet, putDeclaredSet, recordApply } from '../src/containers/servers.repository.js';
 import { insertAudit, pruneAudit, queryAudit } from '../src/audit/audit.repository.js';
 import { AuditQuery } from '@edgehook/shared';
+import { deleteExpiredTokens, findToken, insertBackendDevice, issueToken } from '../src/wsi/wsi-tokens.repository.js';
+import { DeviceTransportKinds } from '../src/devices/device-transport.js';
 
 // One contract, every store: the same repositories must behave the same on SQLite and Postgres.
 const { fixtures, skipped } = await storeFixtures();
@@ -102,6 +104,35 @@ for (const store of fixtures) {
 }
 
 for (const store of fixtures) {
+  test(`${store.name}: Quix WSI backends: a 'wsi' device, hashed tokens that expire and go with their device or account`, async () => {
+    const db = await store.open();
+    const userId = await withUser(db);
+    const row = await insertBackendDevice(db, { username: 'ann', now: T0 });
+    assert.equal([row.transport, toDeviceView(row).transport, toDeviceView(row).tags], ['wsi', 'wsi', ['wsi']]);
+    assert.match(row.name, /^wsi-ann-[0-9a-f]{6}$/);
+    await insertDevice(db, { id: 'agent-1', name: 'agent-1', secretHash: 'h', description, tags: [], enrollmentTokenId: 'e' }, T0);
+    assert.is((await findDeviceByRef(db, 'agent-1'))!.transport, 'mqtt', 'existing and enrolled devices default to mqtt');
+    const kinds = new DeviceTransportKinds(db);
+    await kinds.load();
+    assert.equal([kinds.peek(row.id), kinds.peek('agent-1'), await kinds.kindOf('agent-1')], ['wsi', undefined, 'mqtt']);
+    const issued = await issueToken(db, { deviceId: row.id, userId, now: T0, ttlMs: 1000 });
+    const stored = await db.selectFrom('wsi_tokens').select('token_hash').execute();
+    assert.equal(stored.map((r) => r.token_hash), [hashSecret(issued.token)], 'only the hash is kept');
+    assert.equal(await findToken(db, issued.token), { tokenId: issued.tokenId, deviceId: row.id, userId, expiresAt: T0 + 1000 });
+    assert.is(await findToken(db, 'ehwsi_other'), undefined);
+    await deleteExpiredTokens(db, T0 + 500);
+    assert.ok(await findToken(db, issued.token), 'not expired yet');
+    await deleteExpiredTokens(db, T0 + 1001);
+    assert.is(await findToken(db, issued.token), undefined, 'expired tokens are pruned');
+    const second = await issueToken(db, { deviceId: row.id, userId, now: T0, ttlMs: 1000 });
+    assert.ok(await deleteDevice(db, row.id));
+    assert.is(await findToken(db, second.token), undefined, 'gone with the device');
+    const other = await insertBackendDevice(db, { username: 'ann', now: T0 });
+    const third = await issueToken(db, { deviceId: other.id, userId, now: T0, ttlMs: 1000 });
+    await deleteUser(db, userId);
+    assert.is(await findToken(db, third.token), undefined, 'gone with the account');
+  });
+
   test(`${store.name}: declared servers: revisions grow, stale applies are not recorded, one replica claims a connection`, async () => {
     const db = await store.open();
     await insertDevice(db, { id: 'ds1', name: 'srv-1', secretHash: hashSecret('s'), description, tags: [], enrollmentTokenId: 't' }, T0);

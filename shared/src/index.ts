@@ -26,3 +26,4 @@ export * from './messages/encedeus.js';
 export * from './messages/dynsec.js';
 export * from './messages/agent-updates.js';
 export * from './messages/vpn.js';
+export * from './messages/wsi.js';

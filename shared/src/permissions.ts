@@ -20,6 +20,8 @@ export const Permissions = [
   'devices.vpn.read',
   'devices.vpn.write',
   'vpn.hub.secret',
+  /** A Quix WSI backend (a device that speaks WSI instead of running our agent) may sign in on /wsi. */
+  'devices.backend',
   'telemetry.read',
   'perfkit.read',
   'perfkit.configure',

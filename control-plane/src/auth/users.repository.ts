@@ -168,6 +168,8 @@ export async function deleteUser(db: Kysely<Database>, id: string): Promise<void
   // The profile picture goes with its user.
   await db.deleteFrom('user_avatars').where('user_id', '=', id).execute();
   await db.deleteFrom('user_ssh_keys').where('user_id', '=', id).execute();
+  // Its Quix WSI backends' tokens die with the account that signed them in.
+  await db.deleteFrom('wsi_tokens').where('user_id', '=', id).execute();
   await db.deleteFrom('users').where('id', '=', id).execute();
 }
 

@@ -22,7 +22,9 @@ export async function reconcileBroker(deps: { db: Kysely<Database>; admin: Broke
   const inBroker = await admin.listDevices();
   const stored = await storeIds();
   const brokerSet = new Set(inBroker);
-  const missing = [...stored].filter((id) => !brokerSet.has(id));
+  // Quix WSI backends (transport 'wsi') have no broker identity by design.
+  const wsi = new Set((await db.selectFrom('devices').select('id').where('transport', '!=', 'mqtt').execute()).map((r) => r.id));
+  const missing = [...stored].filter((id) => !brokerSet.has(id) && !wsi.has(id));
   for (const id of missing) log.warn('device has no broker identity: its agent asks for it back (POST /api/enroll/reprovision) when refused, or enroll it again', { deviceId: id });
   const extra = inBroker.filter((id) => !stored.has(id));
   const removed: string[] = [];

@@ -20,6 +20,7 @@ export interface Database {
   perfkit_desired: PerfkitDesiredTable;
   perfkit_patches: PerfkitPatchesTable;
   perfkit_schemas: PerfkitSchemasTable;
+  wsi_tokens: WsiTokensTable;
 }
 
 /** Perfkit configs (control-plane/src/perfkit/): desired value per entry, JSON text. */
@@ -52,6 +53,16 @@ export interface PerfkitSchemasTable {
   scope: string;
   classes: string;
   updated_at: string;
+}
+
+/** A Quix WSI backend's token (control-plane/src/wsi/): hashed, one device, the account that signed it in. */
+export interface WsiTokensTable {
+  id: string;
+  token_hash: string;
+  device_id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
 }
 
 /** One operator action (control-plane/src/audit/). */
@@ -146,6 +157,8 @@ export interface DevicesTable {
   last_seen: string | null;
   created_at: string;
   enrollment_token_id: string | null;
+  /** 'mqtt' (our agent) or 'wsi' (a Quix WSI backend on /wsi): devices/device-transport.ts. */
+  transport: Generated<string>;
 }
 
 export type RoleRow = Selectable<RolesTable>;

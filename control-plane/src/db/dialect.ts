@@ -12,6 +12,7 @@ import * as avatars17 from './migrations/2026-12-01T17-avatars.js';
 import * as sshKeys17 from './migrations/2026-12-01T17-ssh-keys.js';
 import * as vpn18b from './migrations/2026-12-02T18b-vpn.js';
 import * as perfkit18c from './migrations/2026-12-02T18c-perfkit-configs.js';
+import * as wsi18a from './migrations/2026-12-02T18a-wsi.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -80,6 +81,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T17-ssh-keys': sshKeys17,
   '2026-12-02T18b-vpn': vpn18b,
   '2026-12-02T18c-perfkit-configs': perfkit18c,
+  '2026-12-02T18a-wsi': wsi18a,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -27,6 +27,7 @@ export function toDeviceView(row: DeviceRow): DeviceView {
     hardware: parseSchemaColumn(row.hardware, (v) => validate(HardwareSummary, v)),
     system: parseSchemaColumn(row.system, (v) => validate(SystemInfo, v)),
     createdAt: row.created_at,
+    transport: row.transport === 'wsi' ? 'wsi' : 'mqtt',
   };
 }
 

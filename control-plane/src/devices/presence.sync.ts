@@ -47,7 +47,8 @@ export async function syncPresenceFromRetained(deps: PresenceSyncDeps, timeoutMs
     await offStatus().catch(() => undefined);
     await offBarrier().catch(() => undefined);
   }
-  const rows = await db.selectFrom('devices').select(['id', 'online', 'presence_session']).execute();
+  // Quix WSI backends have no retained status: their presence follows their /wsi socket (wsi/).
+  const rows = await db.selectFrom('devices').select(['id', 'online', 'presence_session']).where('transport', '=', 'mqtt').execute();
   let changed = 0;
   for (const row of rows) {
     const msg = seen.get(row.id);

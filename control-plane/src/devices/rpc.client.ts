@@ -17,6 +17,7 @@ import {
   type RpcResult,
 } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
+import type { DeviceTransport, DeviceTransportKinds, TransportKind } from './device-transport.js';
 
 interface Pending {
   deviceId: string;
@@ -26,16 +27,24 @@ interface Pending {
 }
 
 /**
- * Calls into devices over the broker. Answers come back on a topic carrying this instance's id,
+ * Calls into devices: over the broker (our agents), or through another DeviceTransport the device
+ * was created with (a Quix WSI backend, see device-transport.ts), chosen per device. Answers come back on a topic carrying this instance's id,
  * so with several control-plane replicas each gets only its own responses; the pending map
  * is per-process on purpose (a call lives exactly as long as the HTTP request waiting on it).
  */
-export class RpcClient {
+export class RpcClient implements DeviceTransport {
+  readonly kind = 'mqtt' as const;
   private readonly pending = new Map<string, Pending>();
+  private readonly others = new Map<TransportKind, DeviceTransport>();
 
   constructor(
-    private readonly deps: { transport: Transport; instanceId: string; clock: Clock; log: Logger; defaultTimeoutMs: number },
+    private readonly deps: { transport: Transport; instanceId: string; clock: Clock; log: Logger; defaultTimeoutMs: number; kinds?: DeviceTransportKinds },
   ) {}
+
+  /** Devices whose transport is `t.kind` are called through `t` from now on. */
+  useTransport(t: DeviceTransport): void {
+    this.others.set(t.kind, t);
+  }
 
   async start(): Promise<void> {
     await this.deps.transport.subscribe(filterFor('rpcResponse', { replyTo: this.deps.instanceId }), (topic, payload) => this.onResponse(topic, payload));
@@ -59,9 +68,21 @@ export class RpcClient {
 
   async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number } = {}): Promise<RpcResult<M>> {
     const timeoutMs = opts.timeoutMs ?? this.deps.defaultTimeoutMs;
+    const kind = this.deps.kinds ? await this.deps.kinds.kindOf(deviceId) : 'mqtt';
+    const through = kind === 'mqtt' ? this : this.others.get(kind);
+    if (!through) throw new EdgehookError('DEVICE_OFFLINE', `this control plane has no ${kind} gateway for the device`);
+    const raw = await through.send(deviceId, method, params, timeoutMs);
+    const checked = validate(RpcMethods[method].result, raw);
+    if (!checked.ok) throw new EdgehookError('INTERNAL', `the device answered ${method} with an invalid result: ${checked.error}`);
+    return checked.value;
+  }
+
+  /** The MQTT transport: a request on the device's topic, the answer on this instance's. */
+  send(deviceId: string, method: RpcMethod, params: unknown, timeoutMs: number): Promise<unknown> {
     const id = randomBytes(12).toString('hex');
-    const request: RpcRequest = { id, method, params, deadline: this.deps.clock.now() + timeoutMs };
-    const raw = await new Promise<unknown>((resolve, reject) => {
+    // The params were typed by `call` (RpcParams<M>); the agent validates them against the map.
+    const request = { id, method, params, deadline: this.deps.clock.now() + timeoutMs } satisfies Omit<RpcRequest, 'params'> & { params: unknown };
+    return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new EdgehookError('DEVICE_TIMEOUT', `the device did not answer ${method} within ${timeoutMs} ms`));
@@ -75,9 +96,6 @@ export class RpcClient {
           reject(new EdgehookError('DEVICE_OFFLINE', `cannot reach the broker: ${err instanceof Error ? err.message : String(err)}`));
         });
     });
-    const checked = validate(RpcMethods[method].result, raw);
-    if (!checked.ok) throw new EdgehookError('INTERNAL', `the device answered ${method} with an invalid result: ${checked.error}`);
-    return checked.value;
   }
 
   /** Fails every call still waiting (shutdown). */

@@ -261,7 +261,7 @@ export class StreamRelay {
   private readonly streams = new Map<string, RelayStream<StreamKindName>>();
   private keepalive: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: { transport: Transport; instanceId: string; events: FleetEvents; log: Logger }) {}
+  constructor(private readonly deps: { transport: Transport; instanceId: string; events: FleetEvents; log: Logger; streamsUnsupported?: (deviceId: string) => string | undefined }) {}
 
   get openCount(): number {
     return this.streams.size;
@@ -301,7 +301,10 @@ export class StreamRelay {
   open<K extends StreamKindName>(deviceId: string, kind: K, spec: StreamSpecInput<K>, handlers: RelayStreamHandlers): RelayStream<K> {
     const stream = new RelayStream(deviceId, kind, this, handlers);
     this.streams.set(stream.id, stream);
-    stream.start(spec);
+    // A device without byte streams (a Quix WSI backend) says so at once instead of timing out.
+    const unsupported = this.deps.streamsUnsupported?.(deviceId);
+    if (unsupported !== undefined) queueMicrotask(() => stream.fail(new EdgehookError('UNKNOWN_METHOD', `${kind}: ${unsupported}`)));
+    else stream.start(spec);
     return stream;
   }
 

@@ -57,6 +57,8 @@ export const DeviceView = z.object({
   hardware: HardwareSummary.nullable(),
   system: SystemInfo.nullable(),
   createdAt: z.string(),
+  /** How the control plane reaches it: our agent over MQTT, or a Quix WSI backend over /wsi. */
+  transport: z.enum(['mqtt', 'wsi']).optional(),
 });
 export type DeviceView = z.infer<typeof DeviceView>;
 

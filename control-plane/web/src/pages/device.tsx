@@ -69,7 +69,7 @@ export function DevicePage({ id, tab }: { id: string; tab: string }) {
           {device.name} <span class={`badge ${device.online ? 'online' : 'offline'}`} data-testid="device-status">{device.online ? 'online' : 'offline'}</span>
         </h1>
         <span class="muted">
-          {device.profile} · agent {device.agentVersion} · {device.online ? 'connected' : `last seen ${ago(device.lastSeen)}`}
+          {device.profile} · {device.transport === 'wsi' ? 'Quix WSI backend' : `agent ${device.agentVersion}`} · {device.online ? 'connected' : `last seen ${ago(device.lastSeen)}`}
         </span>
       </div>
       <ErrorBox error={error} />
