@@ -242,7 +242,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   const catalog = new PackageCatalog({ dataDir: config.dataDir, builtDir: config.agentPackageDir ?? defaultAgentPackageDir(), signer, clock });
   const agentUpdates = new AgentUpdateService({ db, rpc, catalog, signer, clock, log: log.child({ part: 'agent-updates' }), probationMs: config.agentUpdateDeadlineMs });
   // Quix WSI backends on /wsi (docs/wsi.md); calls on their devices go through its transport.
-  const wsi = createWsiGateway({ db, clock, log, auth, sockets, events, audit, kinds, ingest: telemetry.ingest, vpn: overrides.vpn ?? vpn, options: { ...config.wsi, ...overrides.wsi } });
+  const wsi = createWsiGateway({ db, clock, log, auth, sockets, events, audit, kinds, ingest: telemetry.ingest, vpn: overrides.vpn ?? (vpn.enabled ? vpn : undefined), options: { ...config.wsi, ...overrides.wsi } });
   rpc.useTransport(wsi.transport);
   const app = buildApp({
     agentUpdates: { catalog, updates: agentUpdates, signingKey: signer.publicKey },

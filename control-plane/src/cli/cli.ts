@@ -33,7 +33,7 @@ import { configCommand } from './commands/config.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, totpCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand, configCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, totpCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand, agentCommand, vpnCommand, configCommand];
 
 
 export function clientHelp(): string {
