@@ -126,7 +126,7 @@ t('guanana/pikvm-lib, unchanged, over https/wss with only a host: info, atx, msd
   }
   await ctx.api.request('GET', `/api/devices/${ctx.deviceId}/hardware/hid/mouse-reports?clear=true`);
   await ctx.api.request('GET', `/api/devices/${ctx.deviceId}/hardware/hid/reports?clear=true`);
-  const child = spawn('/usr/bin/python3', [join(here, 'fixtures/run-pikvm-lib.py'), lib, `pikvm-a.${DOMAIN}:${ctx.tlsPort}`, 'admin', ADMIN_PASSWORD, ctx.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/python3', [join(here, 'fixtures/run-pikvm-lib.py'), lib, `pikvm-a.${DOMAIN}:${ctx.tlsPort}`, 'admin', ADMIN_PASSWORD, ctx.dir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ctx.dir }); // pikvm-lib writes pikvm.log into its cwd
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
