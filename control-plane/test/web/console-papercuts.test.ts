@@ -103,8 +103,13 @@ if (!browserAvailable()) {
     await waitFor('chart points', async () => Number(await chart.getAttribute('data-points')) >= 2, LONG, 250);
     // uPlot draws on a canvas; the chart keeps the y tick texts it drew in data-y-ticks.
     const yTicks = async (): Promise<string[]> => JSON.parse((await chart.getAttribute('data-y-ticks')) ?? '[]');
-    await waitFor('y ticks', async () => (await yTicks()).length >= 2, LONG, 250);
-    for (const tick of await yTicks()) assert.match(tick, /^-?\d+(\.\d+)? [kMGTPE]?B\/s$/, `tick ${JSON.stringify(tick)}`);
+    // The unit attribute changes at once; the ticks once uPlot has redrawn (the previous metric's until then).
+    const bytesTick = /^-?\d+(\.\d+)? [kMGTPE]?B\/s$/;
+    await waitFor('B/s ticks', async () => {
+      const ticks = await yTicks();
+      return ticks.length >= 2 && ticks.every((v) => bytesTick.test(v));
+    }, LONG, 250);
+    for (const tick of await yTicks()) assert.match(tick, bytesTick, `tick ${JSON.stringify(tick)}`);
     await page.getByLabel('Metric').selectOption('cpu.usage');
     await page.locator('[data-testid="telemetry-chart"][data-unit="percent"]').waitFor();
     await waitFor('percent ticks', async () => {
