@@ -13,6 +13,7 @@ export * from './messages/api.js';
 export * from './messages/telemetry.js';
 export * from './messages/hardware.js';
 export * from './messages/hid.js';
+export * from './messages/evdev.js';
 export * from './messages/kvm-media.js';
 export * from './messages/streams.js';
 export * from './stream-ack.js';

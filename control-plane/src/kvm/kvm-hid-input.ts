@@ -8,6 +8,8 @@ import {
   MouseButton,
   MouseCoord,
   MouseDelta,
+  keyNameOfEvdev,
+  mouseButtonOfEvdev,
   validate,
   type HidInputEvent,
 } from '@edgehook/shared';
@@ -54,18 +56,19 @@ export function parseBinaryHid(data: Buffer): HidInputEvent[] {
   const op = data[0];
   const body = data.subarray(1);
   const flags = body[0] ?? 0;
-  const name = (schema: typeof HwKeyName | typeof MouseButton) => {
-    if (flags & 0x80) return undefined; // an evdev code instead of a name: not supported here
+  const name = (schema: typeof HwKeyName | typeof MouseButton, evdev: ReadonlyMap<number, string>) => {
+    // Flag 0x80: a 16-bit big-endian evdev code instead of a name (exactly two bytes, as kvmd unpacks it).
+    if (flags & 0x80) return body.length === 3 ? evdev.get(body.readUInt16BE(1)) : undefined;
     const v = validate(schema, body.subarray(1, 33).toString('ascii'));
     return v.ok ? v.value : undefined;
   };
   switch (op) {
     case KvmBinaryOp.key: {
-      const key = name(HwKeyName);
+      const key = name(HwKeyName, keyNameOfEvdev);
       return key ? [{ t: 'key', key, state: (flags & 1) === 1 }] : [];
     }
     case KvmBinaryOp.mouseButton: {
-      const b = validate(MouseButton, name(MouseButton));
+      const b = validate(MouseButton, name(MouseButton, mouseButtonOfEvdev));
       return b.ok ? [{ t: 'button', button: b.value, state: (flags & 1) === 1 }] : [];
     }
     case KvmBinaryOp.mouseMove: {

@@ -96,6 +96,26 @@ t('websocket HID: JSON mouse events and kvmd binary messages reach the gadget in
   assert.equal(rest, ['00ff7fff7f0000'], 'the right button pressed over the socket is released when it closes');
 });
 
+t('websocket HID: binary messages with evdev codes (flag 0x80) press keys and buttons; unknown codes and bad lengths are ignored', async (ctx) => {
+  await mouseReports(ctx, ctx.agent.deviceId);
+  await keyReports(ctx, ctx.agent.deviceId, 0);
+  const s = await kvmSocket(ctx.cp.url, ctx.agent.deviceId, KVMD_ADMIN);
+  await waitFor('bundle', async () => s.frames.filter((f) => f.event_type === 'loop').length === 2, 10_000);
+  const code = (op: number, flags: number, evdev: number) => Buffer.from([op, flags, evdev >> 8, evdev & 0xff]);
+  s.ws.send(code(1, 0x81, 30)); // KEY_A down
+  s.ws.send(code(1, 0x80, 30)); // KEY_A up
+  s.ws.send(code(1, 0x81, 0x2ff)); // no such key: ignored
+  s.ws.send(Buffer.from([1, 0x81, 48])); // one byte short: ignored, as kvmd's unpack fails
+  s.ws.send(code(1, 0x81, 48)); // KEY_B down
+  s.ws.send(code(1, 0x80, 48));
+  s.ws.send(code(2, 0x81, 0x110)); // BTN_LEFT down
+  s.ws.send(code(2, 0x80, 0x110));
+  assert.equal(await keyReports(ctx, ctx.agent.deviceId, 4), ['0000040000000000', '0000000000000000', '0000050000000000', '0000000000000000']);
+  const mouse = await mouseReports(ctx, ctx.agent.deviceId, 2);
+  assert.equal(mouse.map((r) => r.slice(0, 2)), ['01', '00']);
+  s.close();
+});
+
 t('send_shortcut presses in order and releases in reverse; print honours limit, keymap, slow and delay', async (ctx) => {
   const kvm = ctx.kvm;
   await keyReports(ctx, ctx.agent.deviceId, 0);
