@@ -6,6 +6,7 @@ import { BoardProfileId } from '@edgehook/shared';
 import { AGENT_VERSION } from './version.js';
 import type { HostAccessPolicy } from './containers/host-access.js';
 import { ServerFingerprint } from '@edgehook/shared/transport';
+import { DEFAULT_FORWARD_ALLOW, ForwardAllow, type ForwardRule } from './forward/allow-list.js';
 import { BufferAge, CollectorOverrides, LocalPort, TelemetryInterval, type TelemetryConfig } from './telemetry/telemetry-config.js';
 
 const FLAGS = {
@@ -39,6 +40,7 @@ const FLAGS = {
   'container-host-pid': { env: 'EDGEHOOK_CONTAINER_HOST_PID', help: "on or off (default): allow containers in the host's PID namespace" },
   'container-devices': { env: 'EDGEHOOK_CONTAINER_DEVICES', help: 'comma-separated /dev nodes containers may be given, or all (default: none)' },
   'container-capabilities': { env: 'EDGEHOOK_CONTAINER_CAPABILITIES', help: 'comma-separated capabilities containers may add, or all (default: none)' },
+  'forward-allow': { env: 'EDGEHOOK_FORWARD_ALLOW', help: `destinations edgehook forward and the HTTP proxy may reach, e.g. 127.0.0.1:*,192.168.1.0/24:22, or off (default ${DEFAULT_FORWARD_ALLOW})` },
 } as const;
 
 const OnOff = z.enum(['on', 'off']).default('off');
@@ -80,6 +82,7 @@ const AgentConfigSchema = z.object({
   'container-capabilities': AllOrList(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, 'a capability name like NET_ADMIN')),
   'lifeline-fd': z.coerce.number().int().min(3).max(1024).optional(),
   replace: z.enum(['on', 'off']).default('off'),
+  'forward-allow': ForwardAllow.prefault(DEFAULT_FORWARD_ALLOW),
 });
 
 export interface AgentConfig {
@@ -110,6 +113,8 @@ export interface AgentConfig {
   lifelineFd: number | undefined;
   /** Stop a live agent holding the state dir instead of refusing to start. */
   replace: boolean;
+  /** Destinations forwards may reach (checked on the resolved address). */
+  forwardAllow: readonly ForwardRule[];
 }
 
 export class ConfigError extends Error {}
@@ -178,5 +183,6 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     },
     lifelineFd: v['lifeline-fd'],
     replace: v.replace === 'on',
+    forwardAllow: v['forward-allow'],
   });
 }

@@ -15,6 +15,7 @@ export * from './messages/hardware.js';
 export * from './messages/hid.js';
 export * from './messages/kvm-media.js';
 export * from './messages/streams.js';
+export * from './messages/forward.js';
 export * from './stream-ack.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';

@@ -14,6 +14,8 @@ export const Permissions = [
   'devices.hardware.read',
   'devices.hardware.write',
   'devices.power',
+  /** TCP forwards and the HTTP proxy to addresses the device allows. */
+  'devices.forward',
   'telemetry.read',
   'containers.read',
   'containers.control',

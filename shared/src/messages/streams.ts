@@ -3,6 +3,7 @@ import { validate, type Decoded } from '../codec.js';
 import { ConsoleSpec, ContainerStreamKinds, FileReadSpec, FileWriteSpec, LogsStreamSpec, StatsStreamSpec } from './containers.js';
 import { SerialOpenSpec } from './hardware.js';
 import { KvmStreamKinds, MsdDownloadSpec, MsdWriteSpec, VideoOpenSpec } from './kvm-media.js';
+import { ForwardOpened, ForwardSpec } from './forward.js';
 
 /**
  * Device <-> control-plane byte streams (shells, processes, later serial and container consoles).
@@ -95,6 +96,7 @@ export const StreamKinds = {
   [ContainerStreamKinds.stats]: streamKind({ spec: StatsStreamSpec, opened: ContainerOpened, invalid: 'stats spec' }),
   [ContainerStreamKinds.fileRead]: streamKind({ spec: FileReadSpec, opened: FileReadOpened, invalid: 'file read spec' }),
   [ContainerStreamKinds.fileWrite]: streamKind({ spec: FileWriteSpec, opened: FileWriteOpened, invalid: 'file write spec' }),
+  'tcp-forward': streamKind({ spec: ForwardSpec, opened: ForwardOpened, invalid: 'forward destination' }),
 } as const;
 export type StreamKindName = keyof typeof StreamKinds;
 /** A spec as the caller writes it (defaults may be left out). */
