@@ -8,6 +8,7 @@ import { errorHandler, notFound } from './http/errors.js';
 import { bodyLimits } from './http/body-limit.js';
 import { securityHeaders } from './http/security.js';
 import { csrfGuard } from './auth/csrf.middleware.js';
+import { proxyRoutes } from './forward/proxy.routes.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { requireAuth } from './auth/auth.middleware.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -142,6 +143,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', processesRoutes(deps));
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
+  if (deps.relay) authed.route('/devices', proxyRoutes({ db: deps.db, relay: deps.relay, sockets: deps.sockets, maxBodyBytes: deps.config.limits.maxUploadBytes }));
   if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes, sockets: deps.sockets }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };

@@ -29,6 +29,8 @@ const DEVICE_RULES: Array<[string | null, RegExp, string, number]> = [
   [null, /^servers\/([^/]+)\/files\/(rename|delete|mkdir|content)$/, 'containers.files.$2', 1],
   ['POST', /^telemetry\/snapshot$/, 'telemetry.snapshot', 0],
   ['POST', /^ping$/, 'devices.ping', 0],
+  // Writes through the HTTP proxy (reads are not recorded, as elsewhere); the target is the port.
+  [null, /^proxy\/(\d+)(?:\/.*)?$/, 'forward.proxy', 1],
 ];
 
 function decode(s: string): string {
