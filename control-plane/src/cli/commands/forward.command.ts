@@ -105,7 +105,7 @@ export const forwardCommand = defineCommand({
     let fatal: CliError | undefined;
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const server = createServer({ noDelay: true, pauseOnConnect: true }, (local) => {
+    const server = createServer({ noDelay: true, pauseOnConnect: true, allowHalfOpen: true }, (local) => {
       connect(ctx, api, device, target).then(
         (ws) => {
           sockets.add(ws);
