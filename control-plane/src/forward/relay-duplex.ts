@@ -32,6 +32,8 @@ export class RelayDuplex extends Duplex {
       return info;
     });
     this.opened.catch(() => undefined);
+    // A failure before anyone reads (a refused open) is reported through `opened`; never a crash.
+    this.on('error', () => undefined);
   }
 
   override _read(): void {

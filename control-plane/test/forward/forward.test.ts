@@ -3,7 +3,7 @@
 // and unreachable destinations, bad specs, and a logout closing a live forward.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Server, Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ADMIN_PASSWORD, adminApi, cleanup, enrolledAgent, killAllAgents, login, runCli, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { echoServer, recordSocket, roundTrip, startForward, wsBase } from './forward-helpers.js';
 
@@ -62,7 +62,7 @@ t('a destination outside the device allow list is refused with FORBIDDEN (socket
 
 t('an unreachable destination and a bad query answer clear errors', async (ctx) => {
   const closedPort = await new Promise<number>((resolve) => {
-    const s = require_server();
+    const s = createServer();
     s.listen(0, '127.0.0.1', () => {
       const a = s.address();
       s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
@@ -96,10 +96,5 @@ t('logging out closes a live forward and the device-side connection with it', as
   assert.is((await rec.closed).code, 4001);
   await waitFor('device-side connection closed', () => ctx.echo.open.size === before);
 });
-
-import { createServer } from 'node:net';
-function require_server(): Server {
-  return createServer();
-}
 
 t.run();
