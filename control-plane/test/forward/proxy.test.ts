@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import WebSocket, { WebSocketServer } from 'ws';
-import { adminApi, cleanup, enrolledAgent, killAllAgents, login, startTestControlPlane, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { adminApi, cleanup, jsonOf, enrolledAgent, killAllAgents, login, startTestControlPlane, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { recordSocket, wsBase } from './forward-helpers.js';
 
 interface Ctx { cp: TestControlPlane; api: Api; agent: AgentProcess & { deviceId: string }; web: Server; port: number; token: string; base: string }
@@ -70,7 +70,7 @@ t.after(async (ctx) => {
 t('GET: our cookies and Authorization never reach the device, its own cookies do; hop-by-hop headers dropped both ways', async (ctx) => {
   const res = await fetch(`${ctx.cp.url}${ctx.base}/headers?q=1`, { headers: { cookie: `auth_token=${ctx.token}; dev=1; refresh_token=zzz`, 'x-custom': 'yes', te: 'trailers' } });
   assert.is(res.status, 200);
-  const body = await res.json();
+  const body = await jsonOf(res);
   assert.is(body.path, '/headers?q=1');
   assert.is(body.headers.cookie, 'dev=1');
   assert.is(body.headers['x-custom'], 'yes');
@@ -78,7 +78,7 @@ t('GET: our cookies and Authorization never reach the device, its own cookies do
   assert.is(body.headers.authorization, undefined);
   assert.is(body.headers['x-forwarded-prefix'], ctx.base);
   assert.is(res.headers.get('x-secret-hop'), null, 'a header named in Connection is hop-by-hop');
-  const bearer = await (await fetch(`${ctx.cp.url}${ctx.base}/headers`, { headers: { authorization: `Bearer ${ctx.token}` } })).json();
+  const bearer = await jsonOf(await fetch(`${ctx.cp.url}${ctx.base}/headers`, { headers: { authorization: `Bearer ${ctx.token}` } }));
   assert.is(bearer.headers.authorization, undefined);
   assert.is(bearer.headers.cookie, undefined);
   // A device 404 is the device's answer, passed through.
@@ -149,7 +149,7 @@ t('a closed port answers 502 DESTINATION_UNREACHABLE; a role without devices.for
   const h = { authorization: `Bearer ${ctx.token}` };
   const closed = await fetch(`${ctx.cp.url}/api/devices/proxy-dev/proxy/1/`, { headers: h });
   assert.is(closed.status, 502);
-  assert.is((await closed.json()).error.code, 'DESTINATION_UNREACHABLE');
+  assert.is((await jsonOf(closed)).error.code, 'DESTINATION_UNREACHABLE');
   await ctx.api.request('POST', '/api/roles', { name: 'viewers-fwd', permissions: ['devices.read'] });
   await ctx.api.request('POST', '/api/users', { username: 'vic', password: 'vic-password', roleName: 'viewers-fwd' });
   const vic = { 'x-edgehook-user': 'vic', 'x-edgehook-passwd': 'vic-password' };
@@ -163,7 +163,7 @@ t('the device offline: the proxy answers 503 DEVICE_OFFLINE, a forward socket an
   await waitFor('device offline', async () => (await ctx.api.request('GET', '/api/devices/proxy-dev')).body?.online === false, 15_000);
   const res = await fetch(`${ctx.cp.url}${ctx.base}/headers`, { headers: { authorization: `Bearer ${ctx.token}` } });
   assert.is(res.status, 503);
-  assert.is((await res.json()).error.code, 'DEVICE_OFFLINE');
+  assert.is((await jsonOf(res)).error.code, 'DEVICE_OFFLINE');
   const rec = recordSocket(`${wsBase(ctx.cp)}/api/devices/proxy-dev/forward?port=${ctx.port}`, { authorization: `Bearer ${ctx.token}` });
   assert.is((await rec.closed).code, 4503);
   assert.is(rec.frames.find((f) => f.type === 'error')?.code, 'DEVICE_OFFLINE');
