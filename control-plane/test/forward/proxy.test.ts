@@ -81,6 +81,10 @@ t('GET: our cookies and Authorization never reach the device, its own cookies do
   const bearer = await jsonOf(await fetch(`${ctx.cp.url}${ctx.base}/headers`, { headers: { authorization: `Bearer ${ctx.token}` } }));
   assert.is(bearer.headers.authorization, undefined);
   assert.is(bearer.headers.cookie, undefined);
+  const head = await fetch(`${ctx.cp.url}${ctx.base}/headers`, { method: 'HEAD', headers: { authorization: `Bearer ${ctx.token}` } });
+  assert.is(head.status, 200);
+  assert.is(head.headers.get('content-type'), 'application/json');
+  assert.is(await head.text(), '');
   // A device 404 is the device's answer, passed through.
   const missing = await fetch(`${ctx.cp.url}${ctx.base}/nothing`, { headers: { authorization: `Bearer ${ctx.token}` } });
   assert.is(missing.status, 404);
