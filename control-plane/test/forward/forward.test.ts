@@ -95,6 +95,14 @@ t('logging out closes a live forward and the device-side connection with it', as
   assert.ok(out.status < 300);
   assert.is((await rec.closed).code, 4001);
   await waitFor('device-side connection closed', () => ctx.echo.open.size === before);
+  // The socket session is in the audit log, opened and closed, with the device.
+  const audited = await waitFor('forward audited', async () => {
+    const list: Array<{ action: string; deviceId: string | null; status: number }> = (await ctx.api.request('GET', '/api/audit?action=forward.close')).body?.entries ?? [];
+    return list.find((e) => e.deviceId === ctx.agent.deviceId && e.status === 4001);
+  });
+  assert.is(audited.action, 'forward.close');
+  const opened: Array<{ deviceId: string | null }> = (await ctx.api.request('GET', '/api/audit?action=forward.open')).body?.entries ?? [];
+  assert.ok(opened.some((e) => e.deviceId === ctx.agent.deviceId));
 });
 
 t.run();

@@ -107,6 +107,13 @@ t('CSRF: a cookie-authenticated write from a foreign origin is refused; from our
   const own = await fetch(`${ctx.cp.url}${ctx.base}/echo`, { method: 'POST', headers: { cookie, origin: ctx.cp.url }, body: 'same-origin' });
   assert.is(own.status, 200);
   assert.is(await own.text(), 'same-origin');
+  // Writes through the proxy are audited (target: the port): the 6 MB POST and this one.
+  const audit = await waitFor('proxy writes audited', async () => {
+    const list: Array<{ action: string; target: string | null; result: string }> = (await ctx.api.request('GET', '/api/audit?action=forward.proxy')).body?.entries ?? [];
+    return list.length >= 2 ? list : undefined;
+  });
+  assert.ok(audit.every((e) => e.target === String(ctx.port)));
+  assert.ok(audit.every((e) => e.result === 'ok'));
 });
 
 t('redirects stay under the prefix; the bare prefix redirects to its trailing slash', async (ctx) => {
