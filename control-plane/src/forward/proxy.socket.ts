@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Kysely } from 'kysely';
 import WebSocket from 'ws';
 import { EdgehookError, type Logger } from '@edgehook/shared';
+import { proxyPrefix } from '@edgehook/shared/rest';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../auth/authenticator.js';
 import { onlineDevice } from '../devices/device.middleware.js';
@@ -43,7 +44,7 @@ export function serveProxySocket(deps: { db: Kysely<Database>; relay: StreamRela
   keepAlive(ws);
   ws.pause();
   ws.on('error', (err) => log.debug('proxy socket error', { err }));
-  const prefix = `/api/devices/${encodeURIComponent(params.device)}/proxy/${params.port}`;
+  const prefix = proxyPrefix(params.device, params.port);
   const search = new URL(req.url ?? '/', 'http://localhost').search;
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && !HANDSHAKE.has(name)) headers.set(name, value);
