@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     web = startProcess('web', ['-e', SERVER]);
     const webPort = Number(await waitFor('web server', () => /listening (\d+)/.exec(web?.output.tail.join('\n') ?? '')?.[1], 10_000));
     const [port, mqttPort] = [await freePort(), await freePort()];
-    cp = await startControlPlaneProcess({ port, mqttPort, dataDir: join(dir, 'cp'), adminPassword: ADMIN_PASSWORD });
+    cp = await startControlPlaneProcess({ port, mqttPort, dataDir: join(dir, 'cp'), adminPassword: ADMIN_PASSWORD, env: { EDGEHOOK_DEVICE_PROXY: 'true' } });
     const api = new ApiClient(cp.url);
     await api.login(ADMIN_PASSWORD);
     const enrolled = await startEnrolledAgent(api, { stateDir: join(dir, 'agent'), hostname: 'bench-forward', args: ['--telemetry-port', 'off'] });

@@ -83,6 +83,8 @@ export interface AppDeps {
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
     limits: { maxBodyBytes: number; maxUploadBytes: number };
+    /** Device web UIs through /api/devices/:id/proxy/<port>/ (serve --device-proxy). */
+    deviceProxy?: boolean | undefined;
     /** Where Encedeus's /auth, /user and /role live: '' (the root, default), '/prefix', or false (off). */
     encedeusPrefix?: string | false | undefined;
     /** Tests: every 2xx JSON answer is parsed with its route's declared result schema (http/response-check.ts). */
@@ -143,7 +145,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', processesRoutes(deps));
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
-  if (deps.relay) authed.route('/devices', proxyRoutes({ db: deps.db, relay: deps.relay, sockets: deps.sockets, maxBodyBytes: deps.config.limits.maxUploadBytes }));
+  if (deps.relay) authed.route('/devices', proxyRoutes({ db: deps.db, relay: deps.relay, sockets: deps.sockets, maxBodyBytes: deps.config.limits.maxUploadBytes, enabled: deps.config.deviceProxy ?? false }));
   if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes, sockets: deps.sockets }));
   if (deps.telemetry) {
     const telemetry = { db: deps.db, clock: deps.clock, rpc: deps.rpc, telemetry: deps.telemetry };

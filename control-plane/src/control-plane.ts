@@ -227,6 +227,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       version: VERSION,
       webDir: config.webDir,
       limits: config.limits,
+      deviceProxy: config.deviceProxy,
       checkResponses: overrides.checkResponses,
       agentPackageDir: config.agentPackageDir,
       encedeusPrefix: config.encedeusPrefix,
@@ -331,7 +332,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       kind: 'user',
       audit: { action: 'forward.proxy.ws', device: 0 },
       permission: 'devices.forward',
-      onUser: (ws, principal, [device = '', port = '', rest = ''], req) => serveProxySocket({ db, relay, log }, ws, principal, { device, port: Number(port), rest }, req),
+      onUser: (ws, principal, [device = '', port = '', rest = ''], req) =>
+        config.deviceProxy ? serveProxySocket({ db, relay, log }, ws, principal, { device, port: Number(port), rest }, req) : ws.close(4403, 'the device web UI proxy is off (serve --device-proxy true)'),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/exec$/,

@@ -21,7 +21,13 @@ export interface ProxyDeps {
   sockets: LiveSockets;
   /** Request bodies are counted as they stream and cut off past this. */
   maxBodyBytes: number;
+  /** `serve --device-proxy`; off, every proxy request is refused with the reason. */
+  enabled: boolean;
 }
+
+/** Why the proxy is off by default, said wherever it refuses. */
+export const PROXY_OFF =
+  "the device web UI proxy is off: a device's pages would run in the console's origin, with the signed-in operator's rights; start serve with --device-proxy true only for device web UIs you trust (docs/forward.md)";
 
 /** `/api/devices/<ref>/proxy/<port>` and the rest of the path (undefined without even a `/`). */
 export const PROXY_PATH = /^(\/api\/devices\/[^/]+\/proxy\/\d+)(\/.*)?$/;
@@ -56,6 +62,7 @@ function bounded(max: number): Transform {
  * under the prefix.
  */
 async function proxy(deps: ProxyDeps, c: Context<AppEnv>, deviceId: string, port: number): Promise<Response> {
+  if (!deps.enabled) throw new EdgehookError('FORBIDDEN', PROXY_OFF);
   const url = new URL(c.req.url);
   const m = PROXY_PATH.exec(url.pathname);
   if (!m) throw new EdgehookError('NOT_FOUND', `not a proxy path: ${url.pathname}`);

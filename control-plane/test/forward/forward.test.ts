@@ -105,4 +105,16 @@ t('logging out closes a live forward and the device-side connection with it', as
   assert.ok(opened.some((e) => e.deviceId === ctx.agent.deviceId));
 });
 
+t('the device web UI proxy is off unless serve --device-proxy: HTTP 403 and a 4403 socket, both saying why', async (ctx) => {
+  const r = await fetch(`${ctx.cp.url}/api/devices/fwd-dev/proxy/${ctx.echo.port}/`, { headers: { authorization: `Bearer ${ctx.token}` } });
+  assert.is(r.status, 403);
+  const body: unknown = await r.json();
+  assert.match(JSON.stringify(body), /proxy is off.*--device-proxy/);
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(`${wsBase(ctx.cp)}/api/devices/fwd-dev/proxy/${ctx.echo.port}/ws`, { headers: { authorization: `Bearer ${ctx.token}` } });
+  const closed = await new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  assert.is(closed.code, 4403);
+  assert.match(closed.reason, /--device-proxy/);
+});
+
 t.run();

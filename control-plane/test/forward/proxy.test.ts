@@ -45,7 +45,7 @@ function deviceWebServer(): Server {
 }
 
 t.before(async (ctx) => {
-  ctx.cp = await startTestControlPlane();
+  ctx.cp = await startTestControlPlane({ args: ['--device-proxy', 'true'] });
   ctx.api = await adminApi(ctx.cp);
   ctx.agent = await enrolledAgent(ctx.cp, ctx.api, { hostname: 'proxy-dev' });
   ctx.web = deviceWebServer();

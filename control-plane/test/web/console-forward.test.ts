@@ -25,7 +25,7 @@ if (!browserAvailable()) {
   t.run();
 } else {
   t.before(async (ctx) => {
-    ctx.cp = await startTestControlPlane();
+    ctx.cp = await startTestControlPlane({ args: ['--device-proxy', 'true'] });
     ctx.api = await adminApi(ctx.cp);
     ctx.deviceId = (await enrolledAgent(ctx.cp, ctx.api, { hostname: 'webui-dev' })).deviceId;
     ctx.web = createServer((req, res) => {
