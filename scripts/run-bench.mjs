@@ -11,6 +11,7 @@
 //   npm run bench -- kvm-video --video-seconds 20  KVM screen: fps, added latency, CPU per viewer
 //   npm run bench -- fleet-page                    console fleet page in Chromium: first render, live presence
 //   npm run bench -- perfkit --perfkit-requests 200  session images: latest (device) vs by seq (cache)
+//   npm run bench -- forward                       edgehook forward and the HTTP proxy vs the same server direct
 //
 // Flags become EDGEHOOK_BENCH_* environment variables (--agents 500 -> EDGEHOOK_BENCH_AGENTS=500);
 // --quick means agents=500, ping-seconds=10, restart-timeout-s=120 unless given. Every bench
@@ -36,6 +37,7 @@ function usage() {
     '                          [--telemetry-seconds S] [--telemetry-agent-seconds S]',
     '         kvm-video bench: [--video-seconds S]',
     '         telemetry bench: [--telemetry-store sqlite|postgres] [--telemetry-skip history,latest,agent]',
+    '         forward bench: [--forward-seconds S] [--forward-blocks N] [--forward-mb MB]',
     '         fleet-page bench: [--page-devices N] [--page-loads N] [--page-events-per-s R] [--page-event-seconds S]',
     '',
     'Flags set EDGEHOOK_BENCH_<NAME> (upper case, dashes to underscores); the environment works too.',

@@ -16,6 +16,7 @@ import { StreamHost } from './streams/stream-host.js';
 import type { PtyFactory } from './pty/pty-factory.js';
 import { startPty } from './pty/pty.capability.js';
 import { startProcesses } from './processes/processes.capability.js';
+import { startForward } from './forward/forward.capability.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { containersOnFirstUse } from './containers/containers.capability.js';
 import { startUpdates } from './updates/updates.capability.js';
@@ -121,6 +122,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
     // Remote execution: processes (pow-1 / Quix) and PTY shells over the stream mechanism.
     () => startProcesses({ stateDir: config.stateDir, actionsFile: config.actionsFile, allowArbitrary: config.execArbitrary, clock, log: log.child({ part: 'processes' }) }),
     () => startPty({ factory: deps.ptyFactory, log: log.child({ part: 'pty' }) }),
+    () => startForward({ allow: config.forwardAllow, log: log.child({ part: 'forward' }) }),
     async () =>
       (hardware = await startHardware({ profile, clock, log: log.child({ part: 'hardware' }), logRing: deps.logRing, hostname: config.hostname, agentVersion: AGENT_VERSION, stateDir: config.stateDir })),
     // Containers (issue 6): power, declared servers, files, consoles, logs and stats.

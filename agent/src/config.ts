@@ -7,6 +7,7 @@ import { IFNAME_PATTERN } from './vpn/vpn-driver.js';
 import { AGENT_VERSION } from './version.js';
 import type { HostAccessPolicy } from './containers/host-access.js';
 import { ServerFingerprint } from '@edgehook/shared/transport';
+import { DEFAULT_FORWARD_ALLOW, ForwardAllow, type ForwardRule } from './forward/allow-list.js';
 import { BufferAge, CollectorOverrides, LocalPort, TelemetryInterval, type TelemetryConfig } from './telemetry/telemetry-config.js';
 
 const FLAGS = {
@@ -43,6 +44,7 @@ const FLAGS = {
   'container-host-pid': { env: 'EDGEHOOK_CONTAINER_HOST_PID', help: "on or off (default): allow containers in the host's PID namespace" },
   'container-devices': { env: 'EDGEHOOK_CONTAINER_DEVICES', help: 'comma-separated /dev nodes containers may be given, or all (default: none)' },
   'container-capabilities': { env: 'EDGEHOOK_CONTAINER_CAPABILITIES', help: 'comma-separated capabilities containers may add, or all (default: none)' },
+  'forward-allow': { env: 'EDGEHOOK_FORWARD_ALLOW', help: `destinations edgehook forward and the HTTP proxy may reach, e.g. 127.0.0.1:*,192.168.1.0/24:22, or off (default ${DEFAULT_FORWARD_ALLOW})` },
 } as const;
 
 const OnOff = z.enum(['on', 'off']).default('off');
@@ -87,6 +89,7 @@ const AgentConfigSchema = z.object({
   'vpn-interface': z.string().regex(IFNAME_PATTERN, 'must be an interface name of 1-15 letters, digits or _=+.-').default('edgehook0'),
   'lifeline-fd': z.coerce.number().int().min(3).max(1024).optional(),
   replace: z.enum(['on', 'off']).default('off'),
+  'forward-allow': ForwardAllow.prefault(DEFAULT_FORWARD_ALLOW),
 });
 
 export interface AgentConfig {
@@ -121,6 +124,8 @@ export interface AgentConfig {
   replace: boolean;
   /** WireGuard: off, applied with wireguard-tools, or simulated; and the interface's name. */
   vpn: { mode: VpnMode; ifname: string };
+  /** Destinations forwards may reach (checked on the resolved address). */
+  forwardAllow: readonly ForwardRule[];
 }
 
 export class ConfigError extends Error {}
@@ -191,5 +196,6 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     lifelineFd: v['lifeline-fd'],
     replace: v.replace === 'on',
     vpn: { mode: v.vpn, ifname: v['vpn-interface'] },
+    forwardAllow: v['forward-allow'],
   });
 }

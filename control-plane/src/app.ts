@@ -8,6 +8,7 @@ import { errorHandler, notFound } from './http/errors.js';
 import { bodyLimits } from './http/body-limit.js';
 import { securityHeaders } from './http/security.js';
 import { csrfGuard } from './auth/csrf.middleware.js';
+import { proxyRoutes } from './forward/proxy.routes.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { requireAuth } from './auth/auth.middleware.js';
 import { authRoutes } from './auth/auth.routes.js';
@@ -95,6 +96,8 @@ export interface AppDeps {
     /** Built web console (control-plane/web/dist by default). */
     webDir?: string | undefined;
     limits: { maxBodyBytes: number; maxUploadBytes: number };
+    /** Device web UIs through /api/devices/:id/proxy/<port>/ (serve --device-proxy). */
+    deviceProxy?: boolean | undefined;
     /** Where Encedeus's /auth, /user and /role live: '' (the root, default), '/prefix', or false (off). */
     encedeusPrefix?: string | false | undefined;
     /** Tests: every 2xx JSON answer is parsed with its route's declared result schema (http/response-check.ts). */
@@ -162,6 +165,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   authed.route('/devices', processesRoutes(deps));
   authed.route('/devices', containersRoutes(deps));
   authed.route('/devices', serversRoutes(deps));
+  if (deps.relay) authed.route('/devices', proxyRoutes({ db: deps.db, relay: deps.relay, sockets: deps.sockets, maxBodyBytes: deps.config.limits.maxUploadBytes, enabled: deps.config.deviceProxy ?? false }));
   if (deps.relay) authed.route('/devices', filesRoutes({ db: deps.db, rpc: deps.rpc, relay: deps.relay, maxUploadBytes: deps.config.limits.maxUploadBytes, sockets: deps.sockets }));
   if (deps.perfkit) authed.route('/devices', perfkitRoutes({ db: deps.db, clock: deps.clock, log: deps.log.child({ part: 'perfkit' }), rpc: deps.rpc, relay: deps.relay, perfkit: deps.perfkit, series: deps.telemetry?.registry }));
   if (deps.telemetry) {

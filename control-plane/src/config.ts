@@ -30,6 +30,7 @@ const FLAGS = {
   'tls-key': { env: 'EDGEHOOK_TLS_KEY', schema: z.string().min(1), default: '', help: 'PEM private key of --tls-cert' },
   tls: { env: 'EDGEHOOK_TLS', schema: z.enum(['self-signed']), default: '', help: 'self-signed: generate a key and certificate once into <data-dir>/tls' },
   'mqtts-port': { env: 'EDGEHOOK_MQTTS_PORT', schema: Port, default: '8883', help: 'MQTT over TLS port when TLS is on' },
+  'device-proxy': { env: 'EDGEHOOK_DEVICE_PROXY', schema: Bool, default: 'false', help: "serve device web UIs under /api/devices/<id>/proxy/<port>/ (they run in the console's origin: only for device pages you trust; docs/forward.md)" },
   'allow-plain': { env: 'EDGEHOOK_ALLOW_PLAIN', schema: Bool, default: 'false', help: 'with TLS on, keep plain MQTT on --mqtt-host too (else loopback only)' },
   broker: { env: 'EDGEHOOK_BROKER_URL', schema: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'must be mqtt://HOST:PORT or mqtts://HOST:PORT'), default: '', help: 'external broker (Mosquitto 2 with dynamic security): no embedded broker' },
   'broker-username': { env: 'EDGEHOOK_BROKER_USERNAME', schema: z.string().min(1).max(256), default: '', help: "this replica's broker account (with --broker)" },
@@ -129,6 +130,8 @@ export interface ServeConfig {
   tls: { mode: 'files'; certFile: string; keyFile: string } | { mode: 'self-signed' } | undefined;
   mqttsPort: number;
   allowPlain: boolean;
+  /** The HTTP proxy to device web UIs (off by default: a device's page runs in our origin). */
+  deviceProxy: boolean;
   /** Host-based PiKVM addressing (kvm/kvm-host.ts); undefined = off. */
   kvmDomain: string | undefined;
   /** Only from the environment, so it never shows in `ps`. */
@@ -196,6 +199,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     tls,
     mqttsPort: v['mqtts-port'] ?? 8883,
     allowPlain: v['allow-plain'] ?? false,
+    deviceProxy: v['device-proxy'] ?? false,
     demo: v.demo ?? false,
     logLevel: v['log-level'] ?? 'info',
     logFormat: v['log-format'] ?? 'pretty',

@@ -43,6 +43,8 @@ import { serveShellSocket } from './pty/shell.socket.js';
 import { servePowSocket } from './processes/pow.socket.js';
 import { serveExecSocket } from './processes/exec.socket.js';
 import { serveConsoleSocket } from './containers/console.socket.js';
+import { serveForwardSocket } from './forward/forward.socket.js';
+import { serveProxySocket } from './forward/proxy.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
 import { LiveSockets } from './auth/live-sockets.js';
 import { Revocations } from './auth/revocations.js';
@@ -271,6 +273,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       version: VERSION,
       webDir: config.webDir,
       limits: config.limits,
+      deviceProxy: config.deviceProxy,
       checkResponses: overrides.checkResponses,
       agentPackageDir: config.agentPackageDir,
       encedeusPrefix: config.encedeusPrefix,
@@ -364,6 +367,25 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
       permission: 'devices.exec',
       protocols: ['pow-1'],
       onUser: (ws, principal, [device = '']) => servePowSocket({ db, relay, log }, ws, principal, device),
+    },
+    {
+      // `edgehook forward`: one TCP connection on the device per socket (stream kind 'tcp-forward').
+      path: /^\/api\/devices\/([^/]+)\/forward$/,
+      deviceParam: 0,
+      kind: 'user',
+      audit: { action: 'forward', device: 0 },
+      permission: 'devices.forward',
+      onUser: (ws, principal, [device = ''], req) => serveForwardSocket({ db, relay, log }, ws, principal, device, req),
+    },
+    {
+      // A websocket of a device's web UI through the HTTP proxy.
+      path: /^\/api\/devices\/([^/]+)\/proxy\/(\d{1,5})(\/.*)?$/,
+      deviceParam: 0,
+      kind: 'user',
+      audit: { action: 'forward.proxy.ws', device: 0 },
+      permission: 'devices.forward',
+      onUser: (ws, principal, [device = '', port = '', rest = ''], req) =>
+        config.deviceProxy ? serveProxySocket({ db, relay, log }, ws, principal, { device, port: Number(port), rest }, req) : ws.close(4403, 'the device web UI proxy is off (serve --device-proxy true)'),
     },
     {
       path: /^\/api\/devices\/([^/]+)\/exec$/,

@@ -20,6 +20,8 @@ export const ErrorCodes = {
   DEVICE_TIMEOUT: { httpStatus: 504, message: 'The device did not answer in time' },
   ENGINE_UNAVAILABLE: { httpStatus: 503, message: 'The device has no reachable container engine' },
   BROKER_UNAVAILABLE: { httpStatus: 503, message: 'The message broker refused the change or did not answer' },
+  /** A forward's destination refused the connection, reset it or could not be reached. */
+  DESTINATION_UNREACHABLE: { httpStatus: 502, message: 'The device could not connect to the destination' },
   UNKNOWN_METHOD: { httpStatus: 501, message: 'The device does not support this operation' },
   INTERNAL: { httpStatus: 500, message: 'Internal error' },
 } as const;

@@ -16,6 +16,7 @@ export * from './messages/hid.js';
 export * from './messages/evdev.js';
 export * from './messages/kvm-media.js';
 export * from './messages/streams.js';
+export * from './messages/forward.js';
 export * from './stream-ack.js';
 export * from './messages/processes.js';
 export * from './messages/containers.js';

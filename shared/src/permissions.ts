@@ -22,6 +22,8 @@ export const Permissions = [
   'vpn.hub.secret',
   /** A Quix WSI backend (a device that speaks WSI instead of running our agent) may sign in on /wsi. */
   'devices.backend',
+  /** TCP forwards and the HTTP proxy to addresses the device allows. */
+  'devices.forward',
   'telemetry.read',
   'perfkit.read',
   'perfkit.configure',

@@ -34,6 +34,8 @@ const DEVICE_RULES: Array<[string | null, RegExp, string, number]> = [
   // Perfkit: a config edit names scope/key; an interaction names the session.
   ['PUT', /^configs\/([^/]+\/[^/]+)$/, 'perfkit.config.set', 1],
   ['POST', /^sessions\/([^/]+)\/images\/[^/]+\/interactions$/, 'perfkit.interact', 1],
+  // Writes through the HTTP proxy (reads are not recorded, as elsewhere); the target is the port.
+  [null, /^proxy\/(\d+)(?:\/.*)?$/, 'forward.proxy', 1],
 ];
 
 function decode(s: string): string {

@@ -11,7 +11,9 @@ export const isFileUpload: StreamedBodyRoute = (method, path) =>
   // Agent packages: the route caps them at AGENT_PACKAGE_MAX_BYTES.
   (method === 'PUT' && /^\/api\/agent\/packages\/[^/]+$/.test(path)) ||
   // PiKVM mass-storage images: the route streams them to the device under its own size cap.
-  (method === 'POST' && /^\/kvm\/[^/]+\/api\/msd\/write$/.test(path));
+  (method === 'POST' && /^\/kvm\/[^/]+\/api\/msd\/write$/.test(path)) ||
+  // The HTTP proxy to device web UIs streams bodies and counts them against the upload cap.
+  /^\/api\/devices\/[^/]+\/proxy\/\d+(\/|$)/.test(path);
 
 const tooLarge = (maxBytes: number, what: string): EdgehookError =>
   new EdgehookError('PAYLOAD_TOO_LARGE', `the ${what} is larger than ${maxBytes} bytes, the most this route accepts`, { maxBytes });

@@ -21,6 +21,7 @@ const CLASS_BY_CODE: Record<ErrorCode, string> = {
   DEVICE_TIMEOUT: 'DeviceTimeoutError',
   ENGINE_UNAVAILABLE: 'NotSupportedError',
   BROKER_UNAVAILABLE: 'InternalError',
+  DESTINATION_UNREACHABLE: 'DeviceTimeoutError',
   UNKNOWN_METHOD: 'NotSupportedError',
   INTERNAL: 'InternalError',
 };

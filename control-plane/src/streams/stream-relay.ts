@@ -52,6 +52,7 @@ export class RelayStream<K extends StreamKindName = StreamKindName> {
   private inputSent = 0;
   private inputInflight = 0;
   private readonly inputWindow = STREAM_WINDOW_DEFAULT;
+  private inputBlocked = false;
   private writableListeners: Array<() => void> = [];
   /** Input and commands issued before the device answered `open`, in order. */
   private early: Array<Buffer | StreamCmd> = [];
@@ -98,7 +99,7 @@ export class RelayStream<K extends StreamKindName = StreamKindName> {
       this.early.push(data);
       this.inputInflight += data.length;
       this.inputSent += data.length;
-      return this.inputInflight < this.inputWindow;
+      return this.hasCredit();
     }
     for (let off = 0; off < data.length; off += STREAM_CHUNK_MAX) {
       const part = data.subarray(off, off + STREAM_CHUNK_MAX);
@@ -106,7 +107,14 @@ export class RelayStream<K extends StreamKindName = StreamKindName> {
       this.inputInflight += part.length;
       this.relay.publishInput(this, part);
     }
-    return this.inputInflight < this.inputWindow;
+    return this.hasCredit();
+  }
+
+  /** False marks the writer blocked until half the window is free again (see `ack`). */
+  private hasCredit(): boolean {
+    if (this.inputInflight < this.inputWindow) return true;
+    this.inputBlocked = true;
+    return false;
   }
 
   /** Called once, when credit is back. */
@@ -188,9 +196,11 @@ export class RelayStream<K extends StreamKindName = StreamKindName> {
       case 'error':
         return this.fail(new EdgehookError(isErrorCode(msg.code) ? msg.code : 'INTERNAL', msg.message, msg.pikvmError ? { pikvmError: msg.pikvmError } : undefined));
       case 'ack': {
-        const blocked = this.inputInflight >= this.inputWindow;
         this.inputInflight = Math.max(0, this.inputInflight - msg.bytes);
-        if (blocked && this.inputInflight < this.inputWindow) {
+        // A blocked writer wakes at half the window (a low-water mark), not at the first byte of
+        // credit: waking per ack would pause and resume the operator's socket for every chunk.
+        if (this.inputBlocked && this.inputInflight <= this.inputWindow / 2) {
+          this.inputBlocked = false;
           const listeners = this.writableListeners;
           this.writableListeners = [];
           for (const l of listeners) l();

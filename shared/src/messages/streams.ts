@@ -4,6 +4,7 @@ import { ConsoleSpec, ContainerStreamKinds, FileReadSpec, FileWriteSpec, LogsStr
 import { SerialOpenSpec } from './hardware.js';
 import { KvmStreamKinds, MsdDownloadSpec, MsdReadSpec, MsdWriteSpec, VideoOpenSpec } from './kvm-media.js';
 import { PerfkitImageOpened, PerfkitImageSpec, PerfkitStreamKinds } from './perfkit.js';
+import { ForwardOpened, ForwardSpec } from './forward.js';
 
 /**
  * Device <-> control-plane byte streams (shells, processes, later serial and container consoles).
@@ -100,6 +101,7 @@ export const StreamKinds = {
   [ContainerStreamKinds.stats]: streamKind({ spec: StatsStreamSpec, opened: ContainerOpened, invalid: 'stats spec' }),
   [ContainerStreamKinds.fileRead]: streamKind({ spec: FileReadSpec, opened: FileReadOpened, invalid: 'file read spec' }),
   [ContainerStreamKinds.fileWrite]: streamKind({ spec: FileWriteSpec, opened: FileWriteOpened, invalid: 'file write spec' }),
+  'tcp-forward': streamKind({ spec: ForwardSpec, opened: ForwardOpened, invalid: 'forward destination' }),
 } as const;
 export type StreamKindName = keyof typeof StreamKinds;
 /** A spec as the caller writes it (defaults may be left out). */

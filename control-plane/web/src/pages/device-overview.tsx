@@ -78,6 +78,7 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
         <ErrorBox error={save.error} />
       </div>
       {session.can('devices.vpn.read') && <VpnCard device={device} />}
+      {session.can('devices.forward') && <WebUiCard device={device} />}
       {canInfo && (
         <div class="card">
           <h2>Hardware info</h2>
@@ -85,6 +86,33 @@ export function OverviewTab({ device, onChange }: { device: DeviceView; onChange
           {info.data ? <HardwareInfoFacts info={info.data} uptimeSec={sys?.uptimeSec} /> : !info.error && <p class="muted">Asking the device…</p>}
         </div>
       )}
+    </div>
+  );
+}
+
+/** Link to a web server on the device (its 127.0.0.1:<port>) through the control plane's HTTP proxy. */
+function WebUiCard({ device }: { device: DeviceView }) {
+  const [port, setPort] = useState('80');
+  const n = Number(port);
+  const valid = Number.isInteger(n) && n >= 1 && n <= 65535;
+  const href = `/api/devices/${encodeURIComponent(device.id)}/proxy/${n}/`;
+  return (
+    <div class="card">
+      <h2>Web UI on the device</h2>
+      <p class="muted">Opens http://127.0.0.1:PORT as the device serves it, through the control plane (the device's --forward-allow decides which ports it serves).</p>
+      <div class="row">
+        <label>
+          Port
+          <input name="proxy-port" inputMode="numeric" value={port} onInput={(e) => setPort(e.currentTarget.value)} style={{ width: '7em' }} />
+        </label>
+        {valid && device.online ? (
+          <a class="button" href={href} target="_blank" rel="noopener noreferrer" style={{ alignSelf: 'end' }}>
+            Open port {n}
+          </a>
+        ) : (
+          <span class="muted" style={{ alignSelf: 'end' }}>{device.online ? 'a port from 1 to 65535' : 'the device is offline'}</span>
+        )}
+      </div>
     </div>
   );
 }
