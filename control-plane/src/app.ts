@@ -44,6 +44,8 @@ import { sshKeysRoutes } from './users/ssh-keys.routes.js';
 import { docsRoutes } from './docs/docs.routes.js';
 import { responseCheck } from './http/response-check.js';
 import { RestRoutes } from '@edgehook/shared/rest';
+import { jobsRoutes } from './jobs/jobs.routes.js';
+import type { JobService } from './jobs/jobs.service.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -64,6 +66,8 @@ export interface AppDeps {
   health?: () => { ok: boolean; error?: string };
   /** Telemetry store and ingest; its routes are mounted only when given. */
   telemetry?: TelemetryService;
+  /** Jobs across devices; `/api/jobs` is mounted only when given. */
+  jobs?: JobService;
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
   config: {
@@ -149,6 +153,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     authed.route('/telemetry', fleetTelemetryRoutes(telemetry));
     authed.route('/export/prometheus', prometheusRoutes({ db: deps.db, clock: deps.clock, registry: deps.telemetry.registry }));
   }
+  if (deps.jobs) authed.route('/jobs', jobsRoutes({ db: deps.db, jobs: deps.jobs }));
   app.route('/api', authed);
   // Encedeus's API before the console, so its paths always answer JSON.
   const encedeusPrefix = deps.config.encedeusPrefix ?? '';

@@ -42,6 +42,8 @@ import { servePowSocket } from './processes/pow.socket.js';
 import { serveExecSocket } from './processes/exec.socket.js';
 import { serveConsoleSocket } from './containers/console.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
+import { JobService } from './jobs/jobs.service.js';
+import type { AgentUpdater } from './jobs/job-kinds.js';
 import { LiveSockets } from './auth/live-sockets.js';
 import { Revocations } from './auth/revocations.js';
 import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.js';
@@ -95,6 +97,10 @@ export interface ControlPlaneOverrides {
   onFatal?: (reason: string) => void;
   /** Tests: every 2xx JSON answer must match its route's declared result schema (http/response-check.ts). */
   checkResponses?: boolean;
+  /** Agent updates (another part): without it, agent-update jobs are refused. */
+  agentUpdater?: AgentUpdater;
+  /** Tests: how often the job loop looks at unfinished jobs, and how long a run's claim lasts unrenewed. */
+  jobs?: { tickMs?: number; leaseMs?: number };
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
@@ -201,8 +207,11 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   revocations.onApply((r) => auth.forget(r));
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
   const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
+  const jobs = new JobService({ db, rpc, clock, log: log.child({ part: 'jobs' }), events, instanceId, agentUpdater: overrides.agentUpdater, ...overrides.jobs });
+  jobs.start();
   const app = buildApp({
     audit,
+    jobs,
     db,
     clock,
     log,
@@ -380,6 +389,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         clearInterval(prune);
         await sftp?.close();
         await demo?.stop();
+        await jobs.stop();
         rpc.cancelAll('the control plane is shutting down');
         relay.closeAll('the control plane is shutting down');
         for (const ws of wss.clients()) ws.close(1001, 'server shutting down');

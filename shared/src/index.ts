@@ -22,3 +22,4 @@ export * from './messages/health.js';
 export * from './messages/audit.js';
 export * from './messages/encedeus.js';
 export * from './messages/dynsec.js';
+export * from './messages/jobs.js';

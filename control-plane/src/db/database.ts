@@ -16,6 +16,8 @@ export interface Database {
   audit_log: AuditLogTable;
   user_avatars: UserAvatarsTable;
   user_ssh_keys: UserSshKeysTable;
+  jobs: JobsTable;
+  job_devices: JobDevicesTable;
 }
 
 /** One operator action (control-plane/src/audit/). */
@@ -163,4 +165,41 @@ export interface UserSshKeysTable {
   /** `SHA256:<base64>` of the key blob, as ssh-keygen -l prints it. */
   fingerprint: string;
   created_at: string;
+}
+
+/** One job (control-plane/src/jobs/); JSON columns hold the validated request parts. */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  operation: string;
+  selection: string;
+  rollout: string;
+  state: string;
+  message: string | null;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string;
+  finished_at: string | null;
+  /** The highest batch released so far (0-based). */
+  batch: number;
+  batches: number;
+  /** When every released batch had settled: the pause before the next one counts from here. */
+  batch_settled_at: string | null;
+}
+
+/** One device's run of a job. */
+export interface JobDevicesTable {
+  job_id: string;
+  device_id: string;
+  device_name: string;
+  batch: number;
+  status: string;
+  /** The replica running it, and until when its claim holds unless renewed. */
+  owner: string | null;
+  lease_until: string | null;
+  exit_code: number | null;
+  output: string | null;
+  message: string | null;
+  started_at: string | null;
+  finished_at: string | null;
 }

@@ -10,6 +10,7 @@ import * as security13a from './migrations/2026-12-01T13a-security.js';
 import * as audit13b from './migrations/2026-12-01T13b-audit.js';
 import * as avatars17 from './migrations/2026-12-01T17-avatars.js';
 import * as sshKeys17 from './migrations/2026-12-01T17-ssh-keys.js';
+import * as jobs19a from './migrations/2026-12-02T19a-jobs.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -76,6 +77,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T13b-audit': audit13b,
   '2026-12-01T17-avatars': avatars17,
   '2026-12-01T17-ssh-keys': sshKeys17,
+  '2026-12-02T19a-jobs': jobs19a,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

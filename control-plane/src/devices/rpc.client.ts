@@ -57,9 +57,14 @@ export class RpcClient {
     else pending.reject(new EdgehookError(isErrorCode(res.error.code) ? res.error.code : 'INTERNAL', res.error.message, res.error.details));
   }
 
-  async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number } = {}): Promise<RpcResult<M>> {
+  /**
+   * `requestId`: a caller-chosen id (jobs: one per job and device), so a call sent again (after a
+   * restart, by another replica) is the same request to the agent, which runs it once.
+   */
+  async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<RpcResult<M>> {
     const timeoutMs = opts.timeoutMs ?? this.deps.defaultTimeoutMs;
-    const id = randomBytes(12).toString('hex');
+    const id = opts.requestId ?? randomBytes(12).toString('hex');
+    if (this.pending.has(id)) throw new EdgehookError('CONFLICT', `request ${id} is already waiting for its answer`);
     const request: RpcRequest = { id, method, params, deadline: this.deps.clock.now() + timeoutMs };
     const raw = await new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {

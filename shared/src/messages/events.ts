@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceView } from './device.js';
+import { JobCounts, JobState } from './jobs.js';
 
 /** Events for operators on `/api/events`; also the payload of the control-plane events topic. */
 export const FleetEvent = z.discriminatedUnion('type', [
@@ -8,6 +9,8 @@ export const FleetEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device.registered'), deviceId: z.string(), ts: z.number(), device: DeviceView }),
   z.object({ type: z.literal('device.updated'), deviceId: z.string(), ts: z.number(), device: DeviceView }),
   z.object({ type: z.literal('device.deleted'), deviceId: z.string(), ts: z.number() }),
+  // A job's progress (control-plane/src/jobs/): sent as devices finish, at most a few per second per job.
+  z.object({ type: z.literal('job.updated'), jobId: z.string(), ts: z.number(), state: JobState, counts: JobCounts }),
 ]);
 export type FleetEvent = z.infer<typeof FleetEvent>;
 

@@ -7,6 +7,7 @@ import { hidRpcDefinitions } from './hid.js';
 import { kvmMediaRpcDefinitions } from './kvm-media.js';
 import { ProcessInputParams, ProcessRef, ProcessSignalParams, ProcessStartParams, ProcessStartResult, ProcessStatusResult, RunningProcess } from './processes.js';
 import { ActionList } from './processes.js';
+import { ProcessRunParams, ProcessRunResult } from './jobs.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -39,6 +40,8 @@ const definitions = {
   'processes.list': { params: z.object({}).strict(), result: z.array(RunningProcess) },
   'processes.signal': { params: ProcessSignalParams, result: z.object({}) },
   'processes.actions': { params: z.object({}).strict(), result: ActionList },
+  // A process run to its end in one call (jobs): the request id makes a redelivery run it once.
+  'processes.run': { params: ProcessRunParams, result: ProcessRunResult },
 } as const;
 
 type Definitions = typeof definitions;

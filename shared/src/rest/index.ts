@@ -3,6 +3,7 @@ import { DeviceRoutes, PowRoutes } from './devices.rest.js';
 import { ContainerRoutes } from './containers.rest.js';
 import { KvmRoutes } from './kvm.rest.js';
 import { EncedeusRoutes } from './encedeus.rest.js';
+import { JobRoutes } from './jobs.rest.js';
 import type { RouteSpec } from './route.js';
 
 export * from './route.js';
@@ -11,13 +12,14 @@ export * from './devices.rest.js';
 export * from './containers.rest.js';
 export * from './kvm.rest.js';
 export * from './encedeus.rest.js';
+export * from './jobs.rest.js';
 
 /**
  * Every REST route Edgehook answers, with its schemas, auth and permission, as `Topics` is for
  * MQTT. Handlers mount entries of it (control-plane/src/http/rest-route.ts), the OpenAPI
  * document is generated from it, and a test fails when a mounted route is missing here.
  */
-export const RestRoutes = { ...CoreRoutes, ...DeviceRoutes, ...PowRoutes, ...ContainerRoutes, ...KvmRoutes, ...EncedeusRoutes } as const;
+export const RestRoutes = { ...CoreRoutes, ...DeviceRoutes, ...PowRoutes, ...ContainerRoutes, ...KvmRoutes, ...EncedeusRoutes, ...JobRoutes } as const;
 export type RestRouteName = keyof typeof RestRoutes;
 export type RestRoute<N extends RestRouteName> = (typeof RestRoutes)[N];
 
