@@ -27,10 +27,11 @@ import { adminCommand } from './commands/admin.command.js';
 import { auditCommand } from './commands/audit.command.js';
 import { serverCommand } from './commands/server.command.js';
 import { sshKeyCommand } from './commands/ssh-key.command.js';
+import { jobCommand } from './commands/job.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, totpCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, totpCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand, jobCommand];
 
 export function clientHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'serve'.length) + 2;

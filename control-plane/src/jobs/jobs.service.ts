@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { EdgehookError, hasPermission, JobDeviceStatus, JobKinds, JobState, JobOperation, JobRollout, JobSelection, type Clock, type CountOrPercent, type JobCounts, type JobCreate, type JobDetail, type JobView, type Logger } from '@edgehook/shared';
+import { EdgehookError, hasPermission, JobDeviceStatus, JobKinds, JobState, JobOperation, StoredRollout, type JobRollout, type JobSelection, type Clock, type CountOrPercent, type JobCounts, type JobCreate, type JobDetail, type JobView, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { isStringArray, newId, parseJsonColumn } from '../db/ids.js';
 import { listDevices } from '../devices/devices.repository.js';
@@ -165,12 +165,15 @@ export class JobService {
       this.lastRenew = now;
       await repo.renewLeases(this.deps.db, this.deps.instanceId, now + this.leaseMs);
     }
-    for (const job of await repo.unfinishedJobs(this.deps.db)) await this.step(job, now);
+    for (const job of await repo.unfinishedJobs(this.deps.db)) {
+      // One job's trouble (a row that no longer parses) must not stall the others.
+      await this.step(job, now).catch((err: unknown) => this.deps.log.warn('job step failed', { jobId: job.id, err }));
+    }
   }
 
   private async step(job: repo.JobRow, now: number): Promise<void> {
     const { db } = this.deps;
-    const rollout = stored(JobRollout, job.rollout, 'rollout');
+    const rollout = stored(StoredRollout, job.rollout, 'rollout');
     const operation = stored(JobOperation, job.operation, 'operation');
     if (now >= Date.parse(job.expires_at)) await repo.moveRows(db, job.id, ['queued', 'waiting'], 'timed-out', 'the job expired before the device ran it', now);
     let counts = (await repo.countsFor(db, [job.id])).get(job.id) ?? repo.emptyCounts();

@@ -71,22 +71,22 @@ export const JobSelection = z
 export type JobSelection = z.infer<typeof JobSelection>;
 
 /** `10`, `"10"` or `"10%"`: a count or a percent of the selected devices. */
-export const CountOrPercent = z.union([
-  z.number().int().min(1).max(100_000).transform((n) => ({ count: n })),
-  z
-    .string()
-    .regex(/^\d{1,6}%?$/, 'a count (10) or a percent (10%)')
-    .transform((s, ctx) => {
-      const n = Number.parseInt(s, 10);
-      if (s.endsWith('%')) {
-        if (n < 1 || n > 100) ctx.addIssue({ code: 'custom', message: `${s} is not a percent between 1% and 100%` });
-        return { percent: n };
-      }
-      if (n < 1) ctx.addIssue({ code: 'custom', message: 'a count of at least 1' });
-      return { count: n };
-    }),
-]);
+export const CountOrPercent = z.union([z.number(), z.string().max(16)]).transform((v, ctx): { count: number } | { percent: number } => {
+  const m = /^(\d{1,6})(%?)$/.exec(String(v));
+  const n = Number(m?.[1]);
+  if (!m || (m[2] === '' && (n < 1 || n > 100_000))) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a count from 1 to 100000 (10) or a percent (10%)` });
+    return z.NEVER;
+  }
+  if (m[2] === '%' && (n < 1 || n > 100)) {
+    ctx.addIssue({ code: 'custom', message: `${String(v)} is not a percent between 1% and 100%` });
+    return z.NEVER;
+  }
+  return m[2] === '%' ? { percent: n } : { count: n };
+});
 export type CountOrPercent = { count: number } | { percent: number };
+/** The parsed form, as stored and as a job view shows it. */
+export const CountOrPercentValue = z.union([z.object({ count: z.number().int().min(1) }).strict(), z.object({ percent: z.number().int().min(1).max(100) }).strict()]);
 
 const DAY_MS = 24 * 3600_000;
 export const JobRollout = z
@@ -106,8 +106,19 @@ export const JobRollout = z
   .prefault({});
 export type JobRollout = z.infer<typeof JobRollout>;
 
+/** A rollout as stored (after parsing): read back through this. */
+export const StoredRollout = z.object({
+  batch: CountOrPercentValue.optional(),
+  pauseMs: z.number().int(),
+  abortAfter: CountOrPercentValue.optional(),
+  expiresInMs: z.number().int(),
+  timeoutMs: z.number().int(),
+});
+
 export const JobCreate = z.object({ operation: JobOperation, select: JobSelection, rollout: JobRollout }).strict();
 export type JobCreate = z.infer<typeof JobCreate>;
+/** What a client sends (counts and percents as written: `10`, `"10%"`). */
+export type JobCreateInput = z.input<typeof JobCreate>;
 
 export const JobState = z.enum(['running', 'succeeded', 'failed', 'aborted', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
