@@ -80,7 +80,7 @@ export function FleetPage() {
         await load(); // after subscribing, so no event falls between the list and the socket
         ws.onmessage = (m) => {
           const e = parseFrame(FleetEvent, m.data);
-          if (!e) return;
+          if (!e || e.type === 'job.updated') return;
           if (e.type === 'device.online' || e.type === 'device.offline') {
             // The last state per device wins within a batch.
             presence.current.set(e.deviceId, { online: e.type === 'device.online', ts: e.ts });
