@@ -77,6 +77,9 @@ s('cancel: devices that have not started never do', async ({ api }) => {
   assert.is(job.state, 'cancelled');
   assert.equal(statuses(job), { 'job-a': 'succeeded', 'job-b': 'cancelled', 'job-c': 'cancelled' });
   assert.is((await api.request('POST', `/api/jobs/${created.body.id}/cancel`)).status, 409, 'a finished job cannot be cancelled');
+  const audit = await api.request('GET', '/api/audit?action=jobs.*');
+  assert.ok(audit.body.entries.some((e: any) => e.action === 'jobs.cancel' && e.target === created.body.id), 'the cancel is audited');
+  assert.ok(audit.body.entries.some((e: any) => e.action === 'jobs.start'), 'starts are audited');
 });
 
 s('threshold abort (CLI): one failure stops the rollout; the CLI exits non-zero', async ({ config, api }) => {
