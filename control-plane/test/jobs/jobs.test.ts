@@ -67,6 +67,24 @@ s('a device that goes offline mid-job runs it once when it returns', async (ctx)
   for (const agent of ctx.agents) assert.is(await marks(agent, 'two'), 1, `${agent.name} ran it once`);
 });
 
+s('a run past its timeout is cancelled and timed out; an offline device past the expiry is timed out', async (ctx) => {
+  const { api, cp } = ctx;
+  const slow = await api.request('POST', '/api/jobs', actionJob('hold', [], { timeoutMs: 500 }, { names: ['job-a'] }));
+  const timed = await finished(api, slow.body.id);
+  assert.is(timed.state, 'failed');
+  assert.is(timed.devices[0].status, 'timed-out');
+  assert.match(timed.devices[0].message, 'still running after 500 ms');
+  const c = ctx.agents[2]!;
+  await c.stop();
+  await waitFor('job-c offline', async () => (await api.request('GET', `/api/devices/${c.deviceId}`)).body.online === false, 10_000);
+  const expiring = await api.request('POST', '/api/jobs', actionJob('mark', ['late'], { expiresInMs: 1500 }, { names: ['job-c'] }));
+  const expired = await finished(api, expiring.body.id);
+  assert.equal([expired.state, expired.devices[0].status], ['failed', 'timed-out']);
+  assert.match(expired.devices[0].message, 'expired before the device ran it');
+  ctx.agents[2] = await restartAgent(cp, api, c);
+  assert.is(await marks(c, 'late'), 0, 'an expired job never runs');
+});
+
 s('cancel: devices that have not started never do', async ({ api }) => {
   const created = await api.request('POST', '/api/jobs', actionJob('hold', [], { batch: 1 }));
   await waitFor('the first device running', async () => (await api.request('GET', `/api/jobs/${created.body.id}`)).body.counts.running === 1, 10_000, 50);
