@@ -24,7 +24,7 @@ export type JobAgent = AgentProcess & { deviceId: string; name: string };
 export async function jobAgent(cp: { url: string }, api: Api, name: string, tags: string[]): Promise<JobAgent> {
   const stateDir = await tempDir('edgehook-job-agent-');
   await writeFile(join(stateDir, 'actions.json'), JSON.stringify(jobActions(stateDir)));
-  const agent = spawnAgent({ server: cp.url, token: await createEnrollmentToken(api), stateDir, hostname: name, extraArgs: ['--actions', join(stateDir, 'actions.json'), '--pty', 'simulated'] });
+  const agent = spawnAgent({ server: cp.url, token: await createEnrollmentToken(api), stateDir, hostname: name, extraArgs: ['--actions', join(stateDir, 'actions.json'), '--pty', 'simulated', '--container-engine', 'simulated'] });
   const deviceId = await waitFor('agent enrollment', async () => /"deviceId":"([^"]+)"/.exec(agent.output())?.[1], 15_000);
   await waitFor('device online', async () => (await api.request('GET', `/api/devices/${deviceId}`)).body?.online === true, 15_000);
   const res = await api.request('PATCH', `/api/devices/${deviceId}`, { name, tags });
@@ -34,7 +34,7 @@ export async function jobAgent(cp: { url: string }, api: Api, name: string, tags
 
 /** The same device started again from its state dir (saved credentials), as after a reboot. */
 export async function restartAgent(cp: { url: string }, api: Api, agent: JobAgent): Promise<JobAgent> {
-  const again = spawnAgent({ server: cp.url, stateDir: agent.stateDir, hostname: agent.name, extraArgs: ['--actions', join(agent.stateDir, 'actions.json'), '--pty', 'simulated'] });
+  const again = spawnAgent({ server: cp.url, stateDir: agent.stateDir, hostname: agent.name, extraArgs: ['--actions', join(agent.stateDir, 'actions.json'), '--pty', 'simulated', '--container-engine', 'simulated'] });
   await waitFor('device back online', async () => (await api.request('GET', `/api/devices/${agent.deviceId}`)).body?.online === true, 15_000);
   return Object.assign(again, { deviceId: agent.deviceId, name: agent.name });
 }

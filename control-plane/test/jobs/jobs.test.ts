@@ -154,6 +154,22 @@ s('a config job retags devices without running anything on them', async ({ api }
   assert.equal(tagged.body.map((d: any) => d.name).sort(), ['job-a', 'job-b']);
 });
 
+s('a servers job declares a server on each device and applies it; another removes it', async ({ api }) => {
+  const put = await api.request('POST', '/api/jobs', { operation: { kind: 'servers', spec: { put: { name: 'web', image: 'sim/echo' } } }, select: { names: ['job-a', 'job-b'] } });
+  assert.is(put.status, 201, JSON.stringify(put.body));
+  const done = await finished(api, put.body.id);
+  assert.is(done.state, 'succeeded', JSON.stringify(done.devices));
+  assert.match(done.devices[0].message, /revision \d+ applied/);
+  for (const name of ['job-a', 'job-b']) {
+    const set = (await api.request('GET', `/api/devices/${name}/servers`)).body;
+    assert.equal(set.servers.map((x: any) => x.name), ['web']);
+    assert.equal([set.lastApply.revision, set.lastApply.result.ok, set.updatedBy], [set.revision, true, 'admin'], 'applied and recorded against its revision');
+  }
+  const rm = await api.request('POST', '/api/jobs', { operation: { kind: 'servers', spec: { remove: 'web' } }, select: { names: ['job-a'] } });
+  assert.is((await finished(api, rm.body.id)).state, 'succeeded');
+  assert.equal((await api.request('GET', '/api/devices/job-a/servers')).body.servers, []);
+});
+
 s('bad input: clear 400s from the API, exit 2 from the CLI', async ({ api, config }) => {
   const cases: Array<[unknown, RegExp]> = [
     [actionJob('mark', ['x'], {}, {}), /choose the devices/],
