@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { EdgehookError, hasPermission, JobDeviceStatus, JobKinds, JobState, JobOperation, StoredRollout, type JobRollout, type JobSelection, type Clock, type CountOrPercent, type JobCounts, type JobCreate, type JobDetail, type JobView, type Logger } from '@edgehook/shared';
+import { EdgehookError, hasPermission, JobDeviceStatus, JobKinds, JobState, JobOperation, StoredRollout, JobSelection, type JobRollout, type Clock, type CountOrPercent, type JobCounts, type JobCreate, type JobDetail, type JobView, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import { isStringArray, newId, parseJsonColumn } from '../db/ids.js';
 import { listDevices } from '../devices/devices.repository.js';
@@ -137,7 +137,8 @@ export class JobService {
 
   private view(r: repo.JobRow, counts: JobCounts): JobView {
     const state = JobState.catch('running').parse(r.state);
-    return { id: r.id, kind: stored(JobOperation, r.operation, 'operation').kind, operation: JSON.parse(r.operation), select: JSON.parse(r.selection), rollout: JSON.parse(r.rollout), state, message: r.message, createdBy: r.created_by, createdAt: r.created_at, expiresAt: r.expires_at, finishedAt: r.finished_at, batch: r.batch, batches: r.batches, counts };
+    const operation = stored(JobOperation, r.operation, 'operation');
+    return { id: r.id, kind: operation.kind, operation, select: stored(JobSelection, r.selection, 'selection'), rollout: stored(StoredRollout, r.rollout, 'rollout'), state, message: r.message, createdBy: r.created_by, createdAt: r.created_at, expiresAt: r.expires_at, finishedAt: r.finished_at, batch: r.batch, batches: r.batches, counts };
   }
 
   /** Runs a step soon; steps never overlap (one more follows if asked for during one). */

@@ -141,9 +141,9 @@ export type JobCounts = z.infer<typeof JobCounts>;
 export const JobView = z.object({
   id: z.string(),
   kind: JobKindName,
-  operation: z.unknown(),
-  select: z.unknown(),
-  rollout: z.unknown(),
+  operation: JobOperation,
+  select: JobSelection,
+  rollout: StoredRollout,
   state: JobState,
   message: z.string().nullable(),
   createdBy: z.string().nullable(),

@@ -31,9 +31,7 @@ function Progress({ counts }: { counts: JobCounts }) {
 }
 
 function operationText(job: JobView): string {
-  const op = job.operation;
-  if (typeof op === 'object' && op !== null && 'spec' in op) return `${job.kind} ${JSON.stringify(op.spec)}`;
-  return job.kind;
+  return `${job.kind} ${JSON.stringify(job.operation.spec)}`;
 }
 
 /** /jobs: every job, newest first, with its progress. */
