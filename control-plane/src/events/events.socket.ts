@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Kysely } from 'kysely';
-import type { FleetEvent, Logger } from '@edgehook/shared';
+import { hasPermission, type FleetEvent, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
 import type { Principal } from '../http/context.js';
 import type { FleetEvents } from './fleet-events.js';
@@ -14,6 +14,8 @@ export function serveEventsSocket(deps: { db: Kysely<Database>; events: FleetEve
   let dropped = 0;
   const unsubscribe = deps.events.subscribe((event: FleetEvent) => {
     if (ws.readyState !== ws.OPEN) return;
+    // Job progress is for those who may read jobs (checked per event: a role change applies at once).
+    if (event.type === 'job.updated' && !hasPermission(principal.permissions, 'jobs.read')) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       dropped++;
       return;

@@ -123,6 +123,9 @@ s('CLI: a job on a tag streams its devices and exits 0 when all succeed', async 
   assert.match(res.stdout, /job-c\s+1\s+succeeded\s+0/);
   assert.is(await marks(agents[2]!, 'three'), 1);
   assert.is(await marks(agents[0]!, 'three'), 0, 'only the selected device');
+  const raw = await runCli(config, ['job', 'run', '--name', 'job-a', '--raw', '--', 'echo', 'raw-ok']);
+  assert.is(raw.code, 0, raw.stdout + raw.stderr);
+  assert.match(raw.stdout, /job-a\s+1\s+succeeded\s+0\s+raw-ok/);
 });
 
 s('permissions: the command kind needs devices.exec.arbitrary; agent-update needs the updater', async ({ cp, api }) => {
@@ -137,6 +140,10 @@ s('permissions: the command kind needs devices.exec.arbitrary; agent-update need
   const action = await jobber.request('POST', '/api/jobs', actionJob('mark', ['four'], {}, { names: ['job-a'] }));
   assert.is(action.status, 201, JSON.stringify(action.body));
   assert.is((await finished(api, action.body.id)).state, 'succeeded');
+  const raw = await api.request('POST', '/api/jobs', { operation: { kind: 'command', spec: { argv: ['sh', '-c', 'echo raw output; exit 4'] } }, select: { names: ['job-a'] } });
+  assert.is(raw.status, 201, 'admin may run raw commands');
+  const rawDone = await finished(api, raw.body.id);
+  assert.equal([rawDone.devices[0].status, rawDone.devices[0].exitCode, rawDone.devices[0].output], ['failed', 4, 'raw output\n']);
   const update = await api.request('POST', '/api/jobs', { operation: { kind: 'agent-update', spec: {} }, select: { tags: ['lab'] } });
   assert.is(update.status, 400);
   assert.match(update.body.error.message, 'agent updater');
@@ -144,6 +151,16 @@ s('permissions: the command kind needs devices.exec.arbitrary; agent-update need
   await api.request('POST', '/api/users', { username: 'nojobs', password: 'nojobs-password-1', roleId: viewer.body.id });
   const nojobs = apiClient(cp.url, (await login(cp.url, 'nojobs', 'nojobs-password-1')).accessToken);
   assert.is((await nojobs.request('GET', '/api/jobs')).status, 403);
+  // Its event socket (devices.read) carries no job progress.
+  const ws = new WebSocket(cp.url.replace('http', 'ws') + '/api/events', { headers: { authorization: `Bearer ${nojobs.token}` } });
+  const seen: any[] = [];
+  ws.on('message', (d) => seen.push(JSON.parse(String(d))));
+  await waitFor('hello', () => seen.find((e) => e.type === 'hello'));
+  const quick = await api.request('POST', '/api/jobs', { operation: { kind: 'config', spec: { addTags: ['seen'] } }, select: { names: ['job-b'] } });
+  await finished(api, quick.body.id);
+  await new Promise((r) => setTimeout(r, 600));
+  ws.close();
+  assert.is(seen.filter((e) => e.type === 'job.updated').length, 0, 'no job events without jobs.read');
 });
 
 s('a config job retags devices without running anything on them', async ({ api }) => {
