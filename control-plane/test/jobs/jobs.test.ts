@@ -208,6 +208,8 @@ s('bad input: clear 400s from the API, exit 2 from the CLI', async ({ api, confi
     [['job', 'run', '--tag', 'nosuch', '--', 'mark', 'x'], /no device has the tag "nosuch"/],
     [['job', 'run', '--tag', 'lab'], /missing <action>/],
     [['job', 'frobnicate'], /unknown subcommand/],
+    [['job', 'run', '--tag', 'lab', '--agent-update'], /agent updater/],
+    [['job', 'run', '--tag', 'lab', '--agent-update', '--', 'mark', 'x'], /--agent-update takes no command/],
   ];
   for (const [args, message] of cli) {
     const res = await runCli(config, args);

@@ -10,6 +10,7 @@ import { json, printable, renderTable } from '../table.js';
 const USAGE = withCommonHelp(`Usage: edgehook job run (--tag T ... | --name a,b | --profile P) [--batch 10%|N] [--pause 5s]
                        [--abort-after N|P%] [--expires 1h] [--timeout 10m] [--detach] [--json]
                        [--raw] -- <action> [params...] | <command> [args...]
+       edgehook job run (--tag T | --name a,b) --agent-update [--version V] [rollout flags]
        edgehook job ls [--state running|succeeded|failed|aborted|cancelled] [--json]
        edgehook job show <job> [--json]
        edgehook job cancel <job>
@@ -26,6 +27,7 @@ for ls and show). \`run\` prints each device as it finishes and exits 1 when any
   --abort-after N|P%  stop starting devices once this many (or this share) failed
   --expires D      offline devices that have not run it by then are timed out (default 1d)
   --timeout D      one device's run longer than this is cancelled (default 10m)
+  --agent-update   update the agents instead (to --version V, or the latest), with rollback
   --detach         print the job and return without following it`);
 
 const POLL_MS = 500;
@@ -41,16 +43,19 @@ function runBody(values: Record<string, string | boolean | string[] | undefined>
   const names = typeof values['name'] === 'string' ? values['name'].split(',').filter((n) => n !== '') : [];
   const profile = typeof values['profile'] === 'string' ? values['profile'] : undefined;
   if (tags.length === 0 && names.length === 0 && profile === undefined) throw new UsageError('choose the devices: --tag, --name or --profile', USAGE);
-  if (rest.length === 0) throw new UsageError(values['raw'] ? 'missing <command> after --' : 'missing <action> after --', USAGE);
-  const [call = '', ...params] = rest;
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+  const update = values['agent-update'] === true;
+  if (update && (rest.length > 0 || values['raw'])) throw new UsageError('--agent-update takes no command', USAGE);
+  if (!update && rest.length === 0) throw new UsageError(values['raw'] ? 'missing <command> after --' : 'missing <action> after --', USAGE);
+  const [call = '', ...params] = rest;
+  const version = str('version');
   const batch = str('batch');
   const abortAfter = str('abort-after');
   const pause = str('pause');
   const expires = str('expires');
   const timeout = str('timeout');
   return {
-    operation: values['raw'] ? { kind: 'command', spec: { argv: rest } } : { kind: 'action', spec: { call, params } },
+    operation: update ? { kind: 'agent-update', spec: version !== undefined ? { version } : {} } : values['raw'] ? { kind: 'command', spec: { argv: rest } } : { kind: 'action', spec: { call, params } },
     select: { tags, names, query: profile !== undefined ? { profile } : {} },
     rollout: {
       ...(batch !== undefined ? { batch: countOrPercent('batch', batch) } : {}),
@@ -112,6 +117,8 @@ export const jobCommand = defineCommand({
     expires: { type: 'string' },
     timeout: { type: 'string' },
     raw: { type: 'boolean' },
+    'agent-update': { type: 'boolean' },
+    version: { type: 'string' },
     detach: { type: 'boolean' },
     state: { type: 'string' },
     json: { type: 'boolean' },
