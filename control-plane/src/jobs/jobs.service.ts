@@ -193,10 +193,15 @@ export class JobService {
         else if (now >= Date.parse(job.batch_settled_at) + rollout.pauseMs && (await repo.releaseBatch(db, job.id, job.batch))) job = { ...job, batch: job.batch + 1, batch_settled_at: null };
       }
       const offline: string[] = [];
+      const gone: string[] = [];
       const needsOnline = JobKinds[operation.kind].online;
       for (const row of await repo.startable(db, job, now)) {
         const key = `${job.id}/${row.device_id}`;
         if (this.inflight.has(key)) continue;
+        if (row.online === null) {
+          gone.push(row.device_id);
+          continue;
+        }
         if (needsOnline && row.online !== 1) {
           if (row.status === 'queued') offline.push(row.device_id);
           continue;
@@ -205,6 +210,7 @@ export class JobService {
         this.launch(job, operation, rollout, row.device_id, key);
       }
       await repo.moveRows(db, job.id, ['queued'], 'waiting', 'the device is offline: it runs when it connects', now, offline);
+      await repo.moveRows(db, job.id, ['queued', 'waiting'], 'cancelled', 'the device was deleted', now, gone);
     }
     counts = (await repo.countsFor(db, [job.id])).get(job.id) ?? repo.emptyCounts();
     if (counts.queued + counts.waiting + counts.running === 0) {

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { systemClock, type Logger } from '@edgehook/shared';
 import { MemoryBroker } from '@edgehook/shared/transport';
 import { storeFixtures } from '../helpers/stores.js';
-import { insertDevice, markOnline } from '../../src/devices/devices.repository.js';
+import { deleteDevice, insertDevice, markOnline } from '../../src/devices/devices.repository.js';
 import { RpcClient } from '../../src/devices/rpc.client.js';
 import { FleetEvents } from '../../src/events/fleet-events.js';
 import { JobService } from '../../src/jobs/jobs.service.js';
@@ -42,6 +42,8 @@ for (const store of fixtures) {
     const [a, b] = [replica('cp-a'), replica('cp-b')];
     const admin = { userId: 'u', username: 'ann', roleId: 'r', roleName: 'admin', permissions: ['*'], sessionId: null };
     const created = await a.create({ operation: { kind: 'agent-update', spec: { version: '2.0.0' } }, select: { tags: ['lab'], names: [], query: {} }, rollout: { batch: { count: 7 }, pauseMs: 0, expiresInMs: 60_000, timeoutMs: 10_000 } }, admin);
+    // Deleted after the job was created: its row is cancelled, never run.
+    await deleteDevice(db, 'dev-059');
     a.start();
     b.start();
     const deadline = Date.now() + 30_000;
@@ -53,14 +55,15 @@ for (const store of fixtures) {
     await a.stop();
     await b.stop();
     assert.ok(job.finishedAt !== null, 'finished');
-    assert.is(calls.length, N, `every device once (${calls.length} calls)`);
-    assert.is(new Set(calls.map(([, d]) => d)).size, N);
+    assert.is(calls.length, N - 1, `every device once (${calls.length} calls)`);
+    assert.is(new Set(calls.map(([, d]) => d)).size, N - 1);
     assert.is(job.batches, 9);
-    assert.equal([job.state, job.counts.succeeded, job.counts.failed], ['failed', N - 1, 1]);
+    assert.equal([job.state, job.counts.succeeded, job.counts.failed, job.counts.cancelled], ['failed', N - 2, 1, 1]);
+    assert.equal(job.devices.find((d) => d.deviceId === 'dev-059')?.message, 'the device was deleted');
     const rolledBack = job.devices.find((d) => d.deviceId === 'dev-007');
     assert.equal([rolledBack?.status, rolledBack?.message], ['failed', 'health check failed; rolled back to 1.0.0']);
     const owners = new Set((await repo.jobDevices(db, created.id)).map((d) => d.owner));
-    assert.ok([...owners].every((o) => o === 'cp-a' || o === 'cp-b'), 'each run recorded by the replica that claimed it');
+    assert.ok([...owners].every((o) => o === 'cp-a' || o === 'cp-b' || o === null), 'each run recorded by the replica that claimed it');
   });
 }
 
