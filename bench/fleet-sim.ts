@@ -51,6 +51,27 @@ function countingLogger(base: LogFields = {}): Logger {
 }
 const log = countingLogger();
 
+/** Runs of the bench action per marker and agent index. */
+const runs = new Map<string, Map<number, number>>();
+function countRun(index: number, marker: string): void {
+  const m = runs.get(marker) ?? new Map<number, number>();
+  runs.set(marker, m.set(index, (m.get(index) ?? 0) + 1));
+}
+function runReport(marker: string): { ranOnce: number; never: number; duplicated: number; extraRuns: number } {
+  const m = runs.get(marker) ?? new Map<number, number>();
+  let ranOnce = 0;
+  let duplicated = 0;
+  let extraRuns = 0;
+  for (const n of m.values()) {
+    if (n === 1) ranOnce++;
+    else {
+      duplicated++;
+      extraRuns += n - 1;
+    }
+  }
+  return { ranOnce, never: agents.length - m.size, duplicated, extraRuns };
+}
+
 const connectedCount = (): number => agents.reduce((n, a) => n + (a.connected ? 1 : 0), 0);
 
 function description(i: number): DeviceDescription {
@@ -104,7 +125,19 @@ async function openLink(a: SimAgent): Promise<void> {
     credentials: a.credentials,
     transport: 'tcp',
     describe: async () => desc,
-    handlers: { ping: async (p) => ({ sentAt: p.sentAt, agentTime: Date.now() }) },
+    handlers: {
+      ping: async (p) => ({ sentAt: p.sentAt, agentTime: Date.now() }),
+      // The action of the jobs bench: counted per marker (its first param), so a lost or doubled run shows.
+      'processes.run': async ({ spec }) => {
+        countRun(a.index, 'call' in spec ? (spec.params[0] ?? '') : '');
+        return { result: { status: 'fulfilled', exitCode: 0, signal: null }, output: 'ok\n', timedOut: false };
+      },
+      // The same action without the job layer (POST /api/devices/:id/pow/new), for the reference.
+      'processes.start': async ({ spec }) => {
+        countRun(a.index, 'call' in spec ? (spec.params[0] ?? '') : '');
+        return { id: `sim-${a.index}-${Date.now()}`, pid: 1 };
+      },
+    },
     log,
     now: () => Date.now(),
     onState: (s) => {
@@ -314,6 +347,8 @@ async function handle(msg: SimCommand): Promise<unknown> {
       return telemetryStart(msg.everyMs);
     case 'telemetry-stop':
       return telemetryStop(msg.drainMs ?? 0);
+    case 'runs':
+      return runReport(msg.marker);
     case 'stop':
       return doStop();
   }

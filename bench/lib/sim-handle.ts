@@ -17,6 +17,8 @@ export type SimCommand =
   /** Every agent publishes one telemetry batch every `everyMs` (spread evenly) until `telemetry-stop`. */
   | { cmd: 'telemetry-start'; everyMs: number }
   | { cmd: 'telemetry-stop'; drainMs?: number }
+  /** How often the bench action ran per agent for this marker (jobs bench). */
+  | { cmd: 'runs'; marker: string }
   | { cmd: 'stop' };
 
 export interface EnrollResult {
@@ -104,6 +106,7 @@ export class SimHandle {
   call(msg: Extract<SimCommand, { cmd: 'status' }>): Promise<SimStatus>;
   call(msg: Extract<SimCommand, { cmd: 'inspect' }>): Promise<Record<string, unknown>>;
   call(msg: Extract<SimCommand, { cmd: 'loop' }>): Promise<{ p50Ms: number; p99Ms: number; maxMs: number }>;
+  call(msg: Extract<SimCommand, { cmd: 'runs' }>): Promise<{ ranOnce: number; never: number; duplicated: number; extraRuns: number }>;
   call(msg: SimCommand): Promise<unknown>;
   call(msg: SimCommand): Promise<unknown> {
     if (this.exited) return Promise.reject(new Error('fleet sim is not running'));

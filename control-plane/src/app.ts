@@ -52,6 +52,8 @@ import type { PackageCatalog } from './agent-updates/package-catalog.js';
 import type { AgentUpdateService } from './agent-updates/agent-updates.service.js';
 import type { VpnService } from './vpn/vpn.service.js';
 import { deviceVpnRoutes, vpnHubRoutes } from './vpn/vpn.routes.js';
+import { jobsRoutes } from './jobs/jobs.routes.js';
+import type { JobService } from './jobs/jobs.service.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -76,6 +78,8 @@ export interface AppDeps {
   agentUpdates?: { catalog: PackageCatalog; updates: AgentUpdateService; signingKey: string };
   /** Perfkit sessions and configs reported by devices; their routes are mounted only when given. */
   perfkit?: PerfkitHub;
+  /** Jobs across devices; `/api/jobs` is mounted only when given. */
+  jobs?: JobService;
   /** The audit log writer (absent: nothing recorded, e.g. focused tests). */
   audit?: AuditDeps;
   /** The WireGuard hub and device peers (vpn/); with the VPN off its routes say how to turn it on. */
@@ -176,6 +180,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   }
   authed.route('/vpn', vpnHubRoutes({ db: deps.db, vpn: deps.vpn }));
   authed.route('/devices', deviceVpnRoutes({ db: deps.db, vpn: deps.vpn }));
+  if (deps.jobs) authed.route('/jobs', jobsRoutes({ db: deps.db, jobs: deps.jobs }));
   app.route('/api', authed);
   // Encedeus's API before the console, so its paths always answer JSON.
   const encedeusPrefix = deps.config.encedeusPrefix ?? '';

@@ -46,6 +46,8 @@ import { serveConsoleSocket } from './containers/console.socket.js';
 import { serveForwardSocket } from './forward/forward.socket.js';
 import { serveProxySocket } from './forward/proxy.socket.js';
 import { reconcileOnConnect } from './containers/servers.routes.js';
+import { JobService } from './jobs/jobs.service.js';
+import type { AgentUpdater } from './jobs/job-kinds.js';
 import { LiveSockets } from './auth/live-sockets.js';
 import { Revocations } from './auth/revocations.js';
 import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.js';
@@ -118,6 +120,10 @@ export interface ControlPlaneOverrides {
   vpn?: WsiVpn;
   /** Quix WSI gateway settings (tests: a short request timeout, no telemetry polling). */
   wsi?: Partial<WsiOptions>;
+  /** Agent updates (another part): without it, agent-update jobs are refused. */
+  agentUpdater?: AgentUpdater;
+  /** Tests: how often the job loop looks at unfinished jobs, and how long a run's claim lasts unrenewed. */
+  jobs?: { tickMs?: number; leaseMs?: number };
 }
 
 /** The composition root's work, callable from main.ts and from end-to-end tests. */
@@ -246,9 +252,12 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   // Quix WSI backends on /wsi (docs/wsi.md); calls on their devices go through its transport.
   const wsi = createWsiGateway({ db, clock, log, auth, sockets, events, audit, kinds, ingest: telemetry.ingest, vpn: overrides.vpn ?? (vpn.enabled ? vpn : undefined), options: { ...config.wsi, ...overrides.wsi } });
   rpc.useTransport(wsi.transport);
+  const jobs = new JobService({ db, rpc, clock, log: log.child({ part: 'jobs' }), events, instanceId, agentUpdater: overrides.agentUpdater ?? agentUpdates, ...overrides.jobs });
+  jobs.start();
   const app = buildApp({
     agentUpdates: { catalog, updates: agentUpdates, signingKey: signer.publicKey },
     audit,
+    jobs,
     db,
     clock,
     log,
@@ -457,6 +466,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         clearInterval(prune);
         await sftp?.close();
         await demo?.stop();
+        await jobs.stop();
         rpc.cancelAll('the control plane is shutting down');
         relay.closeAll('the control plane is shutting down');
         for (const ws of wss.clients()) ws.close(1001, 'server shutting down');

@@ -25,7 +25,7 @@ function isApiRoute(method: string, path: string): boolean {
 /** buildApp only registers routes; nothing here is called, so the deps can be inert. */
 function mountedRoutes(): Set<string> {
   const inert: unknown = new Proxy(() => undefined, { get: (_t, key) => (key === 'then' ? undefined : inert), apply: () => inert });
-  const deps = { db: inert, clock: inert, log: inert, auth: inert, rpc: inert, broker: inert, transport: inert, events: inert, relay: inert, revocations: inert, telemetry: inert, agentUpdates: inert, perfkit: inert };
+  const deps = { db: inert, clock: inert, log: inert, auth: inert, rpc: inert, broker: inert, transport: inert, events: inert, relay: inert, revocations: inert, telemetry: inert, agentUpdates: inert, perfkit: inert, jobs: inert };
   const config: AppDeps['config'] = { tokens: { accessTtlMs: 1, refreshTtlMs: 1 }, secureCookies: false, mqtt: { port: 1 }, version: 'test', limits: { maxBodyBytes: 1, maxUploadBytes: 1 } };
   const app = buildApp(Object.assign(deps, { config }) as unknown as AppDeps);
   return new Set(app.routes.filter((r) => isApiRoute(r.method, r.path)).map((r) => `${r.method} ${r.path}`));

@@ -29,3 +29,4 @@ export * from './messages/dynsec.js';
 export * from './messages/agent-updates.js';
 export * from './messages/vpn.js';
 export * from './messages/wsi.js';
+export * from './messages/jobs.js';

@@ -35,6 +35,8 @@ export const Permissions = [
   'users.read',
   'users.admin',
   'audit.read',
+  'jobs.read',
+  'jobs.run',
 ] as const;
 
 export type Permission = (typeof Permissions)[number];

@@ -79,6 +79,26 @@ export function processRpcHandlers(manager: ProcessManager, now: () => number, o
       buffers.set(session.id, buffer);
       return { id: session.id, pid: session.pid };
     },
+    // A job's run (control-plane/src/jobs/): to its end in one call, no input, cancelled at its timeout.
+    // The dispatcher answers a redelivered request id with this run's answer, so it runs once.
+    'processes.run': async ({ spec, timeoutMs, tailBytes }) => {
+      if ('argv' in spec && !opts.allowArbitrary) throw new EdgehookError('FORBIDDEN', 'this agent does not run arbitrary commands');
+      const buffer = new TailBuffer(64 * 1024);
+      const session = await manager.start(spec, buffer);
+      session.closeInput();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        session.cancel(`timed out after ${timeoutMs} ms`);
+      }, timeoutMs);
+      try {
+        const result = await session.done;
+        return { result, output: tailBytes === 0 ? '' : buffer.value.slice(-tailBytes), timedOut };
+      } finally {
+        clearTimeout(timer);
+        manager.forget(session.id);
+      }
+    },
     'processes.status': async ({ id }) => {
       const r = rejected.get(id);
       if (r) return { result: { status: 'rejected' as const, reason: r.reason }, buffer: '', truncated: false };

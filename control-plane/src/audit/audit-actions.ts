@@ -83,6 +83,9 @@ export function describeRequest(method: string, path: string): Described | undef
       }
       return { action: `devices.${rest.filter((_, i) => i % 2 === 0).join('.')}.${VERB[method]}`, deviceId: id ?? null, target: null };
     }
+    case 'jobs':
+      // POST /api/jobs starts one; POST /api/jobs/:id/cancel cancels it.
+      return { action: rest[0] === 'cancel' ? 'jobs.cancel' : 'jobs.start', deviceId: null, target: id ?? null };
     default:
       return { action: `${area}.${VERB[method]}`, deviceId: null, target: id ?? null };
   }

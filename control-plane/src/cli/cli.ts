@@ -31,10 +31,12 @@ import { agentCommand } from './commands/agent.command.js';
 import { vpnCommand } from './commands/vpn.command.js';
 import { configCommand } from './commands/config.command.js';
 import { forwardCommand } from './commands/forward.command.js';
+import { jobCommand } from './commands/job.command.js';
 
 export type { CliIo, CliDeps } from './context.js';
 
-const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, totpCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand, agentCommand, vpnCommand, configCommand, forwardCommand];
+const COMMANDS: readonly Command[] = [loginCommand, logoutCommand, whoamiCommand, totpCommand, devicesCommand, pingCommand, enrollTokenCommand, execCommand, shellCommand, psCommand, killCommand, gpioCommand, powerCommand, typeCommand, serialCommand, telemetryCommand, topCommand, watchCommand, containersCommand, containerCommand, cpCommand, adminCommand, auditCommand, serverCommand, sshKeyCommand, agentCommand, vpnCommand, configCommand, forwardCommand, jobCommand];
+
 
 export function clientHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 'serve'.length) + 2;

@@ -21,6 +21,8 @@ export interface Database {
   perfkit_patches: PerfkitPatchesTable;
   perfkit_schemas: PerfkitSchemasTable;
   wsi_tokens: WsiTokensTable;
+  jobs: JobsTable;
+  job_devices: JobDevicesTable;
 }
 
 /** Perfkit configs (control-plane/src/perfkit/): desired value per entry, JSON text. */
@@ -228,4 +230,41 @@ export interface VpnPeersTable {
   status: string | null;
   status_at: string | null;
   created_at: string;
+}
+
+/** One job (control-plane/src/jobs/); JSON columns hold the validated request parts. */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  operation: string;
+  selection: string;
+  rollout: string;
+  state: string;
+  message: string | null;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string;
+  finished_at: string | null;
+  /** The highest batch released so far (0-based). */
+  batch: number;
+  batches: number;
+  /** When every released batch had settled: the pause before the next one counts from here. */
+  batch_settled_at: string | null;
+}
+
+/** One device's run of a job. */
+export interface JobDevicesTable {
+  job_id: string;
+  device_id: string;
+  device_name: string;
+  batch: number;
+  status: string;
+  /** The replica running it, and until when its claim holds unless renewed. */
+  owner: string | null;
+  lease_until: string | null;
+  exit_code: number | null;
+  output: string | null;
+  message: string | null;
+  started_at: string | null;
+  finished_at: string | null;
 }

@@ -13,6 +13,7 @@ import * as sshKeys17 from './migrations/2026-12-01T17-ssh-keys.js';
 import * as vpn18b from './migrations/2026-12-02T18b-vpn.js';
 import * as perfkit18c from './migrations/2026-12-02T18c-perfkit-configs.js';
 import * as wsi18a from './migrations/2026-12-02T18a-wsi.js';
+import * as jobs19a from './migrations/2026-12-02T19a-jobs.js';
 
 /** Where the store lives: a SQLite file (default) or a Postgres URL for multi-replica setups. */
 export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -82,6 +83,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-02T18b-vpn': vpn18b,
   '2026-12-02T18c-perfkit-configs': perfkit18c,
   '2026-12-02T18a-wsi': wsi18a,
+  '2026-12-02T19a-jobs': jobs19a,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

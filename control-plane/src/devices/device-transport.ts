@@ -19,7 +19,8 @@ export function transportKind(column: string | null | undefined): TransportKind 
 export interface DeviceTransport {
   readonly kind: TransportKind;
   /** Sends one call and resolves with the device's raw answer; rejects with an EdgehookError. */
-  send(deviceId: string, method: RpcMethod, params: unknown, timeoutMs: number): Promise<unknown>;
+  /** `requestId`: the caller's id for an idempotent retry (jobs); a transport without such ids ignores it. */
+  send(deviceId: string, method: RpcMethod, params: unknown, timeoutMs: number, requestId?: string): Promise<unknown>;
   /** Byte streams (shells, exec, consoles): undefined when supported, else why not. */
   streamsUnsupported?(deviceId: string): string | undefined;
 }

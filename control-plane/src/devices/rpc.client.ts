@@ -66,20 +66,25 @@ export class RpcClient implements DeviceTransport {
     else pending.reject(new EdgehookError(isErrorCode(res.error.code) ? res.error.code : 'INTERNAL', res.error.message, res.error.details));
   }
 
-  async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number } = {}): Promise<RpcResult<M>> {
+  /**
+   * `requestId`: a caller-chosen id (jobs: one per job and device), so a call sent again (after a
+   * restart, by another replica) is the same request to the agent, which runs it once.
+   */
+  async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<RpcResult<M>> {
     const timeoutMs = opts.timeoutMs ?? this.deps.defaultTimeoutMs;
     const kind = this.deps.kinds ? await this.deps.kinds.kindOf(deviceId) : 'mqtt';
     const through = kind === 'mqtt' ? this : this.others.get(kind);
     if (!through) throw new EdgehookError('DEVICE_OFFLINE', `this control plane has no ${kind} gateway for the device`);
-    const raw = await through.send(deviceId, method, params, timeoutMs);
+    const raw = await through.send(deviceId, method, params, timeoutMs, opts.requestId);
     const checked = validate(RpcMethods[method].result, raw);
     if (!checked.ok) throw new EdgehookError('INTERNAL', `the device answered ${method} with an invalid result: ${checked.error}`);
     return checked.value;
   }
 
   /** The MQTT transport: a request on the device's topic, the answer on this instance's. */
-  send(deviceId: string, method: RpcMethod, params: unknown, timeoutMs: number): Promise<unknown> {
-    const id = randomBytes(12).toString('hex');
+  send(deviceId: string, method: RpcMethod, params: unknown, timeoutMs: number, requestId?: string): Promise<unknown> {
+    const id = requestId ?? randomBytes(12).toString('hex');
+    if (this.pending.has(id)) return Promise.reject(new EdgehookError('CONFLICT', `request ${id} is already waiting for its answer`));
     // The params were typed by `call` (RpcParams<M>); the agent validates them against the map.
     const request = { id, method, params, deadline: this.deps.clock.now() + timeoutMs } satisfies Omit<RpcRequest, 'params'> & { params: unknown };
     return new Promise<unknown>((resolve, reject) => {

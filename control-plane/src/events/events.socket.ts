@@ -17,6 +17,8 @@ export function serveEventsSocket(deps: { db: Kysely<Database>; events: FleetEve
     // Pull progress is container state: only for those who may read the device's containers
     // (checked per event: the principal's grants follow role changes in place).
     if (event.type === 'container.pull' && !hasPermission(principal.permissions, 'containers.read')) return;
+    // Job progress is for those who may read jobs (checked per event: a role change applies at once).
+    if (event.type === 'job.updated' && !hasPermission(principal.permissions, 'jobs.read')) return;
     if (ws.bufferedAmount > MAX_BUFFERED) {
       dropped++;
       return;

@@ -30,7 +30,7 @@ export interface TestControlPlane extends RunningControlPlane {
 }
 
 /** A real control plane in this process: free HTTP and MQTT ports, SQLite in a temp dir. */
-export async function startTestControlPlane(opts: { dataDir?: string; env?: Record<string, string>; args?: string[]; clock?: Clock; wrapIngestWriter?: ControlPlaneOverrides['wrapIngestWriter']; wsi?: ControlPlaneOverrides['wsi']; vpn?: ControlPlaneOverrides['vpn'] } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(opts: { dataDir?: string; env?: Record<string, string>; args?: string[]; clock?: Clock; wrapIngestWriter?: ControlPlaneOverrides['wrapIngestWriter']; wsi?: ControlPlaneOverrides['wsi']; vpn?: ControlPlaneOverrides['vpn']; overrides?: Pick<ControlPlaneOverrides, 'agentUpdater' | 'jobs'> } = {}): Promise<TestControlPlane> {
   const dataDir = opts.dataDir ?? (await tempDir());
   const config = loadServeConfig(['--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD,
@@ -38,7 +38,7 @@ export async function startTestControlPlane(opts: { dataDir?: string; env?: Reco
   });
   const { log, lines } = memoryLogger();
   // Every REST answer in the suite is checked against the result its route declares (shared/src/rest/).
-  const cp = await startControlPlane(config, { log, checkResponses: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.wrapIngestWriter ? { wrapIngestWriter: opts.wrapIngestWriter } : {}), ...(opts.wsi ? { wsi: opts.wsi } : {}), ...(opts.vpn ? { vpn: opts.vpn } : {}) });
+  const cp = await startControlPlane(config, { log, checkResponses: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.wrapIngestWriter ? { wrapIngestWriter: opts.wrapIngestWriter } : {}), ...(opts.wsi ? { wsi: opts.wsi } : {}), ...(opts.vpn ? { vpn: opts.vpn } : {}), ...opts.overrides });
   return Object.assign(cp, { dataDir, logs: lines });
 }
 

@@ -11,6 +11,7 @@ import { FleetPage } from './pages/fleet.js';
 import { DevicePage } from './pages/device.js';
 import { AdminPage } from './pages/admin.js';
 import { AccountPage } from './pages/account.js';
+import { JobPage, JobsPage } from './pages/jobs.js';
 import './styles.css';
 
 type Boot = { state: 'checking' } | { state: 'anonymous' } | { state: 'user'; user: UserView } | { state: 'error'; error: unknown };
@@ -86,6 +87,8 @@ function App() {
   if (device?.[1]) page = <DevicePage id={decodeURIComponent(device[1])} tab={device[2] ?? 'overview'} />;
   else if (pathname.startsWith('/admin')) page = <AdminPage section={pathname.split('/')[2] ?? 'users'} />;
   else if (pathname === '/account') page = <AccountPage />;
+  else if (pathname === '/jobs') page = <JobsPage />;
+  else if (pathname.startsWith('/jobs/')) page = <JobPage id={decodeURIComponent(pathname.slice('/jobs/'.length))} />;
   else if (pathname === '/' || pathname === '/devices') page = <FleetPage />;
   else page = <section class="page"><h1>Not found</h1><p>No page at {pathname}. <a href="/">Back to the fleet</a>.</p></section>;
 
@@ -99,6 +102,7 @@ function App() {
           </a>
           <nav aria-label="Main">
             <a href="/" aria-current={pathname === '/' || pathname.startsWith('/devices') ? 'page' : undefined}>Fleet</a>
+            {session.can('jobs.read') && <a href="/jobs" aria-current={pathname.startsWith('/jobs') ? 'page' : undefined}>Jobs</a>}
             {(session.can('users.read') || session.can('devices.enroll') || session.can('audit.read')) && (
               <a href="/admin" aria-current={pathname.startsWith('/admin') ? 'page' : undefined}>Admin</a>
             )}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeviceView } from './device.js';
 import { PullProgress } from './pull-progress.js';
+import { JobCounts, JobState } from './jobs.js';
 
 /** Events for operators on `/api/events`; also the payload of the control-plane events topic. */
 export const FleetEvent = z.discriminatedUnion('type', [
@@ -11,6 +12,8 @@ export const FleetEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device.deleted'), deviceId: z.string(), ts: z.number() }),
   /** An image pull on the device (topic containerPull); only to operators who may read its containers. */
   z.object({ type: z.literal('container.pull'), deviceId: z.string(), ts: z.number(), pull: PullProgress }),
+  // A job's progress (control-plane/src/jobs/): sent as devices finish, at most a few per second per job.
+  z.object({ type: z.literal('job.updated'), jobId: z.string(), ts: z.number(), state: JobState, counts: JobCounts }),
 ]);
 export type FleetEvent = z.infer<typeof FleetEvent>;
 

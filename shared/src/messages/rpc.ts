@@ -10,6 +10,7 @@ import { ActionList } from './processes.js';
 import { agentUpdateRpcDefinitions } from './agent-updates.js';
 import { VpnAgentStatus, VpnApplyParams, VpnKeyParams, VpnKeyResult } from './vpn.js';
 import { perfkitRpcDefinitions } from './perfkit.js';
+import { ProcessRunParams, ProcessRunResult } from './jobs.js';
 
 /**
  * Control plane -> device calls. Each method has one params and one result schema;
@@ -50,6 +51,8 @@ const definitions = {
   'vpn.key': { params: VpnKeyParams, result: VpnKeyResult },
   'vpn.apply': { params: VpnApplyParams, result: VpnAgentStatus },
   'vpn.status': { params: z.object({}).strict(), result: VpnAgentStatus },
+  // A process run to its end in one call (jobs): the request id makes a redelivery run it once.
+  'processes.run': { params: ProcessRunParams, result: ProcessRunResult },
 } as const;
 
 type Definitions = typeof definitions;

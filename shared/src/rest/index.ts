@@ -7,6 +7,7 @@ import { AgentUpdateRoutes } from './agent-updates.rest.js';
 import { VpnRoutes } from './vpn.rest.js';
 import { PerfkitRoutes } from './perfkit.rest.js';
 import { ForwardRoutes } from './forward.rest.js';
+import { JobRoutes } from './jobs.rest.js';
 import type { RouteSpec } from './route.js';
 
 export * from './route.js';
@@ -19,13 +20,14 @@ export * from './agent-updates.rest.js';
 export * from './vpn.rest.js';
 export * from './perfkit.rest.js';
 export * from './forward.rest.js';
+export * from './jobs.rest.js';
 
 /**
  * Every REST route Edgehook answers, with its schemas, auth and permission, as `Topics` is for
  * MQTT. Handlers mount entries of it (control-plane/src/http/rest-route.ts), the OpenAPI
  * document is generated from it, and a test fails when a mounted route is missing here.
  */
-export const RestRoutes = { ...CoreRoutes, ...DeviceRoutes, ...PowRoutes, ...ContainerRoutes, ...KvmRoutes, ...EncedeusRoutes, ...AgentUpdateRoutes, ...VpnRoutes, ...PerfkitRoutes, ...ForwardRoutes } as const;
+export const RestRoutes = { ...CoreRoutes, ...DeviceRoutes, ...PowRoutes, ...ContainerRoutes, ...KvmRoutes, ...EncedeusRoutes, ...AgentUpdateRoutes, ...VpnRoutes, ...PerfkitRoutes, ...ForwardRoutes, ...JobRoutes } as const;
 export type RestRouteName = keyof typeof RestRoutes;
 export type RestRoute<N extends RestRouteName> = (typeof RestRoutes)[N];
 

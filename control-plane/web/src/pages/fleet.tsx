@@ -82,6 +82,7 @@ export function FleetPage() {
           const e = parseFrame(FleetEvent, m.data);
           // Image pulls are the servers form's business, not the fleet's.
           if (!e || e.type === 'container.pull') return;
+          if (!e || e.type === 'job.updated') return;
           if (e.type === 'device.online' || e.type === 'device.offline') {
             // The last state per device wins within a batch.
             presence.current.set(e.deviceId, { online: e.type === 'device.online', ts: e.ts });
