@@ -47,8 +47,8 @@ export const Topics = {
   streamCmd: topic({ pattern: 'd/{deviceId}/stream/{cp}/{streamId}/cmd', direction: 'cp->device', schema: StreamCmd, retained: false, qos: 1 }),
   /** Hardware state changes (GPIO, ATX LEDs, HID), pushed as they happen for the PiKVM websocket. */
   hwState: topic({ pattern: 'd/{deviceId}/hw/state', direction: 'device->cp', schema: HwEvent, retained: false, qos: 0 }),
-  /** Image pull progress while a create/recreate step pulls (throttled on the agent; the final line always sent). */
-  containerPull: topic({ pattern: 'd/{deviceId}/containers/pull', direction: 'device->cp', schema: PullProgress, retained: false, qos: 0 }),
+  /** Image pull progress while a create/recreate step pulls (throttled on the agent; progress at qos 0, the final state at qos 1). */
+  containerPull: topic({ pattern: 'd/{deviceId}/containers/pull', direction: 'device->cp', schema: PullProgress, retained: false, qos: 1 }),
   /** Telemetry batches (one per collection interval, replays after an outage); idempotent by (device, seq). */
   telemetry: topic({ pattern: 'd/{deviceId}/telemetry', direction: 'device->cp', schema: TelemetryBatch, retained: false, qos: 1 }),
   /** Sequence numbers now durably stored (after the commit): the agent drops a batch only on this. */

@@ -1,4 +1,4 @@
-import { ContainerStreamKinds, containerRpcDefinitions, encodeJson, isRpcMethod, topicFor, type Clock, type Logger, type PullProgress } from '@edgehook/shared';
+import { ContainerStreamKinds, containerRpcDefinitions, encodeJson, isRpcMethod, topicFor, Topics, type Clock, type Logger, type PullProgress } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import { loadedOnFirstUse, type Capability } from '../capability.js';
 import type { ContainerRuntime } from './container-runtime.js';
@@ -16,8 +16,10 @@ export const containerStreamKindNames = Object.values(ContainerStreamKinds);
 export function containersOnFirstUse(deps: { runtime: () => Promise<ContainerRuntime>; stateDir: string; clock: Clock; log: Logger; hostAccess?: HostAccessPolicy | undefined }): Capability {
   let link: { transport: Transport; deviceId: string } | undefined;
   const onPull = (p: PullProgress): void => {
-    // qos 0 and best effort: progress is a view; the apply's answer is what counts.
-    link?.transport.publish(topicFor('containerPull', { deviceId: link.deviceId }), encodeJson(p), { qos: 0 }).catch(() => undefined);
+    // The final state goes at the topic's qos 1, so a client waiting for "pulled" or "failed"
+    // cannot miss it; the progress lines before it are a view and go at qos 0 (best effort).
+    const qos = p.status === 'pulling' ? 0 : Topics.containerPull.qos;
+    link?.transport.publish(topicFor('containerPull', { deviceId: link.deviceId }), encodeJson(p), { qos }).catch(() => undefined);
   };
   const cap = loadedOnFirstUse({
     name: 'containers',

@@ -6,8 +6,11 @@ import { openSocket } from './remote-socket.js';
 
 /** Without a terminal, one line per image at most this often (plus its final line). */
 const LINE_EVERY_MS = 1000;
-/** After the apply answered, how long to wait for the final line of a pull still shown as running. */
-const FINAL_GRACE_MS = 1000;
+/**
+ * After the apply answered, how long to wait for the final line of a pull still shown as running.
+ * The pull is over by then and its event on the way; a loaded machine can take seconds to fan it out.
+ */
+const FINAL_GRACE_MS = 5000;
 
 /**
  * Prints the device's image pulls (`container.pull` on /api/events) while an apply runs: on a
