@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'agent/dist-package');
@@ -57,6 +58,10 @@ const lazyMqttTransports = {
   },
 };
 
+// Schemas of these packages are built on first use in the bundle (scripts/lazy-schemas.esbuild-plugin.mjs).
+const LAZY_SCHEMA_DIRS = [join(root, 'shared/dist/'), join(root, 'firmware-profiles/dist/')];
+const lazyStats = { files: 0, schemas: 0 };
+
 await rm(out, { recursive: true, force: true });
 await mkdir(join(pkgDir, 'lib'), { recursive: true });
 const result = await build({
@@ -78,7 +83,7 @@ const result = await build({
   // Bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins.
   banner: { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [englishOnlyZod, lazyMqttTransports],
+  plugins: [englishOnlyZod, lazyMqttTransports, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
 });
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 // The launcher (docs/agent-updates.md): Node built-ins only, installed as <install>/launcher.mjs.
@@ -108,4 +113,4 @@ const tgz = await readFile(join(out, 'edgehook-agent.tgz'));
 await writeFile(join(out, 'edgehook-agent.tgz.sha256'), `${createHash('sha256').update(tgz).digest('hex')}  edgehook-agent.tgz\n`);
 const bundleBytes = (await readFile(join(pkgDir, 'lib/edgehook-agent.mjs'))).length;
 const files = await readdir(pkgDir, { recursive: true });
-process.stdout.write(`agent package: ${files.length} files, bundle ${(bundleBytes / 1024).toFixed(0)} KB, tarball ${(tgz.length / 1024).toFixed(0)} KB -> agent/dist-package/\n`);
+process.stdout.write(`agent package: ${files.length} files, ${lazyStats.schemas} schemas built lazily in ${lazyStats.files} modules, bundle ${(bundleBytes / 1024).toFixed(0)} KB, tarball ${(tgz.length / 1024).toFixed(0)} KB -> agent/dist-package/\n`);
