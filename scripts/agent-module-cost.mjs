@@ -1,5 +1,5 @@
 // What each module costs the lean agent: bundles one import the way the agent package is bundled
-// (esbuild, ESM, minified syntax, ASCII), runs it in a fresh `node --max-semi-space-size=1`, and
+// (esbuild, ESM, minified syntax, ASCII, its plugins), runs it in a fresh `node --max-semi-space-size=1`, and
 // reports VmRSS 300 ms after the import (the lowest of 3 runs) next to an empty bundle's, and how
 // many zod schema instances the import built. shared/ and firmware-profiles/ schemas are built
 // lazily as in the package (scripts/lazy-schemas.esbuild-plugin.mjs); EDGEHOOK_MODULE_COST_EAGER=1
@@ -12,11 +12,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { englishOnlyZod, lazyMqttTransports } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const NODE_ARGS = (process.env['EDGEHOOK_MODULE_COST_NODE_ARGS'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const plugins = process.env['EDGEHOOK_MODULE_COST_EAGER'] === '1' ? [] : [lazySchemas([join(root, 'shared/dist/'), join(root, 'firmware-profiles/dist/')])];
+const plugins = [englishOnlyZod, lazyMqttTransports, ...(process.env['EDGEHOOK_MODULE_COST_EAGER'] === '1' ? [] : [lazySchemas([join(root, 'shared/dist/'), join(root, 'firmware-profiles/dist/')])])];
 const defaults = {
   'zod': 'zod',
   'mqtt (no transport evaluated)': 'mqtt',
