@@ -9,7 +9,9 @@
 // declaration or a map's property) into `lazySchema(() => <the same expression>)`: a proxy that
 // builds the schema on first use and forwards everything to it. The declarations stay the ones in
 // shared/ (one per schema, types derived from them); the control plane, the web console and the
-// tests load shared/ unchanged.
+// tests load shared/ unchanged. A stand-in is not the schema object: what keys on identity (zod's
+// JSON Schema generation, registries) is not for the agent; scripts/test/lazy-schemas.test.ts
+// checks that parsing is the same for every schema.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
