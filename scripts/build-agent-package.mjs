@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { englishOnlyZod, lazyMqttTransports } from './agent-bundle.esbuild-plugins.mjs';
+import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'agent/dist-package');
@@ -15,47 +17,9 @@ const pkgDir = join(out, 'edgehook-agent');
 const agentPkg = JSON.parse(await readFile(join(root, 'agent/package.json'), 'utf8'));
 const NATIVE = ['node-pty', 'serialport', 'onoff', 'i2c-bus'];
 
-/**
- * zod's namespace re-exports all ~40 message locales (~300 KB of the bundle, kept alive as source);
- * the agent speaks English (zod's default): its locales index becomes just `en`.
- */
-const englishOnlyZod = {
-  name: 'english-only-zod',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (args.importer.includes('/zod/') ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-en' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`, loader: 'js', resolveDir: dirname(args.path) }));
-  },
-};
-
-/**
- * mqtt.js requires all of its Node transports (tcp with its SOCKS proxy client, tls, websocket)
- * on the first connect, whichever the URL needs. The SOCKS client (socks, ip-address, smart-buffer)
- * and the websocket one (ws) are evaluated only when a connection really uses them: about 2.8 MB
- * and 4.5 MB of RSS that an agent on mqtt:// or mqtts:// never needs (issue 12's lean agent).
- */
-const MQTT_LAZY = [
-  { importer: /mqtt\/build\/lib\/connect\/tcp\.js$/, request: './socks', exports: ['default'] },
-  { importer: /mqtt\/build\/lib\/connect\/index\.js$/, request: './ws', exports: ['streamBuilder', 'browserStreamBuilder'] },
-];
-const lazyMqttTransports = {
-  name: 'lazy-mqtt-transports',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/(socks|ws)$/ }, (args) => {
-      const lazy = MQTT_LAZY.find((l) => l.request === args.path && l.importer.test(args.importer));
-      return lazy ? { path: join(dirname(args.importer), `${args.path}.js`), namespace: 'lazy-mqtt', pluginData: lazy } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-mqtt' }, (args) => ({
-      contents: [
-        'let real;',
-        `const load = () => (real ??= require(${JSON.stringify(args.path)}));`,
-        'exports.__esModule = true;',
-        ...args.pluginData.exports.map((name) => `exports.${name} = (...a) => load().${name}(...a);`),
-      ].join('\n'),
-      loader: 'js',
-      resolveDir: dirname(args.path),
-    }));
-  },
-};
+// Schemas of these packages are built on first use in the bundle (scripts/lazy-schemas.esbuild-plugin.mjs).
+const LAZY_SCHEMA_DIRS = [join(root, 'shared/dist/'), join(root, 'firmware-profiles/dist/')];
+const lazyStats = { files: 0, schemas: 0 };
 
 await rm(out, { recursive: true, force: true });
 await mkdir(join(pkgDir, 'lib'), { recursive: true });
@@ -78,7 +42,7 @@ const result = await build({
   // Bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins.
   banner: { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [englishOnlyZod, lazyMqttTransports],
+  plugins: [englishOnlyZod, lazyMqttTransports, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
 });
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 // The launcher (docs/agent-updates.md): Node built-ins only, installed as <install>/launcher.mjs.
@@ -108,4 +72,4 @@ const tgz = await readFile(join(out, 'edgehook-agent.tgz'));
 await writeFile(join(out, 'edgehook-agent.tgz.sha256'), `${createHash('sha256').update(tgz).digest('hex')}  edgehook-agent.tgz\n`);
 const bundleBytes = (await readFile(join(pkgDir, 'lib/edgehook-agent.mjs'))).length;
 const files = await readdir(pkgDir, { recursive: true });
-process.stdout.write(`agent package: ${files.length} files, bundle ${(bundleBytes / 1024).toFixed(0)} KB, tarball ${(tgz.length / 1024).toFixed(0)} KB -> agent/dist-package/\n`);
+process.stdout.write(`agent package: ${files.length} files, ${lazyStats.schemas} schemas built lazily in ${lazyStats.files} modules, bundle ${(bundleBytes / 1024).toFixed(0)} KB, tarball ${(tgz.length / 1024).toFixed(0)} KB -> agent/dist-package/\n`);
