@@ -24,6 +24,7 @@ import { TestPattern } from '../agent/src/hardware/video/test-pattern.js';
 import { ApiClient } from './lib/api.js';
 import { cpuSecondsOf, freePort, sleep, startControlPlaneProcess, startEnrolledAgent, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, summarize, writeResults, type Row } from './lib/report.js';
+import { sampleInterleaved } from './lib/sampling.js';
 
 const SECONDS = envNumber('EDGEHOOK_BENCH_VIDEO_SECONDS', 20);
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -78,12 +79,7 @@ async function main(): Promise<void> {
     agent = enrolled.agent;
     const { deviceId } = enrolled;
     // Reference 2: the device round trip through the same broker.
-    const pings: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const p0 = performance.now();
-      await api.expect(200, 'POST', `/api/devices/${deviceId}/ping`);
-      pings.push(performance.now() - p0);
-    }
+    const [pings = []] = await sampleInterleaved(50, [() => api!.expect(200, 'POST', `/api/devices/${deviceId}/ping`)]);
 
     // Reference 3: CPU with no viewer, same window length.
     const idle0 = { agent: cpuSecondsOf(agent.child.pid ?? 0), cp: cpuSecondsOf(cp.child.pid ?? 0) };

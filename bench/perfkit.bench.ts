@@ -17,6 +17,7 @@ import { TestPattern } from '../agent/src/hardware/video/test-pattern.js';
 import { ApiClient } from './lib/api.js';
 import { freePort, startControlPlaneProcess, startEnrolledAgent, waitFor, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, summarize, writeResults, type Row } from './lib/report.js';
+import { sampleInterleaved } from './lib/sampling.js';
 
 const N = envNumber('EDGEHOOK_BENCH_PERFKIT_REQUESTS', 200);
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -67,19 +68,7 @@ async function main(): Promise<void> {
       if (r.status !== 200 || r.cache !== expect || r.bytes !== jpeg.length) throw new Error(`expected a ${expect}, got ${JSON.stringify(r)}`);
     };
     // Interleaved, so the machine's load (shared, 2 cores) falls on all three alike.
-    const pings: number[] = [];
-    const latest: number[] = [];
-    const cached: number[] = [];
-    const once = async (into: number[], what: () => Promise<unknown>) => {
-      const t0 = performance.now();
-      await what();
-      into.push(performance.now() - t0);
-    };
-    for (let i = 0; i < N; i++) {
-      await once(pings, () => api!.expect(200, 'POST', `/api/devices/${deviceId}/ping`));
-      await once(latest, check('miss'));
-      await once(cached, check('hit'));
-    }
+    const [pings = [], latest = [], cached = []] = await sampleInterleaved(N, [() => api!.expect(200, 'POST', `/api/devices/${deviceId}/ping`), check('miss'), check('hit')]);
     const [p, l, c] = [summarize(pings), summarize(latest), summarize(cached)];
     Object.assign(results, { frameBytes: jpeg.length, pingMs: p, latestMs: l, cachedMs: c });
     const rows: Row[] = [

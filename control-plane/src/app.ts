@@ -46,7 +46,8 @@ import { docsRoutes } from './docs/docs.routes.js';
 import { responseCheck } from './http/response-check.js';
 import type { PerfkitHub } from './perfkit/perfkit-hub.js';
 import { perfkitRoutes } from './perfkit/perfkit.routes.js';
-import { RestRoutes } from '@edgehook/shared/rest';
+import { CoreRoutes, RestRoutes } from '@edgehook/shared/rest';
+import { routeMounter } from './http/rest-route.js';
 import { agentDownloadRoutes, agentPackageRoutes, agentUpdateRoutes } from './agent-updates/agent-updates.routes.js';
 import type { PackageCatalog } from './agent-updates/package-catalog.js';
 import type { AgentUpdateService } from './agent-updates/agent-updates.service.js';
@@ -129,7 +130,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
   app.use(bodyLimits(deps.config.limits));
   // Every operator action is recorded by the replica serving it (audit/).
   if (deps.audit) app.use('*', auditMiddleware(deps.audit));
-  app.get('/api/health', (c) => {
+  routeMounter(app, '', deps.db)(CoreRoutes.health, ({ c }) => {
     const health = deps.health?.() ?? { ok: true };
     // A store that refuses telemetry writes (disk full) is reported, so a balancer can route away.
     const telemetry = deps.telemetry?.ingest.healthState();
@@ -138,7 +139,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(body, body.ok ? 200 : 503);
   });
   // The API's own description (generated from shared/src/rest/) and its docs: public, as the code is.
-  app.route('/', docsRoutes({ version: deps.config.version }));
+  app.route('/', docsRoutes({ db: deps.db, version: deps.config.version }));
   app.route('/api/auth', authRoutes({ db: deps.db, clock: deps.clock, auth: deps.auth, tokens: deps.config.tokens, secureCookies: deps.config.secureCookies, revocations: deps.revocations }));
   const enrollment = { db: deps.db, clock: deps.clock, log: deps.log, auth: deps.auth, events: deps.events, broker: deps.broker, mqtt: deps.config.mqtt, publicUrl: deps.config.publicUrl, tls: deps.config.tls, packageKey: deps.agentUpdates?.signingKey };
   app.route('/api/enroll', enrollRoutes(enrollment));
@@ -189,7 +190,7 @@ export function buildApp(deps: AppDeps): Hono<AppEnv> {
     app.route(encedeusPrefix === '' ? '/' : encedeusPrefix, encedeusRoutes(encedeus));
   }
   // The web console last: it answers only GET/HEAD paths no API route took.
-  app.route('/', installRoutes({ packageDir: deps.config.agentPackageDir ?? defaultAgentPackageDir(), publicUrl: deps.config.publicUrl, tls: deps.config.tls }));
+  app.route('/', installRoutes({ db: deps.db, packageDir: deps.config.agentPackageDir ?? defaultAgentPackageDir(), publicUrl: deps.config.publicUrl, tls: deps.config.tls }));
   app.route('/', staticRoutes({ distDir: deps.config.webDir ?? defaultWebDir() }));
   return app;
 }

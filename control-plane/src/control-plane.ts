@@ -66,7 +66,9 @@ import { createWsiGateway, type WsiOptions, type WsiVpn } from './wsi/wsi.gatewa
 import { WSI_NO_STREAMS } from './wsi/wsi.transport.js';
 import { deleteExpiredTokens } from './wsi/wsi-tokens.repository.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 const CP_MQTT_USER = 'edgehook-control-plane';
 
 export interface RunningControlPlane {

@@ -11,7 +11,8 @@ import { responseCheck } from '../src/http/response-check.js';
 import { buildApp, type AppDeps } from '../src/app.js';
 import { PowRoutes } from '@edgehook/shared/rest';
 import { buildPowOpenApi, openapiPath } from '../src/docs/openapi.js';
-import { adminApi, login, startTestControlPlane, tempDir, type TestControlPlane } from './helpers/harness.js';
+import { adminApi, login, tempDir } from './helpers/harness.js';
+import { memoryControlPlane, type MemoryControlPlane } from './helpers/memory-app.js';
 
 /**
  * Routes hono mounts that are not API operations: middleware (`use`, registered as ALL), the
@@ -69,17 +70,17 @@ test('the response check turns an answer outside its declared result into a 500'
   assert.is((await app.request('/api/things/error')).status, 404);
 });
 
-let cp: TestControlPlane;
+// The routes below need no broker: the app runs in memory.
+let cp: MemoryControlPlane;
 test.before(async () => {
-  cp = await startTestControlPlane();
+  cp = await memoryControlPlane();
 });
 test.after(async () => {
   await cp?.close();
-  if (cp) await rm(cp.dataDir, { recursive: true, force: true });
 });
 
 test('GET /api/openapi.json is a well-formed OpenAPI 3.1 document covering the map', async () => {
-  const res = await fetch(cp.url + '/api/openapi.json');
+  const res = await cp.fetch(cp.url + '/api/openapi.json');
   assert.is(res.status, 200);
   const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, any>>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } };
   assert.is(doc.openapi, '3.1.0');
@@ -122,19 +123,19 @@ test('GET /api/openapi.json is a well-formed OpenAPI 3.1 document covering the m
 });
 
 test('/docs/ serves Swagger UI from the package, no CDN', async () => {
-  const page = await fetch(cp.url + '/docs/');
+  const page = await cp.fetch(cp.url + '/docs/');
   assert.is(page.status, 200);
   const html = await page.text();
   assert.not.match(html, /https?:\/\//);
   for (const src of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '')) {
-    const res = await fetch(cp.url + src);
+    const res = await cp.fetch(cp.url + src);
     assert.is(res.status, 200, src);
     assert.ok((await res.arrayBuffer()).byteLength > 0, src);
   }
-  const init = await (await fetch(cp.url + '/docs/init.js')).text();
+  const init = await (await cp.fetch(cp.url + '/docs/init.js')).text();
   assert.match(init, /\/api\/openapi\.json/);
-  assert.is((await fetch(cp.url + '/docs/../../package.json')).status, 404);
-  assert.is((await fetch(cp.url + '/docs/nope.js')).status, 404);
+  assert.is((await cp.fetch(cp.url + '/docs/../../package.json')).status, 404);
+  assert.is((await cp.fetch(cp.url + '/docs/nope.js')).status, 404);
 });
 
 test("pow-1's mirror answers its openapi.json, shaped like the Go server's", async () => {
@@ -164,9 +165,9 @@ test('pathFor fills and encodes path parameters', () => {
 
 test("the CLI's ApiClient calls map entries with typed input and parsed results", async () => {
   const dir = await tempDir();
-  const pair = await login(cp.url);
+  const pair = await login(cp);
   const store = credentialsStore(dir, Date.now);
-  const client = new ApiClient({ fetch: globalThis.fetch, now: Date.now, store }, cp.url, credentialsFrom(cp.url, 'admin', { ...pair, expiresIn: 900 }, Date.now()));
+  const client = new ApiClient({ fetch: cp.fetch, now: Date.now, store }, cp.url, credentialsFrom(cp.url, 'admin', { ...pair, expiresIn: 900 }, Date.now()));
   const me = await client.route(CoreRoutes.check, { params: {} });
   assert.is(me.user.username, 'admin');
   assert.equal(await client.route(DeviceRoutes.deviceList, { params: {}, query: { online: 'true' } }), []);

@@ -144,7 +144,8 @@ export async function* bodyChunks(res: http.IncomingMessage, signal: AbortSignal
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal?.aborted) return;
-    for await (const chunk of res) yield chunk as Buffer;
+    // No encoding is set, so chunks are Buffers; a string would mean someone set one.
+    for await (const chunk of res) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
   } catch (err) {
     if (signal?.aborted) return;
     throw http_.mapError(err);

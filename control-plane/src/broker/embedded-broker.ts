@@ -50,7 +50,12 @@ function isLive(broker: Aedes, clientId: string): Client | undefined {
   const clients: unknown = Reflect.get(broker, 'clients');
   if (typeof clients !== 'object' || clients === null) return undefined;
   const client: unknown = Reflect.get(clients, clientId);
-  return client instanceof Object && 'id' in client ? (client as Client) : undefined;
+  return isClient(client) ? client : undefined;
+}
+
+/** aedes keeps its clients in a plain object; a live one has its id and can be closed. */
+function isClient(value: unknown): value is Client {
+  return typeof value === 'object' && value !== null && typeof Reflect.get(value, 'id') === 'string' && typeof Reflect.get(value, 'close') === 'function';
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -2,8 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
 import { EdgehookError } from '@edgehook/shared';
+import { CoreRoutes } from '@edgehook/shared/rest';
+import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
+import { routeMounter } from '../http/rest-route.js';
 import type { TlsInfo } from '../tls/tls.service.js';
 import { requestOrigin } from './enrollment.routes.js';
 
@@ -24,9 +28,10 @@ const NOT_BUILT = 'the agent package is not built on this control plane: run npm
  * in) and `GET /downloads/<file>` (the lean agent package). Public: they hold no secret, and a
  * device has no credentials yet.
  */
-export function installRoutes(deps: { packageDir: string; publicUrl: string | undefined; tls: (() => TlsInfo | undefined) | undefined }): Hono<AppEnv> {
+export function installRoutes(deps: { db: Kysely<Database>; packageDir: string; publicUrl: string | undefined; tls: (() => TlsInfo | undefined) | undefined }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/install.sh', async (c) => {
+  const mount = routeMounter(app, '', deps.db);
+  mount(CoreRoutes.installScript, async ({ c }) => {
     const server = requestOrigin(c, deps.publicUrl);
     // It is pasted into a shell script: only URL characters that cannot break the quoting.
     if (!/^https?:\/\/[A-Za-z0-9.:[\]_~%/-]+$/.test(server)) throw new EdgehookError('BAD_REQUEST', 'cannot build the install script for this Host header');
@@ -40,8 +45,7 @@ export function installRoutes(deps: { packageDir: string; publicUrl: string | un
       .replace('__EDGEHOOK_PUBKEY_PIN__', pinned && tls ? tls.publicKeyPin : '');
     return c.body(body, 200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'cache-control': 'no-store' });
   });
-  app.get('/downloads/:file', async (c) => {
-    const file = c.req.param('file');
+  mount(CoreRoutes.installDownload, async ({ c, params: { file } }) => {
     const type = DOWNLOADS.get(file);
     if (!type) throw new EdgehookError('NOT_FOUND', `no download ${file}; there are ${[...DOWNLOADS.keys()].join(', ')}`);
     const body = await readFile(join(deps.packageDir, file)).catch(() => undefined);

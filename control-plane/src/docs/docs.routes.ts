@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
+import type { Kysely } from 'kysely';
 import { CoreRoutes, RestRoutes } from '@edgehook/shared/rest';
+import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
+import { routeMounter } from '../http/rest-route.js';
 import { notFound } from '../http/errors.js';
 import { buildOpenApi } from './openapi.js';
 
@@ -34,12 +37,14 @@ const INDEX = `<!doctype html>
 const INIT = `window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#swagger-ui', presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout', withCredentials: true });\n`;
 
 /** `GET /api/openapi.json` (generated from the route map) and Swagger UI at `/docs/`. */
-export function docsRoutes(deps: { version: string }): Hono<AppEnv> {
+export function docsRoutes(deps: { db: Kysely<Database>; version: string }): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const mount = routeMounter(app, '', deps.db);
+  // Serialized once: the document is fixed for the process's life.
   const document = JSON.stringify(buildOpenApi(RestRoutes, { version: deps.version }));
   const dir = swaggerDir();
-  app.get(CoreRoutes.openapi.path, (c) => c.body(document, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }));
-  app.get(CoreRoutes.docs.path, async (c) => {
+  mount(CoreRoutes.openapi, ({ c }) => c.body(document, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }));
+  mount(CoreRoutes.docs, async ({ c }) => {
     const file = c.req.path.slice('/docs/'.length);
     if (file === '' || file === 'index.html') return c.html(INDEX);
     if (file === 'init.js') return c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' });

@@ -24,9 +24,10 @@ const SECURITY: Record<string, Json> = {
 
 function queryParameters(spec: RouteSpec, target: 'draft-2020-12' | 'openapi-3.0'): Json[] {
   if (!spec.query) return [];
-  const s = schemaOf(spec.query, 'input', target);
-  const props = (s['properties'] ?? {}) as Record<string, Json>;
-  const required = new Set((s['required'] ?? []) as string[]);
+  // zod's own JSON Schema type, so properties and required are read without a cast.
+  const s = z.toJSONSchema(spec.query, { io: 'input', target, unrepresentable: 'any' });
+  const props = s.properties ?? {};
+  const required = new Set(s.required ?? []);
   return Object.entries(props).map(([name, schema]) => ({ name, in: 'query', required: required.has(name), schema }));
 }
 

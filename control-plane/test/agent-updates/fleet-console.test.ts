@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { cp as copyDir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, enrolledAgent, killAllAgents, repoRoot, startTestControlPlane, tempDir, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { browserAvailable, launchBrowser } from '../web/browser.js';
+import { adminApi, cleanup, enrolledAgent, killAllAgents, repoRoot, startTestControlPlane, tempDir, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { browserAvailable, consolePage, logIn } from '../web/browser.js';
 
 // The console's fleet page marks a device whose agent is behind the newest published package.
 interface Ctx {
@@ -25,9 +25,7 @@ if (!browserAvailable()) {
     ctx.work = await tempDir('edgehook-fleet-versions-');
     ctx.cp = await startTestControlPlane();
     ctx.api = await adminApi(ctx.cp);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(30_000);
+    Object.assign(ctx, await consolePage(30_000));
   });
   t.after(async (ctx) => {
     await ctx.browser?.close().catch(() => undefined);
@@ -38,10 +36,7 @@ if (!browserAvailable()) {
 
   t('a device behind the newest package says so; one that is not does not', async ({ cp, api, work, page }) => {
     const agent = await enrolledAgent(cp, api, { hostname: 'lagging' });
-    await page.goto(`${cp.url}/`);
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/`);
     const row = page.locator('.fleet-row[data-device="lagging"]');
     await row.waitFor();
     assert.is(await row.getByText(/^behind /).count(), 0, 'the agent runs the newest (built) package');

@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EncedeusRefreshResponse, EncedeusRoleResponse, EncedeusRolesResponse, EncedeusSignInResponse, EncedeusUserResponse, EncedeusUsersResponse } from '@edgehook/shared';
-import { ADMIN_PASSWORD, cleanup, startTestControlPlane, type TestControlPlane } from '../helpers/harness.js';
+import { ADMIN_PASSWORD } from '../helpers/harness.js';
+import { memoryControlPlane, type MemoryControlPlane } from '../helpers/memory-app.js';
 import { png } from './images.js';
 import { ConfigError, loadServeConfig } from '../../src/config.js';
 
@@ -14,12 +15,12 @@ import { ConfigError, loadServeConfig } from '../../src/config.js';
 class JsApiLike {
   access = '';
   cookie = '';
-  constructor(private readonly base: string) {}
+  constructor(private readonly base: string, private readonly fetch: typeof globalThis.fetch) {}
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; data: any; res: Response }> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.access) headers['authorization'] = `Bearer ${this.access}`;
     if (this.cookie) headers['cookie'] = this.cookie;
-    const res = await fetch(this.base + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await this.fetch(this.base + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     for (const c of res.headers.getSetCookie()) {
       const [kv = ''] = c.split(';');
       this.cookie = /=$/.test(kv) || /Max-Age=0/i.test(c) ? '' : kv;
@@ -29,17 +30,17 @@ class JsApiLike {
   }
 }
 
-const t = suite<{ cp: TestControlPlane }>('Encedeus js-api client requests');
+// Routes only: the app in memory (no listener, no broker).
+const t = suite<{ cp: MemoryControlPlane }>('Encedeus js-api client requests');
 t.before(async (ctx) => {
-  ctx.cp = await startTestControlPlane();
+  ctx.cp = await memoryControlPlane();
 });
 t.after(async (ctx) => {
   await ctx.cp.close();
-  await cleanup(ctx.cp.dataDir);
 });
 
-async function signedIn(cp: TestControlPlane, uid = 'admin', password = ADMIN_PASSWORD): Promise<JsApiLike> {
-  const api = new JsApiLike(cp.url);
+async function signedIn(cp: MemoryControlPlane, uid = 'admin', password = ADMIN_PASSWORD): Promise<JsApiLike> {
+  const api = new JsApiLike(cp.url, cp.fetch);
   const r = await api.call('POST', '/auth/signin', { uid, password });
   assert.is(r.status, 201, 'signInUser expects 201');
   api.access = EncedeusSignInResponse.parse(r.data).accessToken;
@@ -47,7 +48,7 @@ async function signedIn(cp: TestControlPlane, uid = 'admin', password = ADMIN_PA
 }
 
 t('signInUser: 201, refresh token in an HttpOnly encedeus_refreshToken cookie; the access token decodes as a JWT with user_id.value and exp', async ({ cp }) => {
-  const api = new JsApiLike(cp.url);
+  const api = new JsApiLike(cp.url, cp.fetch);
   const r = await api.call('POST', '/auth/signin', { uid: 'admin', password: ADMIN_PASSWORD });
   assert.is(r.status, 201);
   const cookie = r.res.headers.getSetCookie().find((c) => c.startsWith('encedeus_refreshToken='));
@@ -116,9 +117,9 @@ t('users: createUser, findUserById, findAllWithRole, updateUser, setPfp, change*
   const form = new FormData();
   form.set('uuid', jo.id.value);
   form.set('file', new Blob([new Uint8Array(png(2, 2))], { type: 'image/png' }), 'blob');
-  const pfp = await fetch(cp.url + '/user', { method: 'PUT', headers: { authorization: `Bearer ${api.access}` }, body: form });
+  const pfp = await cp.fetch(cp.url + '/user', { method: 'PUT', headers: { authorization: `Bearer ${api.access}` }, body: form });
   assert.is(pfp.status, 200);
-  assert.is((await fetch(cp.url + `/user/pfp/${jo.id.value}`, { headers: { authorization: `Bearer ${api.access}` } })).headers.get('content-type'), 'image/png');
+  assert.is((await cp.fetch(cp.url + `/user/pfp/${jo.id.value}`, { headers: { authorization: `Bearer ${api.access}` } })).headers.get('content-type'), 'image/png');
 
   const me = await signedIn(cp, 'jo2', 'jo-password-1');
   assert.is((await me.call('POST', '/user', { ...create, name: 'x' })).status, 403, 'a viewer may not create users');
@@ -136,26 +137,25 @@ t('users: createUser, findUserById, findAllWithRole, updateUser, setPfp, change*
 
   assert.is((await api.call('DELETE', `/user/${jo.id.value}`)).status, 200);
   assert.is((await api.call('GET', `/user/${jo.id.value}`)).status, 404);
-  assert.is((await fetch(cp.url + `/user/pfp/${jo.id.value}`, { headers: { authorization: `Bearer ${api.access}` } })).status, 404, 'the picture went with the user');
-  assert.is((await new JsApiLike(cp.url).call('GET', `/user/${adminId}`)).status, 403, 'no token');
+  assert.is((await cp.fetch(cp.url + `/user/pfp/${jo.id.value}`, { headers: { authorization: `Bearer ${api.access}` } })).status, 404, 'the picture went with the user');
+  assert.is((await new JsApiLike(cp.url, cp.fetch).call('GET', `/user/${adminId}`)).status, 403, 'no token');
 });
 
 t('--encedeus-prefix moves the API; everything under the prefix answers JSON', async () => {
-  const cp = await startTestControlPlane({ args: ['--encedeus-prefix', '/encedeus'] });
+  const cp = await memoryControlPlane({ args: ['--encedeus-prefix', '/encedeus'] });
   try {
-    const api = new JsApiLike(cp.url + '/encedeus');
+    const api = new JsApiLike(cp.url + '/encedeus', cp.fetch);
     const r = await api.call('POST', '/auth/signin', { uid: 'admin', password: ADMIN_PASSWORD });
     assert.is(r.status, 201);
     assert.match(r.res.headers.getSetCookie().join(), /Path=\/encedeus/);
     api.access = r.data.accessToken;
     assert.is((await api.call('GET', '/auth/refresh')).status, 200);
-    const other = await fetch(cp.url + '/encedeus/anything', { headers: { accept: 'text/html' } });
+    const other = await cp.fetch(cp.url + '/encedeus/anything', { headers: { accept: 'text/html' } });
     assert.is(other.status, 404);
     assert.match(other.headers.get('content-type') ?? '', /json/);
-    assert.is((await fetch(cp.url + '/auth/signin', { method: 'POST' })).status, 404, 'not at the root any more');
+    assert.is((await cp.fetch(cp.url + '/auth/signin', { method: 'POST' })).status, 404, 'not at the root any more');
   } finally {
     await cp.close();
-    await cleanup(cp.dataDir);
   }
 });
 

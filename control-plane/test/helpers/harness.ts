@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Clock, type Logger } from '@edgehook/shared';
-import { startControlPlane, type ControlPlaneOverrides, type RunningControlPlane } from '../../src/control-plane.js';
+import type { ControlPlaneOverrides, RunningControlPlane } from '../../src/control-plane.js';
 import { loadServeConfig } from '../../src/config.js';
 
 export const ADMIN_PASSWORD = 'admin-test-password';
@@ -37,6 +37,8 @@ export async function startTestControlPlane(opts: { dataDir?: string; env?: Reco
     ...opts.env,
   });
   const { log, lines } = memoryLogger();
+  // Loaded here, not at the top: files that only run the app in memory (memory-app.ts) skip the broker's and servers' modules.
+  const { startControlPlane } = await import('../../src/control-plane.js');
   // Every REST answer in the suite is checked against the result its route declares (shared/src/rest/).
   const cp = await startControlPlane(config, { log, checkResponses: true, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.wrapIngestWriter ? { wrapIngestWriter: opts.wrapIngestWriter } : {}), ...(opts.wsi ? { wsi: opts.wsi } : {}), ...(opts.vpn ? { vpn: opts.vpn } : {}), ...opts.overrides });
   return Object.assign(cp, { dataDir, logs: lines });
@@ -48,7 +50,15 @@ export interface Api {
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
 }
 
-export function apiClient(base: string, token: string): Api {
+/** A control plane's address: a URL (the global fetch), or one that brings its own fetch (helpers/memory-app.ts). */
+export type Target = string | { url: string; fetch?: typeof fetch };
+
+function reach(target: Target): { base: string; fetch: typeof fetch } {
+  return typeof target === 'string' ? { base: target, fetch } : { base: target.url, fetch: target.fetch ?? fetch };
+}
+
+export function apiClient(target: Target, token: string): Api {
+  const { base, fetch } = reach(target);
   return {
     base,
     token,
@@ -71,14 +81,15 @@ export function apiClient(base: string, token: string): Api {
   };
 }
 
-export async function login(base: string, username = 'admin', password = ADMIN_PASSWORD): Promise<{ accessToken: string; refreshToken: string }> {
+export async function login(target: Target, username = 'admin', password = ADMIN_PASSWORD): Promise<{ accessToken: string; refreshToken: string }> {
+  const { base, fetch } = reach(target);
   const res = await fetch(base + '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { accessToken: string; refreshToken: string };
 }
 
-export async function adminApi(cp: { url: string }): Promise<Api> {
-  return apiClient(cp.url, (await login(cp.url)).accessToken);
+export async function adminApi(cp: Exclude<Target, string>): Promise<Api> {
+  return apiClient(cp, (await login(cp)).accessToken);
 }
 
 export async function createEnrollmentToken(api: Api, body: Record<string, unknown> = {}): Promise<string> {

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { tempDir } from '../helpers/harness.js';
+import { ADMIN_PASSWORD, tempDir } from '../helpers/harness.js';
 
 export const CHROMIUM = process.env['EDGEHOOK_CHROMIUM'] ?? '/usr/bin/chromium';
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-artifacts/screenshots/', import.meta.url));
@@ -42,4 +42,35 @@ export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
+}
+
+export interface ConsolePage {
+  browser: BrowserContext;
+  page: Page;
+  /** The page's uncaught errors (collectPageErrors). */
+  errors: string[];
+}
+
+/** A fresh browser and its page, with `timeoutMs` as every wait's default and page errors collected. */
+export async function consolePage(timeoutMs: number): Promise<ConsolePage> {
+  const browser = await launchBrowser();
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(timeoutMs);
+  return { browser, page, errors: collectPageErrors(page) };
+}
+
+/** Opens `url` (any console path shows the login form first) and logs in; the console then shows that path. */
+export async function logIn(page: Page, url: string, username = 'admin', password = ADMIN_PASSWORD): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** `consolePage`, logged in as the admin and on the fleet page. */
+export async function signedInConsole(cpUrl: string, timeoutMs: number): Promise<ConsolePage> {
+  const opened = await consolePage(timeoutMs);
+  await logIn(opened.page, `${cpUrl}/`);
+  await opened.page.getByRole('heading', { name: 'Fleet' }).waitFor();
+  return opened;
 }

@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { adminApi, cleanup, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { png } from '../encedeus/images.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { browserAvailable, consolePage, logIn, screenshot } from './browser.js';
 
 interface Ctx { cp: TestControlPlane; api: Api; browser: BrowserContext; page: Page; errors: string[] }
 const t = suite<Ctx>('profile pictures and the account page in the web console (Chromium)');
@@ -25,10 +25,7 @@ if (!browserAvailable()) {
   t.before(async (ctx) => {
     ctx.cp = await startTestControlPlane();
     ctx.api = await adminApi(ctx.cp);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
+    Object.assign(ctx, await consolePage(LONG));
   });
   t.after(async (ctx) => {
     await ctx.browser?.close().catch(() => undefined);
@@ -37,10 +34,7 @@ if (!browserAvailable()) {
   });
 
   t('header: the initial until a picture is chosen, then the picture; a non-image is refused with a message', async ({ cp, page }) => {
-    await page.goto(`${cp.url}/`);
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/`);
     await page.locator('.who .avatar-initial').waitFor();
     await page.locator('.who input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(40, 40) });
     assert.is(await decoded(page, '.who img.avatar'), 40);

@@ -5,9 +5,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestEngine, TEST_IMAGE, type TestEngine } from '../../../agent/test/containers/podman-engine.js';
-import { ADMIN_PASSWORD, adminApi, cleanup, killAllAgents, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { adminApi, cleanup, killAllAgents, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { containerAgent } from '../containers/fixtures.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { browserAvailable, consolePage, logIn, screenshot } from './browser.js';
 
 interface Ctx {
   engine: TestEngine | null;
@@ -35,10 +35,7 @@ if (!browserAvailable()) {
     ctx.deviceId = (await containerAgent(ctx.cp, ctx.api, ctx.engine, 'web-engine')).deviceId;
     const put = await ctx.api.request('PUT', `/api/devices/${ctx.deviceId}/servers`, { servers: [SERVER] });
     if (put.status !== 200 || !put.body.apply?.ok) throw new Error(`declaring the server failed: ${put.status} ${JSON.stringify(put.body)}`);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
+    Object.assign(ctx, await consolePage(LONG));
   });
 
   t.after(async (ctx) => {
@@ -56,10 +53,7 @@ if (!browserAvailable()) {
       return;
     }
     const { page, cp, deviceId } = ctx;
-    await page.goto(`${cp.url}/devices/${deviceId}/containers`);
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/devices/${deviceId}/containers`);
     await page.getByRole('heading', { name: 'web-engine' }).waitFor();
     await page.getByText(/podman/i).first().waitFor();
     const row = page.locator('tr[data-container="web-echo"]');

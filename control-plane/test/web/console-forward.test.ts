@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { adminApi, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { browserAvailable, screenshot, signedInConsole } from './browser.js';
 
 interface Ctx { cp: TestControlPlane; api: Api; deviceId: string; web: Server; port: number; browser: BrowserContext; page: Page; errors: string[] }
 const t = suite<Ctx>('console: a device web UI through the proxy, in Chromium');
@@ -38,15 +38,7 @@ if (!browserAvailable()) {
     await new Promise<void>((r) => ctx.web.listen(0, '127.0.0.1', () => r()));
     const a = ctx.web.address();
     ctx.port = typeof a === 'object' && a ? a.port : 0;
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
-    await ctx.page.goto(`${ctx.cp.url}/`);
-    await ctx.page.getByLabel('Username or email').fill('admin');
-    await ctx.page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await ctx.page.getByRole('button', { name: 'Log in' }).click();
-    await ctx.page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    Object.assign(ctx, await signedInConsole(ctx.cp.url, LONG));
   });
 
   t.after(async (ctx) => {

@@ -3,9 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, killAllAgents, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { adminApi, cleanup, killAllAgents, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { finished, jobAgent, type JobAgent } from '../jobs/fixtures.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { browserAvailable, consolePage, logIn, screenshot } from './browser.js';
 
 interface Ctx { cp: TestControlPlane; api: Api; agents: JobAgent[]; browser: BrowserContext; page: Page; errors: string[] }
 const t = suite<Ctx>('web console: jobs');
@@ -19,10 +19,7 @@ if (!browserAvailable()) {
     ctx.cp = await startTestControlPlane();
     ctx.api = await adminApi(ctx.cp);
     ctx.agents = [await jobAgent(ctx.cp, ctx.api, 'web-a', ['lab']), await jobAgent(ctx.cp, ctx.api, 'web-b', ['lab'])];
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
+    Object.assign(ctx, await consolePage(LONG));
   });
   t.after(async (ctx) => {
     await ctx.browser?.close().catch(() => undefined);
@@ -36,10 +33,7 @@ if (!browserAvailable()) {
     const bad = await api.request('POST', '/api/jobs', { operation: { kind: 'action', spec: { call: 'fail' } }, select: { names: ['web-b'] } });
     await finished(api, ok.body.id);
     await finished(api, bad.body.id);
-    await page.goto(`${cp.url}/jobs`);
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/jobs`);
     const jobs = page.getByRole('table', { name: 'Jobs' });
     const okRow = jobs.locator(`tr[data-job="${ok.body.id}"]`);
     await okRow.getByRole('progressbar', { name: 'Devices done' }).and(page.locator('[aria-valuetext="2 of 2 done"]')).waitFor();

@@ -4,8 +4,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { browserAvailable, screenshot, signedInConsole } from './browser.js';
 
 interface Ctx {
   cp: TestControlPlane;
@@ -40,15 +40,7 @@ if (!browserAvailable()) {
     ctx.api = await adminApi(ctx.cp);
     ctx.deviceId = await agent(ctx, 'papercuts', 'simulated', ['--actions', actions, '--pty', 'node-pty', '--telemetry-interval', '1s', '--container-engine', 'simulated']);
     ctx.bareId = await agent(ctx, 'bare-linux', 'generic-linux', ['--container-engine', 'simulated']);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
-    await ctx.page.goto(`${ctx.cp.url}/`);
-    await ctx.page.getByLabel('Username or email').fill('admin');
-    await ctx.page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await ctx.page.getByRole('button', { name: 'Log in' }).click();
-    await ctx.page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    Object.assign(ctx, await signedInConsole(ctx.cp.url, LONG));
   });
 
   t.after(async (ctx) => {

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { browserAvailable, collectPageErrors, launchBrowser } from './browser.js';
+import { adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { browserAvailable, signedInConsole } from './browser.js';
 
 interface Ctx {
   cp: TestControlPlane;
@@ -43,15 +43,7 @@ if (!browserAvailable()) {
     ctx.program.stderr?.on('data', (d) => (out += d));
     ctx.out = () => out;
     await waitFor('the session', async () => (await ctx.api.request('GET', `/api/devices/${ctx.deviceId}/sessions`)).body?.sessions?.some((s: any) => s.images.length > 0), LONG);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
-    await ctx.page.goto(`${ctx.cp.url}/`);
-    await ctx.page.getByLabel('Username or email').fill('admin');
-    await ctx.page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await ctx.page.getByRole('button', { name: 'Log in' }).click();
-    await ctx.page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    Object.assign(ctx, await signedInConsole(ctx.cp.url, LONG));
   });
 
   t.after(async (ctx) => {

@@ -3,9 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, killAllAgents, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { adminApi, cleanup, killAllAgents, startTestControlPlane, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { containerAgent } from '../containers/fixtures.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { browserAvailable, consolePage, logIn, screenshot } from './browser.js';
 
 interface Ctx { cp: TestControlPlane; api: Api; deviceId: string; browser: BrowserContext; page: Page; errors: string[] }
 const t = suite<Ctx>('web console: declared servers form');
@@ -19,10 +19,7 @@ if (!browserAvailable()) {
     ctx.cp = await startTestControlPlane();
     ctx.api = await adminApi(ctx.cp);
     ctx.deviceId = (await containerAgent(ctx.cp, ctx.api, 'simulated', 'form-sim')).deviceId;
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
+    Object.assign(ctx, await consolePage(LONG));
   });
   t.after(async (ctx) => {
     await ctx.browser?.close().catch(() => undefined);
@@ -32,10 +29,7 @@ if (!browserAvailable()) {
   });
 
   t('create: bad fields are flagged, the plan is shown, Apply creates and starts it', async ({ page, cp, deviceId, api }) => {
-    await page.goto(`${cp.url}/devices/${deviceId}/containers`);
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/devices/${deviceId}/containers`);
     await page.getByRole('button', { name: 'New server' }).click();
     const form = page.getByRole('form', { name: 'New server' });
     await form.getByLabel('Name').fill('Web Server');

@@ -3,8 +3,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { browserAvailable, consolePage, logIn, screenshot } from './browser.js';
 
 interface Ctx { cp: TestControlPlane; api: Api; agent: AgentProcess; deviceId: string; name: string; browser: BrowserContext; page: Page; errors: string[] }
 const t = suite<Ctx>('web console: VPN');
@@ -21,10 +21,7 @@ if (!browserAvailable()) {
     ctx.deviceId = await waitFor('agent enrollment', async () => /"deviceId":"([^"]+)"/.exec(ctx.agent.output())?.[1], 15_000);
     await waitFor('device online', async () => (await ctx.api.request('GET', `/api/devices/${ctx.deviceId}`)).body?.online === true, 15_000);
     ctx.name = String((await ctx.api.request('GET', `/api/devices/${ctx.deviceId}`)).body.name);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
+    Object.assign(ctx, await consolePage(LONG));
   });
   t.after(async (ctx) => {
     await ctx.browser?.close().catch(() => undefined);
@@ -34,10 +31,7 @@ if (!browserAvailable()) {
   });
 
   t('the device page shows the VPN off, enables it, then shows its address and state', async ({ page, cp, deviceId, api }) => {
-    await page.goto(`${cp.url}/devices/${deviceId}/overview`);
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/devices/${deviceId}/overview`);
     const card = page.getByTestId('device-vpn');
     await card.getByTestId('vpn-state').filter({ hasText: 'off' }).waitFor();
     await card.getByRole('button', { name: 'Enable VPN' }).click();

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ADMIN_PASSWORD, adminApi, cleanup, createEnrollmentToken, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type AgentProcess, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { userWith } from '../hardware/kvm-helpers.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { browserAvailable, consolePage, logIn, screenshot } from './browser.js';
 
 interface Ctx {
   cp: TestControlPlane;
@@ -39,10 +39,7 @@ if (!browserAvailable()) {
     });
     ctx.deviceId = await waitFor('agent enrollment', () => /"deviceId":"([^"]+)"/.exec(ctx.agent.output())?.[1], LONG);
     await waitFor('device online', async () => (await ctx.api.request('GET', `/api/devices/${ctx.deviceId}`)).body?.online === true, LONG);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
+    Object.assign(ctx, await consolePage(LONG));
   });
 
   t.after(async (ctx) => {
@@ -80,10 +77,7 @@ if (!browserAvailable()) {
   });
 
   t('login: a wrong password shows an error, the right one opens the fleet with the device online', async ({ cp, page, deviceName }) => {
-    await page.goto(`${cp.url}/`);
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill('not-the-password');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/`, 'admin', 'not-the-password');
     await page.getByRole('alert').filter({ hasText: 'wrong username or password' }).waitFor();
     await screenshot(page, 'login');
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
@@ -367,10 +361,7 @@ if (!browserAvailable()) {
     const viewer = await userWith(api, 'web-viewer', ['devices.read']);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.goto(`${cp.url}/devices/${deviceId}/hardware`);
-    await page.getByLabel('Username or email').fill(viewer.user);
-    await page.getByLabel('Password').fill(viewer.pass);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, `${cp.url}/devices/${deviceId}/hardware`, viewer.user, viewer.pass);
     await page.getByRole('heading', { name: deviceName }).waitFor().catch(async (err: unknown) => {
       await screenshot(page, 'debug-viewer');
       throw err;

@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, adminApi, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { adminApi, cleanup, enrolledAgent, killAllAgents, startTestControlPlane, tempDir, waitFor, type Api, type TestControlPlane } from '../helpers/harness.js';
+import { browserAvailable, screenshot, signedInConsole } from './browser.js';
 
 interface Ctx {
   cp: TestControlPlane;
@@ -38,15 +38,7 @@ if (!browserAvailable()) {
     ctx.api = await adminApi(ctx.cp);
     ctx.deviceId = (await enrolledAgent(ctx.cp, ctx.api, { hostname: 'kvm-web' })).deviceId;
     ctx.dir = await tempDir('edgehook-kvm-web-');
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
-    await ctx.page.goto(`${ctx.cp.url}/`);
-    await ctx.page.getByLabel('Username or email').fill('admin');
-    await ctx.page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await ctx.page.getByRole('button', { name: 'Log in' }).click();
-    await ctx.page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    Object.assign(ctx, await signedInConsole(ctx.cp.url, LONG));
   });
   t.after(async (ctx) => {
     await ctx.browser?.close().catch(() => undefined);

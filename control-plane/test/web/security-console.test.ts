@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ADMIN_PASSWORD, adminApi, apiClient, cleanup, jsonOf, startTestControlPlane, type Api, type TestControlPlane } from '../helpers/harness.js';
 import { base32Decode, totp } from '../../src/auth/totp.js';
-import { browserAvailable, collectPageErrors, launchBrowser, screenshot } from './browser.js';
+import { browserAvailable, consolePage, logIn, screenshot } from './browser.js';
 
 interface Ctx {
   cp: TestControlPlane;
@@ -32,10 +32,7 @@ if (!browserAvailable()) {
   t.before(async (ctx) => {
     ctx.cp = await startTestControlPlane({ clock, args: ['--access-ttl', '86400'] });
     ctx.api = await adminApi(ctx.cp);
-    ctx.browser = await launchBrowser();
-    ctx.page = ctx.browser.pages()[0] ?? (await ctx.browser.newPage());
-    ctx.page.setDefaultTimeout(LONG);
-    ctx.errors = collectPageErrors(ctx.page);
+    Object.assign(ctx, await consolePage(LONG));
     ctx.csp = [];
     ctx.page.on('console', (m) => {
       if (/Content Security Policy|Refused to/i.test(m.text())) ctx.csp.push(m.text());
@@ -55,10 +52,7 @@ if (!browserAvailable()) {
     const { secret } = (await user.request('POST', '/api/auth/totp/enroll')).body;
     assert.is((await user.request('POST', '/api/auth/totp/verify', { code: freshCode(secret) })).status, 200);
 
-    await page.goto(cp.url + '/');
-    await page.getByLabel('Username or email').fill('webtotp');
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, cp.url + '/', 'webtotp', password);
     const codeField = page.getByLabel('One-time code (or a recovery code)');
     await codeField.waitFor();
     await screenshot(page, 'login-totp');
@@ -70,10 +64,7 @@ if (!browserAvailable()) {
   });
 
   t('My account: enroll an authenticator from the console and get recovery codes', async ({ cp, page }) => {
-    await page.goto(cp.url + '/');
-    await page.getByLabel('Username or email').fill('admin');
-    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, cp.url + '/');
     await page.getByRole('button', { name: /log out/i }).waitFor();
     await page.goto(cp.url + '/admin/account');
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
