@@ -155,7 +155,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   let admin: BrokerAdmin;
   let link: MqttTransport;
   let transport: Transport;
-  // The stream relay's link: into the embedded broker without a socket, else the MQTT link.
+  // The stream relay's and the RPC client's link: into the embedded broker without a socket, else
+  // the MQTT link. Both use never-retained, unshared topics only (in-process-link.ts).
   let streamTransport: Transport;
   // Telemetry the payload check has validated, handed to the ingest (validated-payloads.ts).
   const validated = new ValidatedPayloads();
@@ -218,7 +219,9 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   // Which transport reaches each device (MQTT for agents, WSI for Quix backends): devices/device-transport.ts.
   const kinds = new DeviceTransportKinds(db);
   await kinds.load();
-  const rpc = new RpcClient({ transport, instanceId, clock, log, defaultTimeoutMs: 10_000, kinds });
+  // RPC requests and answers skip the control plane's own loopback MQTT connection: that was an
+  // encode, a socket write and a loop turn to read it back, each way (BENCHMARKS.md, HTTP floor).
+  const rpc = new RpcClient({ transport: streamTransport, instanceId, clock, log, defaultTimeoutMs: 10_000, kinds });
   await rpc.start();
   await startPresence({ db, transport, events, clock, log: log.child({ part: 'presence' }) }, shared);
   const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));

@@ -40,6 +40,29 @@ t('second device with the same hostname gets a distinct name', async ({ cp, api 
   assert.is(b.name, 'twin-2');
 });
 
+t('GET /api/devices pages in name order with after and limit; without limit it is the whole list', async ({ cp, api }) => {
+  const token = await createEnrollmentToken(api, { maxUses: 5, tags: ['paged'] });
+  for (const h of ['pg-c', 'pg-a', 'pg-e', 'pg-b', 'pg-d']) assert.is((await enroll(cp, token, { ...description, hostname: h })).status, 201);
+  const whole = await api.request('GET', '/api/devices');
+  const names = whole.body.map((d: { name: string }) => d.name);
+  assert.equal(names, [...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)), 'the whole list is in name order');
+  const paged: string[] = [];
+  let after: string | undefined;
+  for (let pages = 0; pages < 50; pages++) {
+    const res = await api.request('GET', `/api/devices?limit=2${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`);
+    assert.is(res.status, 200);
+    assert.ok(res.body.length <= 2);
+    paged.push(...res.body.map((d: { name: string }) => d.name));
+    if (res.body.length < 2) break;
+    after = res.body.at(-1).name;
+  }
+  assert.equal(paged, names, 'the pages together are the whole list, each device once');
+  // With a tag filter the page holds matching devices only, still `limit` of them.
+  const tagged = await api.request('GET', '/api/devices?tag=paged&limit=2&after=pg-a');
+  assert.equal(tagged.body.map((d: { name: string }) => d.name), ['pg-b', 'pg-c']);
+  for (const bad of ['limit=0', 'limit=10001', 'limit=two', 'after=']) assert.is((await api.request('GET', `/api/devices?${bad}`)).status, 400, bad);
+});
+
 t('expired, revoked, unknown and missing tokens are refused; bad descriptions get 400', async ({ cp, api }) => {
   const expired = await createEnrollmentToken(api, { expiresIn: 1 });
   await new Promise((r) => setTimeout(r, 1100));

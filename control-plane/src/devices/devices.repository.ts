@@ -44,12 +44,17 @@ export async function findDeviceByRef(db: Kysely<Database>, ref: string): Promis
     .executeTakeFirst();
 }
 
-export async function listDevices(db: Kysely<Database>, filter: { tag?: string | undefined; online?: boolean | undefined } = {}): Promise<DeviceRow[]> {
+/** Devices in name order; `after`/`limit` give one page of it (names are unique, so `name > after` resumes exactly). */
+export async function listDevices(db: Kysely<Database>, filter: { tag?: string | undefined; online?: boolean | undefined; after?: string | undefined; limit?: number | undefined } = {}): Promise<DeviceRow[]> {
   let q = db.selectFrom('devices').selectAll().orderBy('name');
   if (filter.online !== undefined) q = q.where('online', '=', filter.online ? 1 : 0);
+  if (filter.after !== undefined) q = q.where('name', '>', filter.after);
+  if (filter.limit !== undefined && filter.tag === undefined) q = q.limit(filter.limit);
   const rows = await q.execute();
+  if (filter.tag === undefined) return rows;
   // Tags are a small JSON list per device; filtering here keeps the query dialect-neutral.
-  return filter.tag === undefined ? rows : rows.filter((r) => parseJsonColumn(r.tags, [], isStringArray).includes(filter.tag ?? ''));
+  const tagged = rows.filter((r) => parseJsonColumn(r.tags, [], isStringArray).includes(filter.tag ?? ''));
+  return filter.limit === undefined ? tagged : tagged.slice(0, filter.limit);
 }
 
 /**

@@ -42,7 +42,7 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
   const mount = routeMounter(app, '/api/devices', db);
 
   mount(R.deviceList, async ({ query }) => {
-    const rows = await listDevices(db, { tag: query.tag, online: query.online === undefined ? undefined : query.online === 'true' });
+    const rows = await listDevices(db, { tag: query.tag, online: query.online === undefined ? undefined : query.online === 'true', after: query.after, limit: query.limit });
     const latest = await deps.latestAgentVersion?.();
     return rows.map((row) => {
       const view = toDeviceView(row);

@@ -391,10 +391,24 @@ if (!browserAvailable()) {
       system: null,
       createdAt: now,
     }));
-    // Only the list request is replaced; events, auth and everything else are the real API.
-    await page.route(/\/api\/devices$/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(many) }));
+    // Only the list requests are replaced (paged like the real route: name order, after, limit);
+    // events, auth and everything else are the real API.
+    const asked: Array<{ after: string | null; limit: string | null }> = [];
+    await page.route(/\/api\/devices(\?.*)?$/, (route) => {
+      const q = new URL(route.request().url()).searchParams;
+      asked.push({ after: q.get('after'), limit: q.get('limit') });
+      const after = q.get('after');
+      const from = after === null ? 0 : many.findIndex((d) => d.name > after);
+      const page = many.slice(from < 0 ? many.length : from, (from < 0 ? many.length : from) + Number(q.get('limit') ?? many.length));
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(page) });
+    });
     await page.goto(`${cp.url}/`);
     await page.getByText('5000 devices').waitFor();
+    // A small first page for the first screen, then larger ones, each resuming after the last name.
+    assert.ok(asked.length >= 3, `the list came in pages (${asked.length} requests)`);
+    assert.ok(asked.every((a) => a.limit !== null && Number(a.limit) <= 2000), 'every request is a page');
+    assert.is(asked[0]?.after, null);
+    assert.ok(Number(asked[0]?.limit) < Number(asked[1]?.limit), 'the first page is the small one');
     const rendered = await page.locator('.fleet-row').count();
     assert.ok(rendered > 5 && rendered < 120, `only visible rows are in the DOM (${rendered})`);
     await page.locator('.fleet-viewport').evaluate((el) => (el.scrollTop = el.scrollHeight));
@@ -406,7 +420,7 @@ if (!browserAvailable()) {
     await page.getByLabel('Search').fill('pi-499');
     await page.locator('.fleet-row[data-device="pi-4997"]').waitFor();
     assert.is(await page.locator('.fleet-row').count(), 1);
-    await page.unroute(/\/api\/devices$/);
+    await page.unroute(/\/api\/devices(\?.*)?$/);
   });
 
   t('no uncaught errors in the page', ({ errors }) => {

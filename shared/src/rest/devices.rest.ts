@@ -10,7 +10,17 @@ import { DeviceIdParam, NoContent, RawText, route, SIGNED_IN } from './route.js'
 const dev = { id: DeviceIdParam };
 const Flag = z.enum(['true', 'false']);
 
-export const DevicesListQuery = z.object({ tag: z.string().optional(), online: Flag.optional() });
+/**
+ * `after` and `limit` page the list in name order: up to `limit` devices whose name sorts after
+ * `after` (the last name of the previous page); a shorter page is the last. Without `limit` the
+ * whole list comes in one answer, as it always did.
+ */
+export const DevicesListQuery = z.object({
+  tag: z.string().optional(),
+  online: Flag.optional(),
+  after: z.string().min(1).max(253).optional().describe('the last device name of the previous page'),
+  limit: z.coerce.number().int().min(1).max(10_000).optional().describe('page size'),
+});
 /** `?fields=a,b`: info fields, comma separated. */
 export const HwInfoQuery = z.object({ fields: z.string().optional().transform((v) => (v === undefined ? undefined : v.split(',').map((f) => f.trim()))).pipe(z.array(InfoField).optional()) });
 export const HwLogQuery = z.object({ seek: z.coerce.number().min(0).optional(), after: z.coerce.number().int().optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
@@ -18,7 +28,7 @@ export const ClearQuery = z.object({ clear: z.string().optional().transform((v) 
 
 /** `/api/devices` and the device's own Edgehook API (hardware, processes, telemetry). */
 export const DeviceRoutes = {
-  deviceList: route({ method: 'GET', path: '/api/devices', summary: 'Devices (filter by tag, online)', tag: 'devices', auth: SIGNED_IN, permission: 'devices.read', query: DevicesListQuery, result: z.array(DeviceView) }),
+  deviceList: route({ method: 'GET', path: '/api/devices', summary: 'Devices in name order (filter by tag, online; page with after, limit)', tag: 'devices', auth: SIGNED_IN, permission: 'devices.read', query: DevicesListQuery, result: z.array(DeviceView) }),
   deviceGet: route({ method: 'GET', path: '/api/devices/:id', summary: 'A device by id or name', tag: 'devices', auth: SIGNED_IN, permission: 'devices.read', device: 'any', params: dev, result: DeviceView }),
   deviceUpdate: route({ method: 'PATCH', path: '/api/devices/:id', summary: 'Rename or re-tag a device', tag: 'devices', auth: SIGNED_IN, permission: 'devices.write', device: 'any', params: dev, body: DevicePatch, result: DeviceView }),
   deviceDelete: route({ method: 'DELETE', path: '/api/devices/:id', summary: 'Delete a device (revokes its credentials)', tag: 'devices', auth: SIGNED_IN, permission: 'devices.delete', device: 'any', params: dev, result: NoContent, resultKind: 'empty', status: 204 }),

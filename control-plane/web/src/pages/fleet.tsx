@@ -6,6 +6,7 @@ import { ago, num } from '../lib/format.js';
 import { useSession } from '../lib/session.js';
 import { ErrorBox, Spinner } from '../lib/ui.js';
 import { AddDevice } from './add-device.js';
+import { LoadJournal, loadFleetPages } from './fleet-loader.js';
 
 const ROW = 44;
 const OVERSCAN = 8;
@@ -32,6 +33,8 @@ export function FleetPage() {
   // Bumped when devices are added, removed or edited (not on presence): tags and the order depend on it.
   const [members, setMembers] = useState(0);
   const presence = useRef(new Map<string, { online: boolean; ts: number }>());
+  // Set while the pages of the list arrive: what the socket said meanwhile (fleet-loader.ts).
+  const journal = useRef<LoadJournal | undefined>(undefined);
   const presenceTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loaded, setLoaded] = useState(false);
@@ -54,6 +57,7 @@ export function FleetPage() {
     for (const [id, p] of presence.current) {
       const cur = devices.current.get(id);
       if (cur) devices.current.set(id, { ...cur, online: p.online, lastSeen: new Date(p.ts).toISOString() });
+      else journal.current?.presenceForUnknown(id, p);
     }
     presence.current.clear();
     bump();
@@ -63,11 +67,20 @@ export function FleetPage() {
     let closed = false;
     let ws: WebSocket | undefined;
     let retry: ReturnType<typeof setTimeout> | undefined;
+    let loads = 0;
     const load = async () => {
-      const list = await apiRoute('deviceList');
-      devices.current = new Map(list.map((d) => [d.id, d]));
-      presence.current.clear();
-      setLoaded(true);
+      const mine = ++loads;
+      const j = new LoadJournal();
+      journal.current = j;
+      try {
+        await loadFleetPages(() => devices.current, j, () => {
+          setLoaded(true);
+          setMembers((v) => v + 1);
+          bump();
+        }, () => closed || mine !== loads);
+      } finally {
+        if (journal.current === j) journal.current = undefined;
+      }
       setMembers((v) => v + 1);
       bump();
     };
@@ -77,12 +90,13 @@ export function FleetPage() {
         ws = await openSocket('/api/events');
         if (closed) return ws.close();
         setLive('live');
-        await load(); // after subscribing, so no event falls between the list and the socket
         ws.onmessage = (m) => {
           const e = parseFrame(FleetEvent, m.data);
           // Image pulls are the servers form's business, not the fleet's.
           if (!e || e.type === 'container.pull') return;
           if (!e || e.type === 'job.updated') return;
+          if (e.type === 'device.deleted') journal.current?.deletedNow(e.deviceId);
+          else journal.current?.touch(e.deviceId);
           if (e.type === 'device.online' || e.type === 'device.offline') {
             // The last state per device wins within a batch.
             presence.current.set(e.deviceId, { online: e.type === 'device.online', ts: e.ts });
@@ -106,9 +120,18 @@ export function FleetPage() {
           setLive('lost');
           retry = setTimeout(() => void connect(), 3000);
         };
+        // After subscribing, so no event falls between the list and the socket; the journal keeps
+        // what the socket says while the pages arrive.
+        await load();
       } catch (err) {
         if (closed) return;
         setLive('lost');
+        // A load that failed on an open socket: that socket goes, the retry opens a new one.
+        if (ws) {
+          ws.onclose = null;
+          ws.onmessage = null;
+          ws.close();
+        }
         if (!loaded) await load().catch(setError);
         retry = setTimeout(() => void connect(), 5000);
       }
