@@ -2,7 +2,16 @@
  * The message link both programs use: MQTT in production, an in-memory bus in tests of
  * code that only needs pub/sub. One contract suite runs over both (shared/test/transport.contract.ts).
  */
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/**
+ * `meta.retained`: the broker sent a stored retained message because of a new subscription (MQTT
+ * clears the flag on live deliveries). Shared subscriptions never get those, so a shared handler
+ * seeing one is looking at the copy meant for a plain subscription to the same filter on the link.
+ */
+export interface MessageMeta {
+  retained: boolean;
+}
+
+export type MessageHandler = (topic: string, payload: Buffer, meta?: MessageMeta) => void;
 
 export interface PublishOptions {
   qos?: 0 | 1;
@@ -89,12 +98,12 @@ export class HandlerTable {
     return [...this.entries.keys()];
   }
 
-  dispatch(topic: string, payload: Buffer, onError: (err: unknown) => void): void {
+  dispatch(topic: string, payload: Buffer, onError: (err: unknown) => void, meta?: MessageMeta): void {
     for (const [filter, handlers] of this.entries) {
       if (!topicMatches(filter.replace(SHARE_PREFIX, ''), topic)) continue;
       for (const handler of handlers) {
         try {
-          handler(topic, payload);
+          handler(topic, payload, meta);
         } catch (err) {
           onError(err);
         }
