@@ -14,7 +14,7 @@ import { ApiClient } from './lib/api.js';
 import { runPingLoad, type PingResult } from './lib/pinger.js';
 import { CP_MAIN, freePort, memoryOf, sleep, startProcess, waitFor, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, revision, writeResults, type Row } from './lib/report.js';
-import { SimHandle } from './lib/sim-handle.js';
+import { SimPool } from './lib/sim-pool.js';
 import { addToDynsec, bulkDevices, insertIntoStore } from './lib/bulk-provision.js';
 import { findMosquitto, startMosquitto } from '../control-plane/test/helpers/mosquitto.js';
 import { throwawayPostgres } from '../control-plane/test/helpers/replicas.js';
@@ -29,7 +29,20 @@ const TELEMETRY_EVERY_MS = envNumber('EDGEHOOK_BENCH_TELEMETRY_EVERY_MS', 10_000
 const ADMIN_PASSWORD = 'bench-admin-password';
 // api: every agent enrolls through replica 1 (dynsec commands); bulk: identities written before start (lib/bulk-provision.ts).
 const PROVISION = process.env['EDGEHOOK_BENCH_PROVISION'] ?? (N > 1000 ? 'bulk' : 'api');
+// Simulator processes (bulk provisioning only): each holds at most ~5,000 agents by default (one file per socket, one event loop).
+const SIM_PROCS = PROVISION === 'bulk' ? envNumber('EDGEHOOK_BENCH_SIM_PROCS', Math.max(1, Math.ceil(N / 5000))) : 1;
 const log = (msg: string): void => console.log(`[fleet-replicas ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+/**
+ * The broker as docs/deploy/mosquitto.conf sets it up: queues and in-flight windows sized for a
+ * fleet (the default of 20 QoS 1 messages in flight per client throttles each replica's shared
+ * subscriptions to one window per round trip), and no per-message debug log (the test helper's
+ * `log_type all` writes a line per PUBLISH/PUBACK, which at 20,000 agents costs the broker more
+ * than routing them and piles up in this process).
+ */
+function benchMosquittoConf(p: { port: number; plugin: string; dynsecFile: string }): string {
+  return [`listener ${p.port} 127.0.0.1`, 'per_listener_settings false', 'allow_anonymous false', `plugin ${p.plugin}`, `plugin_opt_config_file ${p.dynsecFile}`, 'persistence false', 'max_queued_messages 1000000', 'max_inflight_messages 1000', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n');
+}
 
 interface ReplicaProc extends RunningProcess {
   url: string;
@@ -40,7 +53,9 @@ async function startReplica(i: number, env: Record<string, string>, db: string, 
   const started = performance.now();
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), `edgehook-bench-replica${i}-`));
-  const proc = startProcess(`replica-${i}`, [CP_MAIN, 'serve', '--port', String(port), '--data-dir', dataDir, '--database', db, '--broker', broker.url, '--broker-username', broker.username, '--log-level', 'info', '--log-format', 'json'], env);
+  // EDGEHOOK_BENCH_CP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", applies to every replica.
+  const nodeArgs = (process.env['EDGEHOOK_BENCH_CP_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const proc = startProcess(`replica-${i}`, [...nodeArgs, CP_MAIN, 'serve', '--port', String(port), '--data-dir', dataDir, '--database', db, '--broker', broker.url, '--broker-username', broker.username, '--log-level', 'info', '--log-format', 'json'], env);
   const url = `http://127.0.0.1:${port}`;
   await waitFor('replica healthy', async () => {
     if (proc.child.exitCode !== null) throw new Error(`replica ${i} exited: ${proc.output.tail.join('\n')}`);
@@ -98,34 +113,39 @@ export async function runReplicasBench(): Promise<void> {
   if ('missing' in db) throw new Error(db.missing);
   const bulk = PROVISION === 'bulk' ? bulkDevices(N) : [];
   const provisionStart = performance.now();
-  const mosquitto = await startMosquitto(found, { dynsec: (config) => addToDynsec(config, bulk) });
+  const mosquitto = await startMosquitto(found, { conf: benchMosquittoConf, dynsec: (config) => addToDynsec(config, bulk) });
   if (bulk.length > 0) await insertIntoStore(db.url, bulk);
   const provisionMs = performance.now() - provisionStart;
   const env = { EDGEHOOK_BROKER_PASSWORD: mosquitto.admin.password, EDGEHOOK_ADMIN_PASSWORD: ADMIN_PASSWORD };
   const broker = { url: mosquitto.url, username: mosquitto.admin.username };
   const replicas: ReplicaProc[] = [];
-  let sim: SimHandle | undefined;
-  const results: Record<string, unknown> = { bench: 'fleet-replicas', startedAt: new Date().toISOString(), machine: machine(), revision: revision(), config: { agents: N, replicas: R, pingSeconds: PING_S, pingRate: PING_RATE, telemetryEveryMs: TELEMETRY_EVERY_MS } };
+  let sim: SimPool | undefined;
+  const results: Record<string, unknown> = { bench: 'fleet-replicas', startedAt: new Date().toISOString(), machine: machine(), revision: revision(), config: { agents: N, replicas: R, pingSeconds: PING_S, pingRate: PING_RATE, telemetryEveryMs: TELEMETRY_EVERY_MS, simProcesses: SIM_PROCS } };
   try {
     replicas.push((await startReplica(1, env, db.url, broker)).replica);
     for (let i = 2; i <= R; i++) replicas.push((await startReplica(i, env, db.url, broker)).replica);
     const [a] = replicas;
     if (!a) throw new Error('no replica');
-    sim = await SimHandle.start((p) => {
-      if (p.connected % 1000 < BATCH || p.connected === p.total) log(`  connected ${p.connected}/${p.total}`);
+    let lastLogged = 0;
+    sim = await SimPool.start(SIM_PROCS, (p) => {
+      if (p.connected - lastLogged < 1000 && p.connected !== p.total) return;
+      lastLogged = p.connected;
+      log(`  connected ${p.connected}/${p.total}`);
     });
+    log(`${SIM_PROCS} simulator process(es): ${sim.pids.join(', ')}`);
     let enrolled: { enrolled: number; ms: number };
     let deviceIds: string[];
     if (bulk.length > 0) {
-      const adopted = (await sim.call({ cmd: 'adopt', agents: bulk.map((d) => ({ ...d, url: mosquitto.url })) })) as { deviceIds: string[] };
-      deviceIds = adopted.deviceIds;
+      deviceIds = await sim.adopt(bulk.map((d) => ({ ...d, url: mosquitto.url })));
       enrolled = { enrolled: deviceIds.length, ms: provisionMs };
       results['enroll'] = { provision: 'bulk', ms: provisionMs };
       log(`bulk-provisioned ${N} devices (dynsec file + store) in ${fmt(provisionMs / 1000)} s`);
     } else {
       const token = await a.api.enrollmentToken(N, 7200);
       log(`enrolling ${N} agents through replica 1 (${ENROLL_CONCURRENCY} in flight): each is a dynsec client + role`);
-      const result = await sim.call({ cmd: 'enroll', server: a.url, token, count: N, concurrency: ENROLL_CONCURRENCY });
+      const [enroller] = sim.sims;
+      if (!enroller) throw new Error('no simulator');
+      const result = await enroller.call({ cmd: 'enroll', server: a.url, token, count: N, concurrency: ENROLL_CONCURRENCY });
       const { deviceIds: ids, ...enrollSummary } = result;
       deviceIds = ids;
       enrolled = result;
@@ -133,13 +153,13 @@ export async function runReplicasBench(): Promise<void> {
       log(`enrolled ${result.enrolled} in ${fmt(result.ms / 1000)} s`);
     }
     const connectStart = performance.now();
-    const connected = await sim.call({ cmd: 'connect', batch: BATCH, batchTimeoutMs: 60_000, totalTimeoutMs: 600_000 });
+    const connected = await sim.connect(BATCH, 60_000, 600_000);
     const last = replicas[replicas.length - 1] ?? a;
     const onlineMs = await waitFor('all online per the last replica', async () => ((await last.api.onlineCount()) === enrolled.enrolled ? performance.now() - connectStart : undefined), 300_000, 500);
     results['connect'] = { ...connected, allOnlineViaApiMs: onlineMs };
     log(`connected ${connected.connected} in ${fmt(connected.ms / 1000)} s; online per replica ${R} after ${fmt(onlineMs / 1000)} s`);
 
-    await sim.call({ cmd: 'telemetry-start', everyMs: TELEMETRY_EVERY_MS });
+    await sim.telemetryStart(TELEMETRY_EVERY_MS);
     const telemetryStart = performance.now();
     const pings: PingResult[] = [];
     for (const r of replicas) pings.push(await runPingLoad(r.api, deviceIds, { rate: PING_RATE, durationMs: PING_S * 1000 }));
@@ -149,7 +169,7 @@ export async function runReplicasBench(): Promise<void> {
     log(`pings: ${pings.map((p, i) => `replica ${i + 1} p50 ${p.http.p50} / p99 ${p.http.p99} ms, errors ${p.errors}`).join('; ')}`);
 
     log('kill -9 of replica 1 under pings (round robin, retry on the next replica) and telemetry');
-    await sim.call({ cmd: 'mark' });
+    await sim.mark();
     let killedAt = NaN;
     const rr = await roundRobinPings(replicas, deviceIds, PING_RATE, 20_000, (t) => {
       if (Number.isNaN(killedAt) && t >= 5000) {
@@ -157,7 +177,7 @@ export async function runReplicasBench(): Promise<void> {
         a.child.kill('SIGKILL');
       }
     });
-    const report = await sim.call({ cmd: 'restart-report' });
+    const report = await sim.restartReport();
     const deviceDisconnects = report.closesSinceMark.reduce((s, n) => s + n, 0);
     const errAfterKill = rr.errors.filter((t) => t >= killedAt);
     const errorWindowMs = errAfterKill.length > 0 ? Math.max(...errAfterKill) - killedAt : 0;
@@ -168,7 +188,7 @@ export async function runReplicasBench(): Promise<void> {
     log(`replica 1 restarted and healthy in ${fmt(restart.ms / 1000, 2)} s`);
 
     // The agents re-send what no replica acknowledged (the killed one's backlog), for up to a minute.
-    const tel = (await sim.call({ cmd: 'telemetry-stop', drainMs: 60_000 })) as { batches: number; sent: number; resent: number; acked: number; unacked: number; failed: number; perDevice: Record<string, number> };
+    const tel = await sim.telemetryStop(60_000);
     const telemetryS = (performance.now() - telemetryStart) / 1000;
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();

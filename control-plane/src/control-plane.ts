@@ -26,7 +26,7 @@ import { FleetEvents } from './events/fleet-events.js';
 import { serveEventsSocket } from './events/events.socket.js';
 import { attachUpgradeRouter } from './auth/upgrade-router.js';
 import { RpcClient } from './devices/rpc.client.js';
-import { startPresence } from './devices/presence.handler.js';
+import { PRESENCE_SHARE, startPresence } from './devices/presence.handler.js';
 import { findDeviceByRef, findSecretHash, markAllOffline } from './devices/devices.repository.js';
 import { startDemoAgent } from './devices/demo-agent.js';
 import { startTelemetry } from './telemetry/telemetry.service.js';
@@ -227,7 +227,7 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   const hwEvents = new HardwareEvents(transport, log.child({ part: 'hardware' }));
   await hwEvents.start();
   await startPullProgress({ transport, events, clock, log: log.child({ part: 'containers' }) });
-  const perfkit = new PerfkitHub({ db, transport, clock, log: log.child({ part: 'perfkit' }) });
+  const perfkit = new PerfkitHub({ db, transport, clock, log: log.child({ part: 'perfkit' }), helloShare: shared ? PRESENCE_SHARE : undefined });
   await perfkit.start();
   const relay = new StreamRelay({ transport: streamTransport, instanceId, events, log: log.child({ part: 'relay' }), streamsUnsupported: (id) => (kinds.peek(id) === 'wsi' ? WSI_NO_STREAMS : undefined) });
   await relay.start();

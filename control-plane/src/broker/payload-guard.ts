@@ -25,7 +25,7 @@ export function guardDevicePayloads(transport: Transport, deps: { log: Logger; d
       },
     );
   };
-  const guard = (handler: MessageHandler): MessageHandler => (topic, payload) => {
+  const guard = (handler: MessageHandler): MessageHandler => (topic, payload, meta) => {
     const deviceId = DEVICE_TOPIC.exec(topic)?.[1];
     const matched = matchTopic(topic);
     // Another replica's message to a device (its ACL forbids the device to publish those) is not checked.
@@ -34,7 +34,7 @@ export function guardDevicePayloads(transport: Transport, deps: { log: Logger; d
       const check = checkDevicePublish(deviceId, topic, payload, deps.validated);
       if (!check.ok) return refuse(deviceId, topic, check.reason ?? 'invalid');
     }
-    handler(topic, payload);
+    handler(topic, payload, meta);
   };
   return {
     get connected() {

@@ -6,6 +6,9 @@ import type { Database } from '../db/database.js';
 import type { FleetEvents } from '../events/fleet-events.js';
 import { applyDescription, markOffline, markOnline } from './devices.repository.js';
 
+/** The shared group of the presence subscriptions (status, hello); others reacting to `hello` join it. */
+export const PRESENCE_SHARE = 'edgehook-presence';
+
 /**
  * Keeps the store's view of presence in step with the retained status topics. Runs on every
  * replica: the updates are idempotent, and each replica tells its own websocket clients.
@@ -13,7 +16,11 @@ import { applyDescription, markOffline, markOnline } from './devices.repository.
 export async function startPresence(deps: { db: Kysely<Database>; transport: Transport; events: FleetEvents; clock: Clock; log: Logger }, shared?: { instanceId: string }): Promise<void> {
   const { db, clock, log, events } = deps;
   // Shared (several replicas on one broker): one replica applies each change and tells the others.
-  const share = shared ? 'edgehook-presence' : undefined;
+  const share = shared ? PRESENCE_SHARE : undefined;
+  // A shared subscription never gets retained messages: a retained copy here is the one sent to the
+  // plain status subscription of the start-up sync (same filter, same link), which applies it itself.
+  // Applying it here too was one UPDATE and one fleet event per device at every replica start.
+  const notForUs = (meta: { retained: boolean } | undefined): boolean => share !== undefined && meta?.retained === true;
   const tell = (event: FleetEvent): void => {
     if (shared) void events.announce(event);
     else events.emitLocal(event);
@@ -31,9 +38,9 @@ export async function startPresence(deps: { db: Kysely<Database>; transport: Tra
     chains.set(deviceId, next);
   };
 
-  await deps.transport.subscribe(filterFor('status'), (topic, payload) => {
+  await deps.transport.subscribe(filterFor('status'), (topic, payload, meta) => {
     const deviceId = matchTopic(topic)?.params['deviceId'];
-    if (!deviceId) return;
+    if (!deviceId || notForUs(meta)) return;
     // An empty retained payload clears the topic (device deleted): nothing to apply.
     if (payload.length === 0) return;
     const msg = decodeJson(PresenceMessage, payload);
@@ -52,9 +59,9 @@ export async function startPresence(deps: { db: Kysely<Database>; transport: Tra
     });
   }, share ? { share } : {});
 
-  await deps.transport.subscribe(filterFor('hello'), (topic, payload) => {
+  await deps.transport.subscribe(filterFor('hello'), (topic, payload, meta) => {
     const deviceId = matchTopic(topic)?.params['deviceId'];
-    if (!deviceId || payload.length === 0) return;
+    if (!deviceId || payload.length === 0 || notForUs(meta)) return;
     const msg = decodeJson(DeviceDescription, payload);
     if (!msg.ok) {
       log.warn('malformed hello message', { deviceId, error: msg.error });

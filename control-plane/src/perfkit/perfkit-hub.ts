@@ -16,7 +16,13 @@ export class PerfkitHub {
   /** The declaration text last saved per device and scope, so an unchanged one is not written again. */
   private readonly saved = new Map<string, string>();
 
-  constructor(private readonly deps: { db: Kysely<Database>; transport: Transport; clock: Clock; log: Logger }) {}
+  /**
+   * `helloShare`: with several replicas, the shared group `hello` is already subscribed in
+   * (presence's): one replica answers each hello, and a starting replica does not re-publish every
+   * device's desired document (the broker still holds them, retained). A plain subscription here
+   * would get every hello on every replica, plus, on the same link, each copy twice.
+   */
+  constructor(private readonly deps: { db: Kysely<Database>; transport: Transport; clock: Clock; log: Logger; helloShare?: string | undefined }) {}
 
   async start(): Promise<void> {
     await this.deps.transport.subscribe(filterFor('perfkitState'), (topic, payload) => {
@@ -31,10 +37,12 @@ export class PerfkitHub {
       this.states.set(deviceId, { state: decoded.value, receivedAt: this.deps.clock.now() });
       void this.keepSchemas(deviceId, decoded.value).catch((err: unknown) => this.deps.log.warn('perfkit declarations not saved', { deviceId, err }));
     });
-    await this.deps.transport.subscribe(filterFor('hello'), (topic) => {
+    const share = this.deps.helloShare;
+    await this.deps.transport.subscribe(filterFor('hello'), (topic, _payload, meta) => {
       const deviceId = matchTopic(topic)?.params['deviceId'];
+      if (share !== undefined && meta?.retained === true) return;
       if (deviceId) void this.publishDesired(deviceId).catch((err: unknown) => this.deps.log.warn('desired configs not published', { deviceId, err }));
-    });
+    }, share !== undefined ? { share } : {});
   }
 
   private async keepSchemas(deviceId: string, state: PerfkitState): Promise<void> {

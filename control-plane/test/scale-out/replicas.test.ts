@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import mqtt from 'mqtt';
+import { topicFor } from '@edgehook/shared';
 import { adminApi, createEnrollmentToken, enrollRaw, jsonOf, killAllAgents, waitFor, type AgentProcess, type Api } from '../helpers/harness.js';
 import { requireMosquitto, startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import { killAllReplicas, startReplica, throwawayPostgres, type Replica } from '../helpers/replicas.js';
@@ -71,6 +72,25 @@ it('enroll through A, then B and C see it online and ping it at once', async (ct
     assert.is(dev.body.online, true);
     const ping = await api.request('POST', `/api/devices/${ctx.agent.deviceId}/ping`);
     assert.is(ping.status, 200, JSON.stringify(ping.body));
+  }
+});
+
+it('a starting replica reads the retained statuses without re-applying them: no device announced online again', async (ctx) => {
+  // The replicas' own account may listen to the fleet events every replica publishes.
+  const watcher = await mqtt.connectAsync(ctx.mosquitto.url, { clientId: `watch-${Date.now()}`, username: ctx.mosquitto.admin.username, password: ctx.mosquitto.admin.password, protocolVersion: 4, reconnectPeriod: 0 });
+  const announced: unknown[] = [];
+  watcher.on('message', (_topic, payload) => announced.push(JSON.parse(payload.toString())));
+  await watcher.subscribeAsync(topicFor('fleetEvents', {}), { qos: 0 });
+  const d = await startReplica({ brokerUrl: ctx.mosquitto.url, username: ctx.mosquitto.admin.username, password: ctx.mosquitto.admin.password, database: ctx.pg.url });
+  try {
+    assert.match(d.output(), /presence synced from the broker/);
+    await new Promise((r) => setTimeout(r, 1000));
+    const again = announced.filter((e) => typeof e === 'object' && e !== null && 'deviceId' in e && e.deviceId === ctx.agent.deviceId);
+    assert.equal(again, [], 'the device was already online; the retained copy for the sync must not reach the shared presence handler too');
+    assert.is((await ctx.apiA.request('GET', `/api/devices/${ctx.agent.deviceId}`)).body.online, true);
+  } finally {
+    await d.stop();
+    await watcher.endAsync();
   }
 });
 

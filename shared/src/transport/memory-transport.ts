@@ -64,7 +64,7 @@ export class MemoryTransport implements Transport {
   async subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>> {
     if (!this.alive) throw new NotConnectedError();
     this.handlers.add(filter, handler);
-    for (const [topic, payload] of this.broker.retainedFor(filter)) queueMicrotask(() => handler(topic, payload));
+    for (const [topic, payload] of this.broker.retainedFor(filter)) queueMicrotask(() => handler(topic, payload, { retained: true }));
     return async () => {
       this.handlers.remove(filter, handler);
     };
@@ -84,7 +84,7 @@ export class MemoryTransport implements Transport {
 
   /** @internal */
   receive(topic: string, payload: Buffer): void {
-    if (this.alive) this.handlers.dispatch(topic, payload, () => undefined);
+    if (this.alive) this.handlers.dispatch(topic, payload, () => undefined, { retained: false });
   }
 
   /** @internal */

@@ -75,8 +75,8 @@ export class MqttTransport implements Transport {
 
   constructor(private readonly client: MqttClient, private readonly opts: MqttTransportOptions) {
     client.on('connect', () => this.onConnect());
-    client.on('message', (topic, payload) => {
-      this.handlers.dispatch(topic, payload, (err) => opts.log.error('message handler failed', { topic, err }));
+    client.on('message', (topic, payload, packet) => {
+      this.handlers.dispatch(topic, payload, (err) => opts.log.error('message handler failed', { topic, err }), { retained: packet.retain });
     });
     client.on('error', (err) => {
       const code = connackCode(err);

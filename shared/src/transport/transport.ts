@@ -2,7 +2,16 @@
  * The message link both programs use: MQTT in production, an in-memory bus in tests of
  * code that only needs pub/sub. One contract suite runs over both (shared/test/transport.contract.ts).
  */
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/**
+ * `meta.retained`: the broker sent a stored retained message because of a new subscription (MQTT
+ * clears the flag on live deliveries). Shared subscriptions never get those, so a shared handler
+ * seeing one is looking at the copy meant for a plain subscription to the same filter on the link.
+ */
+export interface MessageMeta {
+  retained: boolean;
+}
+
+export type MessageHandler = (topic: string, payload: Buffer, meta?: MessageMeta) => void;
 
 export interface PublishOptions {
   qos?: 0 | 1;
@@ -50,8 +59,10 @@ export class NotConnectedError extends Error {
 
 /** MQTT topic filter matching with `+` and `#`. */
 export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
+  return levelsMatch(filter.split('/'), topic.split('/'));
+}
+
+function levelsMatch(f: readonly string[], t: readonly string[]): boolean {
   for (let i = 0; i < f.length; i++) {
     const part = f[i];
     if (part === '#') return true;
@@ -63,21 +74,22 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 /** Keeps handlers per filter and dispatches an incoming message to every matching one. */
 export class HandlerTable {
-  private readonly entries = new Map<string, Set<MessageHandler>>();
+  // Filter levels split once (share prefix removed): a replica dispatches thousands of messages a second.
+  private readonly entries = new Map<string, { levels: string[]; handlers: Set<MessageHandler> }>();
 
   add(filter: string, handler: MessageHandler): { first: boolean } {
-    let set = this.entries.get(filter);
-    const first = set === undefined;
-    if (!set) {
-      set = new Set();
-      this.entries.set(filter, set);
+    let entry = this.entries.get(filter);
+    const first = entry === undefined;
+    if (!entry) {
+      entry = { levels: filter.replace(SHARE_PREFIX, '').split('/'), handlers: new Set() };
+      this.entries.set(filter, entry);
     }
-    set.add(handler);
+    entry.handlers.add(handler);
     return { first };
   }
 
   remove(filter: string, handler: MessageHandler): { last: boolean } {
-    const set = this.entries.get(filter);
+    const set = this.entries.get(filter)?.handlers;
     if (!set) return { last: false };
     set.delete(handler);
     if (set.size > 0) return { last: false };
@@ -89,12 +101,13 @@ export class HandlerTable {
     return [...this.entries.keys()];
   }
 
-  dispatch(topic: string, payload: Buffer, onError: (err: unknown) => void): void {
-    for (const [filter, handlers] of this.entries) {
-      if (!topicMatches(filter.replace(SHARE_PREFIX, ''), topic)) continue;
+  dispatch(topic: string, payload: Buffer, onError: (err: unknown) => void, meta?: MessageMeta): void {
+    const levels = topic.split('/');
+    for (const { levels: filterLevels, handlers } of this.entries.values()) {
+      if (!levelsMatch(filterLevels, levels)) continue;
       for (const handler of handlers) {
         try {
-          handler(topic, payload);
+          handler(topic, payload, meta);
         } catch (err) {
           onError(err);
         }
