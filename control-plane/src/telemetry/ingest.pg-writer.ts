@@ -48,27 +48,35 @@ export class PgIngestWriter implements IngestWriter {
         });
       }
       if (missing.size > 0) await this.ensureSeries(trx, [...missing.values()]);
-      // One row per (device, family, ts, series): the last sample of a batch wins, as in the other writers.
-      const rows = new Map<string, [number, number, number, number, number]>();
+      // Column arrays straight away (no per-row key or tuple): a row repeated in the flush is left to
+      // `on conflict do nothing`, which keeps the first, as SQLite's `insert or ignore` does.
+      const cols: [number[], number[], number[], number[], number[]] = [[], [], [], [], []];
       for (const s of stored) {
-        s.batch.samples.forEach((sample, i) => {
+        const { samples } = s.batch;
+        for (let i = 0; i < samples.length; i++) {
+          const sample = samples[i];
+          if (!sample) continue;
           const ts = sample.t ?? s.batch.ts;
           const series = ts < oldestTs ? undefined : registry.lookup(s.deviceKey, sample.m, s.labels[i] ?? '{}');
           s.series.push(series);
-          if (!series) return;
-          const id = `${s.deviceKey}:${ts}:${series.key}`;
-          if (!rows.has(id)) rows.set(id, [s.deviceKey, series.family, ts, series.key, sample.v]);
-        });
+          if (!series) continue;
+          cols[0].push(s.deviceKey);
+          cols[1].push(series.family);
+          cols[2].push(ts);
+          cols[3].push(series.key);
+          cols[4].push(sample.v);
+        }
       }
-      const all = [...rows.values()];
-      for (let i = 0; i < all.length; i += CHUNK_ROWS) {
-        const part = all.slice(i, i + CHUNK_ROWS);
-        await sql`
+      let rows = 0;
+      for (let i = 0; i < cols[0].length; i += CHUNK_ROWS) {
+        const [d, f, t, k, v] = cols.map((c) => c.slice(i, i + CHUNK_ROWS));
+        const inserted = await sql`
           insert into telemetry_samples (device_key, family, ts, series_key, value)
-          select * from unnest(${part.map((r) => r[0])}::int[], ${part.map((r) => r[1])}::int[], ${part.map((r) => r[2])}::bigint[], ${part.map((r) => r[3])}::int[], ${part.map((r) => r[4])}::float8[])
+          select * from unnest(${d}::int[], ${f}::int[], ${t}::bigint[], ${k}::int[], ${v}::float8[])
           on conflict do nothing`.execute(trx);
+        rows += Number(inserted.numAffectedRows ?? 0n);
       }
-      return { stored: stored.map(({ labels: _labels, ...s }) => s), duplicates, rows: all.length };
+      return { stored: stored.map(({ labels: _labels, ...s }) => s), duplicates, rows };
     });
   }
 

@@ -1,4 +1,4 @@
-import { decodeJson, encodeJson, filterFor, matchTopic, TelemetryBatch, topicFor, type Clock, type Logger } from '@edgehook/shared';
+import { checkTelemetryBatch, encodeJson, filterFor, matchTopic, TelemetryBatch, topicFor, type Clock, type Logger } from '@edgehook/shared';
 import type { Transport } from '@edgehook/shared/transport';
 import type { ValidatedPayloads } from '../broker/validated-payloads.js';
 import type { SeriesRegistry } from './series.registry.js';
@@ -74,7 +74,14 @@ export class TelemetryIngest {
     // Checked already by the broker's payload check in this process: not parsed twice.
     const checked = this.deps.validated?.takeTelemetry(text);
     if (checked) return this.enqueue(deviceId, checked);
-    const decoded = decodeJson(TelemetryBatch, text);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      this.deps.log.warn('malformed telemetry batch', { deviceId, error: 'invalid JSON' });
+      return;
+    }
+    const decoded = checkTelemetryBatch(parsed);
     if (!decoded.ok) {
       this.deps.log.warn('malformed telemetry batch', { deviceId, error: decoded.error });
       return;

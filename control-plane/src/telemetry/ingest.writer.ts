@@ -100,12 +100,16 @@ export class KyselyIngestWriter implements IngestWriter {
 }
 
 type RawDb = import('better-sqlite3').Database;
+
+// Rows per multi-row sample insert: a 60-sample batch is one statement (5 parameters a row, far below SQLite's limit).
+const SAMPLE_ROWS = 64;
 type Statement = import('better-sqlite3').Statement;
 
 /** SQLite: its own connection to the same file (WAL allows it), statements prepared once. */
 export class SqliteIngestWriter implements IngestWriter {
   private readonly insertBatch: Statement;
-  private readonly insertSample: Statement;
+  /** Multi-row sample inserts by row count (1..SAMPLE_ROWS), prepared on first use. */
+  private readonly insertSamples = new Map<number, Statement>();
   private readonly insertDevice: Statement;
   private readonly findDevice: Statement;
   private readonly insertSeries: Statement;
@@ -119,7 +123,6 @@ export class SqliteIngestWriter implements IngestWriter {
     private readonly checkpointer: { stop(): Promise<void> },
   ) {
     this.insertBatch = raw.prepare('insert or ignore into telemetry_batches (device_key, seq, ts, received_at, samples) values (?, ?, ?, ?, ?)');
-    this.insertSample = raw.prepare('insert or ignore into telemetry_samples (device_key, family, ts, series_key, value) values (?, ?, ?, ?, ?)');
     this.insertDevice = raw.prepare('insert or ignore into telemetry_devices (device_id, key) values (?, ?)');
     this.findDevice = raw.prepare('select key from telemetry_devices where device_id = ?');
     this.insertSeries = raw.prepare('insert or ignore into telemetry_series (key, device_key, metric, labels) values (?, ?, ?, ?)');
@@ -182,6 +185,7 @@ export class SqliteIngestWriter implements IngestWriter {
       }
       const seriesOf: Array<SeriesInfo | undefined> = [];
       stored.push({ deviceId: w.deviceId, deviceKey, batch: w.batch, series: seriesOf });
+      const params: Array<number> = [];
       for (const s of w.batch.samples) {
         const ts = s.t ?? w.batch.ts;
         if (ts < oldestTs) {
@@ -190,10 +194,23 @@ export class SqliteIngestWriter implements IngestWriter {
         }
         const series = this.series(deviceKey, s.m, s.l);
         seriesOf.push(series);
-        rows += this.insertSample.run(deviceKey, series.family, ts, series.key, s.v).changes;
+        params.push(deviceKey, series.family, ts, series.key, s.v);
+        if (params.length === SAMPLE_ROWS * 5) rows += this.insertRows(params.splice(0));
       }
+      if (params.length > 0) rows += this.insertRows(params);
     }
     return { stored, duplicates, rows };
+  }
+
+  /** One statement for a batch's rows instead of one per row: the per-call cost was most of the transaction. */
+  private insertRows(params: number[]): number {
+    const n = params.length / 5;
+    let statement = this.insertSamples.get(n);
+    if (!statement) {
+      statement = this.raw.prepare(`insert or ignore into telemetry_samples (device_key, family, ts, series_key, value) values ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
+      this.insertSamples.set(n, statement);
+    }
+    return statement.run(params).changes;
   }
 
   async write(work: PendingBatch[], oldestTs: number): Promise<WriteResult> {
