@@ -152,10 +152,10 @@ export class SqliteIngestWriter implements IngestWriter {
     if (known !== undefined) return known;
     for (let attempt = 0; attempt < 20; attempt++) {
       this.insertDevice.run(deviceId, this.registry.newDeviceKey());
-      const row = this.findDevice.get(deviceId) as { key: number } | undefined;
-      if (row) {
-        this.registry.registerDevice(deviceId, row.key);
-        return row.key;
+      const key = keyOf(this.findDevice.get(deviceId));
+      if (key !== undefined) {
+        this.registry.registerDevice(deviceId, key);
+        return key;
       }
     }
     throw new Error(`could not allocate a telemetry key for device ${deviceId}`);
@@ -167,8 +167,8 @@ export class SqliteIngestWriter implements IngestWriter {
     if (known) return known;
     for (let attempt = 0; attempt < 20; attempt++) {
       this.insertSeries.run(this.registry.newSeriesKey(), deviceKey, metric, labelsJson);
-      const row = this.findSeries.get(deviceKey, metric, labelsJson) as { key: number } | undefined;
-      if (row) return this.registry.registerSeries(deviceKey, row.key, metric, labels, labelsJson);
+      const key = keyOf(this.findSeries.get(deviceKey, metric, labelsJson));
+      if (key !== undefined) return this.registry.registerSeries(deviceKey, key, metric, labels, labelsJson);
     }
     throw new Error(`could not allocate a telemetry series key for ${metric}`);
   }
@@ -226,4 +226,11 @@ export class SqliteIngestWriter implements IngestWriter {
     this.raw.close();
     await this.checkpointer.stop();
   }
+}
+
+/** The `key` column of a row better-sqlite3 read (typed `unknown` by the driver). */
+function keyOf(row: unknown): number | undefined {
+  if (typeof row !== 'object' || row === null) return undefined;
+  const key: unknown = Reflect.get(row, 'key');
+  return typeof key === 'number' ? key : undefined;
 }
