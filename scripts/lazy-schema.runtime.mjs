@@ -1,4 +1,4 @@
-// Runtime of scripts/lazy-schemas.esbuild-plugin.mjs, bundled into the agent only: a stand-in for
+// Runtime of scripts/lazy-schemas.esbuild-plugin.mjs, bundled into the agent and the web console: a stand-in for
 // a zod schema that builds the real one on first use and forwards every operation to it, so
 // `.parse`, `._zod`, `instanceof`, `.shape` and composition into other schemas behave as the
 // schema itself does.

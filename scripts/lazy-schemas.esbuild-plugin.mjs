@@ -4,13 +4,14 @@
 // of which the agent parses a handful (the RPC request and its params, stream commands, the
 // telemetry ack, its config files). Result schemas are checked by the control plane.
 //
-// This plugin rewrites, in those packages' compiled JS only as the agent is bundled, each schema
+// This plugin rewrites, in those packages' compiled JS only as the agent is bundled (and, through
+// `rewriteLazySchemas`, as the web console is built: control-plane/web/vite.config.ts), each schema
 // expression evaluated at module load (`z.object(...)...`, `Foo.extend(...)`, in a top-level
 // declaration or a map's property) into `lazySchema(() => <the same expression>)`: a proxy that
 // builds the schema on first use and forwards everything to it. The declarations stay the ones in
-// shared/ (one per schema, types derived from them); the control plane, the web console and the
-// tests load shared/ unchanged. A stand-in is not the schema object: what keys on identity (zod's
-// JSON Schema generation, registries) is not for the agent; scripts/test/lazy-schemas.test.ts
+// shared/ (one per schema, types derived from them); the control plane and the tests load shared/
+// unchanged. A stand-in is not the schema object: what keys on identity (zod's JSON Schema
+// generation, registries) is not for the agent or the console; scripts/test/lazy-schemas.test.ts
 // checks that parsing is the same for every schema.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
