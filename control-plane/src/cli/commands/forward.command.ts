@@ -37,11 +37,11 @@ function parseMessage(data: Buffer): ForwardServerMessage | undefined {
 async function connect(ctx: CommandContext, api: ApiClient, device: DeviceView, target: ForwardTarget): Promise<WebSocket> {
   const path = `/api/devices/${encodeURIComponent(device.id)}/forward?host=${encodeURIComponent(target.host)}&port=${target.port}`;
   try {
-    return await openSocket(ctx, api, path);
+    return await openSocket(ctx, api, path, undefined, true);
   } catch (err) {
     if (!(err instanceof CliError) || !/expired|credentials/.test(err.message)) throw err;
     await api.json(DeviceView, 'GET', `/api/devices/${encodeURIComponent(device.id)}`);
-    return openSocket(ctx, api, path);
+    return openSocket(ctx, api, path, undefined, true);
   }
 }
 
@@ -84,6 +84,8 @@ function bridge(local: Socket, ws: WebSocket, onError: (code: string, message: s
     local.destroySoon();
   });
   local.resume();
+  // Opened paused (openSocket): frames and the close flow only now that the handlers are attached.
+  ws.resume();
 }
 
 export const forwardCommand = defineCommand({

@@ -11,13 +11,19 @@ import { printable } from '../table.js';
  * Opens a socket under `/api/...` as the logged-in user. Call it after an API call (the device
  * lookup, say): the client refreshes the token pair when needed, so the token read back from the
  * store is fresh. `refused` words an HTTP refusal; by default the server's own message.
+ * `paused`: the socket is paused as it opens, so no frame or close can be emitted before the caller
+ * has attached its handlers a few awaits later (a refusal sent right after the upgrade was lost
+ * that way); the caller resumes it.
  */
-export async function openSocket(ctx: CommandContext, api: ApiClient, path: string, refused?: (status: number | undefined) => string): Promise<WebSocket> {
+export async function openSocket(ctx: CommandContext, api: ApiClient, path: string, refused?: (status: number | undefined) => string, paused = false): Promise<WebSocket> {
   const stored = await ctx.store.load();
   if (!stored) throw notLoggedIn(api.server);
   const ws = new WebSocket(`${api.server.replace(/^http/, 'ws')}${path}`, { ...(await socketTls(api.server, stored)), headers: { authorization: `Bearer ${stored.accessToken}` }, perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
+    ws.once('open', () => {
+      if (paused) ws.pause();
+      resolve();
+    });
     ws.once('unexpected-response', (_req, res) => (refused ? reject(new CliError(refused(res.statusCode))) : void refusal(res).then(reject)));
     ws.once('error', (err) => reject(new CliError(`cannot connect to ${api.server}: ${err.message}`)));
   });
