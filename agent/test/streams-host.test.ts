@@ -1,7 +1,7 @@
 // The agent's end of device streams, over the in-memory broker with a scripted control-plane side.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createLogger, encodeJson, filterFor, matchTopic, topicFor, type StreamCmd } from '@edgehook/shared';
+import { ACK_DELAY_MS, createLogger, encodeJson, filterFor, matchTopic, topicFor, type StreamCmd } from '@edgehook/shared';
 import { MemoryBroker } from '@edgehook/shared/transport';
 import { StreamHost, type AgentStream } from '../src/streams/stream-host.js';
 
@@ -79,7 +79,11 @@ test('input is acked once consumed; a close-input waits for the input sent befor
   await input('de');
   await tick();
   assert.equal(events, ['in:abc', 'in:de', 'cmd:close-input']);
-  assert.ok(ctl.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'ack', bytes: 5 })));
+  // Keystroke-sized credit is gathered for ACK_DELAY_MS into one ack.
+  const acked = (): boolean => ctl.some((m) => JSON.stringify(m) === JSON.stringify({ type: 'ack', bytes: 5 }));
+  for (let i = 0; i < 100 && !acked(); i++) await new Promise((r) => setTimeout(r, ACK_DELAY_MS));
+  assert.ok(acked());
+  assert.is(ctl.filter((m) => JSON.stringify(m).includes('"ack"')).length, 1, 'one ack for both writes');
 });
 
 test('output carries the channel byte; the end follows all output with the byte count', async () => {

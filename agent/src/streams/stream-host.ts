@@ -7,6 +7,7 @@ import {
   matchTopic,
   STREAM_KEEPALIVE_MS,
   STREAM_SILENCE_MS,
+  STREAM_WINDOW_DEFAULT,
   PikvmErrorDetails,
   validate,
   StreamCmd,
@@ -63,9 +64,10 @@ class HostedStream implements AgentStream {
   private inputListener: ((data: Buffer, done: () => void) => void) | undefined;
   private commandListener: ((cmd: StreamCommand) => void) | undefined;
   private goneListeners: Array<() => void> = [];
+  // The control plane sends input under STREAM_WINDOW_DEFAULT (its relay's input window).
   private readonly acks = new AckBatcher((bytes) => {
     if (!this.finished) this.sendCtl({ type: 'ack', bytes });
-  });
+  }, STREAM_WINDOW_DEFAULT);
   private inputReceived = 0;
   private deferredCloseInput: { sent: number; cmd: StreamCommand } | undefined;
   finished = false;

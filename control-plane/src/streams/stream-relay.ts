@@ -46,9 +46,10 @@ export class RelayStream<K extends StreamKindName = StreamKindName> {
   readonly id = randomBytes(12).toString('base64url');
   private state: 'opening' | 'open' | 'done' = 'opening';
   private received = 0;
+  // Output comes under the window this relay asks for in `open`.
   private readonly acks = new AckBatcher((bytes) => {
     if (this.state !== 'done') this.command({ type: 'ack', bytes });
-  });
+  }, STREAM_WINDOW_DEFAULT);
   private inputSent = 0;
   private inputInflight = 0;
   private readonly inputWindow = STREAM_WINDOW_DEFAULT;

@@ -1,7 +1,7 @@
 // The control plane's end of device streams, over the in-memory broker with a scripted device side.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createLogger, encodeJson, filterFor, matchTopic, topicFor, type EdgehookError, type StreamCtl } from '@edgehook/shared';
+import { ACK_DELAY_MS, createLogger, encodeJson, filterFor, matchTopic, topicFor, type EdgehookError, type StreamCtl } from '@edgehook/shared';
 import { MemoryBroker } from '@edgehook/shared/transport';
 import { FleetEvents } from '../../src/events/fleet-events.js';
 import { StreamRelay } from '../../src/streams/stream-relay.js';
@@ -75,7 +75,10 @@ test('the end waits for output still in flight; credit is returned as it is cons
   await ctl(s.id, { type: 'opened', info: { id: 'p1', pid: 1 } });
   await data(s.id, 'hello');
   await tick();
-  assert.ok(seen.some((m) => m.kind === 'cmd' && JSON.parse(m.body).type === 'ack' && JSON.parse(m.body).bytes === 5), 'credit returned');
+  const acked = (): boolean => seen.some((m) => m.kind === 'cmd' && JSON.parse(m.body).type === 'ack' && JSON.parse(m.body).bytes === 5);
+  assert.not.ok(acked(), 'five bytes of credit wait for more (off the echo path)');
+  for (let i = 0; i < 100 && !acked(); i++) await new Promise((r) => setTimeout(r, ACK_DELAY_MS));
+  assert.ok(acked(), 'credit returned after the ack delay');
   await ctl(s.id, { type: 'end', result: { status: 'fulfilled', value: 1 }, sent: 10 });
   await tick();
   assert.equal(got.ends, [], 'not before the bytes');
