@@ -30,6 +30,17 @@ const ENROLL_CONCURRENCY = envNumber('EDGEHOOK_BENCH_ENROLL_CONCURRENCY', 50);
 const IDLE_WAIT_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S', 10);
 const RESTARTS = envNumber('EDGEHOOK_BENCH_RESTARTS', 1);
 const IDLE_SETTLE_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S', 30);
+/** The HTTP floor's server: the ping's answer (body and headers) from node:http, nothing else. */
+const BARE_HEADERS = {
+  'content-type': 'application/json',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+const BARE_SERVER = (port: number): string =>
+  `const h = ${JSON.stringify(BARE_HEADERS)}; require('http').createServer((q, s) => { q.resume(); q.on('end', () => { s.writeHead(200, h); s.end('{"rttMs":1.234}'); }); }).on('connection', (c) => c.setNoDelay(true)).listen(${port}, '127.0.0.1')`;
 const SKIP = new Set((process.env['EDGEHOOK_BENCH_SKIP'] ?? '').split(',').filter(Boolean));
 const ADMIN_PASSWORD = 'bench-admin-password';
 const MB = 1024; // KB
@@ -106,13 +117,15 @@ async function main(): Promise<void> {
     log(`pinging: ${PING_RATE}/s for ${PING_S} s (plus 2 s warm-up and 2 x 5 s of plain requests for the layers)`);
     await runPingLoad(api, deviceIds, { rate: PING_RATE, durationMs: 2000 });
     const first = deviceIds[0] ?? '';
-    // The floor: node's http client against a bare node:http server in its own process, same machine and load.
+    // The floor: node's http client against a bare node:http server in its own process, same machine
+    // and load, sent what a ping sends (POST, the bearer token, the path) and answering what a ping
+    // answers (JSON with the control plane's security headers), with no work in between.
     const barePort = await freePort();
-    const bare = startProcess('bare-http', ['-e', `require('http').createServer((q, s) => s.end('{}')).listen(${barePort}, '127.0.0.1')`]);
-    const bareApi = new ApiClient(`http://127.0.0.1:${barePort}`, '', 64);
+    const bare = startProcess('bare-http', ['-e', BARE_SERVER(barePort)]);
+    const bareApi = new ApiClient(`http://127.0.0.1:${barePort}`, api.token, 64);
     await waitFor('the bare http server', async () => ((await bareApi.call('GET', '/')).status === 200 ? true : undefined), 5000, 50);
     const layers = {
-      bareNodeHttp: await runOpenLoop(bareApi, { rate: PING_RATE, durationMs: 5000 }, () => ({ method: 'GET', path: '/' })),
+      bareNodeHttp: await runOpenLoop(bareApi, { rate: PING_RATE, durationMs: 5000 }, () => ({ method: 'POST', path: `/api/devices/${first}/ping` })),
       health: await runOpenLoop(api, { rate: PING_RATE, durationMs: 5000 }, () => ({ method: 'GET', path: '/api/health' })),
       getDevice: await runOpenLoop(api, { rate: PING_RATE, durationMs: 5000 }, () => ({ method: 'GET', path: `/api/devices/${first}` })),
     };

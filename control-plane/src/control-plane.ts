@@ -53,6 +53,7 @@ import { Revocations } from './auth/revocations.js';
 import { ACCOUNT_POLICY, pruneThrottle } from './auth/login-throttle.repository.js';
 import { socketAuditor } from './audit/audit.middleware.js';
 import { pruneAudit } from './audit/audit.repository.js';
+import { AuditWriter } from './audit/audit-writer.js';
 import { prepareTls, tlsInfo, type TlsInfo } from './tls/tls.service.js';
 import { loadOrCreateSigningKey } from './agent-updates/signing-key.js';
 import { PackageCatalog } from './agent-updates/package-catalog.js';
@@ -251,7 +252,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
   });
   revocations.onApply((r) => auth.forget(r));
   reconcileOnConnect({ db, rpc, clock, log: log.child({ part: 'servers' }), events });
-  const audit = { db, clock, log: log.child({ part: 'audit' }), replica: instanceId };
+  const auditWriter = new AuditWriter({ db, log: log.child({ part: 'audit' }) });
+  const audit = { clock, writer: auditWriter, replica: instanceId };
   // Agent packages are signed with this control plane's own key, which devices pin at enrollment.
   const signer = await loadOrCreateSigningKey(config.dataDir);
   const catalog = new PackageCatalog({ dataDir: config.dataDir, builtDir: config.agentPackageDir ?? defaultAgentPackageDir(), signer, clock });
@@ -489,6 +491,8 @@ export async function startControlPlane(config: ServeConfig, overrides: ControlP
         log.debug('closing: broker');
         await broker?.close();
         log.debug('closing: store');
+        // The audit rows of the last requests (and of the sockets closed above) are written first.
+        await auditWriter.flush();
         await db.destroy();
       })();
       return closing;

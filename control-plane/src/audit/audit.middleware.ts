@@ -1,19 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Kysely } from 'kysely';
-import type { AuditResult, Clock, Logger } from '@edgehook/shared';
+import type { AuditResult, Clock } from '@edgehook/shared';
 import type { Principal } from '../auth/authenticator.js';
-import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import type { SocketAuditor } from '../auth/upgrade-router.js';
 import { describeRequest } from './audit-actions.js';
-import { insertAudit, type NewAuditEntry } from './audit.repository.js';
+import type { NewAuditEntry } from './audit.repository.js';
+import type { AuditWriter } from './audit-writer.js';
 
 export interface AuditDeps {
-  db: Kysely<Database>;
   clock: Clock;
-  log: Logger;
+  /** Queues the rows off the request's path (audit-writer.ts). */
+  writer: AuditWriter;
   /** This replica's instance id: each entry names the replica that served the request. */
   replica: string;
 }
@@ -57,11 +56,9 @@ async function loginName(c: Context): Promise<string | null> {
   }
 }
 
-export function writeAudit(deps: AuditDeps, entry: Omit<NewAuditEntry, 'replica'>): Promise<void> {
-  return insertAudit(deps.db, { ...entry, replica: deps.replica }, deps.clock.now()).then(
-    () => undefined,
-    (err: unknown) => deps.log.error('audit entry not written', { action: entry.action, err }),
-  );
+/** Records one entry, stamped now; it reaches the store on the next turn of the event loop. */
+export function writeAudit(deps: AuditDeps, entry: Omit<NewAuditEntry, 'replica'>): void {
+  deps.writer.write({ ...entry, replica: deps.replica }, deps.clock.now());
 }
 
 /**
@@ -79,7 +76,7 @@ export function auditMiddleware(deps: AuditDeps): MiddlewareHandler<AppEnv> {
     const fromContext: Principal | undefined = c.get('principal');
     const principal = actors.get(c.req.raw) ?? fromContext;
     const isLogin = described.action === 'auth.login';
-    await writeAudit(deps, {
+    writeAudit(deps, {
       actorId: isLogin ? null : (principal?.userId ?? null),
       actor: isLogin ? await loginName(c) : (principal?.username ?? null),
       source: sourceOf(c),
@@ -99,18 +96,18 @@ export function auditMiddleware(deps: AuditDeps): MiddlewareHandler<AppEnv> {
  */
 export function auditSocket(deps: AuditDeps, action: string, principal: Principal, req: IncomingMessage, deviceId: string | null): (code: number) => void {
   const base = { actorId: principal.userId, actor: principal.username, source: req.socket.remoteAddress ?? null, deviceId, target: null, detail: null };
-  void writeAudit(deps, { ...base, action: `${action}.open`, result: 'ok', status: 101 });
+  writeAudit(deps, { ...base, action: `${action}.open`, result: 'ok', status: 101 });
   let closed = false;
   return (code) => {
     if (closed) return;
     closed = true;
-    void writeAudit(deps, { ...base, action: `${action}.close`, result: 'ok', status: code });
+    writeAudit(deps, { ...base, action: `${action}.close`, result: 'ok', status: code });
   };
 }
 
 /** A socket refused before its handshake (no permission): recorded as denied. */
 export function auditSocketRefused(deps: AuditDeps, action: string, principal: Principal | null, req: IncomingMessage, deviceId: string | null, status: number): void {
-  void writeAudit(deps, {
+  writeAudit(deps, {
     actorId: principal?.userId ?? null,
     actor: principal?.username ?? null,
     source: req.socket.remoteAddress ?? null,

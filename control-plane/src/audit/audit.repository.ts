@@ -8,26 +8,36 @@ export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 const MAX_TEXT = 1024;
 const clip = (v: string | null): string | null => (v === null ? null : v.length > MAX_TEXT ? v.slice(0, MAX_TEXT) : v);
 
+function auditRow(e: NewAuditEntry, now: number) {
+  return {
+    id: newId(),
+    at: isoTime(now),
+    actor_id: e.actorId,
+    actor: clip(e.actor),
+    source: clip(e.source),
+    action: e.action.slice(0, 128),
+    device_id: clip(e.deviceId),
+    target: clip(e.target),
+    result: e.result,
+    status: e.status,
+    detail: clip(e.detail),
+    replica: e.replica.slice(0, 128),
+  };
+}
+
 export async function insertAudit(db: Kysely<Database>, e: NewAuditEntry, now: number): Promise<string> {
-  const id = newId();
+  const row = auditRow(e, now);
+  await db.insertInto('audit_log').values(row).execute();
+  return row.id;
+}
+
+/** Several entries in one statement (the audit writer's queue), each with its own time. */
+export async function insertAuditBatch(db: Kysely<Database>, entries: ReadonlyArray<{ entry: NewAuditEntry; at: number }>): Promise<void> {
+  if (entries.length === 0) return;
   await db
     .insertInto('audit_log')
-    .values({
-      id,
-      at: isoTime(now),
-      actor_id: e.actorId,
-      actor: clip(e.actor),
-      source: clip(e.source),
-      action: e.action.slice(0, 128),
-      device_id: clip(e.deviceId),
-      target: clip(e.target),
-      result: e.result,
-      status: e.status,
-      detail: clip(e.detail),
-      replica: e.replica.slice(0, 128),
-    })
+    .values(entries.map((r) => auditRow(r.entry, r.at)))
     .execute();
-  return id;
 }
 
 /** The cursor is the last entry's `at|id`: pages never skip or repeat an entry, even with equal times. */

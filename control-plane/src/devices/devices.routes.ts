@@ -8,6 +8,7 @@ import type { Database } from '../db/database.js';
 import type { AppEnv } from '../http/context.js';
 import { routeMounter } from '../http/rest-route.js';
 import { lookupDevice } from './device.middleware.js';
+import { transportKind } from './device-transport.js';
 import type { BrokerAdmin } from '../broker/broker-admin.js';
 import type { FleetEvents } from '../events/fleet-events.js';
 import type { RpcClient } from './rpc.client.js';
@@ -80,7 +81,7 @@ export function devicesRoutes(deps: DevicesRoutesDeps): Hono<AppEnv> {
 
   mount(R.devicePing, async ({ device }) => {
     const started = clock.monotonic();
-    await deps.rpc.call(device.id, 'ping', { sentAt: clock.now() }, { timeoutMs: 5000 });
+    await deps.rpc.call(device.id, 'ping', { sentAt: clock.now() }, { timeoutMs: 5000, kind: transportKind(device.row.transport) });
     const rttMs = Math.round((clock.monotonic() - started) * 1000) / 1000;
     return { rttMs };
   });

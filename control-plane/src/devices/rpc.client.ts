@@ -7,6 +7,7 @@ import {
   isErrorCode,
   RpcMethods,
   RpcResponse,
+  Topics,
   topicFor,
   validate,
   type Clock,
@@ -70,9 +71,13 @@ export class RpcClient implements DeviceTransport {
    * `requestId`: a caller-chosen id (jobs: one per job and device), so a call sent again (after a
    * restart, by another replica) is the same request to the agent, which runs it once.
    */
-  async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<RpcResult<M>> {
+  /**
+   * `kind`: the device's transport when the caller holds its row (the device middleware read it),
+   * sparing the lookup: a device not yet in the kinds cache costs a query per call otherwise.
+   */
+  async call<M extends RpcMethod>(deviceId: string, method: M, params: RpcParams<M>, opts: { timeoutMs?: number; requestId?: string; kind?: TransportKind } = {}): Promise<RpcResult<M>> {
     const timeoutMs = opts.timeoutMs ?? this.deps.defaultTimeoutMs;
-    const kind = this.deps.kinds ? await this.deps.kinds.kindOf(deviceId) : 'mqtt';
+    const kind = opts.kind ?? (this.deps.kinds ? await this.deps.kinds.kindOf(deviceId) : 'mqtt');
     const through = kind === 'mqtt' ? this : this.others.get(kind);
     if (!through) throw new EdgehookError('DEVICE_OFFLINE', `this control plane has no ${kind} gateway for the device`);
     const raw = await through.send(deviceId, method, params, timeoutMs, opts.requestId);
@@ -94,7 +99,7 @@ export class RpcClient implements DeviceTransport {
       }, timeoutMs);
       this.pending.set(id, { deviceId, resolve, reject, timer });
       this.deps.transport
-        .publish(topicFor('rpcRequest', { deviceId, replyTo: this.deps.instanceId, requestId: id }), encodeJson(request), { qos: 1 })
+        .publish(topicFor('rpcRequest', { deviceId, replyTo: this.deps.instanceId, requestId: id }), encodeJson(request), { qos: Topics.rpcRequest.qos })
         .catch((err: unknown) => {
           clearTimeout(timer);
           this.pending.delete(id);

@@ -81,7 +81,7 @@ export function serveWsiSocket(deps: WsiGatewayDeps, ws: WebSocket, req: Incomin
   };
 
   const refusedLogin = (username: string, why: string): void => {
-    void writeAudit(deps.audit, { actorId: null, actor: username, source: address, action: 'wsi.auth.failed', deviceId: null, target: null, result: 'denied', status: 403, detail: why });
+    writeAudit(deps.audit, { actorId: null, actor: username, source: address, action: 'wsi.auth.failed', deviceId: null, target: null, result: 'denied', status: 403, detail: why });
   };
 
   const passwordAuth = async (msg: unknown): Promise<Msg> => {
@@ -108,7 +108,7 @@ export function serveWsiSocket(deps: WsiGatewayDeps, ws: WebSocket, req: Incomin
     deps.kinds.remember(row.id, 'wsi');
     const { token, tokenId } = await issueToken(db, { deviceId: row.id, userId: principal.userId, now, ttlMs: options.tokenTtlMs });
     void deps.events.announce({ type: 'device.registered', deviceId: row.id, ts: now, device: toDeviceView(row) });
-    void writeAudit(deps.audit, { actorId: principal.userId, actor: principal.username, source: address, action: 'wsi.register', deviceId: row.id, target: row.name, result: 'ok', status: 201, detail: null });
+    writeAudit(deps.audit, { actorId: principal.userId, actor: principal.username, source: address, action: 'wsi.register', deviceId: row.id, target: row.name, result: 'ok', status: 201, detail: null });
     log.info('wsi backend registered', { deviceId: row.id, name: row.name, by: principal.username });
     bindAfterAnswer = () => bind(principal, row.id, tokenId, hashSecret(token), since);
     return { success: true, token, validity: Math.floor(options.tokenTtlMs / 1000) };

@@ -15,6 +15,7 @@ import { DeviceTransportKinds } from '../../src/devices/device-transport.js';
 import { RpcClient } from '../../src/devices/rpc.client.js';
 import { bootstrapUsers } from '../../src/users/bootstrap.js';
 import { VpnService } from '../../src/vpn/vpn.service.js';
+import { AuditWriter } from '../../src/audit/audit-writer.js';
 import { ADMIN_PASSWORD, memoryLogger } from './harness.js';
 
 export interface MemoryControlPlane {
@@ -50,6 +51,7 @@ export async function memoryControlPlane(opts: { clock?: Clock; args?: string[] 
   await revocations.start();
   const auth = createAuthenticator({ db, clock });
   revocations.onApply((r) => auth.forget(r));
+  const auditWriter = new AuditWriter({ db, log });
   const broker = createEmbeddedAdmin({ broker: { disconnect: () => Promise.resolve(), connectedCount: () => 0 }, storedDeviceIds: async () => [] });
   const app = buildApp({
     db,
@@ -63,7 +65,7 @@ export async function memoryControlPlane(opts: { clock?: Clock; args?: string[] 
     revocations,
     sockets,
     vpn: new VpnService({ db, rpc, clock, log, hub: undefined }),
-    audit: { db, clock, log, replica: 'cp-memory' },
+    audit: { clock, writer: auditWriter, replica: 'cp-memory' },
     config: {
       tokens: { accessTtlMs: config.accessTtlMs, refreshTtlMs: config.refreshTtlMs },
       secureCookies: config.secureCookies,
@@ -84,6 +86,7 @@ export async function memoryControlPlane(opts: { clock?: Clock; args?: string[] 
     async close() {
       rpc.cancelAll('closing');
       await transport.close();
+      await auditWriter.flush();
       await db.destroy();
     },
   };
