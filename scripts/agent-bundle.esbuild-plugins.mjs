@@ -44,3 +44,26 @@ export const lazyMqttTransports = {
   },
 };
 
+
+/**
+ * Packages that give browsers what Node has built in, resolved to Node's own: readable-stream 4 is
+ * Node's stream module copied out (with abort-controller, event-target-shim, string_decoder,
+ * safe-buffer and a process shim for browsers), inherits and process-nextick-args pick Node's
+ * util.inherits and process themselves on Node, and worker-timers runs mqtt's keepalive timers in a
+ * Web Worker, which mqtt picks only in a browser (lib/get-timer.js: `auto` is the native timers on
+ * Node). The bundle then carries and evaluates one stream implementation instead of two.
+ */
+const NODE_BUILTIN_FOR = { 'readable-stream': 'node:stream', string_decoder: 'node:string_decoder', 'safe-buffer': 'node:buffer', 'process-nextick-args': 'node:process' };
+export const nodeBuiltinsForPolyfills = {
+  name: 'node-builtins-for-polyfills',
+  setup(b) {
+    b.onResolve({ filter: /^(readable-stream|string_decoder|safe-buffer|process-nextick-args)$/ }, (args) => ({ path: NODE_BUILTIN_FOR[args.path], external: true }));
+    b.onResolve({ filter: /^inherits$/ }, () => ({ path: 'inherits', namespace: 'node-inherits' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-inherits' }, () => ({ contents: "module.exports = require('node:util').inherits;", loader: 'js' }));
+    b.onResolve({ filter: /^worker-timers$/ }, () => ({ path: 'worker-timers', namespace: 'node-timers' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-timers' }, () => ({
+      contents: 'export const { setInterval, clearInterval, setTimeout, clearTimeout } = globalThis;',
+      loader: 'js',
+    }));
+  },
+};

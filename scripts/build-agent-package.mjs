@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { englishOnlyZod, lazyMqttTransports } from './agent-bundle.esbuild-plugins.mjs';
+import { englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,7 +42,7 @@ const result = await build({
   // Bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins.
   banner: { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [englishOnlyZod, lazyMqttTransports, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
+  plugins: [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
 });
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 // The launcher (docs/agent-updates.md): Node built-ins only, installed as <install>/launcher.mjs.

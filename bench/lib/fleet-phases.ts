@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './api.js';
+import { launchAgent, type AgentLaunch } from './installed-agent.js';
 import { AGENT_MAIN, freePort, memoryOf, sleep, startControlPlaneProcess, startProcess, tcpListenCounters, waitFor, type ControlPlaneProcess } from './proc.js';
 import { percentile, summarize, type Summary } from './report.js';
 import type { SimHandle } from './sim-handle.js';
@@ -117,7 +118,7 @@ export async function restartPhase(
 }
 
 export interface IdleAgentResult {
-  /** Spawn to the control plane reporting the device online. */
+  /** Spawn of the measured process to the control plane reporting the device online. */
   onlineAfterMs: number;
   /** VmRSS `waitS` seconds after online (the figure the target is about). */
   rssKb: number;
@@ -131,21 +132,26 @@ export interface IdleAgentResult {
   logs: Record<string, number>;
 }
 
-/** One real agent process (agent/dist/main.js), enrolled fresh, measured `waitS` s after online and until `settleS`. */
-/** `agent` picks the program: the repository's agent/dist (default) or the lean package's bundle, with node flags. */
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
 }
 
-export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: number, settleS = waitS, agent_: { main: string; nodeArgs: string[] } = { main: AGENT_MAIN, nodeArgs: [] }): Promise<IdleAgentResult & { cpuPct: number }> {
+/**
+ * One real agent process, enrolled fresh, measured `waitS` s after online and until `settleS`.
+ * `agent` picks the program (the repository's agent/dist by default, or a package's bin), its node
+ * flags and how it enrolls: `installed` (default) as install.sh does, `self` with `--enroll` in the
+ * measured process (bench/lib/installed-agent.ts).
+ */
+export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: number, settleS = waitS, agent_: Partial<AgentLaunch> = {}): Promise<IdleAgentResult & { cpuPct: number }> {
   const token = await api.enrollmentToken(1);
   const stateDir = await mkdtemp(join(tmpdir(), 'edgehook-bench-agent-'));
-  const started = performance.now();
-  const args = [...agent_.nodeArgs, agent_.main, '--server', serverUrl, '--enroll', token, '--state-dir', stateDir, '--profile', 'simulated', '--hostname', 'bench-idle-agent', '--log-level', 'warn', '--log-format', 'json'];
+  const launch: AgentLaunch = { main: AGENT_MAIN, nodeArgs: [], enroll: 'installed', ...agent_, env: { ...agent_.env } };
   // Its local telemetry endpoint on a free port (by env, so an agent without the feature ignores it):
   // the default 7677 may be held by another agent on this machine.
-  const agent = startProcess('agent', args, { EDGEHOOK_TELEMETRY_PORT: String(await freePort()) });
+  launch.env['EDGEHOOK_TELEMETRY_PORT'] ??= String(await freePort());
+  const { agent, cleanup } = await launchAgent(launch, serverUrl, token, stateDir);
+  const started = performance.now();
   try {
     const deviceId = await waitFor(
       'the idle agent to enroll',
@@ -176,6 +182,7 @@ export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: n
     return { cpuPct: Math.round(cpuPct * 100) / 100, onlineAfterMs: Math.round(onlineAfterMs), rssKb, rssSeriesKb: series, settledRssKb: Math.min(...series.slice(-5)), hwmKb, waitedS: waitS, pingOk: ping.status === 200, logs: agent.output.summary() };
   } finally {
     await agent.stop(5000);
+    await cleanup();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EdgehookError } from '@edgehook/shared';
+import { nodeHttp } from '../system/node-http.lazy.js';
 import { engineUnavailableMessage } from './engine-socket.js';
 
 export interface RequestOptions {
@@ -40,7 +41,7 @@ export class DockerHttp {
         headers['Content-Type'] = 'application/json';
         headers['Content-Length'] = body.length;
       }
-      const req = http.request({ socketPath: this.socketPath, method, path: this.url(path, opts.query), headers, agent: false, signal: opts.signal });
+      const req = nodeHttp().request({ socketPath: this.socketPath, method, path: this.url(path, opts.query), headers, agent: false, signal: opts.signal });
       req.on('response', resolve);
       req.on('error', (err) => reject(this.mapError(err)));
       req.end(body);
@@ -71,7 +72,7 @@ export class DockerHttp {
   /** A request the engine hijacks (attach): resolves with the raw bidirectional socket. */
   upgrade(method: string, path: string, opts: RequestOptions = {}): Promise<{ socket: Duplex; head: Buffer }> {
     return new Promise((resolve, reject) => {
-      const req = http.request({
+      const req = nodeHttp().request({
         socketPath: this.socketPath,
         method,
         path: this.url(path, opts.query),

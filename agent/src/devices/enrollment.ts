@@ -1,7 +1,7 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { ApiErrorBody, decodeJson, EnrollResponse, ReprovisionResponse, type DeviceDescription } from '@edgehook/shared';
 import { describeTlsError, tlsOptionsFor, tlsTarget, TlsTrustError, type TlsTrust } from '@edgehook/shared/transport';
+import { nodeHttp, nodeHttps } from '../system/node-http.lazy.js';
 
 /** What enrollment needs of HTTP: one POST, its status and body text. Rejects with the network or TLS error as `cause`. */
 export type PostJson = (url: URL, headers: Record<string, string>, body: string) => Promise<{ status: number; text: string }>;
@@ -29,7 +29,7 @@ export function nodePostJson(trust: TlsTrust, timeoutMs = 15_000): PostJson {
         throw failed(err);
       }
     }
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = url.protocol === 'https:' ? nodeHttps().request : nodeHttp().request;
     return new Promise((resolve, reject) => {
       const options = { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal: AbortSignal.timeout(timeoutMs), ...tls };
       const req = send(url, options, (res: IncomingMessage) => {

@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { createServer as createListener, type AddressInfo, type Socket } from 'node:net';
 import { EdgehookError, TracePush, validate, type Logger, type Sample } from '@edgehook/shared';
+import { nodeHttp } from '../system/node-http.lazy.js';
 import { readJson, reply, replyError, type LocalRoutes } from './local-http.js';
 
 const MAX_BODY = 256 * 1024;
@@ -11,6 +12,10 @@ const MAX_BODY = 256 * 1024;
  * to the next batch (so they get the same buffering and replay as everything else);
  * `?session=<id>` files the group under a Perfkit session. `routes` adds the sessions API
  * (agent/src/perfkit/perfkit-local.routes.ts) on the same port.
+ *
+ * The port is a plain TCP listener; node:http and its server are set up on the first connection
+ * and handed each socket, so an agent no local app talks to never loads them (about 1.2 MB of RSS,
+ * issue 12's lean agent).
  */
 export async function startLocalEndpoint(opts: {
   port: number;
@@ -22,7 +27,7 @@ export async function startLocalEndpoint(opts: {
   /** A push for a session: throws when the session is unknown or ended. */
   traced?: (session: string, group: string) => void;
 }): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (req.method === 'GET' && path === '/v1/health') return reply(res, 200, { ok: true });
@@ -42,6 +47,19 @@ export async function startLocalEndpoint(opts: {
       if (!opts.push(samples)) return reply(res, 429, { error: { code: 'CONFLICT', message: 'too many samples waiting; slow down' } });
       reply(res, 202, { accepted: samples.length });
     })().catch((err: unknown) => replyError(res, err));
+  };
+  let http: HttpServer | undefined;
+  const sockets = new Set<Socket>();
+  const server = createListener((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    // Synchronous, so the socket reaches the HTTP parser before any of its bytes are read.
+    if (!http) {
+      http = nodeHttp().createServer(handle);
+      // Node arms a server's request and header timeouts on 'listening'; this one never listens.
+      http.emit('listening');
+    }
+    http.emit('connection', socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -54,7 +72,7 @@ export async function startLocalEndpoint(opts: {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { EdgehookError } from '@edgehook/shared';
 import { describeTlsError, tlsOptionsFor, tlsTarget, type TlsTrust } from '@edgehook/shared/transport';
+import { nodeHttp, nodeHttps } from '../system/node-http.lazy.js';
 
 /** Fetches a package to `dest`: what it got and its SHA-256. */
 export type DownloadPackage = (url: URL, dest: string, maxBytes: number) => Promise<{ bytes: number; sha256: string }>;
@@ -23,7 +23,7 @@ export function nodeDownload(trust: TlsTrust, timeoutMs = 5 * 60_000): DownloadP
         throw new EdgehookError('BAD_REQUEST', `cannot download the package: ${describeTlsError(err, url.host) ?? (err instanceof Error ? err.message : String(err))}`);
       }
     }
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = url.protocol === 'https:' ? nodeHttps().request : nodeHttp().request;
     return new Promise((resolve, reject) => {
       let settled = false;
       const failed = (err: unknown): void => {

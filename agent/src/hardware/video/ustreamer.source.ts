@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request, type ClientRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@edgehook/shared';
+import { nodeHttp } from '../../system/node-http.lazy.js';
 import { MjpegParser } from './mjpeg-parser.js';
 import type { VideoFrame, VideoSource, VideoSourceParams } from './video-source.js';
 
@@ -66,7 +67,7 @@ export class UstreamerSource implements VideoSource {
 
   private open(socket: string, onFrame: (f: VideoFrame) => void, onExit: (reason: string) => void): Promise<true | Error> {
     return new Promise((resolve) => {
-      const req = request({ socketPath: socket, path: '/stream?extra_headers=1', headers: { host: 'localhost' } }, (res) => {
+      const req = nodeHttp().request({ socketPath: socket, path: '/stream?extra_headers=1', headers: { host: 'localhost' } }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           return resolve(new Error(`ustreamer answered ${res.statusCode}`));
