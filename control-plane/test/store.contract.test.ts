@@ -10,7 +10,7 @@ import { consumeEnrollmentToken, createEnrollmentToken } from '../src/devices/en
 import { applyDescription, deleteDevice, findDeviceByRef, insertDevice, listDevices, markAllOffline, markOffline, markOnline, toDeviceView } from '../src/devices/devices.repository.js';
 import { storeFixtures } from './helpers/stores.js';
 import { claimReconcile, getDeclaredSet, putDeclaredSet, recordApply } from '../src/containers/servers.repository.js';
-import { insertAudit, pruneAudit, queryAudit } from '../src/audit/audit.repository.js';
+import { insertAuditBatch, pruneAudit, queryAudit } from '../src/audit/audit.repository.js';
 import { AuditQuery } from '@edgehook/shared';
 import { deleteExpiredTokens, findToken, insertBackendDevice, issueToken } from '../src/wsi/wsi-tokens.repository.js';
 import { DeviceTransportKinds } from '../src/devices/device-transport.js';
@@ -162,9 +162,13 @@ for (const store of fixtures) {
     const db = await store.open();
     const base = { actorId: null, source: '10.0.0.1', deviceId: null, target: null, status: 200, detail: null, replica: 'cp-a' };
     // Five entries at the same millisecond (page boundaries inside equal times), then more later.
-    for (let i = 0; i < 5; i++) await insertAudit(db, { ...base, actor: 'ann', action: 'hardware.atx.power', deviceId: 'dev-1', result: 'ok' }, T0);
-    await insertAudit(db, { ...base, actor: 'bob', action: 'auth.login.failed', result: 'denied', status: 401 }, T0 + 1000);
-    await insertAudit(db, { ...base, actor: 'ann', action: 'hardware.gpio.switch', deviceId: 'dev-2', target: 'relay1', result: 'error', status: 502 }, T0 + 2000);
+    // Written as the audit writer writes them: several rows, each with its own time, in one statement.
+    const same = Array.from({ length: 5 }, () => ({ entry: { ...base, actor: 'ann', action: 'hardware.atx.power', deviceId: 'dev-1', result: 'ok' as const }, at: T0 }));
+    await insertAuditBatch(db, same);
+    await insertAuditBatch(db, [
+      { entry: { ...base, actor: 'bob', action: 'auth.login.failed', result: 'denied', status: 401 }, at: T0 + 1000 },
+      { entry: { ...base, actor: 'ann', action: 'hardware.gpio.switch', deviceId: 'dev-2', target: 'relay1', result: 'error', status: 502 }, at: T0 + 2000 },
+    ]);
     const q = (over: Record<string, unknown>) => queryAudit(db, AuditQuery.parse(over));
     const all = await q({});
     assert.is(all.entries.length, 7);

@@ -25,12 +25,6 @@ function auditRow(e: NewAuditEntry, now: number) {
   };
 }
 
-export async function insertAudit(db: Kysely<Database>, e: NewAuditEntry, now: number): Promise<string> {
-  const row = auditRow(e, now);
-  await db.insertInto('audit_log').values(row).execute();
-  return row.id;
-}
-
 /** Several entries in one statement (the audit writer's queue), each with its own time. */
 export async function insertAuditBatch(db: Kysely<Database>, entries: ReadonlyArray<{ entry: NewAuditEntry; at: number }>): Promise<void> {
   if (entries.length === 0) return;
