@@ -8,6 +8,7 @@ import type { AedesMemoryPersistence } from 'aedes-persistence';
 import type { Logger } from '@edgehook/shared';
 import type { BrokerPolicy } from './broker-policy.js';
 import { skipImpossibleRetainedScans } from './retained-filter.js';
+import { deliverOverlapsOnce } from './in-order-delivery.js';
 import { ConnectionPresence } from './connection-presence.js';
 import type { IncumbentSilence } from './broker-policy.js';
 import { InProcessLink } from './in-process-link.js';
@@ -101,6 +102,7 @@ export async function startEmbeddedBroker(opts: {
     connectTimeout: 10_000,
     persistence: skipImpossibleRetainedScans(memoryPersistence()),
     preConnect(client, packet, done) {
+      deliverOverlapsOnce(client);
       keepaliveMs.set(client, packet.cmd === 'connect' ? (packet.keepalive ?? 0) * 1000 : 0);
       lastRx.set(client, Date.now());
       client.conn.on('data', () => lastRx.set(client, Date.now()));

@@ -57,6 +57,47 @@ test('device stream bytes reach the link; the link reaches the device, in order'
   }
 });
 
+test('a QoS 1 message followed at once by a QoS 0 one: both reach the device (aedes drops the first as a duplicate unless told otherwise)', async () => {
+  const { broker, device, close } = await setup();
+  try {
+    const link = broker.streamLink;
+    const got: string[] = [];
+    await device.subscribe(filterFor('streamCmd', { deviceId: ids.deviceId }), (topic) => got.push(topic.split('/').at(-2) ?? ''), { qos: 1 });
+    await device.subscribe(filterFor('rpcRequest', { deviceId: ids.deviceId }), (topic) => got.push(topic.split('/').at(-1) ?? ''), { qos: 1 });
+    // As a PiKVM socket does: a stream's open (QoS 1), then an RPC (QoS 0) before the open is delivered.
+    const sent: string[] = [];
+    const publishes: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) {
+      const streamId = `open-${i}`;
+      const requestId = `rpc-${i}`;
+      sent.push(streamId, requestId);
+      publishes.push(link.publish(topicFor('streamCmd', { ...ids, streamId }), encodeJson({ type: 'open', kind: 'pty', spec: { cols: 80, rows: 24 }, window: 4096 }), { qos: 1 }));
+      publishes.push(link.publish(topicFor('rpcRequest', { deviceId: ids.deviceId, replyTo: 'cp-a', requestId }), encodeJson({ id: requestId, method: 'ping', params: { sentAt: 0 } }), { qos: 0 }));
+    }
+    await Promise.all(publishes);
+    await waitFor('all 20 at the device', () => got.length >= 20, 5000).catch(() => undefined);
+    assert.equal([...got].sort(), [...sent].sort(), `missing: ${sent.filter((s) => !got.includes(s)).join(', ')}`);
+  } finally {
+    await close();
+  }
+});
+
+test('a message matching two of one client\'s subscriptions is delivered once', async () => {
+  const { broker, device, close } = await setup();
+  try {
+    const link = broker.streamLink;
+    const got: string[] = [];
+    await device.subscribe(filterFor('streamCmd', { deviceId: ids.deviceId }), (_t, p) => got.push(`cmd:${p.toString()}`), { qos: 1 });
+    await device.subscribe(`edgehook/v1/d/${ids.deviceId}/stream/#`, (_t, p) => got.push(`any:${p.toString()}`), { qos: 0 });
+    for (const qos of [0, 1] as const) await link.publish(topicFor('streamCmd', ids), encodeJson({ type: 'keepalive', qos }), { qos });
+    await new Promise((r) => setTimeout(r, 200));
+    // mqtt.js hands each arrival to every matching handler: two handlers, one arrival per publish.
+    assert.equal(got.length, 4, got.join(' '));
+  } finally {
+    await close();
+  }
+});
+
 test('the broker policy still applies to device publishes; unsubscribe and close stop the link', async () => {
   const { broker, device, close } = await setup();
   try {
