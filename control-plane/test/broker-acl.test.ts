@@ -95,6 +95,27 @@ t('a device may not subscribe or publish outside its prefix, nor publish garbage
   assert.is((await fetch(cp.url + '/api/health')).status, 200);
 });
 
+t('RPC goes at QoS 0 both ways: the request arrives without a PUBACK to owe, a QoS 0 answer completes the call', async ({ cp, api }) => {
+  const dev = await enrollDevice(cp, api);
+  const { client } = await connect(dev.mqtt.url, { clientId: dev.deviceId, username: dev.deviceId, password: dev.mqtt.password });
+  const received: number[] = [];
+  client.on('message', (topic, payload, packet) => {
+    received.push(packet.qos);
+    const req = JSON.parse(payload.toString()) as { id: string; params: { sentAt: number } };
+    const answer = { id: req.id, ok: true, result: { sentAt: req.params.sentAt, agentTime: Date.now() } };
+    client.publish(topic.replace('/rpc/req/', '/rpc/res/'), JSON.stringify(answer), { qos: 0 });
+  });
+  // Subscribed at QoS 1, as agents are: the delivery is the publish's QoS, 0.
+  await client.subscribeAsync(`edgehook/v1/d/${dev.deviceId}/rpc/req/#`, { qos: 1 });
+  await client.publishAsync(`edgehook/v1/d/${dev.deviceId}/status`, JSON.stringify({ state: 'online', ts: Date.now() }), { qos: 1, retain: true });
+  await waitFor('online', async () => (await api.request('GET', `/api/devices/${dev.deviceId}`)).body.online === true);
+  const res = await api.request('POST', `/api/devices/${dev.deviceId}/ping`);
+  assert.is(res.status, 200, JSON.stringify(res.body));
+  assert.type(res.body.rttMs, 'number');
+  assert.equal(received, [0]);
+  client.end(true);
+});
+
 t('a second connection with the same device id is refused; the first stays connected', async ({ cp, api }) => {
   const dev = await enrollDevice(cp, api);
   const opts = { clientId: dev.deviceId, username: dev.deviceId, password: dev.mqtt.password };

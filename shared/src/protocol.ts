@@ -37,9 +37,15 @@ export const Topics = {
   status: topic({ pattern: 'd/{deviceId}/status', direction: 'device->cp', schema: PresenceMessage, retained: true, qos: 1 }),
   /** Retained self-description, published on every connect. */
   hello: topic({ pattern: 'd/{deviceId}/hello', direction: 'device->cp', schema: DeviceDescription, retained: true, qos: 1 }),
-  /** A call to the device; `replyTo` names the control-plane instance waiting for the answer. */
-  rpcRequest: topic({ pattern: 'd/{deviceId}/rpc/req/{replyTo}/{requestId}', direction: 'cp->device', schema: RpcRequest, retained: false, qos: 1 }),
-  rpcResponse: topic({ pattern: 'd/{deviceId}/rpc/res/{replyTo}/{requestId}', direction: 'device->cp', schema: RpcResponse, retained: false, qos: 1 }),
+  /**
+   * A call to the device; `replyTo` names the control-plane instance waiting for the answer. QoS 0
+   * both ways: sessions are clean, so QoS 1 never redelivers across a reconnect, and on a live TCP
+   * connection it delivers no more than QoS 0 does; it only added a PUBACK per leg (and aedes'
+   * outgoing store) to every call. A call lost with its connection times out (the caller's
+   * timeout); a call to an offline device is never queued to run later.
+   */
+  rpcRequest: topic({ pattern: 'd/{deviceId}/rpc/req/{replyTo}/{requestId}', direction: 'cp->device', schema: RpcRequest, retained: false, qos: 0 }),
+  rpcResponse: topic({ pattern: 'd/{deviceId}/rpc/res/{replyTo}/{requestId}', direction: 'device->cp', schema: RpcResponse, retained: false, qos: 0 }),
   /** Byte streams (see messages/streams.ts); `{cp}` names the control-plane instance at the other end. */
   streamData: topic({ pattern: 'd/{deviceId}/stream/{cp}/{streamId}/out', direction: 'device->cp', schema: z.unknown(), retained: false, qos: 0, encoding: 'binary' }),
   streamInput: topic({ pattern: 'd/{deviceId}/stream/{cp}/{streamId}/in', direction: 'cp->device', schema: z.unknown(), retained: false, qos: 0, encoding: 'binary' }),

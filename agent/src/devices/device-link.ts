@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeJson, filterFor, topicFor, type DeviceDescription, type Logger, type PresenceMessage } from '@edgehook/shared';
+import { encodeJson, filterFor, topicFor, Topics, type DeviceDescription, type Logger, type PresenceMessage } from '@edgehook/shared';
 import { connectMqtt, type LinkState, type MqttTransport, type TlsTrust } from '@edgehook/shared/transport';
 import type { SavedCredentials } from './credentials.store.js';
 import { RpcDispatcher, type RpcHandlers } from './rpc.dispatcher.js';
@@ -62,7 +62,7 @@ export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLin
     handlers: opts.handlers,
     log,
     now: opts.now,
-    publish: (topic, payload) => transport.publish(topic, payload, { qos: 1 }),
+    publish: (topic, payload) => transport.publish(topic, payload, { qos: Topics.rpcResponse.qos }),
   });
 
   transport.onState((s) => {
@@ -81,7 +81,7 @@ export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLin
     opts.onState?.(s);
   });
 
-  await transport.subscribe(filterFor('rpcRequest', { deviceId }), (topic, payload) => dispatcher.handle(topic, payload), { qos: 1 });
+  await transport.subscribe(filterFor('rpcRequest', { deviceId }), (topic, payload) => dispatcher.handle(topic, payload), { qos: Topics.rpcRequest.qos });
 
   return {
     transport,

@@ -7,6 +7,7 @@ import {
   isErrorCode,
   RpcMethods,
   RpcResponse,
+  Topics,
   topicFor,
   validate,
   type Clock,
@@ -98,7 +99,7 @@ export class RpcClient implements DeviceTransport {
       }, timeoutMs);
       this.pending.set(id, { deviceId, resolve, reject, timer });
       this.deps.transport
-        .publish(topicFor('rpcRequest', { deviceId, replyTo: this.deps.instanceId, requestId: id }), encodeJson(request), { qos: 1 })
+        .publish(topicFor('rpcRequest', { deviceId, replyTo: this.deps.instanceId, requestId: id }), encodeJson(request), { qos: Topics.rpcRequest.qos })
         .catch((err: unknown) => {
           clearTimeout(timer);
           this.pending.delete(id);
