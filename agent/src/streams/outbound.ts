@@ -2,7 +2,9 @@ import { STREAM_CHUNK_MAX } from '@edgehook/shared';
 
 /** A message this big means bulk output is flowing; the next one may wait BULK_DELAY_MS to fill up. */
 const BULK_BYTES = 4096;
-const BULK_DELAY_MS = 2;
+// 5 ms, not 2: in a `yes` flood it cut the CPU per relayed MB by a quarter on both sides with the
+// same throughput (BENCHMARKS.md, "Bulk output delay"); an echo never waits (its message is small).
+const BULK_DELAY_MS = 5;
 
 /**
  * Device -> control plane bytes with credit-based flow control. Writes are coalesced until the
@@ -80,7 +82,7 @@ export class Outbound {
       this.flush();
     };
     // Interactive output (an echo, a prompt) leaves on the next turn; while a flood is running
-    // (the last message was big) wait a couple of ms so messages fill up: fewer, larger publishes.
+    // (the last message was big) wait BULK_DELAY_MS so messages fill up: fewer, larger publishes.
     if (this.lastPublish >= BULK_BYTES) setTimeout(run, BULK_DELAY_MS);
     else setImmediate(run);
   }
