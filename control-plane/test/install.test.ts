@@ -94,7 +94,7 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
   assert.match(env, `EDGEHOOK_STATE_DIR=${state}`);
   assert.match(env, `EDGEHOOK_INSTALL_DIR=${app}`);
   const unit = await readFile(join(root, 'etc/systemd/system/edgehook-agent.service'), 'utf8');
-  for (const line of ['Restart=always', 'StateDirectoryMode=0700', 'NoNewPrivileges=yes', 'User=edgehook-agent', `ExecStart=${process.execPath} --max-semi-space-size=1 ${app}/launcher.mjs`]) assert.match(unit, line);
+  for (const line of ['Restart=always', 'StateDirectoryMode=0700', 'NoNewPrivileges=yes', 'User=edgehook-agent', `ExecStart=${process.execPath} --max-semi-space-size=1 --interrupt-budget=270336 ${app}/launcher.mjs`]) assert.match(unit, line);
   if (spawnSync('getent', ['group', 'dialout']).status === 0) assert.match(unit, /SupplementaryGroups=.*dialout/);
   assert.not.match(unit, /ehe_/);
   assert.not.ok(existsSync(tokenFile.replace('token', 'root/var/lib/edgehook-agent/enroll-token')));
