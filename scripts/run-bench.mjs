@@ -12,6 +12,7 @@
 //   npm run bench -- fleet-page                    console fleet page in Chromium: first render, live presence
 //   npm run bench -- perfkit --perfkit-requests 200  session images: latest (device) vs by seq (cache)
 //   npm run bench -- forward                       edgehook forward and the HTTP proxy vs the same server direct
+//   npm run bench -- rpc-floor                     a round trip between two processes with no Edgehook code (tcp, aedes+mqtt.js, http)
 //
 // Flags become EDGEHOOK_BENCH_* environment variables (--agents 500 -> EDGEHOOK_BENCH_AGENTS=500);
 // --quick means agents=500, ping-seconds=10, restart-timeout-s=120 unless given. Every bench
