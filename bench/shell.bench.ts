@@ -3,108 +3,29 @@
  * driven over the operator websocket from this process.
  *   1. keystroke echo through the whole relay (ws -> control plane -> broker -> agent -> pty and back),
  *      beside the same keystrokes over ssh to localhost (a private sshd on a free port) in the same run;
+ *      and beside a bare Node relay with the same processes and no Edgehook code (bench/lib/bare-relay-peer.ts);
  *   2. `yes` flooding a shell: control-plane RSS growth, throughput, then Ctrl-C latency.
  *
  *   node --import tsx bench/shell.bench.ts      (or: npm run bench -- shell)
  *
  * Sizes: EDGEHOOK_BENCH_KEYSTROKES (2000), EDGEHOOK_BENCH_FLOOD_SECONDS (60), EDGEHOOK_BENCH_KEY_BLOCKS (4).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { ApiClient } from './lib/api.js';
 import { cpuSecondsOf, freePort, memoryOf, sleep, startControlPlaneProcess, startEnrolledAgent, type ControlPlaneProcess, type RunningProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, summarize, writeResults, type Row, type Summary } from './lib/report.js';
+import { bareRelayTerminal, echoLatency, relayTerminal, sshTerminal, startSshd, type Terminal } from './lib/shell-terminals.js';
 
 const KEYSTROKES = envNumber('EDGEHOOK_BENCH_KEYSTROKES', 2000);
 const FLOOD_S = envNumber('EDGEHOOK_BENCH_FLOOD_SECONDS', 60);
-/** Relay and ssh echo alternate in this many blocks. */
+/** Relay, the bare floors and ssh echo alternate in this many blocks. */
 const KEY_BLOCKS = envNumber('EDGEHOOK_BENCH_KEY_BLOCKS', 4);
 const ADMIN_PASSWORD = 'bench-admin-password';
 const log = (msg: string): void => console.log(`[shell ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
-/** Something that takes keystrokes and hands back terminal output. */
-interface Terminal {
-  send(data: Buffer): void;
-  onData(listener: (data: Buffer) => void): void;
-  close(): void;
-}
-
-async function relayTerminal(base: string, token: string, deviceId: string): Promise<Terminal> {
-  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/api/devices/${deviceId}/shell`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const listeners: Array<(d: Buffer) => void> = [];
-  const opened = new Promise<void>((resolve, reject) => {
-    ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) for (const l of listeners) l(data);
-      else {
-        const msg = JSON.parse(data.toString()) as { type: string; message?: string };
-        if (msg.type === 'opened') resolve();
-        if (msg.type === 'error') reject(new Error(msg.message));
-      }
-    });
-  });
-  ws.send(JSON.stringify({ type: 'open', cols: 120, rows: 40, shell: '/bin/sh' }));
-  await opened;
-  return { send: (d) => ws.send(d, { binary: true }), onData: (l) => listeners.push(l), close: () => ws.close() };
-}
-
-/** A private sshd on a free port (its own host key, authorized key and pid file), if openssh-server is installed. */
-async function startSshd(dir: string): Promise<{ port: number; key: string; proc: ChildProcess } | string> {
-  const sshd = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => existsSync(p));
-  if (!sshd) return 'sshd not installed (apt-get install -y openssh-server)';
-  const key = join(dir, 'id_ed25519');
-  const hostKey = join(dir, 'host_ed25519');
-  for (const k of [key, hostKey]) if (spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k]).status !== 0) return 'ssh-keygen failed';
-  await writeFile(join(dir, 'authorized_keys'), await import('node:fs/promises').then((fs) => fs.readFile(`${key}.pub`, 'utf8')));
-  const port = await freePort();
-  const config = join(dir, 'sshd_config');
-  await writeFile(config, [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, `PidFile ${join(dir, 'sshd.pid')}`, 'PasswordAuthentication no', 'StrictModes no', 'UsePAM no', 'PermitRootLogin yes', 'LogLevel ERROR'].join('\n') + '\n');
-  spawnSync('mkdir', ['-p', '/run/sshd']);
-  const proc = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr?.on('data', (d) => (err += d));
-  await sleep(500);
-  if (proc.exitCode !== null) return `sshd exited: ${err.trim()}`;
-  return { port, key, proc };
-}
-
-async function sshTerminal(port: number, key: string): Promise<Terminal> {
-  const user = process.env['USER'] ?? 'root';
-  const child = spawn('ssh', ['-tt', '-i', key, '-p', String(port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${user}@127.0.0.1`, '/bin/sh'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const listeners: Array<(d: Buffer) => void> = [];
-  child.stdout.on('data', (d: Buffer) => {
-    for (const l of listeners) l(d);
-  });
-  return { send: (d) => child.stdin.write(d), onData: (l) => listeners.push(l), close: () => child.kill('SIGTERM') };
-}
-
-/** Types x, DEL, x, DEL... one at a time, waiting for each echo: the interactive round trip. */
-async function echoLatency(term: Terminal, n: number, warmup = 50): Promise<number[]> {
-  let waiter: (() => void) | undefined;
-  term.onData(() => waiter?.());
-  // Settle: the prompt and anything else the shell prints first.
-  term.send(Buffer.from('stty -ixon 2>/dev/null; echo ready\r'));
-  await sleep(1000);
-  const rtts: number[] = [];
-  for (let i = 0; i < n + warmup; i++) {
-    const key = Buffer.from(i % 2 === 0 ? 'x' : '\x7f');
-    const echoed = new Promise<void>((resolve) => (waiter = resolve));
-    const t0 = performance.now();
-    term.send(key);
-    await Promise.race([echoed, sleep(2000)]);
-    waiter = undefined;
-    if (i >= warmup) rtts.push(performance.now() - t0); // the first keys warm up the path
-    await sleep(1); // let any trailing bytes of this echo arrive before the next key
-  }
-  return rtts;
-}
 
 async function flood(cp: ControlPlaneProcess, agentPid: number, term: Terminal, seconds: number): Promise<{ bytes: number; mbPerS: number; rssBaseKb: number; rssMaxKb: number; ctrlCMs: number; agentCpuMsPerMb: number; cpCpuMsPerMb: number }> {
   let bytes = 0;
@@ -158,11 +79,13 @@ async function main(): Promise<void> {
   let cp: ControlPlaneProcess | undefined;
   let agent: RunningProcess | undefined;
   let sshd: ChildProcess | undefined;
+  const bareProcs: ChildProcess[][] = [];
   const terms: Terminal[] = [];
   const results: Record<string, unknown> = { bench: 'shell', startedAt: new Date().toISOString(), machine: machine(), config: { keystrokes: KEYSTROKES, floodSeconds: FLOOD_S } };
   const cleanup = async (): Promise<void> => {
     for (const t of terms) t.close();
     sshd?.kill('SIGTERM');
+    for (const p of bareProcs.flat()) p.kill('SIGTERM');
     await Promise.allSettled([agent?.stop(3000), cp?.stop(3000)]);
     await rm(dir, { recursive: true, force: true });
   };
@@ -177,30 +100,42 @@ async function main(): Promise<void> {
     const { deviceId } = enrolled;
     log(`control plane ${cp.url}, agent online as ${deviceId}`);
 
+    // Who answers the keystrokes, and which processes' CPU each costs: the relay, the two bare
+    // floors (the same processes with no Edgehook code), then ssh (its CPU is not counted).
+    const subjects: Array<{ name: string; term: Terminal; pids: () => number[]; rtts: number[]; cpuS: number[] }> = [];
     const relay = await relayTerminal(cp.url, api.token, deviceId);
-    terms.push(relay);
-    let sshEcho: Summary | undefined;
+    const cpPid = cp.pid;
+    const agentPid = agent.pid;
+    subjects.push({ name: 'relay', term: relay, pids: () => [cpPid, agentPid], rtts: [], cpuS: [0, 0] });
+    for (const link of ['mqtt', 'tcp'] as const) {
+      const procs: ChildProcess[] = [];
+      bareProcs.push(procs);
+      subjects.push({ name: `bare ${link}`, term: await bareRelayTerminal(link, procs), pids: () => procs.map((p) => p.pid ?? 0), rtts: [], cpuS: [0, 0] });
+    }
     let sshNote = '';
     const started = await startSshd(dir);
-    let ssh: Terminal | undefined;
     if (typeof started === 'string') sshNote = started;
     else {
       sshd = started.proc;
-      ssh = await sshTerminal(started.port, started.key);
-      terms.push(ssh);
+      subjects.push({ name: 'ssh', term: await sshTerminal(started.port, started.key), pids: () => [], rtts: [], cpuS: [] });
     }
-    // Other work on the machine changes over a run: relay and ssh take turns in blocks, so both
-    // see the same load.
-    const relayRtts: number[] = [];
-    const sshRtts: number[] = [];
+    terms.push(...subjects.map((x) => x.term));
+    // Other work on the machine changes over a run: the subjects take turns in blocks, so all see
+    // the same load.
     const block = Math.ceil(KEYSTROKES / KEY_BLOCKS);
     for (let b = 0; b < KEY_BLOCKS; b++) {
-      log(`keystroke echo block ${b + 1}/${KEY_BLOCKS}: relay then ssh (${block} keys each)`);
-      relayRtts.push(...(await echoLatency(relay, block, b === 0 ? 50 : 10)));
-      if (ssh) sshRtts.push(...(await echoLatency(ssh, block, b === 0 ? 50 : 10)));
+      log(`keystroke echo block ${b + 1}/${KEY_BLOCKS}: ${subjects.map((x) => x.name).join(', ')} (${block} keys each)`);
+      for (const x of subjects) {
+        const cpu0 = x.pids().map(cpuSecondsOf);
+        x.rtts.push(...(await echoLatency(x.term, block, b === 0 ? 50 : 10)));
+        x.pids().forEach((pid, i) => (x.cpuS[i] = (x.cpuS[i] ?? 0) + cpuSecondsOf(pid) - (cpu0[i] ?? 0)));
+      }
     }
-    const relayEcho = summarize(relayRtts);
-    if (ssh) sshEcho = summarize(sshRtts);
+    const [relayEcho, bareMqtt, bareTcp, sshEcho]: Array<Summary | undefined> = subjects.map((x) => summarize(x.rtts));
+    if (!relayEcho || !bareMqtt || !bareTcp) throw new Error('no echo measured');
+    // Keys typed per subject, warm-up keys included: what the CPU seconds were spent on.
+    const keys = block * KEY_BLOCKS + 50 + 10 * (KEY_BLOCKS - 1);
+    const usPerKey = (i: number): string => (subjects[i]?.cpuS ?? []).map((c) => fmt((c * 1e6) / keys, 0)).join(' / ');
     const flooder = await relayTerminal(cp.url, api.token, deviceId);
     terms.push(flooder);
     // The baseline runs right before and right after the relay's flood; their mean is the reference.
@@ -216,12 +151,20 @@ async function main(): Promise<void> {
     results['rawPtyMbPerS'] = { before: rawBefore, after: rawAfter, mean: rawMbPerS };
 
     results['relayEchoMs'] = relayEcho;
+    results['bareMqttEchoMs'] = bareMqtt;
+    results['bareTcpEchoMs'] = bareTcp;
+    results['echoCpuUsPerKey'] = Object.fromEntries(subjects.map((x) => [x.name, x.cpuS.map((c) => (c * 1e6) / keys)]));
     results['sshEchoMs'] = sshEcho ?? sshNote;
     results['flood'] = { ...f, rssGrowthMb: growthMb };
     const rows: Row[] = [
       { metric: 'relay keystroke echo p50', value: fmt(relayEcho.p50, 2, ' ms'), target: '<= 2 ms', pass: relayEcho.p50 <= 2 },
       { metric: 'relay keystroke echo p99', value: fmt(relayEcho.p99, 2, ' ms'), target: '<= 15 ms', pass: relayEcho.p99 <= 15 },
       { metric: 'ssh localhost echo p50 / p99', value: sshEcho ? `${fmt(sshEcho.p50, 2)} / ${fmt(sshEcho.p99, 2)} ms` : `n/a (${sshNote})` },
+      { metric: 'bare floor, aedes + mqtt.js link: echo p50 / p99', value: `${fmt(bareMqtt.p50, 2)} / ${fmt(bareMqtt.p99, 2)} ms` },
+      { metric: 'bare floor, raw TCP link: echo p50 / p99', value: `${fmt(bareTcp.p50, 2)} / ${fmt(bareTcp.p99, 2)} ms` },
+      { metric: 'relay / bare mqtt floor p50 / p99 (what our layers cost)', value: `${fmt(relayEcho.p50 / bareMqtt.p50, 2)} / ${fmt(relayEcho.p99 / bareMqtt.p99, 2)}` },
+      { metric: 'bare mqtt / bare tcp / ssh p50', value: sshEcho ? `${fmt(bareMqtt.p50 / sshEcho.p50, 2)} / ${fmt(bareTcp.p50 / sshEcho.p50, 2)} x ssh` : 'n/a' },
+      { metric: 'CPU per key, µs: cp / agent; bare mqtt front / host; bare tcp front / host', value: `${usPerKey(0)}; ${usPerKey(1)}; ${usPerKey(2)}` },
       { metric: 'relay / ssh ratio p50 / p99', value: sshEcho ? `${fmt(relayEcho.p50 / sshEcho.p50, 2)} / ${fmt(relayEcho.p99 / sshEcho.p99, 2)}` : 'n/a', target: '<= 2 / 2', ...(sshEcho ? { pass: relayEcho.p50 <= 2 * sshEcho.p50 && relayEcho.p99 <= 2 * sshEcho.p99 } : {}) },
       { metric: `yes flood throughput (${FLOOD_S} s)`, value: fmt(f.mbPerS, 1, ' MB/s'), target: '>= 10 MB/s', pass: f.mbPerS >= 10 },
       { metric: 'same yes in node-pty, no relay (baseline before / after)', value: `${fmt(rawMbPerS, 1, ' MB/s')} (${fmt(rawBefore, 1)} / ${fmt(rawAfter, 1)})` },
