@@ -3,7 +3,8 @@
  * driven over the operator websocket from this process.
  *   1. keystroke echo through the whole relay (ws -> control plane -> broker -> agent -> pty and back),
  *      beside the same keystrokes over ssh to localhost (a private sshd on a free port) in the same run;
- *      and beside a bare Node relay with the same processes and no Edgehook code (bench/lib/bare-relay-peer.ts);
+ *      and beside two bare floors, the same processes with no Edgehook code, linked by bare aedes + mqtt.js
+ *      or by raw TCP (bench/lib/bare-relay-peer.ts);
  *   2. `yes` flooding a shell: control-plane RSS growth, throughput, then Ctrl-C latency.
  *
  *   node --import tsx bench/shell.bench.ts      (or: npm run bench -- shell)
@@ -25,7 +26,6 @@ const FLOOD_S = envNumber('EDGEHOOK_BENCH_FLOOD_SECONDS', 60);
 const KEY_BLOCKS = envNumber('EDGEHOOK_BENCH_KEY_BLOCKS', 4);
 const ADMIN_PASSWORD = 'bench-admin-password';
 const log = (msg: string): void => console.log(`[shell ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
 
 async function flood(cp: ControlPlaneProcess, agentPid: number, term: Terminal, seconds: number): Promise<{ bytes: number; mbPerS: number; rssBaseKb: number; rssMaxKb: number; ctrlCMs: number; agentCpuMsPerMb: number; cpCpuMsPerMb: number }> {
   let bytes = 0;
@@ -102,22 +102,20 @@ async function main(): Promise<void> {
 
     // Who answers the keystrokes, and which processes' CPU each costs: the relay, the two bare
     // floors (the same processes with no Edgehook code), then ssh (its CPU is not counted).
-    const subjects: Array<{ name: string; term: Terminal; pids: () => number[]; rtts: number[]; cpuS: number[] }> = [];
-    const relay = await relayTerminal(cp.url, api.token, deviceId);
-    const cpPid = cp.pid;
-    const agentPid = agent.pid;
-    subjects.push({ name: 'relay', term: relay, pids: () => [cpPid, agentPid], rtts: [], cpuS: [0, 0] });
+    const subjects: Array<{ name: string; term: Terminal; pids: number[]; rtts: number[]; cpuS: number[] }> = [];
+    subjects.push({ name: 'relay', term: await relayTerminal(cp.url, api.token, deviceId), pids: [cp.pid, agent.pid], rtts: [], cpuS: [0, 0] });
     for (const link of ['mqtt', 'tcp'] as const) {
       const procs: ChildProcess[] = [];
       bareProcs.push(procs);
-      subjects.push({ name: `bare ${link}`, term: await bareRelayTerminal(link, procs), pids: () => procs.map((p) => p.pid ?? 0), rtts: [], cpuS: [0, 0] });
+      const term = await bareRelayTerminal(link, procs);
+      subjects.push({ name: `bare ${link}`, term, pids: procs.map((p) => p.pid ?? 0), rtts: [], cpuS: [0, 0] });
     }
     let sshNote = '';
     const started = await startSshd(dir);
     if (typeof started === 'string') sshNote = started;
     else {
       sshd = started.proc;
-      subjects.push({ name: 'ssh', term: await sshTerminal(started.port, started.key), pids: () => [], rtts: [], cpuS: [] });
+      subjects.push({ name: 'ssh', term: await sshTerminal(started.port, started.key), pids: [], rtts: [], cpuS: [] });
     }
     terms.push(...subjects.map((x) => x.term));
     // Other work on the machine changes over a run: the subjects take turns in blocks, so all see
@@ -126,9 +124,9 @@ async function main(): Promise<void> {
     for (let b = 0; b < KEY_BLOCKS; b++) {
       log(`keystroke echo block ${b + 1}/${KEY_BLOCKS}: ${subjects.map((x) => x.name).join(', ')} (${block} keys each)`);
       for (const x of subjects) {
-        const cpu0 = x.pids().map(cpuSecondsOf);
+        const cpu0 = x.pids.map(cpuSecondsOf);
         x.rtts.push(...(await echoLatency(x.term, block, b === 0 ? 50 : 10)));
-        x.pids().forEach((pid, i) => (x.cpuS[i] = (x.cpuS[i] ?? 0) + cpuSecondsOf(pid) - (cpu0[i] ?? 0)));
+        x.pids.forEach((pid, i) => (x.cpuS[i] = (x.cpuS[i] ?? 0) + cpuSecondsOf(pid) - (cpu0[i] ?? 0)));
       }
     }
     const [relayEcho, bareMqtt, bareTcp, sshEcho]: Array<Summary | undefined> = subjects.map((x) => summarize(x.rtts));

@@ -12,6 +12,22 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { freePort, sleep } from './proc.js';
 
+/** The relay's text frames the bench reacts to (the rest pass through the loose object). */
+const ControlFrame = z.looseObject({ type: z.string(), message: z.string().optional() });
+const FrontPorts = { link: z.object({ linkPort: z.number().int().positive() }), ws: z.object({ wsPort: z.number().int().positive() }) };
+
+/** The next IPC message of a forked peer; a peer that exits first fails the bench instead of hanging it. */
+function nextMessage(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`bench peer exited with ${code} before it was ready`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolve(m);
+    });
+  });
+}
+
 /** Something that takes keystrokes and hands back terminal output. */
 export interface Terminal {
   send(data: Buffer): void;
@@ -30,7 +46,7 @@ export async function relayTerminal(base: string, token: string, deviceId: strin
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) for (const l of listeners) l(data);
       else {
-        const msg = JSON.parse(data.toString()) as { type: string; message?: string };
+        const msg = ControlFrame.parse(JSON.parse(data.toString()));
         if (msg.type === 'opened') resolve();
         if (msg.type === 'error') reject(new Error(msg.message));
       }
@@ -49,9 +65,9 @@ export async function bareRelayTerminal(link: 'tcp' | 'mqtt', procs: ChildProces
   const peer = new URL('./bare-relay-peer.ts', import.meta.url);
   const front = fork(peer, ['front', link], { execArgv: ['--import', 'tsx'] });
   procs.push(front);
-  const { linkPort } = z.object({ linkPort: z.number().int().positive() }).parse((await once(front, 'message'))[0]);
+  const { linkPort } = FrontPorts.link.parse(await nextMessage(front));
   procs.push(fork(peer, ['pty', link, String(linkPort)], { execArgv: ['--import', 'tsx'] }));
-  const { wsPort } = z.object({ wsPort: z.number().int().positive() }).parse((await once(front, 'message'))[0]);
+  const { wsPort } = FrontPorts.ws.parse(await nextMessage(front));
   const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`, { perMessageDeflate: false });
   await once(ws, 'open');
   const listeners: Array<(d: Buffer) => void> = [];
