@@ -12,6 +12,21 @@ export const systemClock: Clock = {
   monotonic: () => performance.now(),
 };
 
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+/**
+ * `Date.prototype.toISOString` for years 0-9999, from the UTC getters. V8's toISOString sets up
+ * ICU's local time zone on its first call (0.6-0.9 MB of ICU data and code paged in for good),
+ * which a process that only ever prints UTC does not need: the lean agent's idle RSS (issue 12).
+ */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  // NaN and the six-digit years of toISOString's extended format: rare, so the builtin says them.
+  if (!(y >= 0 && y <= 9999)) return d.toISOString();
+  return `${pad(y, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}Z`;
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -47,12 +62,12 @@ export function createLogger(opts: LoggerOptions): Logger {
     if (ORDER[level] < ORDER[opts.level]) return;
     const all = errorFields({ ...base, ...fields });
     if (opts.format === 'json') {
-      write(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...all }));
+      write(JSON.stringify({ ts: isoTime(Date.now()), level, msg, ...all }));
     } else {
       const extra = Object.entries(all)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(' ');
-      write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
+      write(`${isoTime(Date.now())} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
     }
   };
   return {
