@@ -94,7 +94,7 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
   assert.match(env, `EDGEHOOK_STATE_DIR=${state}`);
   assert.match(env, `EDGEHOOK_INSTALL_DIR=${app}`);
   const unit = await readFile(join(root, 'etc/systemd/system/edgehook-agent.service'), 'utf8');
-  for (const line of ['Restart=always', 'StateDirectoryMode=0700', 'NoNewPrivileges=yes', 'User=edgehook-agent', `ExecStart=${process.execPath} --max-semi-space-size=1 --interrupt-budget=270336 ${app}/launcher.mjs`]) assert.match(unit, line);
+  for (const line of ['Restart=always', 'StateDirectoryMode=0700', 'NoNewPrivileges=yes', 'User=edgehook-agent', 'Environment=GLIBC_TUNABLES=glibc.malloc.trim_threshold=65536:glibc.malloc.arena_max=1', `ExecStart=${process.execPath} --max-semi-space-size=1 --interrupt-budget=270336 --bytecode-old-age=1 ${app}/launcher.mjs`]) assert.match(unit, line);
   if (spawnSync('getent', ['group', 'dialout']).status === 0) assert.match(unit, /SupplementaryGroups=.*dialout/);
   assert.not.match(unit, /ehe_/);
   assert.not.ok(existsSync(tokenFile.replace('token', 'root/var/lib/edgehook-agent/enroll-token')));
@@ -104,7 +104,8 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
     assert.is(verify.status, 0, `${verify.stdout}${verify.stderr}`);
   }
   // Start what was installed, with the environment the unit gives it.
-  const vars = Object.fromEntries(env.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const assignments = [...env.trim().split('\n'), ...[...unit.matchAll(/^Environment=(.+)$/gm)].map((m) => m[1] ?? '')];
+  const vars = Object.fromEntries(assignments.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   const agent = spawnAgent({ stateDir: state, extraArgs: ['--pty', 'simulated', '--telemetry-port', 'off', '--container-engine', 'simulated'], env: vars, main: join(app, 'launcher.mjs') });
   await waitFor('installed agent online', async () => {
     const d: any = await (await fetchPinned(`${cp.url}/api/devices/${creds.deviceId}`, { headers: { authorization: `Bearer ${bearer}` } })).json();

@@ -17,6 +17,9 @@ async function rollBack(layout: InstallLayout, record: UpdateRecord, reason: str
 }
 
 async function main(): Promise<void> {
+  // The unit's malloc tunables (install.sh) are for this process, and glibc read them before any
+  // JS ran: the shells, processes and tools the agent starts get the system's defaults, not ours.
+  delete process.env['GLIBC_TUNABLES'];
   const dir = process.env['EDGEHOOK_INSTALL_DIR'] || dirname(fileURLToPath(import.meta.url));
   const layout = new InstallLayout(dir);
   let record = await layout.readRecord();
