@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './lib/api.js';
-import { unitNodeArgs } from './lib/installed-agent.js';
+import { unitEnvironment, unitNodeArgs } from './lib/installed-agent.js';
 import { idleAgentPhase, restartPhase, type IdleAgentResult, type RestartResult } from './lib/fleet-phases.js';
 import { runOpenLoop, runPingLoad, type PingResult } from './lib/pinger.js';
 import { cpuSecondsOf, freePort, memoryOf, REPO_ROOT, sleep, startControlPlaneProcess, startProcess, waitFor, type ControlPlaneProcess } from './lib/proc.js';
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
       const bundle = join(REPO_ROOT, 'agent/dist-package/edgehook-agent/bin/edgehook-agent');
       if (existsSync(bundle)) {
         log('idle bundled agent (the lean package, as its systemd unit runs it)');
-        lean = await idleAgentPhase(api, cp.url, IDLE_WAIT_S, IDLE_SETTLE_S, { main: bundle, nodeArgs: unitNodeArgs() });
+        lean = await idleAgentPhase(api, cp.url, IDLE_WAIT_S, IDLE_SETTLE_S, { main: bundle, nodeArgs: unitNodeArgs(), env: unitEnvironment() });
         results['idleBundledAgent'] = lean;
       }
     }

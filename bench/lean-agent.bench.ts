@@ -10,6 +10,7 @@
  * Without a reference it measures the bundle alone; without a built package it says so and skips.
  * EDGEHOOK_BENCH_LEAN_ROUNDS (3), EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S (10), EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S (15),
  * EDGEHOOK_BENCH_LEAN_NODE_ARGS (the node flags; default those of install.sh's systemd unit),
+ * EDGEHOOK_BENCH_LEAN_UNIT_ENV (1; 0 runs without the unit's Environment= lines),
  * EDGEHOOK_BENCH_LEAN_ENROLL (installed,self): `installed` enrolls with a separate `--enroll-only`
  * process and starts the package's launcher from the stored credentials, as install.sh and its unit
  * do; `self` passes `--enroll` to the measured process (the earlier figures), which then also
@@ -21,7 +22,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from './lib/api.js';
 import { idleAgentPhase, type IdleAgentResult } from './lib/fleet-phases.js';
-import { unitNodeArgs, type EnrollMode } from './lib/installed-agent.js';
+import { unitEnvironment, unitNodeArgs, type EnrollMode } from './lib/installed-agent.js';
 import { freePort, REPO_ROOT, startControlPlaneProcess, type ControlPlaneProcess } from './lib/proc.js';
 import { envNumber, fmt, machine, printTable, revision, writeResults, type Row } from './lib/report.js';
 
@@ -32,6 +33,8 @@ const REFERENCE = process.env['EDGEHOOK_BENCH_LEAN_REFERENCE'];
 const BUNDLE = join(REPO_ROOT, 'agent/dist-package/edgehook-agent/bin/edgehook-agent');
 // As the package's systemd unit runs it; EDGEHOOK_BENCH_LEAN_NODE_ARGS tries other V8 flags.
 const NODE_ARGS = process.env['EDGEHOOK_BENCH_LEAN_NODE_ARGS']?.split(/\s+/).filter(Boolean) ?? unitNodeArgs();
+// The unit's environment (its glibc malloc tunables); EDGEHOOK_BENCH_LEAN_UNIT_ENV=0 leaves it out.
+const UNIT_ENV = process.env['EDGEHOOK_BENCH_LEAN_UNIT_ENV'] === '0' ? {} : unitEnvironment();
 const MODES = (process.env['EDGEHOOK_BENCH_LEAN_ENROLL'] ?? 'installed,self').split(',').map((m): EnrollMode => {
   if (m === 'installed' || m === 'self') return m;
   throw new Error(`EDGEHOOK_BENCH_LEAN_ENROLL: ${m} is not installed or self`);
@@ -52,20 +55,20 @@ async function main(): Promise<void> {
     cp = await startControlPlaneProcess({ port: await freePort(), mqttPort: await freePort(), dataDir, adminPassword: 'bench-admin-password' });
     const api = new ApiClient(cp.url, '', 8);
     await api.login('bench-admin-password');
-    log(`node flags ${NODE_ARGS.join(' ')}; enrollment ${MODES.join(', ')}`);
+    log(`node flags ${NODE_ARGS.join(' ')}; unit environment ${JSON.stringify(UNIT_ENV)}; enrollment ${MODES.join(', ')}`);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const enroll of MODES) {
         for (const [program, main] of Object.entries({ ...(REFERENCE ? { reference: REFERENCE } : {}), bundle: BUNDLE })) {
           const name = `${program} (${enroll === 'installed' ? 'as installed' : 'enrolls itself'})`;
           log(`round ${round}/${ROUNDS}: ${name}`);
-          const r = await idleAgentPhase(api, cp.url, WAIT_S, SETTLE_S, { main, nodeArgs: NODE_ARGS, enroll });
+          const r = await idleAgentPhase(api, cp.url, WAIT_S, SETTLE_S, { main, nodeArgs: NODE_ARGS, enroll, env: UNIT_ENV });
           if (!r.pingOk) throw new Error(`${name}: the idle agent did not answer a ping`);
           (runs[name] ??= []).push(r);
         }
       }
     }
     log('bundle over MQTT-over-websocket (the lazily evaluated ws transport)');
-    const ws = await idleAgentPhase(api, cp.url, WAIT_S, WAIT_S, { main: BUNDLE, nodeArgs: NODE_ARGS, enroll: MODES[0] ?? 'installed', env: { EDGEHOOK_MQTT_TRANSPORT: 'ws' } });
+    const ws = await idleAgentPhase(api, cp.url, WAIT_S, WAIT_S, { main: BUNDLE, nodeArgs: NODE_ARGS, enroll: MODES[0] ?? 'installed', env: { ...UNIT_ENV, EDGEHOOK_MQTT_TRANSPORT: 'ws' } });
     if (!ws.pingOk) throw new Error('the bundled agent over websocket did not answer a ping');
     const rows: Row[] = [];
     for (const [name, rs] of Object.entries(runs)) {
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     }
     rows.push({ metric: 'bundle over websocket: RSS / peak', value: `${fmt(ws.rssKb / 1024)} / ${fmt(ws.hwmKb / 1024)} MB`, target: 'answers a ping', pass: ws.pingOk });
     printTable(`lean agent, ${ROUNDS} rounds interleaved, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`, rows);
-    const file = writeResults('lean-agent', { bench: 'lean-agent', startedAt: new Date().toISOString(), machine: machine(), revision: revision(), reference: REFERENCE, nodeArgs: NODE_ARGS, runs, websocket: ws, rows, loadAverageAtEnd: loadavg() });
+    const file = writeResults('lean-agent', { bench: 'lean-agent', startedAt: new Date().toISOString(), machine: machine(), revision: revision(), reference: REFERENCE, nodeArgs: NODE_ARGS, unitEnv: UNIT_ENV, runs, websocket: ws, rows, loadAverageAtEnd: loadavg() });
     log(`results: ${file}`);
   } finally {
     await cp?.stop(3000);

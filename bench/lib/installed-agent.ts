@@ -17,6 +17,13 @@ export function unitNodeArgs(installSh = INSTALL_SH): string[] {
   return (m[1] ?? '').split(' ').filter(Boolean);
 }
 
+/** The `Environment=NAME=VALUE` lines of install.sh's unit (its malloc tunables), as an env object. */
+export function unitEnvironment(installSh = INSTALL_SH): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(installSh, 'utf8').matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(\S+)$/gm)) if (m[1] && m[2]) env[m[1]] = m[2];
+  return env;
+}
+
 /** How the measured process gets its credentials: `installed` as above, `self` with `--enroll <token>` in the measured process (the old bench). */
 export type EnrollMode = 'installed' | 'self';
 
