@@ -15,21 +15,24 @@ export const englishOnlyZod = {
 };
 
 /**
- * mqtt.js requires all of its Node transports (tcp with its SOCKS proxy client, tls, websocket)
- * on the first connect, whichever the URL needs. The SOCKS client (socks, ip-address, smart-buffer)
- * and the websocket one (ws) are evaluated only when a connection really uses them: about 2.8 MB
- * and 4.5 MB of RSS that an agent on mqtt:// or mqtts:// never needs (issue 12's lean agent).
+ * mqtt.js requires all of its Node transports (tcp and tls, each with its SOCKS proxy client, and
+ * websocket) on the first connect, whichever the URL needs. The SOCKS client (socks, ip-address,
+ * smart-buffer, and node's assert which it loads) and the websocket one (ws) are evaluated only
+ * when a connection really uses them: RSS that an agent on mqtt:// or mqtts:// never needs (issue
+ * 12's lean agent). Every module of mqtt's connect/ folder that asks for them gets the lazy
+ * stand-in; `assertLazyMqtt` fails the build if the real one is reached any other way.
  */
-const MQTT_LAZY = [
-  { importer: /mqtt\/build\/lib\/connect\/tcp\.js$/, request: './socks', exports: ['default'] },
-  { importer: /mqtt\/build\/lib\/connect\/index\.js$/, request: './ws', exports: ['streamBuilder', 'browserStreamBuilder'] },
-];
+const MQTT_CONNECT_DIR = /mqtt\/build\/lib\/connect\/[^/]+\.js$/;
+const MQTT_LAZY = {
+  './socks': { exports: ['default'] },
+  './ws': { exports: ['streamBuilder', 'browserStreamBuilder'] },
+};
 export const lazyMqttTransports = {
   name: 'lazy-mqtt-transports',
   setup(b) {
     b.onResolve({ filter: /^\.\/(socks|ws)$/ }, (args) => {
-      const lazy = MQTT_LAZY.find((l) => l.request === args.path && l.importer.test(args.importer));
-      return lazy ? { path: join(dirname(args.importer), `${args.path}.js`), namespace: 'lazy-mqtt', pluginData: lazy } : undefined;
+      const lazy = MQTT_LAZY[args.path];
+      return lazy && MQTT_CONNECT_DIR.test(args.importer) ? { path: join(dirname(args.importer), `${args.path}.js`), namespace: 'lazy-mqtt', pluginData: lazy } : undefined;
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-mqtt' }, (args) => ({
       contents: [
@@ -44,6 +47,17 @@ export const lazyMqttTransports = {
   },
 };
 
+/** Throws unless each of mqtt's lazily evaluated transports is imported only by its lazy stand-in (esbuild metafile). */
+export function assertLazyMqtt(metafile) {
+  const inputs = Object.entries(metafile.inputs);
+  for (const request of Object.keys(MQTT_LAZY)) {
+    const file = `mqtt/build/lib/connect/${request.slice(2)}.js`;
+    for (const [path] of inputs.filter(([p]) => p.endsWith(file) && !p.startsWith('lazy-mqtt:'))) {
+      const eager = inputs.filter(([from, i]) => !from.startsWith('lazy-mqtt:') && i.imports.some((imp) => imp.path === path)).map(([from]) => from);
+      if (eager.length > 0) throw new Error(`${file} is imported eagerly by ${eager.join(', ')}: the lazy-mqtt-transports plugin must cover that importer`);
+    }
+  }
+}
 
 /**
  * Packages that give browsers what Node has built in, resolved to Node's own: readable-stream 4 is
