@@ -2,6 +2,9 @@
 // scripts/agent-module-cost.mjs so its figures are those of the package as bundled.
 import { join, dirname } from 'node:path';
 
+/** The bundle's banner: bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins. */
+export const REQUIRE_BANNER = { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" };
+
 /**
  * zod's namespace re-exports all ~40 message locales (~300 KB of the bundle, kept alive as source);
  * the agent speaks English (zod's default): its locales index becomes just `en`.

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills } from './agent-bundle.esbuild-plugins.mjs';
+import { englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const NODE_ARGS = (process.env['EDGEHOOK_MODULE_COST_NODE_ARGS'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
@@ -37,7 +37,7 @@ const picked = process.argv.length > 2 ? Object.fromEntries(process.argv.slice(2
 const dir = await mkdtemp(join(tmpdir(), 'edgehook-module-cost-'));
 const rssAfterImport = async (contents) => {
   const outfile = join(dir, `b${Math.random().toString(36).slice(2)}.mjs`);
-  await build({ stdin: { contents, resolveDir: join(root, 'agent'), loader: 'js' }, outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', minifySyntax: true, minifyWhitespace: true, charset: 'ascii', external: ['node-pty', 'serialport', 'onoff', 'i2c-bus', '@serialport/*'], banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" }, logLevel: 'error', plugins });
+  await build({ stdin: { contents, resolveDir: join(root, 'agent'), loader: 'js' }, outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', minifySyntax: true, minifyWhitespace: true, charset: 'ascii', external: ['node-pty', 'serialport', 'onoff', 'i2c-bus', '@serialport/*'], banner: REQUIRE_BANNER, logLevel: 'error', plugins });
   // zod calls globalConfig.postProcessor once per schema it constructs.
   const probe = `let n = 0; globalThis.__zod_globalConfig = { postProcessor: () => n++ }; import(${JSON.stringify(outfile)}).then(() => setTimeout(() => console.log(/VmRSS:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1], n), 300))`;
   const runs = [0, 1, 2].map(() => execFileSync(process.execPath, [...NODE_ARGS, '-e', probe], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split(' ').map(Number));

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertLazyMqtt, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills } from './agent-bundle.esbuild-plugins.mjs';
+import { assertLazyMqtt, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,8 +39,7 @@ const result = await build({
   metafile: true,
   // Native modules stay outside: they are optional and loaded on first use.
   external: [...NATIVE, '@serialport/*'],
-  // Bundled CommonJS (mqtt's dependencies) calls require() for Node's built-ins.
-  banner: { js: "import { createRequire as __edgehookRequire } from 'node:module'; const require = __edgehookRequire(import.meta.url);" },
+  banner: REQUIRE_BANNER,
   logLevel: 'warning',
   plugins: [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
 });
