@@ -8,6 +8,7 @@
  *   (or: npm run bench -- lean-agent --lean-reference /path/to/old/bin/edgehook-agent)
  *
  * Without a reference it measures the bundle alone; without a built package it says so and skips.
+ * Several references, separated by `:` as in PATH, are measured in the same rounds (`reference 1`, ...).
  * EDGEHOOK_BENCH_LEAN_ROUNDS (3), EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S (10), EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S (15),
  * EDGEHOOK_BENCH_LEAN_NODE_ARGS (the node flags; default those of install.sh's systemd unit),
  * EDGEHOOK_BENCH_LEAN_UNIT_ENV (1; 0 runs without the unit's Environment= lines),
@@ -29,7 +30,8 @@ import { envNumber, fmt, machine, printTable, revision, writeResults, type Row }
 const ROUNDS = envNumber('EDGEHOOK_BENCH_LEAN_ROUNDS', 3);
 const WAIT_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_WAIT_S', 10);
 const SETTLE_S = envNumber('EDGEHOOK_BENCH_IDLE_AGENT_SETTLE_S', 15);
-const REFERENCE = process.env['EDGEHOOK_BENCH_LEAN_REFERENCE'];
+const REFERENCES = (process.env['EDGEHOOK_BENCH_LEAN_REFERENCE'] ?? '').split(':').filter(Boolean);
+const REFERENCE_PROGRAMS = Object.fromEntries(REFERENCES.map((path, i) => [REFERENCES.length === 1 ? 'reference' : `reference ${i + 1}`, path]));
 const BUNDLE = join(REPO_ROOT, 'agent/dist-package/edgehook-agent/bin/edgehook-agent');
 // As the package's systemd unit runs it; EDGEHOOK_BENCH_LEAN_NODE_ARGS tries other V8 flags.
 const NODE_ARGS = process.env['EDGEHOOK_BENCH_LEAN_NODE_ARGS']?.split(/\s+/).filter(Boolean) ?? unitNodeArgs();
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     log(`skipped: no agent package at ${BUNDLE} (npm run build:agent builds it)`);
     return;
   }
-  if (REFERENCE && !existsSync(REFERENCE)) throw new Error(`EDGEHOOK_BENCH_LEAN_REFERENCE: no such file ${REFERENCE}`);
+  for (const ref of REFERENCES) if (!existsSync(ref)) throw new Error(`EDGEHOOK_BENCH_LEAN_REFERENCE: no such file ${ref}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'edgehook-bench-cp-'));
   let cp: ControlPlaneProcess | undefined;
   const runs: Record<string, Array<IdleAgentResult & { cpuPct: number }>> = {};
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     log(`node flags ${NODE_ARGS.join(' ')}; unit environment ${JSON.stringify(UNIT_ENV)}; enrollment ${MODES.join(', ')}`);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const enroll of MODES) {
-        for (const [program, main] of Object.entries({ ...(REFERENCE ? { reference: REFERENCE } : {}), bundle: BUNDLE })) {
+        for (const [program, main] of Object.entries({ ...REFERENCE_PROGRAMS, bundle: BUNDLE })) {
           const name = `${program} (${enroll === 'installed' ? 'as installed' : 'enrolls itself'})`;
           log(`round ${round}/${ROUNDS}: ${name}`);
           const r = await idleAgentPhase(api, cp.url, WAIT_S, SETTLE_S, { main, nodeArgs: NODE_ARGS, enroll, env: UNIT_ENV });
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     }
     rows.push({ metric: 'bundle over websocket: RSS / peak', value: `${fmt(ws.rssKb / 1024)} / ${fmt(ws.hwmKb / 1024)} MB`, target: 'answers a ping', pass: ws.pingOk });
     printTable(`lean agent, ${ROUNDS} rounds interleaved, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`, rows);
-    const file = writeResults('lean-agent', { bench: 'lean-agent', startedAt: new Date().toISOString(), machine: machine(), revision: revision(), reference: REFERENCE, nodeArgs: NODE_ARGS, unitEnv: UNIT_ENV, runs, websocket: ws, rows, loadAverageAtEnd: loadavg() });
+    const file = writeResults('lean-agent', { bench: 'lean-agent', startedAt: new Date().toISOString(), machine: machine(), revision: revision(), references: REFERENCE_PROGRAMS, nodeArgs: NODE_ARGS, unitEnv: UNIT_ENV, runs, websocket: ws, rows, loadAverageAtEnd: loadavg() });
     log(`results: ${file}`);
   } finally {
     await cp?.stop(3000);
