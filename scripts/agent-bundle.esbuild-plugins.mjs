@@ -63,6 +63,18 @@ export function assertLazyMqtt(metafile) {
 }
 
 /**
+ * The agent validates with zod/mini only (`@edgehook/shared/zod`): classic zod's module costs the
+ * idle agent about 1.8 MB more (BENCHMARKS.md, "zod/mini"). Fails the build when anything in the
+ * bundle imports classic zod (`from 'zod'` instead of the shared one).
+ */
+export function assertNoClassicZod(metafile) {
+  const classic = Object.keys(metafile.inputs).filter((p) => /node_modules\/zod\/(v4\/)?classic\//.test(p));
+  if (classic.length === 0) return;
+  const importers = Object.entries(metafile.inputs).filter(([from, i]) => !from.includes('node_modules/zod/') && i.imports.some((imp) => imp.path.includes('node_modules/zod/') && !imp.path.includes('/mini/') && !imp.path.includes('/core/') && !imp.path.includes('/locales/'))).map(([from]) => from);
+  throw new Error(`classic zod is in the agent bundle (imported by ${importers.join(', ') || 'unknown'}): import { z } from '@edgehook/shared/zod'`);
+}
+
+/**
  * Packages that give browsers what Node has built in, resolved to Node's own: readable-stream 4 is
  * Node's stream module copied out (with abort-controller, event-target-shim, string_decoder,
  * safe-buffer and a process shim for browsers), inherits and process-nextick-args pick Node's

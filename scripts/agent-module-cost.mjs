@@ -19,7 +19,7 @@ const NODE_ARGS = (process.env['EDGEHOOK_MODULE_COST_NODE_ARGS'] ?? '--max-semi-
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const plugins = [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, ...(process.env['EDGEHOOK_MODULE_COST_EAGER'] === '1' ? [] : [lazySchemas([join(root, 'shared/dist/'), join(root, 'firmware-profiles/dist/')])])];
 const defaults = {
-  'zod': 'zod',
+  'zod/mini (@edgehook/shared/zod)': '@edgehook/shared/zod',
   'mqtt (no transport evaluated)': 'mqtt',
   'mqtt SOCKS client': 'socks',
   'ws': 'ws',

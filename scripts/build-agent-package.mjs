@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertLazyMqtt, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
+import { assertLazyMqtt, assertNoClassicZod, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +44,7 @@ const result = await build({
   plugins: [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
 });
 assertLazyMqtt(result.metafile);
+assertNoClassicZod(result.metafile);
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 // The launcher (docs/agent-updates.md): Node built-ins only, installed as <install>/launcher.mjs.
 await build({

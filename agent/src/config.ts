@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseFlags } from '@edgehook/shared/argv';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { BoardProfileId, VpnMode } from '@edgehook/shared';
 import { IFNAME_PATTERN } from './vpn/vpn-driver.js';
 import { AGENT_VERSION } from './version.js';
@@ -47,49 +47,46 @@ const FLAGS = {
   'forward-allow': { env: 'EDGEHOOK_FORWARD_ALLOW', help: `destinations edgehook forward and the HTTP proxy may reach, e.g. 127.0.0.1:*,192.168.1.0/24:22, or off (default ${DEFAULT_FORWARD_ALLOW})` },
 } as const;
 
-const OnOff = z.enum(['on', 'off']).default('off');
-const list = (item: z.ZodString) =>
-  z
-    .string()
-    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(item));
-const AllOrList = (item: z.ZodString) => z.union([z.literal('all'), list(item)]).default([]);
+const OnOff = z._default(z.enum(['on', 'off']), 'off');
+const list = (item: z.ZodMiniString<string>) =>
+  z.pipe(z.pipe(z.string(), z.transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))), z.array(item));
+const AllOrList = (item: z.ZodMiniString<string>) => z._default(z.union([z.literal('all'), list(item)]), []);
 
 const AgentConfigSchema = z.object({
-  server: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  enroll: z.string().min(10, 'looks too short to be an enrollment token').optional(),
-  'enroll-token-file': z.string().min(1).optional(),
-  'state-dir': z.string().min(1).default('/var/lib/edgehook-agent'),
-  'install-dir': z.string().min(1).optional(),
-  profile: BoardProfileId.default('generic-linux'),
-  hostname: z.string().min(1).max(253).default(os.hostname()),
-  ca: z.string().min(1).optional(),
-  'server-fingerprint': ServerFingerprint.optional(),
-  'mqtt-transport': z.enum(['tcp', 'ws', 'auto']).default('auto'),
-  'log-level': z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  'log-format': z.enum(['pretty', 'json']).default('pretty'),
-  actions: z.string().min(1).optional(),
-  pty: z.enum(['node-pty', 'simulated']).default('node-pty'),
-  'exec-arbitrary': z.enum(['on', 'off']).default('on'),
-  'telemetry-interval': TelemetryInterval.default(10_000),
-  'telemetry-collectors': CollectorOverrides.default({}),
-  'telemetry-buffer-mb': z.coerce.number().min(0.01).max(100_000).default(64),
-  'telemetry-buffer-max-age': BufferAge.default(7 * 86_400_000),
-  'telemetry-replay-rate': z.coerce.number().min(0.1).max(10_000).default(20),
-  'telemetry-port': LocalPort.default(7677),
-  'docker-socket': z.string().min(1).max(4096).optional(),
-  'container-engine': z.enum(['docker', 'simulated']).default('docker'),
-  'container-host-paths': list(z.string().regex(/^\/[^\0:,]*$/, 'an absolute host path without ":"')).default([]),
+  server: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
+  enroll: z.optional(z.string().check(z.minLength(10, 'looks too short to be an enrollment token'))),
+  'enroll-token-file': z.optional(z.string().check(z.minLength(1))),
+  'state-dir': z._default(z.string().check(z.minLength(1)), '/var/lib/edgehook-agent'),
+  'install-dir': z.optional(z.string().check(z.minLength(1))),
+  profile: z._default(BoardProfileId, 'generic-linux'),
+  hostname: z._default(z.string().check(z.minLength(1), z.maxLength(253)), os.hostname()),
+  ca: z.optional(z.string().check(z.minLength(1))),
+  'server-fingerprint': z.optional(ServerFingerprint),
+  'mqtt-transport': z._default(z.enum(['tcp', 'ws', 'auto']), 'auto'),
+  'log-level': z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
+  'log-format': z._default(z.enum(['pretty', 'json']), 'pretty'),
+  actions: z.optional(z.string().check(z.minLength(1))),
+  pty: z._default(z.enum(['node-pty', 'simulated']), 'node-pty'),
+  'exec-arbitrary': z._default(z.enum(['on', 'off']), 'on'),
+  'telemetry-interval': z._default(TelemetryInterval, 10_000),
+  'telemetry-collectors': z._default(CollectorOverrides, {}),
+  'telemetry-buffer-mb': z._default(z.coerce.number().check(z.gte(0.01), z.lte(100_000)), 64),
+  'telemetry-buffer-max-age': z._default(BufferAge, 7 * 86_400_000),
+  'telemetry-replay-rate': z._default(z.coerce.number().check(z.gte(0.1), z.lte(10_000)), 20),
+  'telemetry-port': z._default(LocalPort, 7677),
+  'docker-socket': z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+  'container-engine': z._default(z.enum(['docker', 'simulated']), 'docker'),
+  'container-host-paths': z._default(list(z.string().check(z.regex(/^\/[^\0:,]*$/, 'an absolute host path without ":"'))), []),
   'container-privileged': OnOff,
   'container-host-network': OnOff,
   'container-host-pid': OnOff,
-  'container-devices': AllOrList(z.string().regex(/^\/dev\/[^\0:,]+$/, 'a device path under /dev')),
-  'container-capabilities': AllOrList(z.string().regex(/^(CAP_)?[A-Za-z_]{2,32}$/, 'a capability name like NET_ADMIN')),
-  vpn: VpnMode.default('off'),
-  'vpn-interface': z.string().regex(IFNAME_PATTERN, 'must be an interface name of 1-15 letters, digits or _=+.-').default('edgehook0'),
-  'lifeline-fd': z.coerce.number().int().min(3).max(1024).optional(),
-  replace: z.enum(['on', 'off']).default('off'),
-  'forward-allow': ForwardAllow.prefault(DEFAULT_FORWARD_ALLOW),
+  'container-devices': AllOrList(z.string().check(z.regex(/^\/dev\/[^\0:,]+$/, 'a device path under /dev'))),
+  'container-capabilities': AllOrList(z.string().check(z.regex(/^(CAP_)?[A-Za-z_]{2,32}$/, 'a capability name like NET_ADMIN'))),
+  vpn: z._default(VpnMode, 'off'),
+  'vpn-interface': z._default(z.string().check(z.regex(IFNAME_PATTERN, 'must be an interface name of 1-15 letters, digits or _=+.-')), 'edgehook0'),
+  'lifeline-fd': z.optional(z.coerce.number().check(z.int(), z.gte(3), z.lte(1024))),
+  replace: z._default(z.enum(['on', 'off']), 'off'),
+  'forward-allow': z.prefault(ForwardAllow, DEFAULT_FORWARD_ALLOW),
 });
 
 export interface AgentConfig {

@@ -1,41 +1,37 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseFlags } from '@edgehook/shared/argv';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { parseStoreLocation, type StoreLocation } from './db/dialect.js';
 import { KVM_DOMAIN } from './kvm/kvm-host.js';
 import { VpnEndpoint } from '@edgehook/shared';
 import { subnetProblem } from './vpn/address-pool.js';
 
-const Port = z.coerce.number().int().min(0).max(65535);
-const Seconds = z.coerce.number().int().min(1);
+const Port = z.coerce.number().check(z.int(), z.gte(0), z.lte(65535));
+const Seconds = z.coerce.number().check(z.int(), z.gte(1));
 // Retention periods: 36h, 7d, 2w (telemetry flags).
 const DURATION_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const Retention = z
-  .string()
-  .regex(/^\d+[mhdw]$/, 'must be a duration like 36h, 7d or 2w')
-  .transform((v) => Number(v.slice(0, -1)) * (DURATION_UNITS_MS[v.slice(-1)] ?? 0))
-  .refine((ms) => ms >= 3_600_000, 'must be at least 1h');
-const Bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const Retention = z.pipe(z.string().check(z.regex(/^\d+[mhdw]$/, 'must be a duration like 36h, 7d or 2w')), z.transform((v) => Number(v.slice(0, -1)) * (DURATION_UNITS_MS[v.slice(-1)] ?? 0))).check(z.refine((ms) => ms >= 3_600_000, 'must be at least 1h'));
+const Bool = z.pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']), z.transform((v) => v === 'true' || v === '1' || v === 'yes'));
 
 /** Every flag, the environment variable that also sets it, and its schema. */
 const FLAGS = {
-  host: { env: 'EDGEHOOK_HOST', schema: z.string().min(1), default: '127.0.0.1', help: 'HTTP listen address' },
+  host: { env: 'EDGEHOOK_HOST', schema: z.string().check(z.minLength(1)), default: '127.0.0.1', help: 'HTTP listen address' },
   port: { env: 'EDGEHOOK_PORT', schema: Port, default: '8080', help: 'HTTP port (0 picks a free one)' },
-  'mqtt-host': { env: 'EDGEHOOK_MQTT_HOST', schema: z.string().min(1), default: '', help: 'MQTT listen address (default: same as --host)' },
+  'mqtt-host': { env: 'EDGEHOOK_MQTT_HOST', schema: z.string().check(z.minLength(1)), default: '', help: 'MQTT listen address (default: same as --host)' },
   'mqtt-port': { env: 'EDGEHOOK_MQTT_PORT', schema: Port, default: '1883', help: 'MQTT TCP port of the embedded broker' },
-  'mqtt-public-url': { env: 'EDGEHOOK_MQTT_PUBLIC_URL', schema: z.string().regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL'), default: '', help: 'broker URL handed to devices at enrollment (default: the host they enrolled through)' },
+  'mqtt-public-url': { env: 'EDGEHOOK_MQTT_PUBLIC_URL', schema: z.string().check(z.regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL')), default: '', help: 'broker URL handed to devices at enrollment (default: the host they enrolled through)' },
   'public-url': { env: 'EDGEHOOK_PUBLIC_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }), default: '', help: 'the URL devices and install commands use (behind a proxy; default: the address they came through)' },
-  'tls-cert': { env: 'EDGEHOOK_TLS_CERT', schema: z.string().min(1), default: '', help: 'PEM certificate (chain): serve HTTPS, wss and MQTT over TLS' },
-  'tls-key': { env: 'EDGEHOOK_TLS_KEY', schema: z.string().min(1), default: '', help: 'PEM private key of --tls-cert' },
+  'tls-cert': { env: 'EDGEHOOK_TLS_CERT', schema: z.string().check(z.minLength(1)), default: '', help: 'PEM certificate (chain): serve HTTPS, wss and MQTT over TLS' },
+  'tls-key': { env: 'EDGEHOOK_TLS_KEY', schema: z.string().check(z.minLength(1)), default: '', help: 'PEM private key of --tls-cert' },
   tls: { env: 'EDGEHOOK_TLS', schema: z.enum(['self-signed']), default: '', help: 'self-signed: generate a key and certificate once into <data-dir>/tls' },
   'mqtts-port': { env: 'EDGEHOOK_MQTTS_PORT', schema: Port, default: '8883', help: 'MQTT over TLS port when TLS is on' },
   'device-proxy': { env: 'EDGEHOOK_DEVICE_PROXY', schema: Bool, default: 'false', help: "serve device web UIs under /api/devices/<id>/proxy/<port>/ (they run in the console's origin: only for device pages you trust; docs/forward.md)" },
   'allow-plain': { env: 'EDGEHOOK_ALLOW_PLAIN', schema: Bool, default: 'false', help: 'with TLS on, keep plain MQTT on --mqtt-host too (else loopback only)' },
-  broker: { env: 'EDGEHOOK_BROKER_URL', schema: z.string().regex(/^mqtts?:\/\/[^/]+$/, 'must be mqtt://HOST:PORT or mqtts://HOST:PORT'), default: '', help: 'external broker (Mosquitto 2 with dynamic security): no embedded broker' },
-  'broker-username': { env: 'EDGEHOOK_BROKER_USERNAME', schema: z.string().min(1).max(256), default: '', help: "this replica's broker account (with --broker)" },
-  'broker-password-file': { env: 'EDGEHOOK_BROKER_PASSWORD_FILE', schema: z.string().min(1), default: '', help: 'file holding its password (or set EDGEHOOK_BROKER_PASSWORD; never a flag)' },
-  'data-dir': { env: 'EDGEHOOK_DATA_DIR', schema: z.string().min(1), default: './data', help: 'where the SQLite file and demo-agent state live' },
+  broker: { env: 'EDGEHOOK_BROKER_URL', schema: z.string().check(z.regex(/^mqtts?:\/\/[^/]+$/, 'must be mqtt://HOST:PORT or mqtts://HOST:PORT')), default: '', help: 'external broker (Mosquitto 2 with dynamic security): no embedded broker' },
+  'broker-username': { env: 'EDGEHOOK_BROKER_USERNAME', schema: z.string().check(z.minLength(1), z.maxLength(256)), default: '', help: "this replica's broker account (with --broker)" },
+  'broker-password-file': { env: 'EDGEHOOK_BROKER_PASSWORD_FILE', schema: z.string().check(z.minLength(1)), default: '', help: 'file holding its password (or set EDGEHOOK_BROKER_PASSWORD; never a flag)' },
+  'data-dir': { env: 'EDGEHOOK_DATA_DIR', schema: z.string().check(z.minLength(1)), default: './data', help: 'where the SQLite file and demo-agent state live' },
   database: { env: 'EDGEHOOK_DATABASE', schema: z.string(), default: '', help: 'SQLite path or postgres:// URL (default: <data-dir>/edgehook.db)' },
   'access-ttl': { env: 'EDGEHOOK_ACCESS_TTL', schema: Seconds, default: '3600', help: 'access token lifetime, seconds' },
   'refresh-ttl': { env: 'EDGEHOOK_REFRESH_TTL', schema: Seconds, default: String(30 * 24 * 3600), help: 'refresh token lifetime, seconds' },
@@ -44,38 +40,34 @@ const FLAGS = {
   'telemetry-raw-retention': { env: 'EDGEHOOK_TELEMETRY_RAW_RETENTION', schema: Retention, default: '7d', help: 'keep raw telemetry samples this long' },
   'telemetry-1m-retention': { env: 'EDGEHOOK_TELEMETRY_1M_RETENTION', schema: Retention, default: '90d', help: 'keep 1-minute telemetry aggregates this long' },
   'telemetry-1h-retention': { env: 'EDGEHOOK_TELEMETRY_1H_RETENTION', schema: Retention, default: '730d', help: 'keep 1-hour telemetry aggregates this long' },
-  'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().int().min(10).max(60_000), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
+  'telemetry-flush-ms': { env: 'EDGEHOOK_TELEMETRY_FLUSH_MS', schema: z.coerce.number().check(z.int(), z.gte(10), z.lte(60_000)), default: '200', help: 'telemetry write buffer: batches are committed (and acknowledged) at least this often' },
   'audit-retention': { env: 'EDGEHOOK_AUDIT_RETENTION', schema: Retention, default: '365d', help: 'keep audit log entries this long' },
   'wsi-token-ttl': { env: 'EDGEHOOK_WSI_TOKEN_TTL', schema: Seconds, default: '86400', help: 'Quix WSI backend token lifetime, seconds (the validity they are told)' },
-  'wsi-telemetry-interval': { env: 'EDGEHOOK_WSI_TELEMETRY_INTERVAL', schema: z.coerce.number().int().min(0).max(86_400), default: '15', help: 'ask connected Quix WSI backends for telemetry every N seconds (0: only on request)' },
-  'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().min(1), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
-  'agent-update-deadline': { env: 'EDGEHOOK_AGENT_UPDATE_DEADLINE', schema: z.coerce.number().int().min(2).max(240), default: '120', help: 'seconds (at most 240: the update request waits for it) a new agent version has to reach the control plane before the device rolls it back' },
+  'wsi-telemetry-interval': { env: 'EDGEHOOK_WSI_TELEMETRY_INTERVAL', schema: z.coerce.number().check(z.int(), z.gte(0), z.lte(86_400)), default: '15', help: 'ask connected Quix WSI backends for telemetry every N seconds (0: only on request)' },
+  'agent-package-dir': { env: 'EDGEHOOK_AGENT_PACKAGE_DIR', schema: z.string().check(z.minLength(1)), default: '', help: 'the built agent package served at /install.sh and /downloads/ (default: agent/dist-package)' },
+  'agent-update-deadline': { env: 'EDGEHOOK_AGENT_UPDATE_DEADLINE', schema: z.coerce.number().check(z.int(), z.gte(2), z.lte(240)), default: '120', help: 'seconds (at most 240: the update request waits for it) a new agent version has to reach the control plane before the device rolls it back' },
   'encedeus-prefix': {
     env: 'EDGEHOOK_ENCEDEUS_PREFIX',
-    schema: z
-      .string()
-      .regex(/^(\/|off|(\/[A-Za-z0-9._~-]+)+)$/, 'must be /, off, or a path like /encedeus')
-      .refine((p) => !/^\/(api|kvm|mqtt|assets)(\/|$)/.test(p), 'must not be under /api, /kvm, /mqtt or /assets')
-      .refine((p) => !/\/\.\.?(\/|$)/.test(p), 'must not have . or .. segments'),
+    schema: z.string().check(z.regex(/^(\/|off|(\/[A-Za-z0-9._~-]+)+)$/, 'must be /, off, or a path like /encedeus'), z.refine((p) => !/^\/(api|kvm|mqtt|assets)(\/|$)/.test(p), 'must not be under /api, /kvm, /mqtt or /assets'), z.refine((p) => !/\/\.\.?(\/|$)/.test(p), 'must not have . or .. segments')),
     default: '/',
     help: "where Encedeus's /auth, /user, /role live: / (root), a path prefix, or off",
   },
   'sftp-port': { env: 'EDGEHOOK_SFTP_PORT', schema: Port, default: '', help: 'serve SFTP into servers on this port (off by default; 0 picks a free one)' },
-  'sftp-host': { env: 'EDGEHOOK_SFTP_HOST', schema: z.string().min(1), default: '', help: 'SFTP listen address (default: same as --host)' },
-  'kvm-domain': { env: 'EDGEHOOK_KVM_DOMAIN', schema: z.string().toLowerCase().regex(KVM_DOMAIN, 'must be a DNS name like kvm.example.com'), default: '', help: 'serve <device>.<domain> as that device\'s PiKVM at /api and /streamer' },
+  'sftp-host': { env: 'EDGEHOOK_SFTP_HOST', schema: z.string().check(z.minLength(1)), default: '', help: 'SFTP listen address (default: same as --host)' },
+  'kvm-domain': { env: 'EDGEHOOK_KVM_DOMAIN', schema: z.string().check(z.toLowerCase(), z.regex(KVM_DOMAIN, 'must be a DNS name like kvm.example.com')), default: '', help: 'serve <device>.<domain> as that device\'s PiKVM at /api and /streamer' },
   'vpn-endpoint': { env: 'EDGEHOOK_VPN_ENDPOINT', schema: VpnEndpoint, default: '', help: "the WireGuard hub's host:port devices dial (turns the VPN on; docs/vpn.md)" },
   'vpn-subnet': {
     env: 'EDGEHOOK_VPN_SUBNET',
-    schema: z.string().refine((v) => subnetProblem(v) === undefined, { error: (i) => subnetProblem(String(i.input)) ?? 'invalid subnet' }),
+    schema: z.string().check(z.refine((v) => subnetProblem(v) === undefined, { error: (i) => subnetProblem(String(i.input)) ?? 'invalid subnet' })),
     default: '10.87.0.0/24',
     help: 'the VPN address pool (IPv4 CIDR); the hub takes its first address',
   },
-  'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().min(1), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
-  'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
-  'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().int().min(1024), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
-  'max-header': { env: 'EDGEHOOK_MAX_HEADER', schema: z.coerce.number().int().min(4096).max(1024 * 1024), default: '16384', help: 'largest request head (request line + headers), bytes (431 above)' },
-  'max-ws-frame': { env: 'EDGEHOOK_MAX_WS_FRAME', schema: z.coerce.number().int().min(1024), default: String(1024 * 1024), help: 'largest websocket frame on operator sockets, bytes (closed with 1009 above)' },
-  'max-sockets-per-user': { env: 'EDGEHOOK_MAX_SOCKETS_PER_USER', schema: z.coerce.number().int().min(1), default: '32', help: 'open websockets one user may hold at once (429 above)' },
+  'web-dir': { env: 'EDGEHOOK_WEB_DIR', schema: z.string().check(z.minLength(1)), default: '', help: 'built web console directory (default: control-plane/web/dist)' },
+  'max-body': { env: 'EDGEHOOK_MAX_BODY', schema: z.coerce.number().check(z.int(), z.gte(1024)), default: String(1024 * 1024), help: 'largest JSON or form request body, bytes (413 above)' },
+  'max-upload': { env: 'EDGEHOOK_MAX_UPLOAD', schema: z.coerce.number().check(z.int(), z.gte(1024)), default: String(4 * 1024 ** 3), help: 'largest streamed file upload, bytes (413 above)' },
+  'max-header': { env: 'EDGEHOOK_MAX_HEADER', schema: z.coerce.number().check(z.int(), z.gte(4096), z.lte(1024 * 1024)), default: '16384', help: 'largest request head (request line + headers), bytes (431 above)' },
+  'max-ws-frame': { env: 'EDGEHOOK_MAX_WS_FRAME', schema: z.coerce.number().check(z.int(), z.gte(1024)), default: String(1024 * 1024), help: 'largest websocket frame on operator sockets, bytes (closed with 1009 above)' },
+  'max-sockets-per-user': { env: 'EDGEHOOK_MAX_SOCKETS_PER_USER', schema: z.coerce.number().check(z.int(), z.gte(1)), default: '32', help: 'open websockets one user may hold at once (429 above)' },
   'log-level': { env: 'EDGEHOOK_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'debug, info, warn or error' },
   'log-format': { env: 'EDGEHOOK_LOG_FORMAT', schema: z.enum(['pretty', 'json']), default: 'pretty', help: 'pretty or json' },
 } as const;
@@ -84,7 +76,7 @@ type FlagName = keyof typeof FLAGS;
 
 // One object schema over the raw strings: every problem is reported at once.
 const RawConfig = z.object(
-  Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, f.schema.optional()])) as { [K in FlagName]: z.ZodOptional<(typeof FLAGS)[K]['schema']> },
+  Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, z.optional(f.schema)])) as { [K in FlagName]: z.ZodMiniOptional<(typeof FLAGS)[K]['schema']> },
 );
 
 /** Embedded aedes (the default) or an external Mosquitto this replica shares with others. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DeviceView, EnrollmentTokenView, validate } from '@edgehook/shared';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { ADMIN_PASSWORD, CP_MAIN, adminApi, cleanup, enrolledAgent, login, tempDir, startTestControlPlane, type AgentProcess, type Api, type TestControlPlane } from './helpers/harness.js';
 
 interface CliResult {
@@ -218,7 +218,7 @@ test('enroll-token create prints a token that enrolls, and the agent command', a
 test('enroll-token list and revoke', async () => {
   const created = await cli(config, ['enroll-token', 'create', '--max-uses', '5', '--json']);
   assert.is(created.code, 0, created.stderr);
-  const view = validate(EnrollmentTokenView.extend({ token: z.string() }), JSON.parse(created.stdout));
+  const view = validate(z.extend(EnrollmentTokenView, { token: z.string() }), JSON.parse(created.stdout));
   if (!view.ok) throw new Error(view.error);
   assert.is(view.value.maxUses, 5);
 

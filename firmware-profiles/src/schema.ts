@@ -3,18 +3,18 @@
  * line conflicts, duplicates) live in validate.ts because they must run after `extends`
  * has been merged.
  */
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 
 /** Lower-case kebab id; also the file name without `.json`. */
-export const profileIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case kebab-case (a-z, 0-9, -), at most 64 characters');
+export const profileIdSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case kebab-case (a-z, 0-9, -), at most 64 characters'));
 
 /** Channel names are API identifiers (PiKVM-style `/api/gpio/switch?channel=...`). */
-export const channelNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be letters, digits, _ . - (at most 64)');
+export const channelNameSchema = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be letters, digits, _ . - (at most 64)'));
 
 /** An absolute device/sysfs path, or a `sim://` address for the simulated platform. */
-export const devicePathSchema = z.string().regex(/^(\/|sim:\/\/)\S+$/, "must be an absolute path or a 'sim://' address");
+export const devicePathSchema = z.string().check(z.regex(/^(\/|sim:\/\/)\S+$/, "must be an absolute path or a 'sim://' address"));
 
-const titleSchema = z.string().min(1).max(120);
+const titleSchema = z.string().check(z.minLength(1), z.maxLength(120));
 
 /** Seconds; bounds ordering (0 < min <= delay <= max <= 10) is checked in validate.ts. */
 export const pulseSchema = z.strictObject({
@@ -26,31 +26,31 @@ export const pulseSchema = z.strictObject({
   max: z.number(),
 });
 
-const lineSchema = z.number().int().min(0).max(53).describe('BCM line number');
+const lineSchema = z.number().check(z.int(), z.gte(0), z.lte(53), z.describe('BCM line number'));
 
 export const inputChannelSchema = z.strictObject({
   /** BCM line number (0..53), not the physical header pin. */
   line: lineSchema,
   direction: z.literal('input'),
   /** The signal is asserted when the line is low (e.g. a LED wired to 3V3). */
-  activeLow: z.boolean().default(false),
+  activeLow: z._default(z.boolean(), false),
   /** Edges that raise change events; none means poll only. */
-  edge: z.enum(['none', 'rising', 'falling', 'both']).optional(),
-  title: titleSchema.optional(),
+  edge: z.optional(z.enum(['none', 'rising', 'falling', 'both'])),
+  title: z.optional(titleSchema),
 });
 
 export const outputChannelSchema = z.strictObject({
   /** BCM line number (0..53), not the physical header pin. */
   line: lineSchema,
   direction: z.literal('output'),
-  activeLow: z.boolean().default(false),
+  activeLow: z._default(z.boolean(), false),
   /** May be held on/off; false means pulse-only (like a momentary button). */
-  switch: z.boolean().default(true),
+  switch: z._default(z.boolean(), true),
   /** Pulse bounds in seconds, as in PiKVM (delay/min_delay/max_delay). */
-  pulse: pulseSchema.default({ delay: 0.1, min: 0.1, max: 0.1 }),
+  pulse: z._default(pulseSchema, { delay: 0.1, min: 0.1, max: 0.1 }),
   /** Level driven when the agent claims the line; absent leaves it as found. */
-  initial: z.boolean().optional(),
-  title: titleSchema.optional(),
+  initial: z.optional(z.boolean()),
+  title: z.optional(titleSchema),
 });
 
 export const channelSchema = z.discriminatedUnion('direction', [inputChannelSchema, outputChannelSchema]);
@@ -61,21 +61,21 @@ export const gpioSchema = z.strictObject({
    * 'pinctrl-rp1' (Pi 5). Recent kernels offset sysfs numbers from BCM numbers, so the
    * driver finds the chip by label at runtime and maps BCM lines onto it.
    */
-  chip: z.string().min(1).optional(),
-  channels: z.record(channelNameSchema, channelSchema).default({}),
+  chip: z.optional(z.string().check(z.minLength(1))),
+  channels: z._default(z.record(channelNameSchema, channelSchema), {}),
 });
 
 export const platformSchema = z.strictObject({
   type: z.enum(['rpi', 'generic', 'simulated']),
   /** Human model name, e.g. 'Raspberry Pi 4 Model B'. */
-  model: z.string().min(1).optional(),
+  model: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Click lengths in seconds; defaults match PiKVM's ATX plugin. */
 export const clickDelaysSchema = z.strictObject({
-  short: z.number().positive().max(30).default(0.1),
-  long: z.number().positive().max(30).default(5.5),
-  reset: z.number().positive().max(30).default(0.1),
+  short: z._default(z.number().check(z.positive(), z.lte(30)), 0.1),
+  long: z._default(z.number().check(z.positive(), z.lte(30)), 5.5),
+  reset: z._default(z.number().check(z.positive(), z.lte(30)), 0.1),
 });
 
 /** ATX front panel: each field names a GPIO channel of this profile. */
@@ -88,30 +88,30 @@ export const atxSchema = z.strictObject({
   powerLed: channelNameSchema,
   /** Input channel reading the HDD activity LED. */
   hddLed: channelNameSchema,
-  clickDelays: clickDelaysSchema.prefault({}),
+  clickDelays: z.prefault(clickDelaysSchema, {}),
 });
 
 /** USB HID gadget devices, e.g. /dev/hidg0. */
 export const hidSchema = z.strictObject({
   keyboard: devicePathSchema,
-  mouse: devicePathSchema.optional(),
+  mouse: z.optional(devicePathSchema),
   /** How the gadget's mouse function was described to the host: absolute (a tablet) or relative. */
-  mouseMode: z.enum(['absolute', 'relative']).default('absolute'),
+  mouseMode: z._default(z.enum(['absolute', 'relative']), 'absolute'),
 });
 
-const resolutionSchema = z.string().regex(/^[1-9]\d{0,4}x[1-9]\d{0,4}$/, 'a resolution like 1280x720');
+const resolutionSchema = z.string().check(z.regex(/^[1-9]\d{0,4}x[1-9]\d{0,4}$/, 'a resolution like 1280x720'));
 
 /** The capture device the streamer (ustreamer) reads: an HDMI-CSI bridge or a USB dongle. */
 export const videoSchema = z.strictObject({
   /** e.g. '/dev/video0', or 'sim://video0' for the generated test pattern. */
   device: devicePathSchema,
-  resolution: resolutionSchema.default('1280x720'),
+  resolution: z._default(resolutionSchema, '1280x720'),
   /** Resolutions the source can switch to (set_params resolution); empty = fixed. */
-  resolutions: z.array(resolutionSchema).default([]),
-  desiredFps: z.number().int().min(0).max(120).default(30),
-  quality: z.number().int().min(1).max(100).default(80),
+  resolutions: z._default(z.array(resolutionSchema), []),
+  desiredFps: z._default(z.number().check(z.int(), z.gte(0), z.lte(120)), 30),
+  quality: z._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 80),
   /** ustreamer --format (e.g. 'UYVY' for the TC358743 bridge, 'MJPEG' for many USB dongles). */
-  format: z.string().regex(/^[A-Z0-9]{3,8}$/).optional(),
+  format: z.optional(z.string().check(z.regex(/^[A-Z0-9]{3,8}$/))),
 });
 
 /** Virtual media over the board's USB OTG port: a configfs mass-storage LUN and an image store. */
@@ -119,9 +119,9 @@ export const msdSchema = z.strictObject({
   /** The LUN directory, e.g. /sys/kernel/config/usb_gadget/kvmd/functions/mass_storage.usb0/lun.0, or sim://msd. */
   lun: devicePathSchema,
   /** Where images live; relative to the agent's state dir when not absolute. */
-  storage: z.string().min(1).default('msd'),
+  storage: z._default(z.string().check(z.minLength(1)), 'msd'),
   /** Largest image accepted, in bytes. */
-  maxImageBytes: z.number().int().positive().default(64 * 1024 ** 3),
+  maxImageBytes: z._default(z.number().check(z.int(), z.positive()), 64 * 1024 ** 3),
 });
 
 export const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 1500000, 2000000, 3000000] as const;
@@ -131,17 +131,17 @@ export const serialPortSchema = z.strictObject({
   name: channelNameSchema,
   /** e.g. '/dev/ttyAMA0', '/dev/serial0', 'sim://serial0'. */
   path: devicePathSchema,
-  baud: z.literal(BAUD_RATES).default(115200),
-  title: titleSchema.optional(),
+  baud: z._default(z.literal(BAUD_RATES), 115200),
+  title: z.optional(titleSchema),
 });
 
 /** How to turn raw register bytes into a value: value = raw * scale + offset. */
 export const decodeSchema = z.strictObject({
-  register: z.number().int().min(0).max(0xff),
-  bytes: z.number().int().min(1).max(4).default(2),
-  scale: z.number().default(1),
-  offset: z.number().default(0),
-  signed: z.boolean().default(false),
+  register: z.number().check(z.int(), z.gte(0), z.lte(0xff)),
+  bytes: z._default(z.number().check(z.int(), z.gte(1), z.lte(4)), 2),
+  scale: z._default(z.number(), 1),
+  offset: z._default(z.number(), 0),
+  signed: z._default(z.boolean(), false),
 });
 
 export const i2cSensorSchema = z.strictObject({
@@ -149,17 +149,17 @@ export const i2cSensorSchema = z.strictObject({
   /** Known chips have built-in decoders; 'raw' needs `decode`. */
   type: z.enum(['tmp102', 'lm75', 'bme280', 'sht31', 'raw']),
   /** 7-bit address outside the reserved ranges. */
-  address: z.number().int().min(0x03).max(0x77),
+  address: z.number().check(z.int(), z.gte(0x03), z.lte(0x77)),
   /** Telemetry metric name, e.g. 'temp.board'. */
-  metric: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, "must be dotted lower-case, e.g. 'temp.board'"),
-  unit: z.string().min(1),
-  decode: decodeSchema.optional(),
+  metric: z.string().check(z.regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, "must be dotted lower-case, e.g. 'temp.board'")),
+  unit: z.string().check(z.minLength(1)),
+  decode: z.optional(decodeSchema),
 });
 
 export const i2cBusSchema = z.strictObject({
   /** Bus number: /dev/i2c-<bus>. */
-  bus: z.number().int().min(0).max(255),
-  sensors: z.array(i2cSensorSchema).default([]),
+  bus: z.number().check(z.int(), z.gte(0), z.lte(255)),
+  sensors: z._default(z.array(i2cSensorSchema), []),
 });
 
 export const thermalZoneSchema = z.strictObject({
@@ -167,12 +167,12 @@ export const thermalZoneSchema = z.strictObject({
   /** e.g. '/sys/class/thermal/thermal_zone0/temp'. */
   path: devicePathSchema,
   /** Multiplier to degrees Celsius (sysfs reports millidegrees). */
-  scale: z.number().positive().default(0.001),
+  scale: z._default(z.number().check(z.positive()), 0.001),
 });
 
 export const throttlingSchema = z.strictObject({
   /** Read under-voltage/throttle flags with `vcgencmd get_throttled` (Pi only). */
-  vcgencmd: z.boolean().default(false),
+  vcgencmd: z._default(z.boolean(), false),
 });
 
 /**
@@ -181,36 +181,36 @@ export const throttlingSchema = z.strictObject({
  */
 export const profileFileSchema = z.strictObject({
   /** Editors' JSON-schema hint; ignored. */
-  $schema: z.string().optional(),
+  $schema: z.optional(z.string()),
   id: profileIdSchema,
   /** Id of a base profile to inherit from. */
-  extends: profileIdSchema.optional(),
+  extends: z.optional(profileIdSchema),
   /** Set in an operator directory to replace a profile of the same id from an earlier directory. */
-  override: z.boolean().optional(),
-  name: z.string().min(1).optional(),
-  description: z.string().optional(),
-  platform: platformSchema.optional(),
-  gpio: gpioSchema.optional(),
-  atx: atxSchema.optional(),
-  hid: hidSchema.optional(),
-  video: videoSchema.optional(),
-  msd: msdSchema.optional(),
-  serial: z.array(serialPortSchema).optional(),
-  i2c: z.array(i2cBusSchema).optional(),
-  thermalZones: z.array(thermalZoneSchema).optional(),
-  throttling: throttlingSchema.optional(),
+  override: z.optional(z.boolean()),
+  name: z.optional(z.string().check(z.minLength(1))),
+  description: z.optional(z.string()),
+  platform: z.optional(platformSchema),
+  gpio: z.optional(gpioSchema),
+  atx: z.optional(atxSchema),
+  hid: z.optional(hidSchema),
+  video: z.optional(videoSchema),
+  msd: z.optional(msdSchema),
+  serial: z.optional(z.array(serialPortSchema)),
+  i2c: z.optional(z.array(i2cBusSchema)),
+  thermalZones: z.optional(z.array(thermalZoneSchema)),
+  throttling: z.optional(throttlingSchema),
 });
 
 /** A resolved profile (after `extends`): name and platform required, other sections defaulted. */
-export const profileSchema = profileFileSchema.extend({
-  name: z.string().min(1),
-  description: z.string().default(''),
+export const profileSchema = z.extend(profileFileSchema, {
+  name: z.string().check(z.minLength(1)),
+  description: z._default(z.string(), ''),
   platform: platformSchema,
-  gpio: gpioSchema.prefault({}),
-  serial: z.array(serialPortSchema).default([]),
-  i2c: z.array(i2cBusSchema).default([]),
-  thermalZones: z.array(thermalZoneSchema).default([]),
-  throttling: throttlingSchema.prefault({}),
+  gpio: z.prefault(gpioSchema, {}),
+  serial: z._default(z.array(serialPortSchema), []),
+  i2c: z._default(z.array(i2cBusSchema), []),
+  thermalZones: z._default(z.array(thermalZoneSchema), []),
+  throttling: z.prefault(throttlingSchema, {}),
 });
 
 /** A profile file as written (JSON input). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod.js';
 import { DeviceDescription, PresenceMessage } from './messages/device.js';
 import { FleetEvent, Revocation } from './messages/events.js';
 import { HwEvent } from './messages/hardware.js';
@@ -13,7 +13,7 @@ export const TOPIC_ROOT = 'edgehook/v1';
 
 export type Direction = 'device->cp' | 'cp->device' | 'cp->cp';
 
-interface TopicSpec<S extends z.ZodType> {
+interface TopicSpec<S extends z.ZodMiniType> {
   /** Pattern with `{param}` segments, below TOPIC_ROOT. */
   readonly pattern: string;
   readonly direction: Direction;
@@ -24,7 +24,7 @@ interface TopicSpec<S extends z.ZodType> {
   readonly encoding?: 'json' | 'binary';
 }
 
-function topic<S extends z.ZodType>(spec: TopicSpec<S>): TopicSpec<S> {
+function topic<S extends z.ZodMiniType>(spec: TopicSpec<S>): TopicSpec<S> {
   return spec;
 }
 
@@ -68,7 +68,7 @@ export const Topics = {
   /** Session, user, role and device revocations: every replica closes the live sockets they cover. */
   revocations: topic({ pattern: 'cp/revocations', direction: 'cp->cp', schema: Revocation, retained: false, qos: 1 }),
   /** A replica's message to itself: once it comes back, the retained messages of an earlier subscribe have all arrived. */
-  barrier: topic({ pattern: 'cp/barrier/{cp}', direction: 'cp->cp', schema: z.object({ id: z.string().max(64) }), retained: false, qos: 1 }),
+  barrier: topic({ pattern: 'cp/barrier/{cp}', direction: 'cp->cp', schema: z.object({ id: z.string().check(z.maxLength(64)) }), retained: false, qos: 1 }),
 } as const;
 
 export type TopicName = keyof typeof Topics;

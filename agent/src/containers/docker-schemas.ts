@@ -1,75 +1,73 @@
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 
 /**
  * The parts of the Docker Engine API's JSON that the runtime reads, validated (engines differ:
  * Podman leaves out or nulls fields Docker always sends, so almost everything is optional).
  */
-const Labels = z.record(z.string(), z.string()).nullish().transform((v) => v ?? {});
-const PortBinding = z.object({ HostIp: z.string().nullish(), HostPort: z.string().nullish() });
-const PortMap = z.record(z.string(), z.array(PortBinding).nullish()).nullish();
+const Labels = z.pipe(z.nullish(z.record(z.string(), z.string())), z.transform((v) => v ?? {}));
+const PortBinding = z.object({ HostIp: z.nullish(z.string()), HostPort: z.nullish(z.string()) });
+const PortMap = z.nullish(z.record(z.string(), z.nullish(z.array(PortBinding))));
 
 export const InspectJson = z.object({
   Id: z.string(),
-  Name: z.string().default(''),
-  Created: z.string().default(''),
-  Image: z.string().default(''),
+  Name: z._default(z.string(), ''),
+  Created: z._default(z.string(), ''),
+  Image: z._default(z.string(), ''),
   State: z.object({
-    Status: z.string().default('created'),
-    ExitCode: z.number().default(0),
-    StartedAt: z.string().nullish(),
-    FinishedAt: z.string().nullish(),
+    Status: z._default(z.string(), 'created'),
+    ExitCode: z._default(z.number(), 0),
+    StartedAt: z.nullish(z.string()),
+    FinishedAt: z.nullish(z.string()),
   }),
-  Config: z.object({ Image: z.string().nullish(), Tty: z.boolean().nullish(), Labels, ExposedPorts: z.record(z.string(), z.unknown()).nullish() }).nullish(),
-  HostConfig: z.object({ PortBindings: PortMap }).nullish(),
+  Config: z.nullish(z.object({ Image: z.nullish(z.string()), Tty: z.nullish(z.boolean()), Labels, ExposedPorts: z.nullish(z.record(z.string(), z.unknown())) })),
+  HostConfig: z.nullish(z.object({ PortBindings: PortMap })),
 });
 export type InspectJson = z.infer<typeof InspectJson>;
 
 export const ListJson = z.array(
   z.object({
     Id: z.string(),
-    Names: z.array(z.string()).nullish(),
-    Status: z.string().nullish(),
+    Names: z.nullish(z.array(z.string())),
+    Status: z.nullish(z.string()),
   }),
 );
 
 const CpuStats = z.object({
-  cpu_usage: z.object({ total_usage: z.number().default(0) }).default({ total_usage: 0 }),
-  system_cpu_usage: z.number().optional(),
-  online_cpus: z.number().optional(),
+  cpu_usage: z._default(z.object({ total_usage: z._default(z.number(), 0) }), { total_usage: 0 }),
+  system_cpu_usage: z.optional(z.number()),
+  online_cpus: z.optional(z.number()),
 });
 export const StatsJson = z.object({
-  read: z.string().default(''),
-  cpu_stats: CpuStats.default({ cpu_usage: { total_usage: 0 } }),
-  precpu_stats: CpuStats.default({ cpu_usage: { total_usage: 0 } }),
-  memory_stats: z
-    .object({ usage: z.number().optional(), limit: z.number().optional(), stats: z.record(z.string(), z.number()).optional() })
-    .default({}),
-  networks: z.record(z.string(), z.object({ rx_bytes: z.number().default(0), tx_bytes: z.number().default(0) })).nullish().transform((v) => v ?? undefined),
+  read: z._default(z.string(), ''),
+  cpu_stats: z._default(CpuStats, { cpu_usage: { total_usage: 0 } }),
+  precpu_stats: z._default(CpuStats, { cpu_usage: { total_usage: 0 } }),
+  memory_stats: z._default(z.object({ usage: z.optional(z.number()), limit: z.optional(z.number()), stats: z.optional(z.record(z.string(), z.number())) }), {}),
+  networks: z.pipe(z.nullish(z.record(z.string(), z.object({ rx_bytes: z._default(z.number(), 0), tx_bytes: z._default(z.number(), 0) }))), z.transform((v) => v ?? undefined)),
 });
 
 export const EventJson = z.object({
-  Type: z.string().optional(),
-  Action: z.string().optional(),
-  status: z.string().optional(),
-  id: z.string().optional(),
-  Actor: z.object({ ID: z.string().optional(), Attributes: z.record(z.string(), z.string()).nullish() }).optional(),
-  time: z.number().optional(),
-  timeNano: z.number().optional(),
+  Type: z.optional(z.string()),
+  Action: z.optional(z.string()),
+  status: z.optional(z.string()),
+  id: z.optional(z.string()),
+  Actor: z.optional(z.object({ ID: z.optional(z.string()), Attributes: z.nullish(z.record(z.string(), z.string())) })),
+  time: z.optional(z.number()),
+  timeNano: z.optional(z.number()),
 });
 
 export const VersionJson = z.object({
-  Version: z.string().default('unknown'),
-  ApiVersion: z.string().default('unknown'),
-  Components: z.array(z.object({ Name: z.string() })).nullish(),
+  Version: z._default(z.string(), 'unknown'),
+  ApiVersion: z._default(z.string(), 'unknown'),
+  Components: z.nullish(z.array(z.object({ Name: z.string() }))),
 });
 
 /** Pull progress lines; a line with `error` means the pull failed even though the status was 200. */
 /** One line of `/images/create` (Docker's JSONMessage): per-layer status with `id`, or an error. */
 export const PullLine = z.object({
-  status: z.string().max(1000).optional(),
-  id: z.string().max(256).optional(),
-  progressDetail: z.object({ current: z.number().nonnegative().optional(), total: z.number().nonnegative().optional() }).partial().optional(),
-  error: z.string().optional(),
-  errorDetail: z.object({ message: z.string().optional() }).optional(),
+  status: z.optional(z.string().check(z.maxLength(1000))),
+  id: z.optional(z.string().check(z.maxLength(256))),
+  progressDetail: z.optional(z.partial(z.object({ current: z.optional(z.number().check(z.nonnegative())), total: z.optional(z.number().check(z.nonnegative())) }))),
+  error: z.optional(z.string()),
+  errorDetail: z.optional(z.object({ message: z.optional(z.string()) })),
 });
 export type PullLine = z.infer<typeof PullLine>;

@@ -1,17 +1,17 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { decodeJson, MqttCredentials } from '@edgehook/shared';
 
 /** What enrollment leaves in the state dir: enough to reconnect without a token. */
 export const SavedCredentials = z.object({
-  deviceId: z.string().min(1),
+  deviceId: z.string().check(z.minLength(1)),
   name: z.string(),
   server: z.string(),
   mqtt: MqttCredentials,
   enrolledAt: z.string(),
   /** The control plane's agent-package signing key (base64 SPKI), pinned at enrollment. */
-  packageKey: z.string().max(200).optional(),
+  packageKey: z.optional(z.string().check(z.maxLength(200))),
 });
 export type SavedCredentials = z.infer<typeof SavedCredentials>;
 

@@ -1,5 +1,5 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
-import { z } from 'zod';
+import { transformIssue, z } from '@edgehook/shared/zod';
 
 /**
  * `--forward-allow`: which destinations this device forwards to. Comma-separated rules
@@ -83,20 +83,18 @@ export function parseRule(raw: string): ForwardRule | string {
 }
 
 /** The flag's value: `off`, or rules separated by commas. Errors name the rule at fault. */
-export const ForwardAllow = z
-  .string()
-  .transform((value, ctx): ForwardRule[] => {
+export const ForwardAllow = z.pipe(z.string(), z.transform((value, ctx): ForwardRule[] => {
     if (value.trim() === 'off') return [];
     const rules: ForwardRule[] = [];
     for (const part of value.split(',')) {
       if (part.trim() === '') continue;
       const rule = parseRule(part);
-      if (typeof rule === 'string') ctx.addIssue({ code: 'custom', message: rule });
+      if (typeof rule === 'string') transformIssue(ctx, rule);
       else rules.push(rule);
     }
-    if (rules.length === 0 && value.trim() !== '') ctx.addIssue({ code: 'custom', message: 'no rules: give HOST[:PORT] rules separated by commas, or off' });
+    if (rules.length === 0 && value.trim() !== '') transformIssue(ctx, 'no rules: give HOST[:PORT] rules separated by commas, or off');
     return rules;
-  });
+  }));
 
 /** `::ffff:10.0.0.1` is 10.0.0.1: checked as the IPv4 address it is. */
 export function normalizeAddress(address: string): string {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { ConfigDecl, EdgehookError, ImageName, PerfkitSessionId, ReportedPush, SessionRegister, validate } from '@edgehook/shared';
 import { readBody, readJson, reply, replyError, type LocalRoutes } from '../telemetry/local-http.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -8,11 +8,11 @@ const MAX_JSON = 256 * 1024;
 export const MAX_IMAGE = 2 * 1024 * 1024;
 const MAX_WAIT_MS = 60_000;
 
-const Wait = z.coerce.number({ message: 'wait must be milliseconds' }).int().min(0).max(MAX_WAIT_MS, `wait is at most ${MAX_WAIT_MS} ms`).default(0);
-const After = z.coerce.number({ message: 'after must be a number' }).int().min(0).default(0);
-const Dim = z.coerce.number().int().min(0).max(65535).default(0);
+const Wait = z._default(z.coerce.number({ message: 'wait must be milliseconds' }).check(z.int(), z.gte(0), z.lte(MAX_WAIT_MS, `wait is at most ${MAX_WAIT_MS} ms`)), 0);
+const After = z._default(z.coerce.number({ message: 'after must be a number' }).check(z.int(), z.gte(0)), 0);
+const Dim = z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(65535)), 0);
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+function parse<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
   const r = validate(schema, value);
   if (!r.ok) throw new EdgehookError('BAD_REQUEST', `invalid ${what}: ${r.error}`);
   return r.value;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { describeIssues, EdgehookError, type ActionInfo } from '@edgehook/shared';
 
 /**
@@ -7,34 +7,26 @@ import { describeIssues, EdgehookError, type ActionInfo } from '@edgehook/shared
  * `command` is an argv; `{0}`, `{1}`... are replaced by the call's params, and with
  * `args: "append"` (the default) the params are also appended after the command.
  */
-export const ActionSpec = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'letters, digits, _ . - only'),
-    description: z.string().max(500).optional(),
-    command: z.array(z.string().min(1)).min(1),
-    args: z.enum(['append', 'ignore']).default('append'),
-    params: z
-      .object({
-        min: z.number().int().min(0).default(0),
-        max: z.number().int().min(0).max(256).default(16),
+export const ActionSpec = z.strictObject({
+    name: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,128}$/, 'letters, digits, _ . - only')),
+    description: z.optional(z.string().check(z.maxLength(500))),
+    command: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    args: z._default(z.enum(['append', 'ignore']), 'append'),
+    params: z._default(z.strictObject({
+        min: z._default(z.number().check(z.int(), z.gte(0)), 0),
+        max: z._default(z.number().check(z.int(), z.gte(0), z.lte(256)), 16),
         /** Each param must match this (anchored) regular expression. */
-        pattern: z.string().optional(),
-      })
-      .strict()
-      .default({ min: 0, max: 16 }),
+        pattern: z.optional(z.string()),
+      }), { min: 0, max: 16 }),
     /** What a successful run is fulfilled with. */
-    value: z.enum(['params', 'exitCode', 'none']).default('exitCode'),
-    timeoutMs: z.number().int().positive().max(7 * 24 * 3600_000).optional(),
-    env: z.record(z.string(), z.string()).default({}),
-    cwd: z.string().optional(),
-  })
-  .strict();
+    value: z._default(z.enum(['params', 'exitCode', 'none']), 'exitCode'),
+    timeoutMs: z.optional(z.number().check(z.int(), z.positive(), z.lte(7 * 24 * 3600_000))),
+    env: z._default(z.record(z.string(), z.string()), {}),
+    cwd: z.optional(z.string()),
+  });
 export type ActionSpec = z.infer<typeof ActionSpec>;
 
-export const ActionsFile = z
-  .object({ actions: z.array(ActionSpec) })
-  .strict()
-  .refine((f) => new Set(f.actions.map((a) => a.name)).size === f.actions.length, 'action names must be unique');
+export const ActionsFile = z.strictObject({ actions: z.array(ActionSpec) }).check(z.refine((f) => new Set(f.actions.map((a) => a.name)).size === f.actions.length, 'action names must be unique'));
 
 export class Actions {
   private readonly byName: Map<string, ActionSpec>;

@@ -1,11 +1,11 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { decodeJson, type Logger } from '@edgehook/shared';
 import { groupMembers, procStat } from '../system/proc-identity.js';
 
-const Entry = z.object({ pid: z.number().int().positive(), startTicks: z.number().int().nonnegative(), title: z.string().max(256) });
-const Ledger = z.array(Entry).max(10_000);
+const Entry = z.object({ pid: z.number().check(z.int(), z.positive()), startTicks: z.number().check(z.int(), z.nonnegative()), title: z.string().check(z.maxLength(256)) });
+const Ledger = z.array(Entry).check(z.maxLength(10_000));
 type Entry = z.infer<typeof Entry>;
 
 export interface Stray {

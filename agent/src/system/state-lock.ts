@@ -1,10 +1,10 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { decodeJson, type Logger } from '@edgehook/shared';
 import { isSameProcess, procStat } from './proc-identity.js';
 
-const LockFile = z.object({ pid: z.number().int().positive(), startTicks: z.number().int().nonnegative() });
+const LockFile = z.object({ pid: z.number().check(z.int(), z.positive()), startTicks: z.number().check(z.int(), z.nonnegative()) });
 
 export class StateLockedError extends Error {}
 

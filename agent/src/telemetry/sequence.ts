@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { decodeJson, type Logger } from '@edgehook/shared';
 
 const BLOCK = 1000;
@@ -15,7 +15,7 @@ const EPOCHS = 2 ** 20;
  * skips the rest of the block (a gap), which is harmless; reuse would make the control plane
  * discard new data as duplicates.
  */
-const SavedSequence = z.object({ reservedUpTo: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
+const SavedSequence = z.object({ reservedUpTo: z.number().check(z.int(), z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)) });
 
 export interface SequenceOptions {
   log?: Logger;

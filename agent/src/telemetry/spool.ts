@@ -1,13 +1,13 @@
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { decodeJson, TelemetryBatch, type Clock, type Logger } from '@edgehook/shared';
 
-const Count = z.number().int().nonnegative();
+const Count = z.number().check(z.int(), z.nonnegative());
 const SpoolState = z.object({
-  head: z.string().nullable(),
-  cursor: Count.optional(),
-  dropped: z.object({ batches: Count, samples: Count }).optional(),
+  head: z.nullable(z.string()),
+  cursor: z.optional(Count),
+  dropped: z.optional(z.object({ batches: Count, samples: Count })),
 });
 
 export interface SpoolOptions {

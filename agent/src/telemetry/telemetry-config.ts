@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { transformIssue, z } from '@edgehook/shared/zod';
 import { COLLECTOR_NAMES, type CollectorName } from './collectors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -8,39 +8,33 @@ function durationMs(v: string): number {
   return m ? Math.round(Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1000)) : NaN;
 }
 
-export const TelemetryInterval = z
-  .string()
-  .transform(durationMs)
-  .refine((ms) => Number.isFinite(ms) && ms >= 1000 && ms <= 3_600_000, 'must be a duration from 1s to 1h, e.g. 10s');
+export const TelemetryInterval = z.pipe(z.string(), z.transform(durationMs)).check(z.refine((ms) => Number.isFinite(ms) && ms >= 1000 && ms <= 3_600_000, 'must be a duration from 1s to 1h, e.g. 10s'));
 
-export const BufferAge = z
-  .string()
-  .transform(durationMs)
-  .refine((ms) => Number.isFinite(ms) && ms >= 60_000, 'must be a duration of at least 1m, e.g. 7d');
+export const BufferAge = z.pipe(z.string(), z.transform(durationMs)).check(z.refine((ms) => Number.isFinite(ms) && ms >= 60_000, 'must be a duration of at least 1m, e.g. 7d'));
 
 /** `disk=60s,wireguard=off`: per-collector intervals (multiples of the base interval) or off. */
 const CollectorNameSchema = z.enum(COLLECTOR_NAMES);
 
-export const CollectorOverrides = z.string().transform((v, ctx) => {
+export const CollectorOverrides = z.pipe(z.string(), z.transform((v, ctx) => {
   const out: Partial<Record<CollectorName, number | 'off'>> = {};
   for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [rawName, value] = part.split('=');
     const parsed = CollectorNameSchema.safeParse(rawName);
     if (!parsed.success || !value) {
-      ctx.addIssue({ code: 'custom', message: `expected name=interval|off with a collector of ${COLLECTOR_NAMES.join(', ')}, got ${JSON.stringify(part)}` });
+      transformIssue(ctx, `expected name=interval|off with a collector of ${COLLECTOR_NAMES.join(', ')}, got ${JSON.stringify(part)}`);
       return z.NEVER;
     }
     const ms = value === 'off' ? 'off' : durationMs(value);
     if (ms !== 'off' && (!Number.isFinite(ms) || ms < 1000)) {
-      ctx.addIssue({ code: 'custom', message: `interval for ${parsed.data} must be a duration of at least 1s or off, got ${JSON.stringify(value)}` });
+      transformIssue(ctx, `interval for ${parsed.data} must be a duration of at least 1s or off, got ${JSON.stringify(value)}`);
       return z.NEVER;
     }
     out[parsed.data] = ms;
   }
   return out;
-});
+}));
 
-export const LocalPort = z.union([z.literal('off').transform(() => null), z.coerce.number().int().min(0).max(65535)]);
+export const LocalPort = z.union([z.pipe(z.literal('off'), z.transform(() => null)), z.coerce.number().check(z.int(), z.gte(0), z.lte(65535))]);
 
 export interface TelemetryConfig {
   intervalMs: number;

@@ -3,14 +3,14 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { AgentVersion, compareAgentVersions, decodeJson, EdgehookError, Sha256Hex, type AgentPackageList, type AgentPackageView, type Clock } from '@edgehook/shared';
 import type { PackageSigner } from './signing-key.js';
 
 const run = promisify(execFile);
 
 /** `<data-dir>/agent-packages/<version>/manifest.json`, beside its edgehook-agent.tgz. */
-const Manifest = z.object({ version: AgentVersion, sha256: Sha256Hex, size: z.number().int().positive(), publishedAt: z.string() });
+const Manifest = z.object({ version: AgentVersion, sha256: Sha256Hex, size: z.number().check(z.int(), z.positive()), publishedAt: z.string() });
 type Manifest = z.infer<typeof Manifest>;
 const PackageJson = z.object({ version: z.string() });
 

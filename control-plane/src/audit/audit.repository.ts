@@ -1,3 +1,4 @@
+import { z } from '@edgehook/shared/zod';
 import type { Kysely } from 'kysely';
 import { AuditResult, type AuditEntry, type AuditPage, type AuditQuery } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
@@ -63,7 +64,7 @@ export async function queryAudit(db: Kysely<Database>, q: AuditQuery): Promise<A
     action: r.action,
     deviceId: r.device_id,
     target: r.target,
-    result: AuditResult.catch('error').parse(r.result),
+    result: z.catch(AuditResult, 'error').parse(r.result),
     status: r.status === null ? null : Number(r.status),
     detail: r.detail,
     replica: r.replica,

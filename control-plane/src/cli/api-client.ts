@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from '@edgehook/shared/zod';
 import { TokenPair, decodeJson } from '@edgehook/shared';
 import type { CommandContext } from './context.js';
 import type { CredentialsStore, StoredCredentials } from './credentials.store.js';
@@ -34,7 +34,7 @@ export function credentialsFrom(server: string, username: string, pair: TokenPai
   };
 }
 
-function parseEmpty<S extends z.ZodType>(schema: S): z.output<S> {
+function parseEmpty<S extends z.ZodMiniType>(schema: S): z.output<S> {
   return schema.parse(null);
 }
 
@@ -56,7 +56,7 @@ export class ApiClient {
     this.credentials = credentials;
   }
 
-  async json<S extends z.ZodType>(schema: S, method: string, path: string, options: CallOptions = {}): Promise<z.output<S>> {
+  async json<S extends z.ZodMiniType>(schema: S, method: string, path: string, options: CallOptions = {}): Promise<z.output<S>> {
     const spec = { method, path, ...options };
     return expectJson(this.deps.fetch, this.server, spec, await this.authorized(spec), schema);
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { decodeJson } from '@edgehook/shared';
 import { ServerFingerprint } from '@edgehook/shared/transport';
 import { CliError } from './errors.js';
@@ -13,9 +13,9 @@ export const StoredCredentials = z.object({
   accessToken: z.string(),
   refreshToken: z.string(),
   /** ISO time; the access token is refreshed shortly before it. */
-  accessExpiresAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date'),
+  accessExpiresAt: z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'not a date')),
   /** How this HTTPS server is trusted (login --ca / --fingerprint), remembered with the login. */
-  tls: z.object({ ca: z.string().optional(), fingerprint: ServerFingerprint.optional() }).optional(),
+  tls: z.optional(z.object({ ca: z.optional(z.string()), fingerprint: z.optional(ServerFingerprint) })),
 });
 export type StoredCredentials = z.infer<typeof StoredCredentials>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { ApiErrorBody, decodeJson, HealthStatus } from '@edgehook/shared';
 import { ApiError, CliError } from './errors.js';
 
@@ -109,7 +109,7 @@ export async function unexpectedResponse(fetch: FetchFn, server: string, spec: R
 }
 
 /** A 2xx body validated against `schema`, or the API's error, or an explanation. */
-export async function expectJson<S extends z.ZodType>(fetch: FetchFn, server: string, spec: RequestSpec, res: RawResponse, schema: S): Promise<z.output<S>> {
+export async function expectJson<S extends z.ZodMiniType>(fetch: FetchFn, server: string, spec: RequestSpec, res: RawResponse, schema: S): Promise<z.output<S>> {
   if (res.status >= 200 && res.status < 300) {
     const decoded = decodeJson(schema, res.text);
     if (decoded.ok) return decoded.value;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import type { RouteSpec } from '@edgehook/shared/rest';
 
 type Json = Record<string, unknown>;
@@ -9,7 +9,7 @@ export function openapiPath(path: string): string {
 }
 
 /** JSON Schema of what a client sends (`io: 'input'`) or receives; never throws on exotic types. */
-function schemaOf(schema: z.ZodType, io: 'input' | 'output', target: 'draft-2020-12' | 'openapi-3.0'): Json {
+function schemaOf(schema: z.ZodMiniType, io: 'input' | 'output', target: 'draft-2020-12' | 'openapi-3.0'): Json {
   const out = z.toJSONSchema(schema, { io, target, unrepresentable: 'any' });
   delete out['$schema'];
   return out;
@@ -50,7 +50,7 @@ function errorResponses(spec: RouteSpec): Json {
 }
 
 function operation(name: string, spec: RouteSpec): Json {
-  const params = Object.entries(spec.params ?? {}).map(([p, schema]) => ({ name: p, in: 'path', required: true, schema: schemaOf(schema, 'input', 'draft-2020-12'), ...(schema.description ? { description: schema.description } : {}) }));
+  const params = Object.entries(spec.params ?? {}).map(([p, schema]) => ({ name: p, in: 'path', required: true, schema: schemaOf(schema, 'input', 'draft-2020-12'), ...(z.globalRegistry.get(schema)?.description ? { description: z.globalRegistry.get(schema)?.description } : {}) }));
   const op: Json = {
     operationId: name,
     summary: spec.summary,
@@ -105,7 +105,7 @@ export function buildPowOpenApi(routes: Readonly<Record<string, RouteSpec>>, bas
     const path = openapiPath(spec.path.slice(prefix.length)).replace('{pid}', '{id}');
     const text = (example: string) => ({ content: { 'text/plain': { schema: { type: 'string', example } } } });
     const parameters = spec.params && 'pid' in spec.params ? [{ name: 'id', description: 'ID of process', in: 'path', required: true, schema: { type: 'string' } }] : [];
-    const success = spec.resultKind === 'text' ? { description: `Success: ${spec.summary}`, ...text(String(spec.result instanceof z.ZodLiteral ? spec.result.value : '')) } : { description: `Success: ${spec.summary}`, content: { 'application/json': { schema: schemaOf(spec.result, 'output', 'openapi-3.0') } } };
+    const success = spec.resultKind === 'text' ? { description: `Success: ${spec.summary}`, ...text(String(spec.result instanceof z.ZodMiniLiteral ? spec.result.def.values[0] : '')) } : { description: `Success: ${spec.summary}`, content: { 'application/json': { schema: schemaOf(spec.result, 'output', 'openapi-3.0') } } };
     const op: Json = {
       summary: spec.summary,
       operationId: name,

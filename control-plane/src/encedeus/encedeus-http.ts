@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type { z } from '@edgehook/shared/zod';
 import { EdgehookError, validate, type EncedeusRole, type EncedeusUser, type Logger, type RoleView } from '@edgehook/shared';
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';
@@ -41,7 +41,7 @@ export function encedeusErrorHandler(log: Logger, refusal: 401 | 403) {
 }
 
 /** JSON bodies as Go's echo Bind reads them: unknown fields ignored, an empty body is `{}`. */
-export async function encedeusBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+export async function encedeusBody<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.output<S>> {
   const text = c.req.method === 'GET' ? await getBody(c) : await c.req.text();
   if (text.length > MAX_BODY) throw new EdgehookError('BAD_REQUEST', 'bad request: the body is too large');
   let raw: unknown = {};

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { EdgehookError } from '@edgehook/shared';
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 
 /** The peer's address (no proxy headers are trusted); 'unknown' when the app runs in memory (tests). */
 export function clientAddress(c: Context): string {
@@ -12,7 +12,7 @@ export function clientAddress(c: Context): string {
   }
 }
 
-const RetryDetails = z.object({ retryAfterSec: z.number().int().positive() });
+const RetryDetails = z.object({ retryAfterSec: z.number().check(z.int(), z.positive()) });
 
 /** Seconds a throttled caller should wait (the Retry-After header), when the error says. */
 export function retryAfterOf(err: unknown): number | undefined {

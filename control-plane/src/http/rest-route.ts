@@ -1,3 +1,4 @@
+import { z } from '@edgehook/shared/zod';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { Kysely } from 'kysely';
 import type { RouteBody, RouteParams, RouteQuery, RouteResult, RouteSpec } from '@edgehook/shared/rest';
@@ -43,7 +44,7 @@ export function mountRoute<S extends RouteSpec>(app: Hono<AppEnv>, base: string,
   const paramSchemas = Object.entries(spec.params ?? {}).filter(([name]) => !deviceParam.has(name));
   const final = async (c: Context<AppEnv>): Promise<Response> => {
     const params: Record<string, unknown> = {};
-    for (const [name, schema] of paramSchemas) params[name] = parseValue(schema, c.req.param(name), schema.description ?? name);
+    for (const [name, schema] of paramSchemas) params[name] = parseValue(schema, c.req.param(name), z.globalRegistry.get(schema)?.description ?? name);
     for (const name of deviceParam) if (spec.params && name in spec.params) params[name] = c.req.param(name);
     const query = spec.query && !opts.raw?.query ? parseValue(spec.query, c.req.query(), opts.queryLabel ?? 'query') : undefined;
     const body = spec.body && (spec.bodyKind ?? 'json') === 'json' && !opts.raw?.body ? await jsonBody(c, spec.body) : undefined;

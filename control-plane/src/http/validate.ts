@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from '@edgehook/shared/zod';
 import { EdgehookError, validate } from '@edgehook/shared';
 import type { Context } from 'hono';
 
@@ -7,7 +7,7 @@ import type { Context } from 'hono';
  * must say `application/json` (415 otherwise): a browser form or `text/plain` cross-site post
  * cannot pass for an API call. An empty body stands for `{}`.
  */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+export async function jsonBody<S extends z.ZodMiniType>(c: Context, schema: S): Promise<z.output<S>> {
   let raw: unknown;
   const text = await c.req.text();
   if (text.trim() === '') raw = {};
@@ -39,7 +39,7 @@ export async function formFields(c: Context): Promise<Record<string, unknown>> {
   }
 }
 
-export function parseValue<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+export function parseValue<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = validate(schema, value);
   if (!result.ok) throw new EdgehookError('BAD_REQUEST', `invalid ${what}: ${result.error}`);
   return result.value;

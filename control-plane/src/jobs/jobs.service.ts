@@ -1,3 +1,4 @@
+import { z } from '@edgehook/shared/zod';
 import type { Kysely } from 'kysely';
 import { EdgehookError, hasPermission, JobDeviceStatus, JobKinds, JobState, JobOperation, StoredRollout, JobSelection, type JobRollout, type Clock, type CountOrPercent, type JobCounts, type JobCreate, type JobDetail, type JobView, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';
@@ -131,12 +132,12 @@ export class JobService {
     const devices = await repo.jobDevices(this.deps.db, id);
     return {
       ...this.view(job, counts),
-      devices: devices.map((d) => ({ deviceId: d.device_id, name: d.device_name, batch: d.batch, status: JobDeviceStatus.catch('failed').parse(d.status), exitCode: d.exit_code, output: d.output, message: d.message, startedAt: d.started_at, finishedAt: d.finished_at })),
+      devices: devices.map((d) => ({ deviceId: d.device_id, name: d.device_name, batch: d.batch, status: z.catch(JobDeviceStatus, 'failed').parse(d.status), exitCode: d.exit_code, output: d.output, message: d.message, startedAt: d.started_at, finishedAt: d.finished_at })),
     };
   }
 
   private view(r: repo.JobRow, counts: JobCounts): JobView {
-    const state = JobState.catch('running').parse(r.state);
+    const state = z.catch(JobState, 'running').parse(r.state);
     const operation = stored(JobOperation, r.operation, 'operation');
     return { id: r.id, kind: operation.kind, operation, select: stored(JobSelection, r.selection, 'selection'), rollout: stored(StoredRollout, r.rollout, 'rollout'), state, message: r.message, createdBy: r.created_by, createdAt: r.created_at, expiresAt: r.expires_at, finishedAt: r.finished_at, batch: r.batch, batches: r.batches, counts };
   }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EdgehookError, PikvmErrorDetails, validate, type ErrorCode, type Logger } from '@edgehook/shared';
-import type { z } from 'zod';
+import type { z } from '@edgehook/shared/zod';
 import { retryAfterOf } from '../http/client-address.js';
 
 /** kvmd's exception class per Edgehook error code, when the agent did not name a more precise one. */
@@ -58,7 +58,7 @@ export function kvmFail(c: Context, e: KvmError): Response {
 }
 
 /** Query-string parameters (kvmd takes them from the query even on POST) validated by a shared schema. */
-export function kvmQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+export function kvmQuery<S extends z.ZodMiniType>(c: Context, schema: S): z.output<S> {
   const checked = validate(schema, c.req.query());
   if (!checked.ok) throw new EdgehookError('BAD_REQUEST', checked.error, { pikvmError: 'ValidatorError' });
   return checked.value;

@@ -10,7 +10,7 @@ import {
   type RunningProcess,
   type TelemetrySnapshot,
 } from '@edgehook/shared';
-import type { z } from 'zod';
+import type { z } from '@edgehook/shared/zod';
 import type { DeviceTransport } from '../devices/device-transport.js';
 import type { WsiConnection } from './wsi-connection.js';
 
@@ -28,7 +28,7 @@ function params<M extends RpcMethod>(method: M, raw: unknown): z.output<(typeof 
   return checked.value;
 }
 
-function reply<T>(verb: string, schema: z.ZodType<T>, msg: unknown): T {
+function reply<T>(verb: string, schema: z.ZodMiniType<T>, msg: unknown): T {
   const checked = validate(schema, msg);
   if (!checked.ok) throw new EdgehookError('INTERNAL', `the backend answered ${verb} with an invalid reply: ${checked.error}`);
   return checked.value;

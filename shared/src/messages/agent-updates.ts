@@ -1,13 +1,10 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 /**
  * Agent versions: MAJOR.MINOR.PATCH with an optional pre-release (`1.2.0-rc.1`). They name a
  * directory on the device (`<install>/versions/<v>/`) and a URL segment, so nothing else.
  */
-export const AgentVersion = z
-  .string()
-  .max(64)
-  .regex(/^\d{1,6}\.\d{1,6}\.\d{1,6}(-[0-9A-Za-z][0-9A-Za-z.-]{0,40})?$/, 'a version is MAJOR.MINOR.PATCH with an optional -pre-release, e.g. 1.4.0 or 1.4.0-rc.1');
+export const AgentVersion = z.string().check(z.maxLength(64), z.regex(/^\d{1,6}\.\d{1,6}\.\d{1,6}(-[0-9A-Za-z][0-9A-Za-z.-]{0,40})?$/, 'a version is MAJOR.MINOR.PATCH with an optional -pre-release, e.g. 1.4.0 or 1.4.0-rc.1'));
 export type AgentVersion = z.infer<typeof AgentVersion>;
 
 const numeric = (v: string): number[] => (v.split('-')[0] ?? '').split('.').map(Number);
@@ -26,11 +23,11 @@ export function compareAgentVersions(a: string, b: string): number {
   return pa < pb ? -1 : 1;
 }
 
-export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 is 64 lower-case hex digits');
+export const Sha256Hex = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a SHA-256 is 64 lower-case hex digits'));
 /** An ed25519 signature (64 bytes), base64. */
-export const PackageSignature = z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'a signature is 64 bytes of base64');
+export const PackageSignature = z.string().check(z.regex(/^[A-Za-z0-9+/]{86}==$/, 'a signature is 64 bytes of base64'));
 /** The control plane's ed25519 public key, base64 of its SPKI DER (44 bytes). */
-export const PackageSigningKey = z.string().regex(/^[A-Za-z0-9+/]{59}[A-Za-z0-9+/=]$/, 'a signing key is base64 of an ed25519 SPKI');
+export const PackageSigningKey = z.string().check(z.regex(/^[A-Za-z0-9+/]{59}[A-Za-z0-9+/=]$/, 'a signing key is base64 of an ed25519 SPKI'));
 
 /**
  * What the control plane signs for a package: its version and its SHA-256, so a signature can
@@ -44,7 +41,7 @@ export function packageSignedText(version: string, sha256: string): string {
 export const AgentPackageView = z.object({
   version: AgentVersion,
   sha256: Sha256Hex,
-  size: z.number().int().positive(),
+  size: z.number().check(z.int(), z.positive()),
   signature: PackageSignature,
   /** `built`: the package this control plane was built with (agent/dist-package); `published`: added with `edgehook agent publish`. */
   source: z.enum(['built', 'published']),
@@ -56,7 +53,7 @@ export type AgentPackageView = z.infer<typeof AgentPackageView>;
 
 export const AgentPackageList = z.object({
   signingKey: PackageSigningKey,
-  latest: AgentVersion.nullable(),
+  latest: z.nullable(AgentVersion),
   packages: z.array(AgentPackageView),
 });
 export type AgentPackageList = z.infer<typeof AgentPackageList>;
@@ -65,14 +62,14 @@ export type AgentPackageList = z.infer<typeof AgentPackageList>;
 export const AGENT_PACKAGE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** `POST /api/devices/:id/agent/update`: no version means the newest published one. */
-export const AgentUpdateBody = z.object({ version: AgentVersion.optional() }).strict();
+export const AgentUpdateBody = z.strictObject({ version: z.optional(AgentVersion) });
 export type AgentUpdateBody = z.infer<typeof AgentUpdateBody>;
 
 /** How an update ended: `rolled-back` means the new version failed its probation and the previous runs again. */
 export const AgentUpdateOutcome = z.object({
   status: z.enum(['succeeded', 'failed', 'rolled-back']),
   version: z.string(),
-  message: z.string().optional(),
+  message: z.optional(z.string()),
 });
 export type AgentUpdateOutcome = z.infer<typeof AgentUpdateOutcome>;
 
@@ -81,10 +78,10 @@ export const AgentUpdateState = z.object({
   /** `probation`: the new version started and has not yet reached the control plane. */
   state: z.enum(['none', 'probation', 'confirmed', 'rolled-back']),
   running: z.string(),
-  from: z.string().optional(),
-  to: z.string().optional(),
-  reason: z.string().max(500).optional(),
-  at: z.number().int().nonnegative().optional(),
+  from: z.optional(z.string()),
+  to: z.optional(z.string()),
+  reason: z.optional(z.string().check(z.maxLength(500))),
+  at: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 export type AgentUpdateState = z.infer<typeof AgentUpdateState>;
 
@@ -95,18 +92,16 @@ export const agentUpdateRpcDefinitions = {
    * the running version, switch to it and restart (answered before the restart).
    */
   'agent.update': {
-    params: z
-      .object({
+    params: z.strictObject({
         version: AgentVersion,
         sha256: Sha256Hex,
-        size: z.number().int().positive().max(AGENT_PACKAGE_MAX_BYTES),
+        size: z.number().check(z.int(), z.positive(), z.lte(AGENT_PACKAGE_MAX_BYTES)),
         signature: PackageSignature,
         signingKey: PackageSigningKey,
         /** How long the new version has to reach the control plane before it is rolled back. */
-        probationMs: z.number().int().min(2000).max(3_600_000),
-      })
-      .strict(),
+        probationMs: z.number().check(z.int(), z.gte(2000), z.lte(3_600_000)),
+      }),
     result: z.object({ restarting: z.literal(true), from: z.string(), to: AgentVersion }),
   },
-  'agent.updateStatus': { params: z.object({}).strict(), result: AgentUpdateState },
+  'agent.updateStatus': { params: z.strictObject({}), result: AgentUpdateState },
 } as const;

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 /** Every REST error body: `{error: {code, message, details?}}`. */
 export const ApiErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  error: z.object({ code: z.string(), message: z.string(), details: z.optional(z.unknown()) }),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 

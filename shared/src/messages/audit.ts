@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 /** How an operator action ended: done, refused (401/403/429), or failed (any other error). */
 export const AuditResult = z.enum(['ok', 'denied', 'error']);
@@ -10,20 +10,20 @@ export const AuditEntry = z.object({
   /** ISO-8601 UTC. */
   at: z.string(),
   /** The user's id (null: not authenticated, e.g. a failed login). */
-  actorId: z.string().nullable(),
+  actorId: z.nullable(z.string()),
   /** The username at the time, or the login name tried. */
-  actor: z.string().nullable(),
+  actor: z.nullable(z.string()),
   /** The client's address. */
-  source: z.string().nullable(),
+  source: z.nullable(z.string()),
   /** e.g. auth.login, users.delete, devices.power, shell.open (see docs/audit.md). */
   action: z.string(),
-  deviceId: z.string().nullable(),
+  deviceId: z.nullable(z.string()),
   /** What else was acted on: a user, role, container, path ... */
-  target: z.string().nullable(),
+  target: z.nullable(z.string()),
   result: AuditResult,
   /** HTTP status, or the websocket close code for socket sessions. */
-  status: z.number().int().nullable(),
-  detail: z.string().nullable(),
+  status: z.nullable(z.number().check(z.int())),
+  detail: z.nullable(z.string()),
   /** The control-plane replica that served the request. */
   replica: z.string(),
 });
@@ -32,19 +32,17 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 const Iso = z.iso.datetime({ offset: true });
 
 /** `GET /api/audit` query: filters, newest first, `before` = the `next` cursor of the previous page. */
-export const AuditQuery = z
-  .object({
-    actor: z.string().min(1).max(256).optional(),
-    action: z.string().min(1).max(128).optional(),
-    device: z.string().min(1).max(128).optional(),
-    result: AuditResult.optional(),
-    since: Iso.optional(),
-    until: Iso.optional(),
-    before: z.string().min(1).max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-  })
-  .strict();
+export const AuditQuery = z.strictObject({
+    actor: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    action: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    device: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    result: z.optional(AuditResult),
+    since: z.optional(Iso),
+    until: z.optional(Iso),
+    before: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(500)), 100),
+  });
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
-export const AuditPage = z.object({ entries: z.array(AuditEntry), next: z.string().nullable() });
+export const AuditPage = z.object({ entries: z.array(AuditEntry), next: z.nullable(z.string()) });
 export type AuditPage = z.infer<typeof AuditPage>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 /**
  * Containers ("servers" in the Encedeus/Skyhook spec, as Pterodactyl Wings runs them): the RPC
@@ -7,74 +7,64 @@ import { z } from 'zod';
  */
 
 /** A server name: also its container name and data directory name, so no path or shell tricks. */
-export const ServerName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'a name is 1-63 of a-z 0-9 _ . - starting with a letter or digit');
+export const ServerName = z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'a name is 1-63 of a-z 0-9 _ . - starting with a letter or digit'));
 /** A container reference: an engine id (hex, full or prefix) or a container name. */
-export const ContainerRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'a container id or name');
+export const ContainerRef = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'a container id or name'));
 
-export const PortMapping = z
-  .object({
-    container: z.number().int().min(1).max(65535),
-    host: z.number().int().min(1).max(65535),
-    protocol: z.enum(['tcp', 'udp']).default('tcp'),
-    hostIp: z.union([z.ipv4(), z.ipv6()]).optional(),
-  })
-  .strict();
+export const PortMapping = z.strictObject({
+    container: z.number().check(z.int(), z.gte(1), z.lte(65535)),
+    host: z.number().check(z.int(), z.gte(1), z.lte(65535)),
+    protocol: z._default(z.enum(['tcp', 'udp']), 'tcp'),
+    hostIp: z.optional(z.union([z.ipv4(), z.ipv6()])),
+  });
 
 /** A bind mount. `source` is an absolute host path, or relative to the server's data directory. */
-export const VolumeMount = z
-  .object({
-    source: z.string().min(1).max(4096),
-    target: z.string().regex(/^\/[^\0]*$/, 'an absolute path in the container').max(4096),
-    readOnly: z.boolean().default(false),
-  })
-  .strict();
+export const VolumeMount = z.strictObject({
+    source: z.string().check(z.minLength(1), z.maxLength(4096)),
+    target: z.string().check(z.regex(/^\/[^\0]*$/, 'an absolute path in the container'), z.maxLength(4096)),
+    readOnly: z._default(z.boolean(), false),
+  });
 
 export const RestartPolicy = z.enum(['no', 'always', 'unless-stopped', 'on-failure']);
 
 /** A host device node passed into the container (needs the agent's --container-devices). */
-export const DeviceMapping = z
-  .object({
-    host: z.string().regex(/^\/dev\/[^\0:]+$/, 'a device path under /dev'),
-    container: z.string().regex(/^\/[^\0:]*$/).max(4096).optional(),
-    permissions: z.string().regex(/^[rwm]{1,3}$/).default('rwm'),
-  })
-  .strict();
+export const DeviceMapping = z.strictObject({
+    host: z.string().check(z.regex(/^\/dev\/[^\0:]+$/, 'a device path under /dev')),
+    container: z.optional(z.string().check(z.regex(/^\/[^\0:]*$/), z.maxLength(4096))),
+    permissions: z._default(z.string().check(z.regex(/^[rwm]{1,3}$/)), 'rwm'),
+  });
 /** Linux capability names as Docker takes them (CAP_ prefix optional). */
-export const CapabilityName = z.string().regex(/^(CAP_)?[A-Z_]{2,32}$/, 'a capability name like NET_ADMIN');
+export const CapabilityName = z.string().check(z.regex(/^(CAP_)?[A-Z_]{2,32}$/, 'a capability name like NET_ADMIN'));
 
 /** What to run. Edgehook owns the labels under `io.edgehook.`; callers may add their own. */
-export const ContainerSpec = z
-  .object({
+export const ContainerSpec = z.strictObject({
     name: ServerName,
-    image: z.string().min(1).max(512).regex(/^[^\s]+$/, 'an image reference without spaces'),
-    cmd: z.array(z.string().max(65536)).max(1024).optional(),
-    entrypoint: z.array(z.string().max(65536)).max(64).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string().max(65536)).default({}),
-    ports: z.array(PortMapping).max(64).default([]),
-    volumes: z.array(VolumeMount).max(64).default([]),
+    image: z.string().check(z.minLength(1), z.maxLength(512), z.regex(/^[^\s]+$/, 'an image reference without spaces')),
+    cmd: z.optional(z.array(z.string().check(z.maxLength(65536))).check(z.maxLength(1024))),
+    entrypoint: z.optional(z.array(z.string().check(z.maxLength(65536))).check(z.maxLength(64))),
+    env: z._default(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')), z.string().check(z.maxLength(65536))), {}),
+    ports: z._default(z.array(PortMapping).check(z.maxLength(64)), []),
+    volumes: z._default(z.array(VolumeMount).check(z.maxLength(64)), []),
     /** Where the server's data directory (the root of the files API) is mounted; null for none. */
-    dataMount: z.string().regex(/^\/[^\0]*$/).max(4096).nullable().default('/data'),
-    restartPolicy: RestartPolicy.default('no'),
-    memoryBytes: z.number().int().min(4 * 1024 * 1024).max(2 ** 45).optional(),
+    dataMount: z._default(z.nullable(z.string().check(z.regex(/^\/[^\0]*$/), z.maxLength(4096))), '/data'),
+    restartPolicy: z._default(RestartPolicy, 'no'),
+    memoryBytes: z.optional(z.number().check(z.int(), z.gte(4 * 1024 * 1024), z.lte(2 ** 45))),
     /** CPU limit in cores (0.5 = half a core). */
-    cpus: z.number().min(0.01).max(1024).optional(),
-    labels: z
-      .record(z.string().max(256).refine((k) => !k.startsWith('io.edgehook.'), 'labels under io.edgehook. are reserved'), z.string().max(4096))
-      .default({}),
+    cpus: z.optional(z.number().check(z.gte(0.01), z.lte(1024))),
+    labels: z._default(z.record(z.string().check(z.maxLength(256), z.refine((k) => !k.startsWith('io.edgehook.'), 'labels under io.edgehook. are reserved')), z.string().check(z.maxLength(4096))), {}),
     /** A terminal for the console (interactive shells want one; servers that log usually not). */
-    tty: z.boolean().default(false),
-    workingDir: z.string().max(4096).optional(),
+    tty: z._default(z.boolean(), false),
+    workingDir: z.optional(z.string().check(z.maxLength(4096))),
     /** Seconds a stop waits before the engine kills the container. */
-    stopTimeoutSec: z.number().int().min(0).max(3600).default(10),
+    stopTimeoutSec: z._default(z.number().check(z.int(), z.gte(0), z.lte(3600)), 10),
     // Host access: each is refused unless the agent was started with the flag that allows it
     // (root on the device otherwise). Optional, so specs without them keep their hash.
-    privileged: z.boolean().optional(),
-    networkMode: z.enum(['bridge', 'host', 'none']).optional(),
-    pidMode: z.enum(['host']).optional(),
-    devices: z.array(DeviceMapping).max(64).optional(),
-    capAdd: z.array(CapabilityName).max(64).optional(),
-  })
-  .strict();
+    privileged: z.optional(z.boolean()),
+    networkMode: z.optional(z.enum(['bridge', 'host', 'none'])),
+    pidMode: z.optional(z.enum(['host'])),
+    devices: z.optional(z.array(DeviceMapping).check(z.maxLength(64))),
+    capAdd: z.optional(z.array(CapabilityName).check(z.maxLength(64))),
+  });
 export type ContainerSpec = z.output<typeof ContainerSpec>;
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 
@@ -106,13 +96,13 @@ export const ContainerInfo = z.object({
   power: PowerState,
   /** Created by Edgehook (owner label); `server` is its server name, `declared` if in the declared set. */
   managed: z.boolean(),
-  server: z.string().nullable(),
+  server: z.nullable(z.string()),
   declared: z.boolean(),
   createdAt: z.number(),
-  startedAt: z.number().nullable(),
-  finishedAt: z.number().nullable(),
-  exitCode: z.number().int().nullable(),
-  ports: z.array(z.object({ container: z.number().int(), host: z.number().int().nullable(), protocol: z.string() })),
+  startedAt: z.nullable(z.number()),
+  finishedAt: z.nullable(z.number()),
+  exitCode: z.nullable(z.number().check(z.int())),
+  ports: z.array(z.object({ container: z.number().check(z.int()), host: z.nullable(z.number().check(z.int())), protocol: z.string() })),
   labels: z.record(z.string(), z.string()),
 });
 export type ContainerInfo = z.infer<typeof ContainerInfo>;
@@ -147,30 +137,27 @@ export const PlanStep = z.discriminatedUnion('action', [
 export type PlanStep = z.infer<typeof PlanStep>;
 
 /** One declared server: its container spec and whether it should be running. */
-export const DeclaredServer = ContainerSpec.extend({ desired: z.enum(['running', 'stopped']).default('running') });
+export const DeclaredServer = z.extend(ContainerSpec, { desired: z._default(z.enum(['running', 'stopped']), 'running') });
 export type DeclaredServer = z.output<typeof DeclaredServer>;
 
-export const DeclaredServers = z
-  .array(DeclaredServer)
-  .max(256)
-  .superRefine((list, ctx) => {
+export const DeclaredServers = z.array(DeclaredServer).check(z.maxLength(256), z.superRefine((list, ctx) => {
     const seen = new Set<string>();
     list.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: [i, 'name'], message: `server ${s.name} is declared twice` });
       seen.add(s.name);
     });
-  });
+  }));
 
-export const ServersPutBody = z.object({ servers: DeclaredServers }).strict();
+export const ServersPutBody = z.strictObject({ servers: DeclaredServers });
 
-export const StepOutcome = z.object({ step: PlanStep, ok: z.boolean(), error: z.string().optional(), ms: z.number() });
+export const StepOutcome = z.object({ step: PlanStep, ok: z.boolean(), error: z.optional(z.string()), ms: z.number() });
 export const ApplyResult = z.object({ steps: z.array(StepOutcome), ok: z.boolean() });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
 // ---- Files (inside one server's data directory) ----
 
 /** A path relative to the server root ("/" is the root). The agent resolves real paths and refuses escapes. */
-export const FilePath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path may not contain NUL');
+export const FilePath = z.string().check(z.minLength(1), z.maxLength(4096), z.refine((p) => !p.includes('\0'), 'a path may not contain NUL'));
 export const FileEntry = z.object({
   name: z.string(),
   type: z.enum(['file', 'directory', 'symlink', 'other']),
@@ -180,12 +167,12 @@ export const FileEntry = z.object({
 });
 export type FileEntry = z.infer<typeof FileEntry>;
 
-export const FileReadSpec = z.object({ server: ServerName, path: FilePath }).strict();
+export const FileReadSpec = z.strictObject({ server: ServerName, path: FilePath });
 /** Upload: input bytes are written to a temporary file that replaces `path` once complete. */
-export const FileWriteSpec = z.object({ server: ServerName, path: FilePath, size: z.number().int().min(0).max(2 ** 40).optional() }).strict();
-export const ConsoleSpec = z.object({ ref: ContainerRef, tail: z.number().int().min(0).max(10_000).default(0) }).strict();
-export const LogsStreamSpec = z.object({ ref: ContainerRef, tail: z.number().int().min(0).max(100_000).default(100), follow: z.boolean().default(true) }).strict();
-export const StatsStreamSpec = z.object({ ref: ContainerRef }).strict();
+export const FileWriteSpec = z.strictObject({ server: ServerName, path: FilePath, size: z.optional(z.number().check(z.int(), z.gte(0), z.lte(2 ** 40))) });
+export const ConsoleSpec = z.strictObject({ ref: ContainerRef, tail: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 0) });
+export const LogsStreamSpec = z.strictObject({ ref: ContainerRef, tail: z._default(z.number().check(z.int(), z.gte(0), z.lte(100_000)), 100), follow: z._default(z.boolean(), true) });
+export const StatsStreamSpec = z.strictObject({ ref: ContainerRef });
 
 /** Stream kinds the agent registers for containers. */
 export const ContainerStreamKinds = {
@@ -196,34 +183,34 @@ export const ContainerStreamKinds = {
   fileWrite: 'file-write',
 } as const;
 
-const Ref = z.object({ ref: ContainerRef }).strict();
+const Ref = z.strictObject({ ref: ContainerRef });
 const Empty = z.object({});
 
 export const containerRpcDefinitions = {
-  'containers.engine': { params: z.object({}).strict(), result: EngineInfo },
-  'containers.list': { params: z.object({ all: z.boolean().default(true) }).strict(), result: z.array(ContainerInfo) },
+  'containers.engine': { params: z.strictObject({}), result: EngineInfo },
+  'containers.list': { params: z.strictObject({ all: z._default(z.boolean(), true) }), result: z.array(ContainerInfo) },
   'containers.inspect': { params: Ref, result: ContainerInfo },
   /** An ad-hoc container (not part of the declared set). */
-  'containers.create': { params: z.object({ spec: ContainerSpec, start: z.boolean().default(false) }).strict(), result: ContainerInfo },
+  'containers.create': { params: z.strictObject({ spec: ContainerSpec, start: z._default(z.boolean(), false) }), result: ContainerInfo },
   'containers.power': {
-    params: z.object({ ref: ContainerRef, action: PowerAction, timeoutSec: z.number().int().min(0).max(3600).optional(), signal: z.string().regex(/^SIG[A-Z0-9]{1,10}$/).optional(), wait: z.boolean().default(true) }).strict(),
+    params: z.strictObject({ ref: ContainerRef, action: PowerAction, timeoutSec: z.optional(z.number().check(z.int(), z.gte(0), z.lte(3600))), signal: z.optional(z.string().check(z.regex(/^SIG[A-Z0-9]{1,10}$/))), wait: z._default(z.boolean(), true) }),
     result: ContainerInfo,
   },
-  'containers.remove': { params: z.object({ ref: ContainerRef, force: z.boolean().default(false) }).strict(), result: Empty },
-  'containers.logs': { params: z.object({ ref: ContainerRef, tail: z.number().int().min(0).max(10_000).default(100) }).strict(), result: z.object({ lines: z.array(ContainerLogLine), truncated: z.boolean() }) },
+  'containers.remove': { params: z.strictObject({ ref: ContainerRef, force: z._default(z.boolean(), false) }), result: Empty },
+  'containers.logs': { params: z.strictObject({ ref: ContainerRef, tail: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 100) }), result: z.object({ lines: z.array(ContainerLogLine), truncated: z.boolean() }) },
   'containers.stats': { params: Ref, result: ContainerStats },
-  'servers.plan': { params: z.object({ servers: DeclaredServers }).strict(), result: z.object({ steps: z.array(PlanStep) }) },
-  'servers.apply': { params: z.object({ servers: DeclaredServers }).strict(), result: ApplyResult },
-  'files.list': { params: z.object({ server: ServerName, path: FilePath.default('/') }).strict(), result: z.array(FileEntry) },
-  'files.stat': { params: z.object({ server: ServerName, path: FilePath }).strict(), result: FileEntry },
-  'files.rename': { params: z.object({ server: ServerName, from: FilePath, to: FilePath }).strict(), result: Empty },
-  'files.delete': { params: z.object({ server: ServerName, path: FilePath }).strict(), result: Empty },
-  'files.mkdir': { params: z.object({ server: ServerName, path: FilePath }).strict(), result: Empty },
+  'servers.plan': { params: z.strictObject({ servers: DeclaredServers }), result: z.object({ steps: z.array(PlanStep) }) },
+  'servers.apply': { params: z.strictObject({ servers: DeclaredServers }), result: ApplyResult },
+  'files.list': { params: z.strictObject({ server: ServerName, path: z._default(FilePath, '/') }), result: z.array(FileEntry) },
+  'files.stat': { params: z.strictObject({ server: ServerName, path: FilePath }), result: FileEntry },
+  'files.rename': { params: z.strictObject({ server: ServerName, from: FilePath, to: FilePath }), result: Empty },
+  'files.delete': { params: z.strictObject({ server: ServerName, path: FilePath }), result: Empty },
+  'files.mkdir': { params: z.strictObject({ server: ServerName, path: FilePath }), result: Empty },
 } as const;
 
 // ---- Wings console websocket frames ----
 
 // One console line or token per argument: 64 KB is far above either and bounds what a client can push.
-export const WingsFrame = z.object({ event: z.string().min(1).max(64), args: z.array(z.string().max(65536)).max(16).optional() });
+export const WingsFrame = z.object({ event: z.string().check(z.minLength(1), z.maxLength(64)), args: z.optional(z.array(z.string().check(z.maxLength(65536))).check(z.maxLength(16))) });
 export type WingsFrame = z.infer<typeof WingsFrame>;
 export const WINGS_CLIENT_EVENTS = ['auth', 'send command', 'send logs', 'send stats', 'set state'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 /**
  * Mosquitto 2's dynamic security plugin answers on `$CONTROL/dynamic-security/v1/response`
@@ -7,25 +7,25 @@ import { z } from 'zod';
  */
 export const DynsecResponse = z.object({
   command: z.string(),
-  correlationData: z.string().optional(),
-  error: z.string().optional(),
-  data: z.unknown().optional(),
+  correlationData: z.optional(z.string()),
+  error: z.optional(z.string()),
+  data: z.optional(z.unknown()),
 });
 export type DynsecResponse = z.infer<typeof DynsecResponse>;
 
-export const DynsecResponses = z.object({ responses: z.array(DynsecResponse).max(10_000) });
+export const DynsecResponses = z.object({ responses: z.array(DynsecResponse).check(z.maxLength(10_000)) });
 
 /** `listClients` with verbose=true: what reconciliation needs of each client. */
 export const DynsecClientList = z.object({
-  totalCount: z.number().optional(),
+  totalCount: z.optional(z.number()),
   clients: z.array(
     z.union([
       z.string(),
       z.object({
         username: z.string(),
-        clientid: z.string().optional(),
-        disabled: z.boolean().optional(),
-        roles: z.array(z.object({ rolename: z.string() })).optional(),
+        clientid: z.optional(z.string()),
+        disabled: z.optional(z.boolean()),
+        roles: z.optional(z.array(z.object({ rolename: z.string() }))),
       }),
     ]),
   ),
@@ -33,5 +33,5 @@ export const DynsecClientList = z.object({
 
 /** `getClient`: the client's roles. */
 export const DynsecClientInfo = z.object({
-  client: z.object({ username: z.string(), disabled: z.boolean().optional(), roles: z.array(z.object({ rolename: z.string() })).optional() }),
+  client: z.object({ username: z.string(), disabled: z.optional(z.boolean()), roles: z.optional(z.array(z.object({ rolename: z.string() }))) }),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { isValidGrant } from '../permissions.js';
 
 /**
@@ -8,17 +8,17 @@ import { isValidGrant } from '../permissions.js';
  */
 
 /** An id as the seed sends it (a string) or as ts-proto objects carry it (`{value}`). */
-export const EncedeusId = z.union([z.string().max(100), z.object({ value: z.string().max(100) }).transform((v) => v.value)]);
-const Text = z.string().max(256);
+export const EncedeusId = z.union([z.string().check(z.maxLength(100)), z.pipe(z.object({ value: z.string().check(z.maxLength(100)) }), z.transform((v) => v.value))]);
+const Text = z.string().check(z.maxLength(256));
 // ts-proto objects carry every field; unset ones are "" or undefined/null.
-const optional = <S extends z.ZodType>(s: S) => s.nullable().optional();
+const optional = <S extends z.ZodMiniType>(s: S) => z.optional(z.nullable(s));
 
 /** POST /auth/signin ({uid, password}) and the seed's POST /auth/login ({email|username, password}). */
 export const EncedeusLogin = z.object({
   uid: optional(Text),
   username: optional(Text),
   email: optional(Text),
-  password: z.string().max(256),
+  password: z.string().check(z.maxLength(256)),
 });
 
 export const EncedeusUserCreate = z.object({
@@ -32,14 +32,14 @@ export const EncedeusUserCreate = z.object({
 });
 
 /** PATCH /user: `userId: {value}` (js-api) or `id` (seed) names the user. */
-export const EncedeusUserUpdate = EncedeusUserCreate.extend({ userId: optional(EncedeusId), id: optional(EncedeusId) });
+export const EncedeusUserUpdate = z.extend(EncedeusUserCreate, { userId: optional(EncedeusId), id: optional(EncedeusId) });
 
 export const EncedeusChangePassword = z.object({ userId: optional(EncedeusId), oldPassword: Text, newPassword: Text });
 export const EncedeusChangeEmail = z.object({ userId: optional(EncedeusId), oldEmail: Text, newEmail: Text });
 export const EncedeusChangeUsername = z.object({ userId: optional(EncedeusId), oldUsername: Text, newUsername: Text });
 
-export const EncedeusRoleCreate = z.object({ name: optional(Text), permissions: optional(z.array(Text).max(100)) });
-export const EncedeusRoleUpdate = EncedeusRoleCreate.extend({ id: optional(EncedeusId) });
+export const EncedeusRoleCreate = z.object({ name: optional(Text), permissions: optional(z.array(Text).check(z.maxLength(100))) });
+export const EncedeusRoleUpdate = z.extend(EncedeusRoleCreate, { id: optional(EncedeusId) });
 /** The seed's GET/DELETE /role carry `{id}` in the body. */
 export const EncedeusRoleRef = z.object({ id: optional(EncedeusId) });
 
@@ -47,14 +47,14 @@ export const EncedeusRoleRef = z.object({ id: optional(EncedeusId) });
 const Uuid = z.object({ value: z.string() });
 export const EncedeusUser = z.object({
   id: Uuid,
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
-  email: z.string().optional(),
+  createdAt: z.optional(z.string()),
+  updatedAt: z.optional(z.string()),
+  email: z.optional(z.string()),
   name: z.string(),
   roleId: Uuid,
 });
 export type EncedeusUser = z.infer<typeof EncedeusUser>;
-export const EncedeusRole = z.object({ id: Uuid, createdAt: z.string().optional(), name: z.string(), permissions: z.array(z.string()) });
+export const EncedeusRole = z.object({ id: Uuid, createdAt: z.optional(z.string()), name: z.string(), permissions: z.array(z.string()) });
 export type EncedeusRole = z.infer<typeof EncedeusRole>;
 export const EncedeusUserResponse = z.object({ user: EncedeusUser });
 export const EncedeusUsersResponse = z.object({ users: z.array(EncedeusUser) });

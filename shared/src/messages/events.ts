@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { DeviceView } from './device.js';
 import { PullProgress } from './pull-progress.js';
 import { JobCounts, JobState } from './jobs.js';
@@ -23,9 +23,9 @@ export type FleetEvent = z.infer<typeof FleetEvent>;
  * permissions so a replica can re-check its sockets without a store round trip.
  */
 export const Revocation = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('session'), sessionId: z.string(), reason: z.string().max(120) }),
-  z.object({ type: z.literal('user'), userId: z.string(), reason: z.string().max(120) }),
-  z.object({ type: z.literal('role'), roleId: z.string(), permissions: z.array(z.string()).max(200), reason: z.string().max(120) }),
-  z.object({ type: z.literal('device'), deviceId: z.string(), reason: z.string().max(120) }),
+  z.object({ type: z.literal('session'), sessionId: z.string(), reason: z.string().check(z.maxLength(120)) }),
+  z.object({ type: z.literal('user'), userId: z.string(), reason: z.string().check(z.maxLength(120)) }),
+  z.object({ type: z.literal('role'), roleId: z.string(), permissions: z.array(z.string()).check(z.maxLength(200)), reason: z.string().check(z.maxLength(120)) }),
+  z.object({ type: z.literal('device'), deviceId: z.string(), reason: z.string().check(z.maxLength(120)) }),
 ]);
 export type Revocation = z.infer<typeof Revocation>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { transformIssue, z } from '../zod.js';
 import { MsdState, StreamerState } from './kvm-media.js';
 
 /**
@@ -7,9 +7,9 @@ import { MsdState, StreamerState } from './kvm-media.js';
  * /kvm facade can pass them through unchanged.
  */
 
-export const HwChannel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a channel name is 1-64 letters, digits, _ . -');
+export const HwChannel = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a channel name is 1-64 letters, digits, _ . -'));
 /** Web KeyboardEvent.code names, as PiKVM uses them (KeyA, Enter, ShiftLeft...). */
-export const HwKeyName = z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'a key name like KeyA, Enter or ShiftLeft');
+export const HwKeyName = z.string().check(z.regex(/^[A-Za-z0-9]{1,32}$/, 'a key name like KeyA, Enter or ShiftLeft'));
 
 // ---- PiKVM-shaped states ----
 const PulseView = z.object({ delay: z.number(), min_delay: z.number(), max_delay: z.number() });
@@ -21,7 +21,7 @@ export const GpioModel = z.object({
     outputs: z.record(z.string(), z.object({ switch: z.boolean(), pulse: PulseView, hw: HwRef })),
   }),
   /** kvmd 4.x: the title is a list of view items ([{type: 'label', text}]). */
-  view: z.object({ header: z.object({ title: z.array(z.record(z.string(), z.unknown())) }), table: z.array(z.array(z.record(z.string(), z.unknown())).nullable()) }),
+  view: z.object({ header: z.object({ title: z.array(z.record(z.string(), z.unknown())) }), table: z.array(z.nullable(z.array(z.record(z.string(), z.unknown())))) }),
 });
 export type GpioModel = z.infer<typeof GpioModel>;
 
@@ -41,7 +41,7 @@ export const HidState = z.object({
   enabled: z.boolean(),
   online: z.boolean(),
   busy: z.boolean(),
-  connected: z.boolean().nullable(),
+  connected: z.nullable(z.boolean()),
   keyboard: z.object({ online: z.boolean(), leds: z.object({ caps: z.boolean(), scroll: z.boolean(), num: z.boolean() }), outputs: HidOutputs, pressed: z.array(z.string()) }),
   mouse: z.object({ online: z.boolean(), absolute: z.boolean(), outputs: HidOutputs }),
   jiggler: z.object({ enabled: z.boolean(), active: z.boolean(), interval: z.number() }),
@@ -50,10 +50,10 @@ export type HidState = z.infer<typeof HidState>;
 
 const Flag = z.object({ now: z.boolean(), past: z.boolean() });
 export const InfoHw = z.object({
-  platform: z.object({ type: z.string(), base: z.string().nullable(), profile: z.string() }),
+  platform: z.object({ type: z.string(), base: z.nullable(z.string()), profile: z.string() }),
   health: z.object({
-    temp: z.record(z.string(), z.number().nullable()),
-    throttling: z.object({ raw_flags: z.number(), parsed_flags: z.object({ undervoltage: Flag, freq_capped: Flag, throttled: Flag }) }).nullable(),
+    temp: z.record(z.string(), z.nullable(z.number())),
+    throttling: z.nullable(z.object({ raw_flags: z.number(), parsed_flags: z.object({ undervoltage: Flag, freq_capped: Flag, throttled: Flag }) })),
   }),
 });
 /**
@@ -72,7 +72,7 @@ export const InfoSystem = z.object({
 export const InfoMeta = z.object({ server: z.object({ host: z.string() }), kvm: z.record(z.string(), z.unknown()) });
 export const InfoFields = ['system', 'hw', 'meta', 'extras'] as const;
 export const InfoField = z.enum(InfoFields);
-export const Info = z.object({ system: InfoSystem.optional(), hw: InfoHw.optional(), meta: InfoMeta.optional(), extras: z.record(z.string(), z.unknown()).optional() });
+export const Info = z.object({ system: z.optional(InfoSystem), hw: z.optional(InfoHw), meta: z.optional(InfoMeta), extras: z.optional(z.record(z.string(), z.unknown())) });
 export type Info = z.infer<typeof Info>;
 
 /** Everything the PiKVM websocket sends on connect, in one round trip. */
@@ -93,102 +93,102 @@ export type HwEvent = z.infer<typeof HwEvent>;
 export const AtxPowerAction = z.enum(['on', 'off', 'off_hard', 'reset_hard']);
 export const AtxButton = z.enum(['power', 'power_long', 'reset']);
 /** Seconds, as PiKVM; 0 means the channel's default. */
-export const PulseDelay = z.number().min(0).max(3600);
+export const PulseDelay = z.number().check(z.gte(0), z.lte(3600));
 
-export const LogLine = z.object({ seq: z.number().int(), ts: z.number(), line: z.string() });
-export const I2cReading = z.object({ name: z.string(), bus: z.number(), address: z.number(), metric: z.string(), unit: z.string(), value: z.number().nullable(), error: z.string().optional() });
-export const SerialPortView = z.object({ name: z.string(), path: z.string(), baud: z.number(), title: z.string().optional() });
+export const LogLine = z.object({ seq: z.number().check(z.int()), ts: z.number(), line: z.string() });
+export const I2cReading = z.object({ name: z.string(), bus: z.number(), address: z.number(), metric: z.string(), unit: z.string(), value: z.nullable(z.number()), error: z.optional(z.string()) });
+export const SerialPortView = z.object({ name: z.string(), path: z.string(), baud: z.number(), title: z.optional(z.string()) });
 
-const Done = z.object({ done: z.boolean(), durationMs: z.number().optional() });
+const Done = z.object({ done: z.boolean(), durationMs: z.optional(z.number()) });
 
 export const hardwareRpcDefinitions = {
-  'hw.snapshot': { params: z.object({}).strict(), result: HwSnapshot },
-  info: { params: z.object({ fields: z.array(InfoField).optional() }).strict(), result: Info },
+  'hw.snapshot': { params: z.strictObject({}), result: HwSnapshot },
+  info: { params: z.strictObject({ fields: z.optional(z.array(InfoField)) }), result: Info },
   log: {
-    params: z.object({ seekSec: z.number().min(0).optional(), afterSeq: z.number().int().optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
-    result: z.object({ lines: z.array(LogLine), lastSeq: z.number().int() }),
+    params: z.strictObject({ seekSec: z.optional(z.number().check(z.gte(0))), afterSeq: z.optional(z.number().check(z.int())), limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(10_000))) }),
+    result: z.object({ lines: z.array(LogLine), lastSeq: z.number().check(z.int()) }),
   },
-  'gpio.state': { params: z.object({}).strict(), result: z.object({ model: GpioModel, state: GpioState }) },
-  'gpio.switch': { params: z.object({ channel: HwChannel, state: z.boolean(), wait: z.boolean().default(false) }).strict(), result: Done },
-  'gpio.pulse': { params: z.object({ channel: HwChannel, delay: PulseDelay.default(0), wait: z.boolean().default(false) }).strict(), result: Done },
-  'atx.state': { params: z.object({}).strict(), result: AtxState },
-  'atx.power': { params: z.object({ action: AtxPowerAction, wait: z.boolean().default(false) }).strict(), result: Done },
-  'atx.click': { params: z.object({ button: AtxButton, wait: z.boolean().default(false) }).strict(), result: Done },
-  'hid.state': { params: z.object({}).strict(), result: HidState },
+  'gpio.state': { params: z.strictObject({}), result: z.object({ model: GpioModel, state: GpioState }) },
+  'gpio.switch': { params: z.strictObject({ channel: HwChannel, state: z.boolean(), wait: z._default(z.boolean(), false) }), result: Done },
+  'gpio.pulse': { params: z.strictObject({ channel: HwChannel, delay: z._default(PulseDelay, 0), wait: z._default(z.boolean(), false) }), result: Done },
+  'atx.state': { params: z.strictObject({}), result: AtxState },
+  'atx.power': { params: z.strictObject({ action: AtxPowerAction, wait: z._default(z.boolean(), false) }), result: Done },
+  'atx.click': { params: z.strictObject({ button: AtxButton, wait: z._default(z.boolean(), false) }), result: Done },
+  'hid.state': { params: z.strictObject({}), result: HidState },
   /** `state` absent = press and release (PiKVM send_key). */
-  'hid.key': { params: z.object({ key: HwKeyName, state: z.boolean().optional() }).strict(), result: z.object({}) },
+  'hid.key': { params: z.strictObject({ key: HwKeyName, state: z.optional(z.boolean()) }), result: z.object({}) },
   'hid.print': {
     /** `delaySec`: pause between key reports (kvmd's `delay`); the agent's default when absent. */
-    params: z.object({ text: z.string().max(65_536), limit: z.number().int().min(0).max(1_000_000).optional(), keymap: z.string().max(64).optional(), slow: z.boolean().default(false), delaySec: z.number().min(0).max(5).optional() }).strict(),
-    result: z.object({ chars: z.number().int(), skipped: z.number().int() }),
+    params: z.strictObject({ text: z.string().check(z.maxLength(65_536)), limit: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1_000_000))), keymap: z.optional(z.string().check(z.maxLength(64))), slow: z._default(z.boolean(), false), delaySec: z.optional(z.number().check(z.gte(0), z.lte(5))) }),
+    result: z.object({ chars: z.number().check(z.int()), skipped: z.number().check(z.int()) }),
   },
-  'hid.releaseAll': { params: z.object({}).strict(), result: z.object({}) },
+  'hid.releaseAll': { params: z.strictObject({}), result: z.object({}) },
   /** The last keyboard reports written (hex), newest last: lets tests check what reached the gadget. */
-  'hid.reports': { params: z.object({ clear: z.boolean().default(false) }).strict(), result: z.object({ reports: z.array(z.string()) }) },
-  'i2c.read': { params: z.object({}).strict(), result: z.object({ sensors: z.array(I2cReading) }) },
-  'serial.list': { params: z.object({}).strict(), result: z.object({ ports: z.array(SerialPortView) }) },
+  'hid.reports': { params: z.strictObject({ clear: z._default(z.boolean(), false) }), result: z.object({ reports: z.array(z.string()) }) },
+  'i2c.read': { params: z.strictObject({}), result: z.object({ sensors: z.array(I2cReading) }) },
+  'serial.list': { params: z.strictObject({}), result: z.object({ ports: z.array(SerialPortView) }) },
   /** Writes `data` (UTF-8) and returns what the port sent back within `readMs`. */
   'serial.exchange': {
-    params: z.object({ port: HwChannel, data: z.string().max(65_536), baud: z.number().int().positive().optional(), readMs: z.number().int().min(0).max(10_000).default(200) }).strict(),
+    params: z.strictObject({ port: HwChannel, data: z.string().check(z.maxLength(65_536)), baud: z.optional(z.number().check(z.int(), z.positive())), readMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 200) }),
     result: z.object({ data: z.string() }),
   },
 } as const;
 
 /** PiKVM's error class name, carried in an EdgehookError's details across the RPC. */
-export const PikvmErrorDetails = z.object({ pikvmError: z.string().max(64) });
+export const PikvmErrorDetails = z.object({ pikvmError: z.string().check(z.maxLength(64)) });
 
 // ---- PiKVM query-string values (kvmd validators) ----
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
 /** kvmd's valid_bool: 1/true/yes/on and 0/false/no/off, any case. */
-export const KvmBool = z.string().transform((v, ctx) => {
+export const KvmBool = z.pipe(z.string(), z.transform((v, ctx) => {
   const w = v.trim().toLowerCase();
   if (TRUE_WORDS.has(w)) return true;
   if (FALSE_WORDS.has(w)) return false;
-  ctx.addIssue({ code: 'custom', message: `the argument must be a bool (1/0, true/false, yes/no, on/off), got ${JSON.stringify(v)}` });
+  transformIssue(ctx, `the argument must be a bool (1/0, true/false, yes/no, on/off), got ${JSON.stringify(v)}`);
   return z.NEVER;
-});
+}));
 /** kvmd's valid_float_f0: a finite number >= 0. */
-export const KvmFloat0 = z.string().transform((v, ctx) => {
+export const KvmFloat0 = z.pipe(z.string(), z.transform((v, ctx) => {
   const n = Number(v.trim());
   if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
-    ctx.addIssue({ code: 'custom', message: `the argument must be a float >= 0, got ${JSON.stringify(v)}` });
+    transformIssue(ctx, `the argument must be a float >= 0, got ${JSON.stringify(v)}`);
     return z.NEVER;
   }
   return n;
-});
-export const KvmInt0 = z.string().regex(/^\d{1,9}$/, 'the argument must be an integer >= 0').transform(Number);
+}));
+export const KvmInt0 = z.pipe(z.string().check(z.regex(/^\d{1,9}$/, 'the argument must be an integer >= 0')), z.transform(Number));
 
-export const KvmGpioSwitchQuery = z.object({ channel: HwChannel, state: KvmBool, wait: KvmBool.default(false) });
-export const KvmGpioPulseQuery = z.object({ channel: HwChannel, delay: KvmFloat0.default(0), wait: KvmBool.default(false) });
-export const KvmAtxPowerQuery = z.object({ action: AtxPowerAction, wait: KvmBool.default(false) });
-export const KvmAtxClickQuery = z.object({ button: AtxButton, wait: KvmBool.default(false) });
-export const KvmSendKeyQuery = z.object({ key: HwKeyName, state: KvmBool.optional(), finish: KvmBool.default(false) });
-export const KvmPrintQuery = z.object({ limit: KvmInt0.optional(), keymap: z.string().max(64).optional(), slow: KvmBool.default(false), delay: KvmFloat0.pipe(z.number().max(5)).optional() });
-export const KvmLogQuery = z.object({ seek: KvmInt0.default(0), follow: KvmBool.default(false) });
+export const KvmGpioSwitchQuery = z.object({ channel: HwChannel, state: KvmBool, wait: z._default(KvmBool, false) });
+export const KvmGpioPulseQuery = z.object({ channel: HwChannel, delay: z._default(KvmFloat0, 0), wait: z._default(KvmBool, false) });
+export const KvmAtxPowerQuery = z.object({ action: AtxPowerAction, wait: z._default(KvmBool, false) });
+export const KvmAtxClickQuery = z.object({ button: AtxButton, wait: z._default(KvmBool, false) });
+export const KvmSendKeyQuery = z.object({ key: HwKeyName, state: z.optional(KvmBool), finish: z._default(KvmBool, false) });
+export const KvmPrintQuery = z.object({ limit: z.optional(KvmInt0), keymap: z.optional(z.string().check(z.maxLength(64))), slow: z._default(KvmBool, false), delay: z.optional(z.pipe(KvmFloat0, z.number().check(z.lte(5)))) });
+export const KvmLogQuery = z.object({ seek: z._default(KvmInt0, 0), follow: z._default(KvmBool, false) });
 /** `legacy` defaults to true, as in kvmd: legacy=0 asks for the 4.x shape (system.platform, health...). */
-export const KvmInfoQuery = z.object({ fields: z.string().max(200).optional(), legacy: KvmBool.default(true) });
+export const KvmInfoQuery = z.object({ fields: z.optional(z.string().check(z.maxLength(200))), legacy: z._default(KvmBool, true) });
 
 /** Frames a PiKVM websocket client may send. Unknown event types are ignored, as kvmd does. */
-export const KvmClientFrame = z.object({ event_type: z.string().max(64), event: z.unknown().optional() });
+export const KvmClientFrame = z.object({ event_type: z.string().check(z.maxLength(64)), event: z.optional(z.unknown()) });
 export const KvmKeyEvent = z.object({ key: HwKeyName, state: z.boolean() });
 
 // ---- Edgehook's own REST bodies ----
-export const HwSwitchBody = z.object({ state: z.boolean(), wait: z.boolean().default(false) }).strict();
-export const HwPulseBody = z.object({ delay: PulseDelay.default(0), wait: z.boolean().default(false) }).strict();
-export const HwPowerBody = z.object({ action: AtxPowerAction, wait: z.boolean().default(false) }).strict();
-export const HwClickBody = z.object({ button: AtxButton, wait: z.boolean().default(false) }).strict();
-export const HwKeyBody = z.object({ key: HwKeyName, state: z.boolean().optional() }).strict();
-export const HwPrintBody = z.object({ text: z.string().min(1).max(65_536), limit: z.number().int().min(0).max(1_000_000).optional(), keymap: z.string().max(64).optional(), slow: z.boolean().default(false) }).strict();
-export const HwSerialExchangeBody = z.object({ data: z.string().max(65_536), baud: z.number().int().positive().optional(), readMs: z.number().int().min(0).max(10_000).default(200) }).strict();
+export const HwSwitchBody = z.strictObject({ state: z.boolean(), wait: z._default(z.boolean(), false) });
+export const HwPulseBody = z.strictObject({ delay: z._default(PulseDelay, 0), wait: z._default(z.boolean(), false) });
+export const HwPowerBody = z.strictObject({ action: AtxPowerAction, wait: z._default(z.boolean(), false) });
+export const HwClickBody = z.strictObject({ button: AtxButton, wait: z._default(z.boolean(), false) });
+export const HwKeyBody = z.strictObject({ key: HwKeyName, state: z.optional(z.boolean()) });
+export const HwPrintBody = z.strictObject({ text: z.string().check(z.minLength(1), z.maxLength(65_536)), limit: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1_000_000))), keymap: z.optional(z.string().check(z.maxLength(64))), slow: z._default(z.boolean(), false) });
+export const HwSerialExchangeBody = z.strictObject({ data: z.string().check(z.maxLength(65_536)), baud: z.optional(z.number().check(z.int(), z.positive())), readMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 200) });
 export const HwDone = Done;
 
 // ---- serial console relay (stream kind 'serial', socket /api/devices/:id/serial) ----
 /** Opens a profile serial port as a byte stream; the first port when none is named. */
-export const SerialOpenSpec = z.object({ port: HwChannel.optional(), baud: z.number().int().positive().max(4_000_000).optional() }).strict();
+export const SerialOpenSpec = z.strictObject({ port: z.optional(HwChannel), baud: z.optional(z.number().check(z.int(), z.positive(), z.lte(4_000_000))) });
 /** Operator -> control plane text frames on the serial socket (binary frames are bytes to the port). */
 export const SerialClientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('open'), port: HwChannel.optional(), baud: z.number().int().positive().max(4_000_000).optional() }),
+  z.object({ type: z.literal('open'), port: z.optional(HwChannel), baud: z.optional(z.number().check(z.int(), z.positive(), z.lte(4_000_000))) }),
   z.object({ type: z.literal('close') }),
 ]);
 export type SerialClientMessage = z.infer<typeof SerialClientMessage>;

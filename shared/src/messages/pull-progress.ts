@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { ServerName } from './containers.js';
 
-const Count = z.number().int().min(0).max(2 ** 53 - 1);
+const Count = z.number().check(z.int(), z.gte(0), z.lte(2 ** 53 - 1));
 
 /**
  * An image pull's progress on a device, as both engines report it (Docker's per-layer
@@ -9,18 +9,16 @@ const Count = z.number().int().min(0).max(2 ** 53 - 1);
  * the agent on the `containerPull` topic (throttled, plus the final line), forwarded to operators
  * as the `container.pull` fleet event. `bytes.total` counts the layers whose size is known so far.
  */
-export const PullProgress = z
-  .object({
-    image: z.string().min(1).max(512),
+export const PullProgress = z.strictObject({
+    image: z.string().check(z.minLength(1), z.maxLength(512)),
     /** The declared server whose create/recreate step pulls it (absent for ad-hoc containers). */
-    server: ServerName.optional(),
+    server: z.optional(ServerName),
     status: z.enum(['pulling', 'done', 'failed']),
-    layers: z.object({ total: Count.max(1000), done: Count.max(1000) }).strict(),
-    bytes: z.object({ current: Count, total: Count }).strict(),
+    layers: z.strictObject({ total: Count.check(z.lte(1000)), done: Count.check(z.lte(1000)) }),
+    bytes: z.strictObject({ current: Count, total: Count }),
     /** What the engine said last, or why the pull failed. */
-    message: z.string().max(1000).optional(),
-  })
-  .strict();
+    message: z.optional(z.string().check(z.maxLength(1000))),
+  });
 export type PullProgress = z.infer<typeof PullProgress>;
 
 /** "pulling busybox: 2/3 layers, 1.2/3.4 MB" (the CLI's line; the console's label). */

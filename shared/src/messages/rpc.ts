@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { DeviceDescription } from './device.js';
 import { TelemetrySnapshot, TelemetrySnapshotParams } from './telemetry.js';
 import { hardwareRpcDefinitions } from './hardware.js';
@@ -18,11 +18,11 @@ import { ProcessRunParams, ProcessRunResult } from './jobs.js';
  */
 const definitions = {
   ping: {
-    params: z.object({ sentAt: z.number() }).strict(),
+    params: z.strictObject({ sentAt: z.number() }),
     result: z.object({ sentAt: z.number(), agentTime: z.number() }),
   },
   'system.describe': {
-    params: z.object({}).strict(),
+    params: z.strictObject({}),
     result: DeviceDescription,
   },
   // The Quix `telemetry` request: a snapshot of the given stat types (messages/telemetry.ts).
@@ -42,15 +42,15 @@ const definitions = {
   'processes.input': { params: ProcessInputParams, result: z.object({}) },
   'processes.closeInput': { params: ProcessRef, result: z.object({}) },
   'processes.cancel': { params: ProcessRef, result: z.object({}) },
-  'processes.list': { params: z.object({}).strict(), result: z.array(RunningProcess) },
+  'processes.list': { params: z.strictObject({}), result: z.array(RunningProcess) },
   'processes.signal': { params: ProcessSignalParams, result: z.object({}) },
-  'processes.actions': { params: z.object({}).strict(), result: ActionList },
+  'processes.actions': { params: z.strictObject({}), result: ActionList },
   // Agent self-update with rollback (messages/agent-updates.ts).
   ...agentUpdateRpcDefinitions,
   // WireGuard (messages/vpn.ts): the device's public key, the tunnel's config (no private key), its state.
   'vpn.key': { params: VpnKeyParams, result: VpnKeyResult },
   'vpn.apply': { params: VpnApplyParams, result: VpnAgentStatus },
-  'vpn.status': { params: z.object({}).strict(), result: VpnAgentStatus },
+  'vpn.status': { params: z.strictObject({}), result: VpnAgentStatus },
   // A process run to its end in one call (jobs): the request id makes a redelivery run it once.
   'processes.run': { params: ProcessRunParams, result: ProcessRunResult },
 } as const;
@@ -62,26 +62,26 @@ export type RpcParamsParsed<M extends RpcMethod> = z.output<Definitions[M]['para
 export type RpcResult<M extends RpcMethod> = z.output<Definitions[M]['result']>;
 
 // The mapped type lets generic code index by method name and keep the types.
-export const RpcMethods: { [M in RpcMethod]: { params: z.ZodType<RpcParamsParsed<M>>; result: z.ZodType<RpcResult<M>> } } = definitions;
+export const RpcMethods: { [M in RpcMethod]: { params: z.ZodMiniType<RpcParamsParsed<M>>; result: z.ZodMiniType<RpcResult<M>> } } = definitions;
 
 export function isRpcMethod(name: string): name is RpcMethod {
   return Object.hasOwn(RpcMethods, name);
 }
 
 export const RpcRequest = z.object({
-  id: z.string().min(1).max(64),
-  method: z.string().min(1).max(64),
+  id: z.string().check(z.minLength(1), z.maxLength(64)),
+  method: z.string().check(z.minLength(1), z.maxLength(64)),
   params: z.unknown(),
   /** Epoch ms after which the caller has given up: the agent skips work that arrives later. */
-  deadline: z.number().int().nonnegative(),
+  deadline: z.number().check(z.int(), z.nonnegative()),
 });
 export type RpcRequest = z.infer<typeof RpcRequest>;
 
-export const RpcErrorBody = z.object({ code: z.string().max(64), message: z.string().max(2000), details: z.unknown().optional() });
+export const RpcErrorBody = z.object({ code: z.string().check(z.maxLength(64)), message: z.string().check(z.maxLength(2000)), details: z.optional(z.unknown()) });
 
 export const RpcResponse = z.discriminatedUnion('ok', [
-  z.object({ id: z.string().min(1).max(64), ok: z.literal(true), result: z.unknown() }),
-  z.object({ id: z.string().min(1).max(64), ok: z.literal(false), error: RpcErrorBody }),
+  z.object({ id: z.string().check(z.minLength(1), z.maxLength(64)), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.string().check(z.minLength(1), z.maxLength(64)), ok: z.literal(false), error: RpcErrorBody }),
 ]);
 export type RpcResponse = z.infer<typeof RpcResponse>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { validate, type Decoded } from '../codec.js';
 import { ConsoleSpec, ContainerStreamKinds, FileReadSpec, FileWriteSpec, LogsStreamSpec, StatsStreamSpec } from './containers.js';
 import { SerialOpenSpec } from './hardware.js';
@@ -21,7 +21,7 @@ import { ForwardOpened, ForwardSpec } from './forward.js';
 export const StreamChannel = { stdout: 1, stderr: 2 } as const;
 
 export const STREAM_ID = /^[A-Za-z0-9_-]{8,64}$/;
-export const StreamId = z.string().regex(STREAM_ID, 'must be 8-64 letters, digits, _ or -');
+export const StreamId = z.string().check(z.regex(STREAM_ID, 'must be 8-64 letters, digits, _ or -'));
 
 /** Largest data payload either side sends in one MQTT message. */
 export const STREAM_CHUNK_MAX = 64 * 1024;
@@ -29,46 +29,42 @@ export const STREAM_WINDOW_DEFAULT = 512 * 1024;
 export const STREAM_KEEPALIVE_MS = 20_000;
 export const STREAM_SILENCE_MS = 75_000;
 
-export const PtyOpenSpec = z
-  .object({
-    cols: z.number().int().min(1).max(1000),
-    rows: z.number().int().min(1).max(1000),
+export const PtyOpenSpec = z.strictObject({
+    cols: z.number().check(z.int(), z.gte(1), z.lte(1000)),
+    rows: z.number().check(z.int(), z.gte(1), z.lte(1000)),
     /** Absolute path of a shell listed in /etc/shells; the agent's default when absent. */
-    shell: z.string().min(1).max(256).optional(),
+    shell: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
     /** Reattach to a detached session instead of starting a new one; its scrollback is replayed. */
-    attach: z.string().min(1).max(64).optional(),
-  })
-  .strict();
+    attach: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  });
 export type PtyOpenSpec = z.infer<typeof PtyOpenSpec>;
 
 /** A server-defined process (pow-1 `call`) or an arbitrary argv (Quix `execute`). */
 export const ProcessOpenSpec = z.union([
-  z.object({ call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) }).strict(),
-  z
-    .object({
-      argv: z.array(z.string().max(65536)).min(1).max(1024),
-      cwd: z.string().max(4096).optional(),
-      env: z.record(z.string(), z.string()).optional(),
-    })
-    .strict(),
+  z.strictObject({ call: z.string().check(z.minLength(1), z.maxLength(128)), params: z._default(z.array(z.string().check(z.maxLength(65536))).check(z.maxLength(256)), []) }),
+  z.strictObject({
+      argv: z.array(z.string().check(z.maxLength(65536))).check(z.minLength(1), z.maxLength(1024)),
+      cwd: z.optional(z.string().check(z.maxLength(4096))),
+      env: z.optional(z.record(z.string(), z.string())),
+    }),
 ]);
 export type ProcessOpenSpec = z.infer<typeof ProcessOpenSpec>;
 
 /** What the agent answers in `opened`, per kind. */
-export const PtyOpened = z.object({ sessionId: z.string().min(1).max(64), pid: z.number().int(), reattached: z.boolean() });
-export const ProcessOpened = z.object({ id: z.string().min(1).max(64), pid: z.number().int() });
-export const SerialOpened = z.object({ port: z.string(), path: z.string(), baud: z.number().int().positive() });
+export const PtyOpened = z.object({ sessionId: z.string().check(z.minLength(1), z.maxLength(64)), pid: z.number().check(z.int()), reattached: z.boolean() });
+export const ProcessOpened = z.object({ id: z.string().check(z.minLength(1), z.maxLength(64)), pid: z.number().check(z.int()) });
+export const SerialOpened = z.object({ port: z.string(), path: z.string(), baud: z.number().check(z.int(), z.positive()) });
 export const VideoOpened = z.union([z.object({ snapshot: z.literal(true) }), z.object({ hold: z.literal(true) }), z.object({ live: z.literal(true) })]);
 export const MsdWriteOpened = z.object({ image: z.string() });
-export const MsdDownloadOpened = z.object({ image: z.string(), size: z.number().int().nonnegative() });
-export const MsdReadOpened = z.object({ image: z.string(), size: z.number().int().nonnegative() });
+export const MsdDownloadOpened = z.object({ image: z.string(), size: z.number().check(z.int(), z.nonnegative()) });
+export const MsdReadOpened = z.object({ image: z.string(), size: z.number().check(z.int(), z.nonnegative()) });
 export const ContainerConsoleOpened = z.object({ id: z.string(), name: z.string(), tty: z.boolean() });
 export const ContainerOpened = z.object({ id: z.string(), name: z.string() });
-export const FileReadOpened = z.object({ size: z.number().int().nonnegative() });
+export const FileReadOpened = z.object({ size: z.number().check(z.int(), z.nonnegative()) });
 export const FileWriteOpened = z.object({ path: z.string() });
 
 /** One stream kind: its schemas, and parsers typed by them (see StreamKindParsers). */
-function streamKind<S extends z.ZodType, O extends z.ZodType>(def: {
+function streamKind<S extends z.ZodMiniType, O extends z.ZodMiniType>(def: {
   /** What the agent validates before the kind opens. */
   spec: S;
   /** The `info` of `opened`. */
@@ -130,20 +126,20 @@ export function isStreamKindName(name: string): name is StreamKindName {
 
 export const StreamOpen = z.object({
   type: z.literal('open'),
-  kind: z.string().min(1).max(32),
+  kind: z.string().check(z.minLength(1), z.maxLength(32)),
   spec: z.unknown(),
   /** Bytes the device may send before the first ack. */
-  window: z.number().int().min(1024).max(64 * 1024 * 1024),
+  window: z.number().check(z.int(), z.gte(1024), z.lte(64 * 1024 * 1024)),
 });
 
 /** cp -> device control. */
 export const StreamCmd = z.discriminatedUnion('type', [
   StreamOpen,
   /** Credit for `bytes` more output. */
-  z.object({ type: z.literal('ack'), bytes: z.number().int().positive() }),
-  z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) }),
+  z.object({ type: z.literal('ack'), bytes: z.number().check(z.int(), z.positive()) }),
+  z.object({ type: z.literal('resize'), cols: z.number().check(z.int(), z.gte(1), z.lte(1000)), rows: z.number().check(z.int(), z.gte(1), z.lte(1000)) }),
   /** `sent`: input bytes sent before it, so the close never overtakes input still in flight. */
-  z.object({ type: z.literal('close-input'), sent: z.number().int().nonnegative().optional() }),
+  z.object({ type: z.literal('close-input'), sent: z.optional(z.number().check(z.int(), z.nonnegative())) }),
   /** Ends the work (process tree killed, pty closed). */
   z.object({ type: z.literal('cancel') }),
   /** Sent every STREAM_KEEPALIVE_MS while a stream is open: a device that hears nothing for
@@ -155,8 +151,8 @@ export const StreamCmd = z.discriminatedUnion('type', [
 export type StreamCmd = z.infer<typeof StreamCmd>;
 
 export const StreamResult = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('fulfilled'), value: z.unknown().optional(), exitCode: z.number().int().nullable().optional(), signal: z.string().nullable().optional() }),
-  z.object({ status: z.literal('rejected'), reason: z.string().max(4000), exitCode: z.number().int().nullable().optional(), signal: z.string().nullable().optional() }),
+  z.object({ status: z.literal('fulfilled'), value: z.optional(z.unknown()), exitCode: z.optional(z.nullable(z.number().check(z.int()))), signal: z.optional(z.nullable(z.string())) }),
+  z.object({ status: z.literal('rejected'), reason: z.string().check(z.maxLength(4000)), exitCode: z.optional(z.nullable(z.number().check(z.int()))), signal: z.optional(z.nullable(z.string())) }),
 ]);
 export type StreamResult = z.infer<typeof StreamResult>;
 
@@ -165,13 +161,13 @@ export const StreamCtl = z.discriminatedUnion('type', [
   /** The work started; `info` is kind-specific (pty session id, process pid). */
   z.object({ type: z.literal('opened'), info: z.record(z.string(), z.unknown()) }),
   /** Opening failed: unknown action, bad params, unknown session... */
-  z.object({ type: z.literal('error'), code: z.string().max(64), message: z.string().max(2000), pikvmError: z.string().max(64).optional() }),
+  z.object({ type: z.literal('error'), code: z.string().check(z.maxLength(64)), message: z.string().check(z.maxLength(2000)), pikvmError: z.optional(z.string().check(z.maxLength(64))) }),
   /** Credit for `bytes` more input. */
-  z.object({ type: z.literal('ack'), bytes: z.number().int().positive() }),
+  z.object({ type: z.literal('ack'), bytes: z.number().check(z.int(), z.positive()) }),
   /** Out-of-band notice for the operator (e.g. scrollback truncated). */
-  z.object({ type: z.literal('notice'), message: z.string().max(2000) }),
+  z.object({ type: z.literal('notice'), message: z.string().check(z.maxLength(2000)) }),
   /** Last message of a stream; `sent` counts data bytes (without channel bytes) sent before it. */
-  z.object({ type: z.literal('end'), result: StreamResult, sent: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('end'), result: StreamResult, sent: z.number().check(z.int(), z.nonnegative()) }),
 ]);
 export type StreamCtl = z.infer<typeof StreamCtl>;
 
@@ -179,13 +175,13 @@ export type StreamCtl = z.infer<typeof StreamCtl>;
 export const ShellClientMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('open'),
-    cols: z.number().int().min(1).max(1000),
-    rows: z.number().int().min(1).max(1000),
-    shell: z.string().min(1).max(256).optional(),
+    cols: z.number().check(z.int(), z.gte(1), z.lte(1000)),
+    rows: z.number().check(z.int(), z.gte(1), z.lte(1000)),
+    shell: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
     /** Reattach to this session id (from an earlier `opened`). */
-    session: z.string().min(1).max(64).optional(),
+    session: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   }),
-  z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) }),
+  z.object({ type: z.literal('resize'), cols: z.number().check(z.int(), z.gte(1), z.lte(1000)), rows: z.number().check(z.int(), z.gte(1), z.lte(1000)) }),
   /** Ends the shell (a socket closed without it leaves the shell detached for a reattach). */
   z.object({ type: z.literal('close') }),
 ]);
@@ -193,15 +189,15 @@ export type ShellClientMessage = z.infer<typeof ShellClientMessage>;
 
 /** Operator -> control plane text frames on `/api/devices/:id/exec` (binary frames are stdin). */
 export const ExecClientMessage = z.union([
-  z.object({ type: z.literal('open'), call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) }),
-  z.object({ type: z.literal('open'), argv: z.array(z.string().max(65536)).min(1).max(1024), cwd: z.string().max(4096).optional(), env: z.record(z.string(), z.string()).optional() }),
+  z.object({ type: z.literal('open'), call: z.string().check(z.minLength(1), z.maxLength(128)), params: z._default(z.array(z.string().check(z.maxLength(65536))).check(z.maxLength(256)), []) }),
+  z.object({ type: z.literal('open'), argv: z.array(z.string().check(z.maxLength(65536))).check(z.minLength(1), z.maxLength(1024)), cwd: z.optional(z.string().check(z.maxLength(4096))), env: z.optional(z.record(z.string(), z.string())) }),
   z.object({ type: z.literal('close-input') }),
   z.object({ type: z.literal('cancel') }),
 ]);
 export type ExecClientMessage = z.infer<typeof ExecClientMessage>;
 
 /** Control plane -> operator text frames on a relayed socket whose `opened` carries `info`. */
-function relayServerMessage<I extends z.ZodType>(info: I) {
+function relayServerMessage<I extends z.ZodMiniType>(info: I) {
   return z.discriminatedUnion('type', [
     z.object({ type: z.literal('opened'), info }),
     z.object({ type: z.literal('notice'), message: z.string() }),
@@ -220,5 +216,5 @@ export const SerialServerMessage = relayServerMessage(SerialOpened);
 export type SerialServerMessage = z.infer<typeof SerialServerMessage>;
 
 /** pow-1 binary control frames from the client. */
-export const PowCallFrame = z.object({ call: z.string().min(1).max(128), params: z.array(z.string().max(65536)).max(256).default([]) });
+export const PowCallFrame = z.object({ call: z.string().check(z.minLength(1), z.maxLength(128)), params: z._default(z.array(z.string().check(z.maxLength(65536))).check(z.maxLength(256)), []) });
 export const PowSignalFrame = z.object({ signal: z.enum(['close', 'cancel']) });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { validate, type Decoded } from '../codec.js';
 
 /**
@@ -17,11 +17,11 @@ const MAX_LABEL_VALUE = 128;
 const MAX_LABELS = 8;
 
 /** Dotted lower-case names, e.g. `cpu.usage`, `temp.zone`, `trace.app.latency_ms`. */
-export const MetricName = z.string().max(MAX_NAME).regex(METRIC_NAME, "metric names are dotted lower-case, e.g. 'cpu.usage'");
+export const MetricName = z.string().check(z.maxLength(MAX_NAME), z.regex(METRIC_NAME, "metric names are dotted lower-case, e.g. 'cpu.usage'"));
 
-export const LabelKey = z.string().regex(LABEL_KEY, 'label keys are lower-case identifiers of at most 32 characters');
-export const LabelValue = z.string().max(MAX_LABEL_VALUE).regex(LABEL_VALUE, 'label values may not contain control characters');
-export const Labels = z.record(LabelKey, LabelValue).refine((l) => Object.keys(l).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+export const LabelKey = z.string().check(z.regex(LABEL_KEY, 'label keys are lower-case identifiers of at most 32 characters'));
+export const LabelValue = z.string().check(z.maxLength(MAX_LABEL_VALUE), z.regex(LABEL_VALUE, 'label values may not contain control characters'));
+export const Labels = z.record(LabelKey, LabelValue).check(z.refine((l) => Object.keys(l).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`));
 export type Labels = z.infer<typeof Labels>;
 
 export const Sample = z.object({
@@ -30,9 +30,9 @@ export const Sample = z.object({
   /** Finite value (JSON has no NaN or Infinity anyway). */
   v: z.number(),
   /** Labels such as `{core: '0'}` or `{mount: '/'}`. */
-  l: Labels.optional(),
+  l: z.optional(Labels),
   /** Device time of this sample when it differs from the batch's (custom series). */
-  t: z.number().int().nonnegative().optional(),
+  t: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 export type Sample = z.infer<typeof Sample>;
 
@@ -41,14 +41,14 @@ export const MAX_SAMPLES_PER_BATCH = 5000;
 /** One message per interval on `d/{deviceId}/telemetry`; idempotent by (device, seq). */
 export const TelemetryBatch = z.object({
   /** Per-device sequence number: never reused, so a redelivered or replayed batch is stored once. */
-  seq: z.number().int().nonnegative(),
+  seq: z.number().check(z.int(), z.nonnegative()),
   /** Device time (epoch ms) of the collection. */
-  ts: z.number().int().nonnegative(),
-  samples: z.array(Sample).max(MAX_SAMPLES_PER_BATCH),
+  ts: z.number().check(z.int(), z.nonnegative()),
+  samples: z.array(Sample).check(z.maxLength(MAX_SAMPLES_PER_BATCH)),
   /** Set on batches replayed from the agent's on-disk buffer after an outage. */
-  replay: z.boolean().optional(),
+  replay: z.optional(z.boolean()),
   /** Batches/samples the agent's buffer had to drop (full or too old) since the last report. */
-  dropped: z.object({ batches: z.number().int().nonnegative(), samples: z.number().int().nonnegative() }).optional(),
+  dropped: z.optional(z.object({ batches: z.number().check(z.int(), z.nonnegative()), samples: z.number().check(z.int(), z.nonnegative()) })),
 });
 export type TelemetryBatch = z.infer<typeof TelemetryBatch>;
 
@@ -115,7 +115,7 @@ export function checkTelemetryBatch(value: unknown): Decoded<TelemetryBatch> {
  * sequence number comes back here, not merely until the broker's PUBACK.
  */
 export const TelemetryAck = z.object({
-  seqs: z.array(z.number().int().nonnegative()).max(10_000),
+  seqs: z.array(z.number().check(z.int(), z.nonnegative())).check(z.maxLength(10_000)),
 });
 export type TelemetryAck = z.infer<typeof TelemetryAck>;
 
@@ -123,20 +123,18 @@ export type TelemetryAck = z.infer<typeof TelemetryAck>;
 export const StatType = z.enum(['ttl_cpu_usage', 'ttl_mem_usage', 'disk_util', 'vpn_status']);
 export type StatType = z.infer<typeof StatType>;
 
-export const TelemetrySnapshotParams = z
-  .object({ stat_types: z.array(StatType).min(1).max(4).default(['ttl_cpu_usage', 'ttl_mem_usage', 'disk_util', 'vpn_status']) })
-  .strict();
+export const TelemetrySnapshotParams = z.strictObject({ stat_types: z._default(z.array(StatType).check(z.minLength(1), z.maxLength(4)), ['ttl_cpu_usage', 'ttl_mem_usage', 'disk_util', 'vpn_status']) });
 
 export const VpnStatus = z.object({
-  ifname: z.string().max(64),
-  conn_type: z.string().max(32),
-  conn_host: z.string().max(256).nullable(),
-  conn_ip4: z.string().max(64).nullable(),
-  conn_ip6: z.string().max(64).nullable(),
+  ifname: z.string().check(z.maxLength(64)),
+  conn_type: z.string().check(z.maxLength(32)),
+  conn_host: z.nullable(z.string().check(z.maxLength(256))),
+  conn_ip4: z.nullable(z.string().check(z.maxLength(64))),
+  conn_ip6: z.nullable(z.string().check(z.maxLength(64))),
   /** Seconds since the latest handshake of any peer (null: never, or unknown without `wg`). */
-  last_handshake_s: z.number().nullable().optional(),
+  last_handshake_s: z.optional(z.nullable(z.number())),
   /** Whether the interface is up (beyond Quix's fields; absent from older agents). */
-  up: z.boolean().optional(),
+  up: z.optional(z.boolean()),
 });
 export type VpnStatus = z.infer<typeof VpnStatus>;
 
@@ -144,31 +142,26 @@ export type VpnStatus = z.infer<typeof VpnStatus>;
 export const TelemetrySnapshot = z.object({
   tele_data: z.object({
     /** Usage of each core, 0 ~ 1.00. */
-    ttl_cpu_usage: z.array(z.number()).optional(),
+    ttl_cpu_usage: z.optional(z.array(z.number())),
     /** [used, buff/cache, free] in MB. */
-    ttl_mem_usage: z.tuple([z.number(), z.number(), z.number()]).optional(),
+    ttl_mem_usage: z.optional(z.tuple([z.number(), z.number(), z.number()])),
     /** Device -> [bytes used, bytes free]. */
-    disk_util: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
+    disk_util: z.optional(z.record(z.string(), z.tuple([z.number(), z.number()]))),
     /** The first VPN interface, or null when there is none. */
-    vpn_status: VpnStatus.nullable().optional(),
+    vpn_status: z.optional(z.nullable(VpnStatus)),
   }),
 });
 export type TelemetrySnapshot = z.infer<typeof TelemetrySnapshot>;
 
 /** Trace group names (Perfkit "traces"): one path segment of the metric `trace.<group>.<name>`. */
-export const TraceGroup = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'group names are lower-case identifiers of at most 48 characters');
-export const TraceName = z.string().regex(/^[a-z][a-z0-9_]{0,63}(\.[a-z0-9_]{1,64}){0,3}$/, "series names are dotted lower-case, e.g. 'latency_ms'");
+export const TraceGroup = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,47}$/, 'group names are lower-case identifiers of at most 48 characters'));
+export const TraceName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}(\.[a-z0-9_]{1,64}){0,3}$/, "series names are dotted lower-case, e.g. 'latency_ms'"));
 
 /** What an application on the device POSTs to the agent's local endpoint. */
-export const TracePush = z
-  .object({
+export const TracePush = z.strictObject({
     group: TraceGroup,
-    samples: z
-      .array(z.object({ name: TraceName, value: z.number(), ts: z.number().int().nonnegative().optional(), labels: Labels.optional() }).strict())
-      .min(1)
-      .max(1000),
-  })
-  .strict();
+    samples: z.array(z.strictObject({ name: TraceName, value: z.number(), ts: z.optional(z.number().check(z.int(), z.nonnegative())), labels: z.optional(Labels) })).check(z.minLength(1), z.maxLength(1000)),
+  });
 export type TracePush = z.infer<typeof TracePush>;
 
 export const AggFn = z.enum(['avg', 'min', 'max', 'last', 'sum', 'count']);
@@ -177,7 +170,7 @@ export type AggFn = z.infer<typeof AggFn>;
 /** One aligned series: `points[i]` is the bucket starting at `from + i * step` (null = no data). */
 export const SeriesView = z.object({
   labels: z.record(z.string(), z.string()),
-  points: z.array(z.tuple([z.number(), z.number().nullable()])),
+  points: z.array(z.tuple([z.number(), z.nullable(z.number())])),
 });
 export type SeriesView = z.infer<typeof SeriesView>;
 
@@ -194,7 +187,7 @@ export const TelemetryQueryResult = z.object({
 });
 export type TelemetryQueryResult = z.infer<typeof TelemetryQueryResult>;
 
-export const MetricInfo = z.object({ metric: z.string(), series: z.number(), labels: z.array(z.record(z.string(), z.string())), lastTs: z.number().nullable() });
+export const MetricInfo = z.object({ metric: z.string(), series: z.number(), labels: z.array(z.record(z.string(), z.string())), lastTs: z.nullable(z.number()) });
 export const MetricList = z.object({ device: z.object({ id: z.string(), name: z.string() }), metrics: z.array(MetricInfo) });
 export type MetricList = z.infer<typeof MetricList>;
 

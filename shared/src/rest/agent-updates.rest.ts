@@ -1,7 +1,8 @@
+import { z } from '../zod.js';
 import { AgentPackageList, AgentPackageView, AgentUpdateBody, AgentUpdateOutcome, AgentVersion } from '../messages/agent-updates.js';
 import { ANONYMOUS, DeviceIdParam, RawBytes, route, SIGNED_IN } from './route.js';
 
-const version = { version: AgentVersion.describe('agent version') };
+const version = { version: AgentVersion.check(z.describe('agent version')) };
 
 /** Agent packages by version, and updates of one device's agent (docs/agent-updates.md). */
 export const AgentUpdateRoutes = {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { HealthStatus } from '../messages/health.js';
 import { CreateRole, CreateUser, LoginJson, RoleView, SshKeyCreate, SshKeyView, TokenPair, TotpActivated, TotpCode, TotpDisable, TotpEnrollment, UpdateRole, UpdateUser, UserView } from '../messages/auth.js';
 import { AuditPage, AuditQuery } from '../messages/audit.js';
@@ -23,10 +23,10 @@ function encedeusAliases(body: unknown): unknown {
   return out;
 }
 
-export const CreateUserCompat = z.preprocess(encedeusAliases, CreateUser);
-export const UpdateUserCompat = z.preprocess(encedeusAliases, UpdateUser);
+export const CreateUserCompat = z.pipe(z.transform(encedeusAliases), CreateUser);
+export const UpdateUserCompat = z.pipe(z.transform(encedeusAliases), UpdateUser);
 
-const Id = (what: string) => z.string().min(1).max(256).describe(what);
+const Id = (what: string) => z.string().check(z.minLength(1), z.maxLength(256), z.describe(what));
 
 /** The session, the caller's own account, users, roles, audit, enrollment: `/api/...`. */
 export const CoreRoutes = {
@@ -35,7 +35,7 @@ export const CoreRoutes = {
   login: route({ method: 'POST', path: '/api/auth/login', summary: 'Sign in (JSON {username, password} or form user/passwd); sets the session cookies', tag: 'auth', auth: ANONYMOUS, permission: null, body: LoginJson, result: TokenPair }),
   refreshPost: route({ method: 'POST', path: '/api/auth/refresh', summary: 'New tokens from the refresh token (body or cookie)', tag: 'auth', auth: ANONYMOUS, permission: null, result: TokenPair }),
   refreshGet: route({ method: 'GET', path: '/api/auth/refresh', summary: 'New tokens from the refresh cookie', tag: 'auth', auth: ['cookie'], permission: null, result: TokenPair }),
-  check: route({ method: 'GET', path: '/api/auth/check', summary: 'Who am I', tag: 'auth', auth: SIGNED_IN, permission: null, result: z.object({ ok: z.literal(true), user: UserView, totpEnrollmentRequired: z.literal(true).optional() }) }),
+  check: route({ method: 'GET', path: '/api/auth/check', summary: 'Who am I', tag: 'auth', auth: SIGNED_IN, permission: null, result: z.object({ ok: z.literal(true), user: UserView, totpEnrollmentRequired: z.optional(z.literal(true)) }) }),
   logout: route({ method: 'POST', path: '/api/auth/logout', summary: 'End this session (its sockets close too)', tag: 'auth', auth: SIGNED_IN, permission: null, result: Ok }),
   totpEnroll: route({ method: 'POST', path: '/api/auth/totp/enroll', summary: 'Start two-factor enrollment', tag: 'auth', auth: SIGNED_IN, permission: null, result: TotpEnrollment }),
   totpVerify: route({ method: 'POST', path: '/api/auth/totp/verify', summary: 'Confirm enrollment with a code; answers recovery codes', tag: 'auth', auth: SIGNED_IN, permission: null, body: TotpCode, result: TotpActivated }),
@@ -69,7 +69,7 @@ export const CoreRoutes = {
   audit: route({ method: 'GET', path: '/api/audit', summary: 'The audit log, newest first, paged', tag: 'audit', auth: SIGNED_IN, permission: 'audit.read', query: AuditQuery, result: AuditPage }),
 
   installScript: route({ method: 'GET', path: '/install.sh', summary: 'The agent installer script', tag: 'install', auth: ANONYMOUS, permission: null, result: RawText, resultKind: 'text' }),
-  installDownload: route({ method: 'GET', path: '/downloads/:file', summary: 'An agent package file', tag: 'install', auth: ANONYMOUS, permission: null, params: { file: z.string().min(1).max(255).describe('file name') }, result: RawBytes, resultKind: 'binary' }),
+  installDownload: route({ method: 'GET', path: '/downloads/:file', summary: 'An agent package file', tag: 'install', auth: ANONYMOUS, permission: null, params: { file: z.string().check(z.minLength(1), z.maxLength(255), z.describe('file name')) }, result: RawBytes, resultKind: 'binary' }),
   openapi: route({ method: 'GET', path: '/api/openapi.json', summary: 'This document (OpenAPI 3.1)', tag: 'system', auth: ANONYMOUS, permission: null, result: z.record(z.string(), z.unknown()) }),
   docs: route({ method: 'GET', path: '/docs/*', summary: 'Interactive API docs (Swagger UI)', tag: 'system', auth: ANONYMOUS, permission: null, result: RawText, resultKind: 'text' }),
 } as const;

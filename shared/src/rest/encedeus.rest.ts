@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { EncedeusChangeEmail, EncedeusChangePassword, EncedeusChangeUsername, EncedeusLogin, EncedeusRefreshResponse, EncedeusRoleCreate, EncedeusRoleRef, EncedeusRoleResponse, EncedeusRolesResponse, EncedeusRoleUpdate, EncedeusSignInResponse, EncedeusUserCreate, EncedeusUserResponse, EncedeusUsersResponse, EncedeusUserUpdate } from '../messages/encedeus.js';
 import { NoContent, RawBytes, route, SIGNED_IN, type RouteSpec } from './route.js';
 
-const Id = z.string().min(1).max(64).describe('uuid');
+const Id = z.string().check(z.minLength(1), z.maxLength(64), z.describe('uuid'));
 type Spec = Omit<RouteSpec, 'tag' | 'errors' | 'auth'> & { auth?: RouteSpec['auth'] };
 const e = <const S extends Spec>(spec: S) => route({ tag: 'encedeus', errors: 'encedeus', auth: SIGNED_IN, ...spec });
 
@@ -20,7 +20,7 @@ export const EncedeusRoutes = {
   encUserGet: e({ method: 'GET', path: '/user/:id', summary: 'A user', permission: 'self', params: { id: Id }, result: EncedeusUserResponse }),
   encUserCreate: e({ method: 'POST', path: '/user', summary: 'Create a user', permission: 'users.admin', body: EncedeusUserCreate, result: EncedeusUserResponse }),
   encUserCreateAlias: e({ method: 'POST', path: '/user/create', summary: 'Create a user', permission: 'users.admin', body: EncedeusUserCreate, result: EncedeusUserResponse }),
-  encPfpPut: e({ method: 'PUT', path: '/user', summary: 'Upload a picture (multipart pfp, uuid)', permission: 'self', bodyKind: 'form', body: z.object({ uuid: z.string().optional(), pfp: z.unknown() }), result: NoContent, resultKind: 'empty' }),
+  encPfpPut: e({ method: 'PUT', path: '/user', summary: 'Upload a picture (multipart pfp, uuid)', permission: 'self', bodyKind: 'form', body: z.object({ uuid: z.optional(z.string()), pfp: z.unknown() }), result: NoContent, resultKind: 'empty' }),
   encUserUpdate: e({ method: 'PATCH', path: '/user', summary: 'Change a user', permission: 'users.admin', body: EncedeusUserUpdate, result: EncedeusUserResponse }),
   encUserDelete: e({ method: 'DELETE', path: '/user/:id', summary: 'Delete a user', permission: 'users.admin', params: { id: Id }, result: NoContent, resultKind: 'empty' }),
   encChangePassword: e({ method: 'PATCH', path: '/user/:id/changePassword', summary: 'Change a password', permission: 'self', params: { id: Id }, body: EncedeusChangePassword, result: NoContent, resultKind: 'empty' }),

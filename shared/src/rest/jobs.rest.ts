@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { JobCreate, JobDetail, JobListQuery, JobView } from '../messages/jobs.js';
 import { route, SIGNED_IN } from './route.js';
 
-const job = { id: z.string().min(1).max(64).describe('job id') };
+const job = { id: z.string().check(z.minLength(1), z.maxLength(64), z.describe('job id')) };
 
 /** Jobs: one operation on many devices with a rollout (control-plane/src/jobs/, docs/jobs.md). */
 export const JobRoutes = {

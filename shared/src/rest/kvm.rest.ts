@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { KvmAtxClickQuery, KvmAtxPowerQuery, KvmGpioPulseQuery, KvmGpioSwitchQuery, KvmInfoQuery, KvmLogQuery, KvmPrintQuery, KvmSendKeyQuery } from '../messages/hardware.js';
 import { KvmHidConnectedQuery, KvmHidSetParamsQuery, KvmMouseButtonQuery, KvmMouseDeltaQuery, KvmMouseMoveQuery, KvmShortcutQuery } from '../messages/hid.js';
 import { KvmMsdConnectedQuery, KvmMsdImageQuery, KvmMsdReadQuery, KvmMsdSetParamsQuery, KvmMsdWriteQuery, KvmMsdWriteRemoteQuery, KvmSnapshotQuery, KvmStreamerSetParamsQuery, KvmStreamQuery } from '../messages/kvm-media.js';
@@ -8,9 +8,9 @@ import { RawBytes, RawText, route, type AuthScheme, type RouteSpec } from './rou
 
 /** kvmd accepts its headers, Basic, and its auth_token cookie (bearer too, here). */
 const KVM_AUTH: readonly AuthScheme[] = ['kvmd', 'basic', 'cookie', 'bearer'];
-const dev = { deviceId: z.string().min(1).max(253).describe('device id or name') };
+const dev = { deviceId: z.string().check(z.minLength(1), z.maxLength(253), z.describe('device id or name')) };
 /** kvmd's answer: `{ok: true, result}` (errors: `{ok: false, result: {error, error_msg}}`). */
-const envelope = <S extends z.ZodType>(result: S) => z.object({ ok: z.literal(true), result });
+const envelope = <S extends z.ZodMiniType>(result: S) => z.object({ ok: z.literal(true), result });
 const Empty = envelope(z.object({}));
 const Any = envelope(z.record(z.string(), z.unknown()));
 
@@ -26,7 +26,7 @@ const R = 'devices.hardware.read' as const;
  * `<control-plane>/kvm/<device>`.
  */
 export const KvmRoutes = {
-  kvmLogin: post('/auth/login', { summary: 'Sign in (form or query user/passwd; a TOTP code may be appended); sets auth_token', permission: null, query: LoginForm.partial(), body: LoginForm, bodyKind: 'form', result: Empty }),
+  kvmLogin: post('/auth/login', { summary: 'Sign in (form or query user/passwd; a TOTP code may be appended); sets auth_token', permission: null, query: z.partial(LoginForm), body: LoginForm, bodyKind: 'form', result: Empty }),
   kvmCheck: get('/auth/check', { summary: 'Are these credentials good', permission: null, result: Empty }),
   kvmLogout: post('/auth/logout', { summary: 'End the session', permission: null, result: Empty }),
   kvmInfo: get('/info', { summary: 'System info (?fields=...)', permission: R, query: KvmInfoQuery, result: Any }),

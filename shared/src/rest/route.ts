@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.js';
 import type { Permission } from '../permissions.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -34,11 +34,11 @@ export interface RouteSpec {
   readonly auth: readonly AuthScheme[];
   readonly permission: Permission | 'self' | null;
   readonly device?: 'any' | 'online';
-  readonly params?: Readonly<Record<string, z.ZodType>>;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
+  readonly params?: Readonly<Record<string, z.ZodMiniType>>;
+  readonly query?: z.ZodMiniType;
+  readonly body?: z.ZodMiniType;
   readonly bodyKind?: BodyKind;
-  readonly result: z.ZodType;
+  readonly result: z.ZodMiniType;
   readonly resultKind?: ResultKind;
   /** Success status (200 by default). */
   readonly status?: number;
@@ -51,17 +51,17 @@ export function route<const S extends RouteSpec>(spec: S): S {
 }
 
 /** A body the handler reads itself (text, bytes), documented as a string. */
-export const RawText = z.string().describe('raw text');
-export const RawBytes = z.string().describe('raw bytes (application/octet-stream)');
-export const NoContent = z.null().describe('no content');
+export const RawText = z.string().check(z.describe('raw text'));
+export const RawBytes = z.string().check(z.describe('raw bytes (application/octet-stream)'));
+export const NoContent = z.null().check(z.describe('no content'));
 export const Ok = z.object({ ok: z.literal(true) });
 
 /** The device a route under /api/devices/:id acts on: its id or its name. */
-export const DeviceIdParam = z.string().min(1).max(253).describe('device id or name');
+export const DeviceIdParam = z.string().check(z.minLength(1), z.maxLength(253), z.describe('device id or name'));
 
-type ParamsOf<S extends RouteSpec> = S['params'] extends Readonly<Record<string, z.ZodType>> ? { [K in keyof S['params']]: z.output<S['params'][K]> } : Record<never, never>;
-type OutOrUndefined<T> = T extends z.ZodType ? z.output<T> : undefined;
-type InOrUndefined<T> = T extends z.ZodType ? z.input<T> : undefined;
+type ParamsOf<S extends RouteSpec> = S['params'] extends Readonly<Record<string, z.ZodMiniType>> ? { [K in keyof S['params']]: z.output<S['params'][K]> } : Record<never, never>;
+type OutOrUndefined<T> = T extends z.ZodMiniType ? z.output<T> : undefined;
+type InOrUndefined<T> = T extends z.ZodMiniType ? z.input<T> : undefined;
 
 export type RouteParams<S extends RouteSpec> = ParamsOf<S>;
 export type RouteQuery<S extends RouteSpec> = OutOrUndefined<S['query']>;
@@ -72,7 +72,7 @@ export type RouteQueryInput<S extends RouteSpec> = InOrUndefined<S['query']>;
 export type RouteResult<S extends RouteSpec> = z.output<S['result']>;
 
 /** The path parameters a caller fills in: one string per `:name` of the entry's path. */
-export type RoutePathArgs<S extends RouteSpec> = S['params'] extends Readonly<Record<string, z.ZodType>> ? { [K in keyof S['params']]: string } : Record<never, never>;
+export type RoutePathArgs<S extends RouteSpec> = S['params'] extends Readonly<Record<string, z.ZodMiniType>> ? { [K in keyof S['params']]: string } : Record<never, never>;
 
 /** A concrete path for an entry: each `:name` replaced by its value, %-encoded (never a new segment). */
 export function pathFor<S extends RouteSpec>(spec: S, params: RoutePathArgs<S>): string {

@@ -1,6 +1,6 @@
 import { connect, rootCertificates, type ConnectionOptions, type DetailedPeerCertificate } from 'node:tls';
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 /**
  * How a client decides to trust a TLS server, for any link (MQTT over TLS or wss, HTTPS): the
@@ -15,11 +15,7 @@ export interface TlsTrust {
 }
 
 /** `sha256:` and 64 hex digits, colons allowed (as openssl prints them); normalized to lowercase, no colons. */
-export const ServerFingerprint = z
-  .string()
-  .transform((s) => s.trim())
-  .refine((s) => /^sha256:([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(s), 'must be sha256: followed by 64 hex digits (the fingerprint `edgehook serve` prints)')
-  .transform((s) => `sha256:${s.slice(7).replace(/:/g, '').toLowerCase()}`);
+export const ServerFingerprint = z.pipe(z.pipe(z.string(), z.transform((s) => s.trim())).check(z.refine((s) => /^sha256:([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/.test(s), 'must be sha256: followed by 64 hex digits (the fingerprint `edgehook serve` prints)')), z.transform((s) => `sha256:${s.slice(7).replace(/:/g, '').toLowerCase()}`));
 
 /** Node's `AB:CD:...` fingerprint256 in our `sha256:abcd...` form. */
 export function fingerprintOf(cert: { fingerprint256: string }): string {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { AGENT_SCOPE, ConfigKey, ConfigScope, type ConfigsView } from '@edgehook/shared';
 import { PerfkitRoutes as R } from '@edgehook/shared/rest';
 import { withCommonHelp } from '../args.js';
@@ -22,11 +22,7 @@ Options:
   --count N       watch: stop after N changes
   --json          print as JSON`);
 
-const Duration = z
-  .string()
-  .regex(/^\d+(ms|s|m)$/, 'a duration like 2s or 500ms')
-  .transform((v) => Number(v.replace(/(ms|s|m)$/, '')) * (v.endsWith('ms') ? 1 : v.endsWith('m') ? 60_000 : 1000))
-  .refine((ms) => ms >= 500 && ms <= 60_000, 'from 500ms to 1m');
+const Duration = z.pipe(z.string().check(z.regex(/^\d+(ms|s|m)$/, 'a duration like 2s or 500ms')), z.transform((v) => Number(v.replace(/(ms|s|m)$/, '')) * (v.endsWith('ms') ? 1 : v.endsWith('m') ? 60_000 : 1000))).check(z.refine((ms) => ms >= 500 && ms <= 60_000, 'from 500ms to 1m'));
 
 /** `[scope/]class.entry` -> its parts, or why not. */
 export function parseConfigKey(given: string): { scope: string; key: string } {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '@edgehook/shared/zod';
 import { ApplyResult, DeclaredServer, DeclaredServers, PlanStep } from '@edgehook/shared';
 import type { CommandContext } from '../context.js';
 import { withCommonHelp } from '../args.js';
@@ -46,19 +46,19 @@ While the device pulls an image for an apply, its progress is printed
 const OPTIONS = { ...SPEC_OPTIONS, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' } } as const;
 
 const ChangeResult = z.object({
-  revision: z.number().optional(),
+  revision: z.optional(z.number()),
   servers: DeclaredServers,
-  apply: ApplyResult.nullable().optional(),
-  plan: z.array(PlanStep).nullable().optional(),
-  pending: z.string().optional(),
-  dryRun: z.boolean().optional(),
+  apply: z.optional(z.nullable(ApplyResult)),
+  plan: z.optional(z.nullable(z.array(PlanStep))),
+  pending: z.optional(z.string()),
+  dryRun: z.optional(z.boolean()),
 });
 const DeclaredSetView = z.object({
   servers: DeclaredServers,
   revision: z.number(),
-  updatedAt: z.string().nullable(),
-  updatedBy: z.string().nullable(),
-  lastApply: z.object({ revision: z.number(), at: z.string(), result: ApplyResult }).nullable(),
+  updatedAt: z.nullable(z.string()),
+  updatedBy: z.nullable(z.string()),
+  lastApply: z.nullable(z.object({ revision: z.number(), at: z.string(), result: ApplyResult })),
 });
 
 const stepText = (s: z.infer<typeof PlanStep>) => `${s.action} ${s.server}${s.action === 'recreate' ? ` (${s.reason})` : ''}`;

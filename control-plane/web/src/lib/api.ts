@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from '@edgehook/shared/zod';
 import type { RestRoute, RestRouteName, RouteBodyInput, RoutePathArgs, RouteResult, RouteSpec } from '@edgehook/shared/rest';
 
 /**
@@ -115,7 +115,7 @@ void loadSchemas().catch(() => (schemas = undefined));
 
 type QueryValue = string | number | boolean | undefined;
 /** Query parameters by the entry's declared names; values travel as strings and the server validates. */
-type RouteQueryArgs<S extends RouteSpec> = S['query'] extends z.ZodType ? { [K in keyof z.input<S['query']>]?: QueryValue } : never;
+type RouteQueryArgs<S extends RouteSpec> = S['query'] extends z.ZodMiniType ? { [K in keyof z.input<S['query']>]?: QueryValue } : never;
 
 /** What a call of a REST map entry sends, typed by the entry. */
 export interface RouteCall<S extends RouteSpec> {
@@ -129,7 +129,7 @@ export interface RouteCall<S extends RouteSpec> {
 /** Path parameters are required exactly when the entry's path has some. */
 type RouteArgs<S extends RouteSpec> = keyof RoutePathArgs<S> extends never ? [call?: RouteCall<S>] : [call: RouteCall<S> & { params: RoutePathArgs<S> }];
 
-function parseResult<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+function parseResult<T extends z.ZodMiniType>(schema: T, value: unknown, what: string): z.output<T> {
   const r = schema.safeParse(value);
   if (!r.success) throw new ApiError(0, 'BAD_RESPONSE', `unexpected answer from ${what}: ${r.error.issues[0]?.message ?? 'invalid'}`);
   return r.data;
@@ -207,7 +207,7 @@ export function openSocket(path: string, protocols?: string[]): Promise<WebSocke
 }
 
 /** A socket frame checked with its shared schema (from `loadSchemas()`); undefined when it does not fit. */
-export function parseFrame<T extends z.ZodType>(schema: T, data: unknown): z.output<T> | undefined {
+export function parseFrame<T extends z.ZodMiniType>(schema: T, data: unknown): z.output<T> | undefined {
   if (typeof data !== 'string') return undefined;
   let v: unknown;
   try {

@@ -1,3 +1,4 @@
+import { z } from '@edgehook/shared/zod';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AtxState, DeviceView, GpioModel, GpioState } from '@edgehook/shared';
 import { apiRoute, loadSchemas, messageOf, openSocket, parseFrame } from '../lib/api.js';
@@ -26,8 +27,8 @@ function useHardwareState(deviceId: string, online: boolean) {
     Promise.all([loadSchemas(), openSocket(`/kvm/${encodeURIComponent(deviceId)}/api/ws?stream=0`)])
       .then(([schemas, s]) => {
         // kvmd events carry the changed top-level fields only.
-        const atxPatch = schemas.AtxState.partial();
-        const gpioPatch = schemas.GpioState.partial();
+        const atxPatch = z.partial(schemas.AtxState);
+        const gpioPatch = z.partial(schemas.GpioState);
         if (closed) return s.close();
         ws = s;
         setLive(true);
