@@ -19,21 +19,22 @@ export const englishOnlyZod = {
 
 /**
  * mqtt.js requires all of its Node transports (tcp and tls, each with its SOCKS proxy client, and
- * websocket) on the first connect, whichever the URL needs. The SOCKS client (socks, ip-address,
- * smart-buffer, and node's assert which it loads) and the websocket one (ws) are evaluated only
- * when a connection really uses them: RSS that an agent on mqtt:// or mqtts:// never needs (issue
- * 12's lean agent). Every module of mqtt's connect/ folder that asks for them gets the lazy
+ * websocket) on the first connect, whichever the URL needs. The TLS one (node's tls, some 1.2 MB
+ * of RSS), the SOCKS client (socks, ip-address, smart-buffer, and node's assert which it loads) and
+ * the websocket one (ws) are evaluated only when a connection really uses them: RSS that an agent
+ * on mqtt:// never needs, nor one on mqtts:// the websocket and SOCKS parts (issue 12's lean agent). Every module of mqtt's connect/ folder that asks for them gets the lazy
  * stand-in; `assertLazyMqtt` fails the build if the real one is reached any other way.
  */
 const MQTT_CONNECT_DIR = /mqtt\/build\/lib\/connect\/[^/]+\.js$/;
 const MQTT_LAZY = {
   './socks': { exports: ['default'] },
   './ws': { exports: ['streamBuilder', 'browserStreamBuilder'] },
+  './tls': { exports: ['default'] },
 };
 export const lazyMqttTransports = {
   name: 'lazy-mqtt-transports',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(socks|ws)$/ }, (args) => {
+    b.onResolve({ filter: /^\.\/(socks|ws|tls)$/ }, (args) => {
       const lazy = MQTT_LAZY[args.path];
       return lazy && MQTT_CONNECT_DIR.test(args.importer) ? { path: join(dirname(args.importer), `${args.path}.js`), namespace: 'lazy-mqtt', pluginData: lazy } : undefined;
     });
@@ -72,6 +73,18 @@ export function assertNoClassicZod(metafile) {
   if (classic.length === 0) return;
   const importers = Object.entries(metafile.inputs).filter(([from, i]) => !from.includes('node_modules/zod/') && i.imports.some((imp) => imp.path.includes('node_modules/zod/') && !imp.path.includes('/mini/') && !imp.path.includes('/core/') && !imp.path.includes('/locales/'))).map(([from]) => from);
   throw new Error(`classic zod is in the agent bundle (imported by ${importers.join(', ') || 'unknown'}): import { z } from '@edgehook/shared/zod'`);
+}
+
+/**
+ * Throws when the agent's own code (not node_modules) imports one of shared's LAZY_BUILTINS
+ * statically: esbuild hoists that import to the top of the bundle, so every agent would load it
+ * at start. They go through @edgehook/shared/node-builtins instead.
+ */
+export function assertLazyBuiltins(metafile, lazy) {
+  const eager = Object.entries(metafile.inputs)
+    .filter(([from]) => !from.includes('node_modules/'))
+    .flatMap(([from, i]) => i.imports.filter((imp) => imp.kind === 'import-statement' && lazy.includes(imp.path)).map((imp) => `${from} imports ${imp.path}`));
+  if (eager.length > 0) throw new Error(`static imports the agent must load lazily (use @edgehook/shared/node-builtins):\n  ${eager.join('\n  ')}`);
 }
 
 /**

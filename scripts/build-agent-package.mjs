@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertLazyMqtt, assertNoClassicZod, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
+import { LAZY_BUILTINS } from '../shared/dist/node-builtins.lazy.js';
+import { assertLazyBuiltins, assertLazyMqtt, assertNoClassicZod, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +46,7 @@ const result = await build({
 });
 assertLazyMqtt(result.metafile);
 assertNoClassicZod(result.metafile);
+assertLazyBuiltins(result.metafile, LAZY_BUILTINS);
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 // The launcher (docs/agent-updates.md): Node built-ins only, installed as <install>/launcher.mjs.
 await build({

@@ -13,7 +13,7 @@ import { CredentialsStore } from './devices/credentials.store.js';
 import { enroll, nodePostJson } from './devices/enrollment.js';
 import { describeSystem } from './system/describe.js';
 import type { AgentConfig } from './config.js';
-import { X509Certificate } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import type { TlsTrust } from '@edgehook/shared/transport';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { resolveDockerSocket, unavailableRuntime } from './containers/engine-socket.js';
@@ -25,7 +25,7 @@ async function loadTrust(tls: { caFile: string | undefined; fingerprint: string 
   let ca: string;
   try {
     ca = await readFile(tls.caFile, 'utf8');
-    new X509Certificate(ca);
+    new (nodeCrypto().X509Certificate)(ca);
   } catch (err) {
     process.stderr.write(`--ca ${tls.caFile}: not a readable PEM certificate (${err instanceof Error ? err.message : String(err)})\n`);
     process.exit(2);

@@ -1,7 +1,9 @@
-// mqtt.js's SOCKS and websocket transports in the agent bundle (scripts/agent-bundle.esbuild-plugins.mjs)
+// mqtt.js's TLS, SOCKS and websocket transports in the agent bundle (scripts/agent-bundle.esbuild-plugins.mjs)
 // are evaluated only when a connection uses them: the build's guard refuses a bundle where any of
-// mqtt's modules reaches them eagerly, and a real connect through the bundle loads tls and net but
-// not the SOCKS client (nor node's assert, which only it requires).
+// mqtt's modules reaches them eagerly, a real mqtt:// connect through the bundle loads net but not
+// tls nor the SOCKS client (nor node's assert, which only it requires), and mqtts:// loads tls. The
+// agent's own code reaches node:tls, node:crypto and node:http(s) only through
+// @edgehook/shared/node-builtins: the build refuses a static import of them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build, type Metafile, type Plugin } from 'esbuild';
@@ -10,16 +12,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LAZY_BUILTINS } from '@edgehook/shared/node-builtins';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const plugins: { lazyMqttTransports: Plugin; nodeBuiltinsForPolyfills: Plugin; assertLazyMqtt: (m: Metafile) => void; REQUIRE_BANNER: { js: string } } = await import(pathToFileURL(join(root, 'scripts/agent-bundle.esbuild-plugins.mjs')).href);
+const plugins: { lazyMqttTransports: Plugin; nodeBuiltinsForPolyfills: Plugin; assertLazyMqtt: (m: Metafile) => void; assertLazyBuiltins: (m: Metafile, lazy: readonly string[]) => void; REQUIRE_BANNER: { js: string } } = await import(pathToFileURL(join(root, 'scripts/agent-bundle.esbuild-plugins.mjs')).href);
 
 let dir: string;
 
-async function bundle(name: string, use: Plugin[]): Promise<{ file: string; metafile: Metafile }> {
+async function bundle(name: string, use: Plugin[], contents = "export { connect } from 'mqtt';"): Promise<{ file: string; metafile: Metafile }> {
   const outfile = join(dir, `${name}.mjs`);
   const r = await build({
-    stdin: { contents: "export { connect } from 'mqtt';", resolveDir: join(root, 'shared'), loader: 'js' },
+    stdin: { contents, resolveDir: join(root, 'shared'), loader: 'js' },
     outfile,
     bundle: true,
     platform: 'node',
@@ -44,7 +47,7 @@ test('the guard passes the bundle as the package builds it, and refuses one wher
   const lazy = await bundle('lazy', [plugins.lazyMqttTransports, plugins.nodeBuiltinsForPolyfills]);
   plugins.assertLazyMqtt(lazy.metafile);
   const stand = Object.keys(lazy.metafile.inputs).filter((p) => p.startsWith('lazy-mqtt:'));
-  assert.ok(stand.some((p) => p.endsWith('/connect/socks.js')) && stand.some((p) => p.endsWith('/connect/ws.js')), stand.join(', '));
+  for (const t of ['socks', 'ws', 'tls']) assert.ok(stand.some((p) => p.endsWith(`/connect/${t}.js`)), `${t}: ${stand.join(', ')}`);
   const eager = await bundle('eager', [plugins.nodeBuiltinsForPolyfills]);
   const refused = (() => {
     try {
@@ -58,13 +61,14 @@ test('the guard passes the bundle as the package builds it, and refuses one wher
   assert.match(refused, /connect\/tls\.js/);
 });
 
-test('a real connect through the bundle loads tls and net, not the SOCKS client or assert', async () => {
-  const lazy = await bundle('lazy-run', [plugins.lazyMqttTransports, plugins.nodeBuiltinsForPolyfills]);
-  const script = join(dir, 'connect.mjs');
-  // A TCP server that takes the connection and says nothing: enough for mqtt to load its transports and dial.
-  await writeFile(
-    script,
-    `import { createServer } from 'node:net';
+for (const [scheme, tls] of [['mqtt', false], ['mqtts', true]] as const) {
+  test(`a real ${scheme}:// connect through the bundle loads net${tls ? ' and tls' : ', not tls'}, and neither the SOCKS client nor assert`, async () => {
+    const lazy = await bundle(`lazy-run-${scheme}`, [plugins.lazyMqttTransports, plugins.nodeBuiltinsForPolyfills]);
+    const script = join(dir, `connect-${scheme}.mjs`);
+    // A TCP server that takes the connection and says nothing: enough for mqtt to load its transports and dial.
+    await writeFile(
+      script,
+      `import { createServer } from 'node:net';
 const { connect } = await import(${JSON.stringify(pathToFileURL(lazy.file).href)});
 const server = createServer((s) => {
   const loaded = process.moduleLoadList;
@@ -72,13 +76,32 @@ const server = createServer((s) => {
   s.destroy(); client.end(true); server.close();
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const client = connect('mqtt://127.0.0.1:' + server.address().port, { reconnectPeriod: 0, connectTimeout: 5000 });
+const client = connect('${scheme}://127.0.0.1:' + server.address().port, { reconnectPeriod: 0, connectTimeout: 5000 });
 client.on('error', () => {});
 `,
-  );
-  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
-  assert.is(r.status, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout), { net: true, tls: true, assert: false });
+    );
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout), { net: true, tls, assert: false });
+  });
+}
+
+test('the build refuses agent code that imports node:crypto or node:tls statically, and passes it through @edgehook/shared/node-builtins', async () => {
+  const lazy: readonly string[] = LAZY_BUILTINS;
+  const eager = await bundle('eager-crypto', [], "import { randomBytes } from 'node:crypto'; import { connect } from 'node:tls'; export const f = () => [randomBytes(4), connect];");
+  const refused = (() => {
+    try {
+      plugins.assertLazyBuiltins(eager.metafile, lazy);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    return 'the eager bundle passed the guard';
+  })();
+  assert.match(refused, /<stdin> imports node:crypto/);
+  assert.match(refused, /<stdin> imports node:tls/);
+  const through = await bundle('lazy-crypto', [], "import { nodeCrypto } from './dist/node-builtins.lazy.js'; export const f = () => nodeCrypto().randomBytes(4);");
+  plugins.assertLazyBuiltins(through.metafile, lazy);
+  assert.not.ok(Object.values(through.metafile.inputs).some((i) => i.imports.some((imp) => imp.path === 'node:crypto')));
 });
 
 test.run();

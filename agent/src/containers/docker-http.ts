@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EdgehookError } from '@edgehook/shared';
-import { nodeHttp } from '../system/node-http.lazy.js';
+import { nodeHttp } from '@edgehook/shared/node-builtins';
 import { engineUnavailableMessage } from './engine-socket.js';
 
 export interface RequestOptions {

@@ -1,6 +1,6 @@
 import { constants, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EdgehookError, ServerName, type FileEntry } from '@edgehook/shared';
 import type { Stats } from 'node:fs';
@@ -179,7 +179,7 @@ export class FilesService {
     await mkdir(dirname(real), { recursive: true, mode: 0o750 });
     // The directory may have been swapped for a link while we looked: check it again.
     if (!inside(root, await realpath(dirname(real)))) throw forbidden(path);
-    const tmp = join(dirname(real), `.${basename(real)}.upload-${randomBytes(6).toString('hex')}`);
+    const tmp = join(dirname(real), `.${basename(real)}.upload-${nodeCrypto().randomBytes(6).toString('hex')}`);
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o640);
     let bytes = 0;
     let closed = false;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { EDGEHOOK_LABELS, type ContainerSpec, type DeclaredServer, type PlanStep } from '@edgehook/shared';
 import type { RuntimeContainer, RuntimeCreateSpec } from './container-runtime.js';
 import { checkHostAccess, DENY_ALL, hostPathFor, type HostAccessPolicy } from './host-access.js';
@@ -27,7 +27,7 @@ function canonical(value: unknown): string {
 export function specHash(spec: ContainerSpec | DeclaredServer): string {
   const container: Record<string, unknown> = { ...spec };
   delete container['desired'];
-  return createHash('sha256').update(canonical(container)).digest('hex').slice(0, 16);
+  return nodeCrypto().createHash('sha256').update(canonical(container)).digest('hex').slice(0, 16);
 }
 
 /** Maps a spec to the engine's create request, with Edgehook's labels and the data directory bind. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { EdgehookError, type Clock } from '@edgehook/shared';
 import type { PullListener } from './container-runtime.js';
 import type { PullLine } from './docker-schemas.js';
@@ -29,7 +29,7 @@ export class SimulatedRegistry {
     const listed = this.opts.images?.[image];
     if (listed) return listed;
     if (!SimulatedRegistry.owns(image) || image.includes('missing')) return undefined;
-    const h = createHash('sha256').update(image.replace(/:latest$/, '')).digest();
+    const h = nodeCrypto().createHash('sha256').update(image.replace(/:latest$/, '')).digest();
     return [0, 1, 2].map((i) => ({ id: h.subarray(i * 6, i * 6 + 6).toString('hex'), size: 400_000 + (h.readUInt32BE(20 + i * 4) % 1_600_000) }));
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { EdgehookError, type Clock, type EngineInfo, type EngineState } from '@edgehook/shared';
 import type { Attachment, ContainerRuntime, OutputChunk, PullListener, RawStats, RuntimeContainer, RuntimeCreateSpec, RuntimeEvent } from './container-runtime.js';
 import { SimulatedRegistry } from './simulated.registry.js';
@@ -77,7 +77,7 @@ export class SimulatedContainerRuntime implements ContainerRuntime {
     for (const c of this.containers.values()) {
       if (c.spec.name === spec.name) throw new EdgehookError('CONFLICT', `the container name "/${spec.name}" is already in use by ${c.id}`);
     }
-    const id = randomBytes(32).toString('hex');
+    const id = nodeCrypto().randomBytes(32).toString('hex');
     const c: SimContainer = { id, spec: structuredClone(spec), state: 'created', createdAt: this.opts.clock.now(), startedAt: null, finishedAt: null, exitCode: null, log: [], listeners: new Set(), cpuNs: 0, net: 0, stdinRest: '', runToken: 0 };
     this.containers.set(id, c);
     this.emit(c, 'create');

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { encodeJson, filterFor, topicFor, Topics, type DeviceDescription, type Logger, type PresenceMessage } from '@edgehook/shared';
 import { connectMqtt, type LinkState, type MqttTransport, type TlsTrust } from '@edgehook/shared/transport';
 import type { SavedCredentials } from './credentials.store.js';
@@ -23,6 +22,14 @@ export interface DeviceLink {
 }
 
 /**
+ * Unique, not secret: only this device's credentials may publish its presence, so the id must
+ * differ between its connections, not resist guessing. Drawn without node:crypto, which an idle
+ * agent on a plain-MQTT link then never loads (issue 12).
+ */
+let sessionCounter = 0;
+const newSessionId = (now: number): string => `${now.toString(36)}.${(++sessionCounter).toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+
+/**
  * The device's one MQTT connection: retained presence with a last will, a retained
  * self-description on every connect, and the RPC request subscription.
  */
@@ -31,11 +38,11 @@ export async function openDeviceLink(opts: DeviceLinkOptions): Promise<DeviceLin
   const deviceId = credentials.deviceId;
   // A new session id per connection attempt: the control plane applies "offline" only for the
   // connection it last saw come online, so the will of an abandoned or older connection is ignored.
-  let session = randomBytes(8).toString('hex');
+  let session = newSessionId(opts.now());
   const statusTopic = topicFor('status', { deviceId });
   const presence = (state: PresenceMessage['state']): Buffer => encodeJson({ state, ts: opts.now(), session });
   const nextSessionWill = (): Buffer => {
-    session = randomBytes(8).toString('hex');
+    session = newSessionId(opts.now());
     return presence('offline');
   };
   let description = await opts.describe();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiErrorBody, decodeJson, EnrollResponse, ReprovisionResponse, type DeviceDescription } from '@edgehook/shared';
 import { describeTlsError, tlsOptionsFor, tlsTarget, TlsTrustError, type TlsTrust } from '@edgehook/shared/transport';
-import { nodeHttp, nodeHttps } from '../system/node-http.lazy.js';
+import { nodeHttp, nodeHttps } from '@edgehook/shared/node-builtins';
 
 /** What enrollment needs of HTTP: one POST, its status and body text. Rejects with the network or TLS error as `cause`. */
 export type PostJson = (url: URL, headers: Record<string, string>, body: string) => Promise<{ status: number; text: string }>;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { hostname } from 'node:os';
 import { checkConfigValue, EdgehookError, findConfigEntry, type Clock, type ConfigClassDecl, type ConfigValue, type DesiredEntry, type Interaction, type InteractionEvent, type PerfkitState, type ReportedEntry, type SessionInfo, type SessionRegister } from '@edgehook/shared';
 
@@ -79,7 +79,7 @@ export class SessionRegistry {
     // The same program registering again (a restart of its client library) replaces its session.
     for (const s of live) if (s.info.name === r.name && s.info.pid === r.pid) this.end(s, 'replaced');
     if (live.filter((s) => s.info.endedAt === null).length >= LIMITS.liveSessions) throw new EdgehookError('CONFLICT', `at most ${LIMITS.liveSessions} live sessions`);
-    const id = randomBytes(9).toString('base64url');
+    const id = nodeCrypto().randomBytes(9).toString('base64url');
     const info: SessionInfo = { id, name: r.name, pid: r.pid, machine: r.machine ?? hostname(), description: r.description, startedAt: r.startedAt ?? this.deps.clock.now(), endedAt: null, endReason: null, traceGroups: [], images: [] };
     this.sessions.set(id, { info, images: new Map(), interactions: [], interactionSeq: 0 });
     this.changed();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { basename } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { EdgehookError, type Clock, type Logger, type ProcessOpenSpec, type ProcessSignalName, type StreamResult } from '@edgehook/shared';
@@ -112,7 +112,7 @@ export class ProcessManager {
       child.once('error', (err) => reject(new EdgehookError('BAD_REQUEST', `cannot start ${file}: ${err.message}`)));
     });
     const pid = child.pid ?? 0;
-    const id = randomBytes(12).toString('base64url');
+    const id = nodeCrypto().randomBytes(12).toString('base64url');
     let cancelled: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let timeoutTimer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { EdgehookError, PowCancelReasons, type RunningProcess } from '@edgehook/shared';
 import type { RpcHandlers } from '../devices/rpc.dispatcher.js';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
@@ -72,7 +72,7 @@ export function processRpcHandlers(manager: ProcessManager, now: () => number, o
         session = await manager.start(spec, buffer);
       } catch (err) {
         if (!rejectInvalid || !(err instanceof EdgehookError) || (err.code !== 'NOT_FOUND' && err.code !== 'BAD_REQUEST')) throw err;
-        const id = randomUUID();
+        const id = nodeCrypto().randomUUID();
         rejected.set(id, { reason: `failed to get process: ${err.message}`, at: now() });
         return { id, pid: 0 };
       }

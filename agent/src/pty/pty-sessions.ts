@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { readFileSync, existsSync } from 'node:fs';
 import { EdgehookError, type Logger, type StreamOpenedInfo, type StreamSpec } from '@edgehook/shared';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
@@ -92,7 +92,7 @@ export class PtySessions implements StreamKind<'pty'> {
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('EDGEHOOK_')) env[k] = v;
       env['TERM'] = 'xterm-256color';
       const pty = await this.opts.factory.spawn(shell, [], { cols: spec.cols, rows: spec.rows, cwd: this.opts.cwd ?? env['HOME'] ?? '/', env });
-      session = { id: randomBytes(9).toString('base64url'), pty, scrollback: [], scrollbackSize: 0, stream: undefined, paused: false, detachTimer: undefined, offDrain: undefined };
+      session = { id: nodeCrypto().randomBytes(9).toString('base64url'), pty, scrollback: [], scrollbackSize: 0, stream: undefined, paused: false, detachTimer: undefined, offDrain: undefined };
       this.sessions.set(session.id, session);
       pty.onData((d) => this.onOutput(session, d));
       pty.onExit((exit) => {

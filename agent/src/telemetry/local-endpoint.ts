@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createListener, type AddressInfo, type Socket } from 'node:net';
 import { EdgehookError, TracePush, validate, type Logger, type Sample } from '@edgehook/shared';
-import { nodeHttp } from '../system/node-http.lazy.js';
+import { nodeHttp } from '@edgehook/shared/node-builtins';
 import { readJson, reply, replyError, type LocalRoutes } from './local-http.js';
 
 const MAX_BODY = 256 * 1024;

@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { randomInt } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { join } from 'node:path';
 import { z } from '@edgehook/shared/zod';
 import { decodeJson, type Logger } from '@edgehook/shared';
@@ -42,7 +42,7 @@ export class SequenceNumbers {
       // A damaged file: the numbers used before are unknown, and restarting at 0 would make the
       // control plane discard new batches as duplicates of old ones. A random fresh epoch (the
       // high bits) cannot meet the old range unless it picks the very same epoch (1 in 2^20).
-      const epoch = 1 + (opts.randomEpoch ?? (() => randomInt(EPOCHS - 1)))();
+      const epoch = 1 + (opts.randomEpoch ?? (() => nodeCrypto().randomInt(EPOCHS - 1)))();
       next = epoch * EPOCH;
       opts.log?.warn('telemetry sequence state was damaged; continuing in a fresh sequence epoch', { path: seq.path, epoch, next });
     }

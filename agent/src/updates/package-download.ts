@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { EdgehookError } from '@edgehook/shared';
 import { describeTlsError, tlsOptionsFor, tlsTarget, type TlsTrust } from '@edgehook/shared/transport';
-import { nodeHttp, nodeHttps } from '../system/node-http.lazy.js';
+import { nodeHttp, nodeHttps, nodeCrypto } from '@edgehook/shared/node-builtins';
 
 /** Fetches a package to `dest`: what it got and its SHA-256. */
 export type DownloadPackage = (url: URL, dest: string, maxBytes: number) => Promise<{ bytes: number; sha256: string }>;
@@ -37,7 +36,7 @@ export function nodeDownload(trust: TlsTrust, timeoutMs = 5 * 60_000): DownloadP
           res.resume();
           return failed(new EdgehookError(res.statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', `the control plane answered ${res.statusCode} for ${url.pathname}`));
         }
-        const hash = createHash('sha256');
+        const hash = nodeCrypto().createHash('sha256');
         const out = createWriteStream(dest, { mode: 0o600 });
         let bytes = 0;
         res.on('data', (chunk: Buffer) => {

@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { execFile } from 'node:child_process';
 import { copyFile, cp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,8 +31,8 @@ export interface UpdatesDeps {
 
 function signatureValid(key: string, version: string, sha256: string, signature: string): boolean {
   try {
-    const pub = createPublicKey({ key: Buffer.from(key, 'base64'), format: 'der', type: 'spki' });
-    return pub.asymmetricKeyType === 'ed25519' && verify(null, Buffer.from(packageSignedText(version, sha256)), pub, Buffer.from(signature, 'base64'));
+    const pub = nodeCrypto().createPublicKey({ key: Buffer.from(key, 'base64'), format: 'der', type: 'spki' });
+    return pub.asymmetricKeyType === 'ed25519' && nodeCrypto().verify(null, Buffer.from(packageSignedText(version, sha256)), pub, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { nodeHttps } from '../node-builtins.lazy.js';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -42,7 +42,7 @@ export function trustedFetch(trust: TlsTrust, fallback: typeof fetch = globalThi
       throw new TypeError('fetch failed', { cause: words ? new TlsTrustError(words) : err });
     }
     return new Promise<Response>((resolve, reject) => {
-      const req = request(url, { method: init?.method ?? 'GET', headers: headersOf(init), ...tls, ...(init?.signal ? { signal: init.signal } : {}) }, (res) => {
+      const req = nodeHttps().request(url, { method: init?.method ?? 'GET', headers: headersOf(init), ...tls, ...(init?.signal ? { signal: init.signal } : {}) }, (res) => {
         const status = res.statusCode ?? 502;
         const nullBody = status === 204 || status === 304 || init?.method === 'HEAD';
         if (nullBody) res.resume();

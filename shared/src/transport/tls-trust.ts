@@ -1,5 +1,6 @@
-import { connect, rootCertificates, type ConnectionOptions, type DetailedPeerCertificate } from 'node:tls';
+import type { ConnectionOptions, DetailedPeerCertificate } from 'node:tls';
 import { isIP } from 'node:net';
+import { nodeTls } from '../node-builtins.lazy.js';
 import { z } from '../zod.js';
 
 /**
@@ -62,7 +63,7 @@ function pem(der: Buffer): string {
 /** The chain the server presents, unverified: only to read what to pin against. */
 function peerChain(host: string, port: number, servername: string | undefined, timeoutMs: number): Promise<DetailedPeerCertificate[]> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, rejectUnauthorized: false, ...(servername ? { servername } : {}) });
+    const socket = nodeTls().connect({ host, port, rejectUnauthorized: false, ...(servername ? { servername } : {}) });
     const timer = setTimeout(() => socket.destroy(new Error(`no TLS handshake within ${timeoutMs / 1000} s`)), timeoutMs);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
@@ -97,7 +98,7 @@ export async function tlsOptionsFor(trust: TlsTrust, target: { host: string; por
     const seen = fingerprintOf(leaf);
     if (seen !== pin) throw new TlsTrustError(`${where}: the server's certificate fingerprint is ${seen}, not the pinned ${pin}; refusing to connect (another server, or its certificate was replaced: check it on the server)`);
     return {
-      ca: [...rootCertificates, ...chain.map((c) => pem(c.raw))],
+      ca: [...nodeTls().rootCertificates, ...chain.map((c) => pem(c.raw))],
       rejectUnauthorized: true,
       ...(servername ? { servername } : {}),
       // The pin names the server; its host name need not be in a self-signed certificate.

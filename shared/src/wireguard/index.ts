@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../node-builtins.lazy.js';
 
 /**
  * WireGuard keys and wg-quick configs, for the agent (its own key, written on the device) and the
@@ -25,15 +25,15 @@ function rawKey(base64: string): Buffer {
 
 /** `wg pubkey`: the public key of a base64 private key. */
 export function wgPublicKey(privateKey: string): string {
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, rawKey(privateKey)]), format: 'der', type: 'pkcs8' });
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  const key = nodeCrypto().createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, rawKey(privateKey)]), format: 'der', type: 'pkcs8' });
+  const jwk = nodeCrypto().createPublicKey(key).export({ format: 'jwk' });
   if (typeof jwk.x !== 'string') throw new Error('X25519 public key export gave no key');
   return Buffer.from(jwk.x, 'base64url').toString('base64');
 }
 
 /** `wg genkey | tee priv | wg pubkey`: 32 random bytes clamped as Curve25519 wants (as wg does). */
 export function wgGenKeyPair(): WgKeyPair {
-  const raw = randomBytes(32);
+  const raw = nodeCrypto().randomBytes(32);
   raw[0] = (raw[0] ?? 0) & 248;
   raw[31] = ((raw[31] ?? 0) & 127) | 64;
   const privateKey = raw.toString('base64');

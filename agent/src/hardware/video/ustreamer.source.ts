@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@edgehook/shared';
-import { nodeHttp } from '../../system/node-http.lazy.js';
+import { nodeHttp } from '@edgehook/shared/node-builtins';
 import { MjpegParser } from './mjpeg-parser.js';
 import type { VideoFrame, VideoSource, VideoSourceParams } from './video-source.js';
 
