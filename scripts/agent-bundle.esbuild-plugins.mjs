@@ -22,8 +22,9 @@ export const englishOnlyZod = {
  * websocket) on the first connect, whichever the URL needs. The TLS one (node's tls, some 1.2 MB
  * of RSS), the SOCKS client (socks, ip-address, smart-buffer, and node's assert which it loads) and
  * the websocket one (ws) are evaluated only when a connection really uses them: RSS that an agent
- * on mqtt:// never needs, nor one on mqtts:// the websocket and SOCKS parts (issue 12's lean agent). Every module of mqtt's connect/ folder that asks for them gets the lazy
- * stand-in; `assertLazyMqtt` fails the build if the real one is reached any other way.
+ * on mqtt:// never needs, nor one on mqtts:// the websocket and SOCKS parts (issue 12's lean
+ * agent). Every module of mqtt's connect/ folder that asks for them gets the lazy stand-in;
+ * `assertLazyMqtt` fails the build if the real one is reached any other way.
  */
 const MQTT_CONNECT_DIR = /mqtt\/build\/lib\/connect\/[^/]+\.js$/;
 const MQTT_LAZY = {
