@@ -43,6 +43,7 @@ export async function followPulls(ctx: CommandContext, api: ApiClient, ref: stri
   });
   await hello; // subscribed: no event of this apply can fall before it
   return async () => {
+    await caughtUp(ws);
     if (printer.running()) await new Promise<void>((resolve) => {
       settle = resolve;
       setTimeout(resolve, FINAL_GRACE_MS);
@@ -50,6 +51,30 @@ export async function followPulls(ctx: CommandContext, api: ApiClient, ref: stri
     printer.finish();
     ws.close();
   };
+}
+
+/**
+ * Waits for the server's pong to a ping sent now. The server sent this apply's pull events before
+ * its answer, and the pong follows them on this socket; without it, an answer read first (the two
+ * sockets race in the client) ended the command before a failed pull's line was read.
+ */
+function caughtUp(ws: Awaited<ReturnType<typeof openSocket>>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      ws.off('pong', done);
+      ws.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, 2000);
+    ws.once('pong', done);
+    ws.once('close', done);
+    try {
+      ws.ping();
+    } catch {
+      done();
+    }
+  });
 }
 
 /** The lines themselves: on a terminal one line rewritten in place (every image on it), else a line per change per image at most every second. */
