@@ -162,7 +162,10 @@ export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: n
       30_000,
       100,
     );
-    await waitFor('the idle agent to be online', async () => ((await api.expect<{ online: boolean }>(200, 'GET', `/api/devices/${deviceId}`)).online ? true : undefined), 30_000, 100);
+    await waitFor('the idle agent to be online', async () => ((await api.expect<{ online: boolean }>(200, 'GET', `/api/devices/${deviceId}`)).online ? true : undefined), 30_000, 100).catch((err: unknown) => {
+      // Why it never came online is in its own output.
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; the agent's last output:\n${agent.output.tail.join('\n')}`);
+    });
     const onlineAfterMs = performance.now() - started;
     const series: number[] = [];
     let rssKb = NaN;

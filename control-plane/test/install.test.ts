@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { trustedFetch } from '@edgehook/shared/transport';
 import { ADMIN_PASSWORD, cleanup, killAllAgents, spawnAgent, startTestControlPlane, tempDir, waitFor, type TestControlPlane } from './helpers/harness.js';
@@ -80,6 +80,7 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
   const pkg = JSON.parse(await readFile(join(app, 'current/package.json'), 'utf8'));
   assert.is(readlinkSync(join(app, 'current')), `versions/${pkg.version}`);
   assert.ok(existsSync(join(app, 'current/lib/edgehook-agent.mjs')));
+  assert.ok(readdirSync(join(app, 'current/lib/chunks')).some((f) => f.endsWith('.mjs')), 'the lazily loaded chunks');
   assert.ok(existsSync(join(app, 'current/profiles/raspberry-pi-4b.json')));
   assert.ok(existsSync(join(app, 'launcher.mjs')));
   assert.equal(Object.keys(pkg.optionalDependencies).sort(), ['i2c-bus', 'node-pty', 'onoff', 'serialport']);
@@ -111,6 +112,17 @@ test('curl | sh: installs into a temporary root, the installed agent comes onlin
     const d: any = await (await fetchPinned(`${cp.url}/api/devices/${creds.deviceId}`, { headers: { authorization: `Bearer ${bearer}` } })).json();
     return d.online === true;
   }, 30_000);
+  // Capabilities load their code on first use, from the package's lazily imported chunks: the
+  // process list and the (simulated) container engine answer through the installed files.
+  const get = async (path: string): Promise<{ status: number; body: any }> => {
+    const r = await fetchPinned(`${cp.url}/api/devices/${creds.deviceId}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
+    return { status: r.status, body: await r.json() };
+  };
+  const procs = await get('/processes');
+  assert.is(procs.status, 200, JSON.stringify(procs.body));
+  const containers = await get('/containers');
+  assert.is(containers.status, 200, JSON.stringify(containers.body));
+  assert.ok(Array.isArray(containers.body), JSON.stringify(containers.body));
   await agent.stop();
 
   // Again: an upgrade in place that keeps the credentials and does not spend the token.

@@ -42,7 +42,9 @@ function connackCode(err: unknown): number | undefined {
  * instead of a fixed period (a fleet retrying in lockstep hammers a restarted broker).
  */
 export async function connectMqtt(opts: MqttTransportOptions): Promise<MqttTransport> {
-  const mqtt = await import('mqtt');
+  const imported = await import('mqtt');
+  // The agent's split bundle hands the CommonJS module over as the default export only.
+  const connect = typeof imported.connect === 'function' ? imported.connect : imported.default.connect;
   const options: IClientOptions = {
     clientId: opts.clientId,
     username: opts.username,
@@ -58,7 +60,7 @@ export async function connectMqtt(opts: MqttTransportOptions): Promise<MqttTrans
     manualConnect: true,
     ...(opts.lean ? { writeCache: false } : {}),
   };
-  const client = mqtt.connect(opts.url, options);
+  const client = connect(opts.url, options);
   return new MqttTransport(client, opts);
 }
 
