@@ -27,6 +27,7 @@ export const englishOnlyZod = {
  * `assertLazyMqtt` fails the build if the real one is reached any other way.
  */
 const MQTT_CONNECT_DIR = /mqtt\/build\/lib\/connect\/[^/]+\.js$/;
+const MQTT_TOPIC_ALIAS = /mqtt\/build\/lib\/topic-alias-send\.js$/;
 const MQTT_LAZY = {
   './socks': { exports: ['default'] },
   './ws': { exports: ['streamBuilder', 'browserStreamBuilder'] },
@@ -39,12 +40,20 @@ export const lazyMqttTransports = {
       const lazy = MQTT_LAZY[args.path];
       return lazy && MQTT_CONNECT_DIR.test(args.importer) ? { path: join(dirname(args.importer), `${args.path}.js`), namespace: 'lazy-mqtt', pluginData: lazy } : undefined;
     });
+    // lru-cache holds MQTT 5 topic aliases (the agent speaks 3.1.1) and reads the global
+    // `performance` as it loads, which loads all of perf_hooks: evaluated when an alias map is made.
+    b.onResolve({ filter: /^lru-cache$/ }, async (args) => {
+      if (!MQTT_TOPIC_ALIAS.test(args.importer)) return undefined;
+      const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: 'require-call', importer: `${args.importer}.real` });
+      return real.errors.length > 0 ? { errors: real.errors } : { path: real.path, namespace: 'lazy-mqtt', pluginData: { exports: [], classes: ['LRUCache'] } };
+    });
     b.onLoad({ filter: /.*/, namespace: 'lazy-mqtt' }, (args) => ({
       contents: [
         'let real;',
         `const load = () => (real ??= require(${JSON.stringify(args.path)}));`,
         'exports.__esModule = true;',
         ...args.pluginData.exports.map((name) => `exports.${name} = (...a) => load().${name}(...a);`),
+        ...(args.pluginData.classes ?? []).map((name) => `exports.${name} = function (...a) { return new (load().${name})(...a); };`),
       ].join('\n'),
       loader: 'js',
       resolveDir: dirname(args.path),
@@ -62,6 +71,8 @@ export function assertLazyMqtt(metafile) {
       if (eager.length > 0) throw new Error(`${file} is imported eagerly by ${eager.join(', ')}: the lazy-mqtt-transports plugin must cover that importer`);
     }
   }
+  const lru = inputs.filter(([from, i]) => !from.startsWith('lazy-mqtt:') && i.imports.some((imp) => !imp.path.startsWith('lazy-mqtt:') && /node_modules\/lru-cache\//.test(imp.path))).map(([from]) => from);
+  if (lru.length > 0) throw new Error(`lru-cache is imported eagerly by ${lru.join(', ')}: the lazy-mqtt-transports plugin must cover that importer`);
 }
 
 /**

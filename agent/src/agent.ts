@@ -167,7 +167,7 @@ export async function runAgent(deps: AgentDeps): Promise<RunningAgent> {
       return telemetry;
     },
   ]);
-  const streams = new StreamHost(log.child({ part: 'streams' }));
+  const streams = new StreamHost(log.child({ part: 'streams' }), { clock });
   let handlers: RpcHandlers;
   try {
     handlers = mergeHandlers(capabilities);

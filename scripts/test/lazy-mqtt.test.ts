@@ -1,7 +1,8 @@
 // mqtt.js's TLS, SOCKS and websocket transports in the agent bundle (scripts/agent-bundle.esbuild-plugins.mjs)
 // are evaluated only when a connection uses them: the build's guard refuses a bundle where any of
 // mqtt's modules reaches them eagerly, a real mqtt:// connect through the bundle loads net but not
-// tls nor the SOCKS client (nor node's assert, which only it requires), and mqtts:// loads tls. The
+// tls nor the SOCKS client (nor node's assert, which only it requires) nor perf_hooks (lru-cache
+// reads the global `performance` as it loads), and mqtts:// loads tls. The
 // agent's own code reaches node:tls, node:crypto and node:http(s) only through
 // @edgehook/shared/node-builtins: the build refuses a static import of them.
 import { test } from 'uvu';
@@ -62,7 +63,7 @@ test('the guard passes the bundle as the package builds it, and refuses one wher
 });
 
 for (const [scheme, tls] of [['mqtt', false], ['mqtts', true]] as const) {
-  test(`a real ${scheme}:// connect through the bundle loads net${tls ? ' and tls' : ', not tls'}, and neither the SOCKS client nor assert`, async () => {
+  test(`a real ${scheme}:// connect through the bundle loads net${tls ? ' and tls' : ', not tls'}, and neither the SOCKS client nor assert nor perf_hooks`, async () => {
     const lazy = await bundle(`lazy-run-${scheme}`, [plugins.lazyMqttTransports, plugins.nodeBuiltinsForPolyfills]);
     const script = join(dir, `connect-${scheme}.mjs`);
     // A TCP server that takes the connection and says nothing: enough for mqtt to load its transports and dial.
@@ -72,7 +73,7 @@ for (const [scheme, tls] of [['mqtt', false], ['mqtts', true]] as const) {
 const { connect } = await import(${JSON.stringify(pathToFileURL(lazy.file).href)});
 const server = createServer((s) => {
   const loaded = process.moduleLoadList;
-  process.stdout.write(JSON.stringify({ net: loaded.includes('NativeModule net'), tls: loaded.includes('NativeModule tls'), assert: loaded.includes('NativeModule assert') }));
+  process.stdout.write(JSON.stringify({ net: loaded.includes('NativeModule net'), tls: loaded.includes('NativeModule tls'), assert: loaded.includes('NativeModule assert'), perfHooks: loaded.includes('NativeModule perf_hooks') }));
   s.destroy(); client.end(true); server.close();
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -82,9 +83,30 @@ client.on('error', () => {});
     );
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
     assert.is(r.status, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout), { net: true, tls, assert: false });
+    assert.equal(JSON.parse(r.stdout), { net: true, tls, assert: false, perfHooks: false });
   });
 }
+
+test("lru-cache (MQTT 5 topic aliases) is evaluated when an alias map is made, and works through its stand-in", async () => {
+  const lazy = await bundle('lazy-lru', [plugins.lazyMqttTransports, plugins.nodeBuiltinsForPolyfills], "export { default as TopicAliasSend } from 'mqtt/lib/topic-alias-send';");
+  plugins.assertLazyMqtt(lazy.metafile);
+  const script = join(dir, 'lru.mjs');
+  await writeFile(
+    script,
+    `const { TopicAliasSend } = await import(${JSON.stringify(pathToFileURL(lazy.file).href)});
+const before = process.moduleLoadList.includes('NativeModule perf_hooks');
+const aliases = new TopicAliasSend(2);
+aliases.put('a/b', 1);
+aliases.put('c/d', 2);
+process.stdout.write(JSON.stringify({ before, alias: aliases.getAliasByTopic('a/b'), topic: aliases.getTopicByAlias(2) }));
+`,
+  );
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), { before: false, alias: 1, topic: 'c/d' });
+  const eager = await bundle('eager-lru', [plugins.nodeBuiltinsForPolyfills], "export { default as TopicAliasSend } from 'mqtt/lib/topic-alias-send';");
+  assert.throws(() => plugins.assertLazyMqtt(eager.metafile), /lru-cache is imported eagerly by .*topic-alias-send\.js/);
+});
 
 test('the build refuses agent code that imports node:crypto or node:tls statically, and passes it through @edgehook/shared/node-builtins', async () => {
   const lazy: readonly string[] = LAZY_BUILTINS;

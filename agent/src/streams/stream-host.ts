@@ -5,6 +5,7 @@ import {
   encodeJson,
   filterFor,
   matchTopic,
+  monotonicMs,
   STREAM_KEEPALIVE_MS,
   STREAM_SILENCE_MS,
   STREAM_WINDOW_DEFAULT,
@@ -14,6 +15,7 @@ import {
   streamKindParsers,
   isStreamKindName,
   topicFor,
+  type Clock,
   type Logger,
   type StreamKindName,
   type StreamOpenedInfo,
@@ -71,8 +73,8 @@ class HostedStream implements AgentStream {
   private inputReceived = 0;
   private deferredCloseInput: { sent: number; cmd: StreamCommand } | undefined;
   finished = false;
-  /** When the control plane was last heard from on this stream (monotonic ms). */
-  lastHeard = performance.now();
+  /** When the control plane was last heard from on this stream (monotonic ms, the host's clock). */
+  lastHeard = 0;
 
   constructor(
     readonly id: string,
@@ -162,15 +164,17 @@ export class StreamHost {
   private readonly streams = new Map<string, Entry>();
   private detachLink: Array<() => void> = [];
   private readonly sweeper: NodeJS.Timeout;
+  private readonly monotonic: () => number;
 
   constructor(
     private readonly log: Logger,
-    timing: { silenceMs?: number; sweepEveryMs?: number } = {},
+    timing: { silenceMs?: number; sweepEveryMs?: number; clock?: Pick<Clock, 'monotonic'> } = {},
   ) {
+    this.monotonic = timing.clock?.monotonic ?? monotonicMs;
     const silenceMs = timing.silenceMs ?? STREAM_SILENCE_MS;
     // A control-plane instance that died cannot say detach: silence past the keepalive means gone.
     this.sweeper = setInterval(() => {
-      const now = performance.now();
+      const now = this.monotonic();
       for (const { stream } of [...this.streams.values()]) {
         if (now - stream.lastHeard > silenceMs) {
           this.log.warn('stream silent; treating the operator as gone', { streamId: stream.id });
@@ -233,7 +237,7 @@ export class StreamHost {
     if (m?.name !== 'streamInput') return;
     const stream = this.streams.get(this.key(m.params['cp'] ?? '', m.params['streamId'] ?? ''))?.stream;
     if (!stream) return;
-    stream.lastHeard = performance.now();
+    stream.lastHeard = this.monotonic();
     stream.input(payload);
   }
 
@@ -260,7 +264,7 @@ export class StreamHost {
       return;
     }
     if (!existing) return;
-    existing.stream.lastHeard = performance.now();
+    existing.stream.lastHeard = this.monotonic();
     if (cmd.type === 'keepalive') return;
     if (cmd.type === 'ack') existing.stream.out.ack(cmd.bytes);
     else existing.stream.command(cmd);
@@ -280,6 +284,7 @@ export class StreamHost {
       sendCtl,
       () => this.streams.delete(key),
     );
+    stream.lastHeard = this.monotonic();
     this.streams.set(key, { stream });
     try {
       const info = await kind(spec, stream);

@@ -124,7 +124,7 @@ export class TelemetryAgent {
     if (this.busy || this.stopped) return; // a slow tick (hung mount) must not pile up
     this.busy = true;
     try {
-      const started = performance.now();
+      const started = this.opts.clock.monotonic();
       const now = this.opts.clock.now();
       const due = COLLECTOR_NAMES.flatMap((name): Array<[CollectorName, Collector]> => {
         const c = this.opts.collectors[name];
@@ -139,7 +139,7 @@ export class TelemetryAgent {
           }),
         ),
       );
-      this.stats.collectMs += performance.now() - started;
+      this.stats.collectMs += this.opts.clock.monotonic() - started;
       this.stats.ticks++;
       await this.send(results.flat(), false, now);
     } finally {
