@@ -15,7 +15,8 @@
  * EDGEHOOK_BENCH_LEAN_ENROLL (installed,self): `installed` enrolls with a separate `--enroll-only`
  * process and starts the package's launcher from the stored credentials, as install.sh and its unit
  * do; `self` passes `--enroll` to the measured process (the earlier figures), which then also
- * carries the enrollment's HTTP client.
+ * carries the enrollment's HTTP client. EDGEHOOK_BENCH_SMAPS_DIR=DIR keeps each agent's
+ * /proc/<pid>/smaps at the measured sample (smaps-<pid>), to see what each MB is.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

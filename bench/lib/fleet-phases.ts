@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 /** The two fleet-bench phases that own processes: the control-plane restart and the idle real agent. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +175,8 @@ export async function idleAgentPhase(api: ApiClient, serverUrl: string, waitS: n
       series.push(memoryOf(agent.pid).rssKb);
       if (s === waitS) {
         rssKb = series.at(-1) ?? NaN;
+        // EDGEHOOK_BENCH_SMAPS_DIR: keep the agent's memory map at this sample, to see what each MB is.
+        if (process.env['EDGEHOOK_BENCH_SMAPS_DIR']) writeFileSync(join(process.env['EDGEHOOK_BENCH_SMAPS_DIR'], `smaps-${agent.pid}`), readFileSync(`/proc/${agent.pid}/smaps`));
         cpuStart = { ticks: cpuTicks(agent.pid), at: performance.now() };
       }
     }
