@@ -52,6 +52,11 @@ const result = await build({
 assertLazyMqtt(result.metafile);
 assertNoClassicZod(result.metafile);
 assertLazyBuiltins(result.metafile, LAZY_BUILTINS);
+// These find ../package.json and ../profiles/ from import.meta.url: in a chunk (lib/chunks/) they would look in lib/.
+const entryOutput = Object.entries(result.metafile.outputs).find(([p]) => p.endsWith('lib/edgehook-agent.mjs'))?.[1];
+for (const file of ['agent/dist/version.js', 'firmware-profiles/dist/registry.js']) {
+  if (!entryOutput || !Object.keys(entryOutput.inputs).some((p) => p.endsWith(file))) throw new Error(`${file} must be in lib/edgehook-agent.mjs, not in a chunk: it resolves paths from its own location`);
+}
 await writeFile(join(out, 'meta.json'), JSON.stringify(result.metafile));
 // The launcher (docs/agent-updates.md): Node built-ins only, installed as <install>/launcher.mjs.
 await build({
