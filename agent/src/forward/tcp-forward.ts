@@ -1,6 +1,6 @@
-import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import { EdgehookError, type Logger } from '@edgehook/shared';
+import { nodeDnsPromises } from '@edgehook/shared/node-builtins';
 import type { AgentStream, StreamKind } from '../streams/stream-host.js';
 import { describeRules, isAllowed, normalizeAddress, type ForwardRule, type ResolveName } from './allow-list.js';
 
@@ -15,7 +15,7 @@ export interface TcpForwardDeps {
   connectTimeoutMs?: number;
 }
 
-const systemResolve: ResolveName = async (name) => (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+const systemResolve: ResolveName = async (name) => (await nodeDnsPromises().lookup(name, { all: true, verbatim: true })).map((a) => a.address);
 
 /** The first resolved address of `host` the allow list covers, or why there is none. */
 async function allowedAddress(deps: TcpForwardDeps, resolveName: ResolveName, host: string, port: number): Promise<string> {
