@@ -80,8 +80,7 @@ export function rewriteLazySchemas(source, fileName) {
   let code = '';
   let at = 0;
   for (const [start, end] of ranges) {
-    // Pure: a schema the bundle never reads is dropped with its source (tree shaking).
-    code += `${source.slice(at, start)}/* @__PURE__ */ ${HELPER}(() => ${source.slice(start, end)})`;
+    code += `${source.slice(at, start)}${HELPER}(() => ${source.slice(start, end)})`;
     at = end;
   }
   code += source.slice(at);
