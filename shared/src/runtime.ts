@@ -7,12 +7,14 @@ export interface Clock {
   monotonic(): number;
 }
 
-// From process.hrtime, not performance.now(): the global `performance` loads all of perf_hooks
-// (histograms, timerify, user timing; +0.3 MB of RSS for good), which the lean agent never uses.
-const origin = process.hrtime();
+// From process.hrtime on Node, not performance.now(): the global `performance` loads all of
+// perf_hooks (+0.3 MB of RSS for good), which the lean agent never uses. Browsers (the console) have no process.
+const hasHrtime = typeof process !== 'undefined' && typeof process.hrtime === 'function';
+const origin = hasHrtime ? process.hrtime() : undefined;
 
 /** Monotonic milliseconds since this module loaded (about the process start, as performance.now()). */
 export function monotonicMs(): number {
+  if (!origin) return performance.now();
   const [s, ns] = process.hrtime(origin);
   return s * 1e3 + ns / 1e6;
 }
