@@ -16,6 +16,9 @@ const explicit = args[0] === '--' ? args.slice(1) : null;
 const filter = !explicit && args[0] ? new RegExp(args[0]) : null;
 const perFileTimeoutMs = Number(process.env.EDGEHOOK_TEST_TIMEOUT_MS ?? 300_000);
 const concurrency = Number(process.env.EDGEHOOK_TEST_JOBS ?? Math.max(1, Math.min(2, availableParallelism())));
+// What is kept of a file's output: its start and its end (where uvu's summary is). A file that
+// prints without end must fail as a file, not crash the runner with a string too long for V8.
+const outputCapBytes = Number(process.env.EDGEHOOK_TEST_OUTPUT_CAP ?? 4 * 1024 * 1024);
 
 function findTests(dir) {
   let out = [];
@@ -49,13 +52,45 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 
+/** Keeps the first quarter of `cap` bytes and the last three quarters; says how much it left out. */
+function capture(cap) {
+  const headCap = Math.floor(cap / 4);
+  const tailCap = cap - headCap;
+  let head = '';
+  let tail = '';
+  let dropped = 0;
+  return {
+    add(chunk) {
+      let s = String(chunk);
+      if (head.length < headCap) {
+        const take = s.slice(0, headCap - head.length);
+        head += take;
+        s = s.slice(take.length);
+      }
+      tail += s;
+      if (tail.length > 2 * tailCap) {
+        dropped += tail.length - tailCap;
+        tail = tail.slice(-tailCap);
+      }
+    },
+    text() {
+      if (tail.length > tailCap) {
+        dropped += tail.length - tailCap;
+        tail = tail.slice(-tailCap);
+      }
+      return dropped > 0 ? `${head}\n(... ${dropped} characters of output left out ...)\n${tail}` : head + tail;
+    },
+  };
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
+    const captured = capture(outputCapBytes);
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    child.stdout.on('data', captured.add);
+    child.stderr.on('data', captured.add);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -65,7 +100,7 @@ function runFile(file) {
     child.on('error', (err) => (output += `\n(could not start: ${err.message})\n`));
     child.on('close', (code) => {
       clearTimeout(timer);
-      const text = output.replace(/\x1b\[[0-9;]*m/g, '');
+      const text = (captured.text() + output).replace(/\x1b\[[0-9;]*m/g, '');
       const { passed: ok, failed: bad, reason } = fileResult(text, code, { timedOut });
       passed += ok;
       failed += bad;

@@ -69,6 +69,14 @@ test('a file that times out is killed and counts as a failure', () => {
   assert.is(r.code, 1);
 });
 
+test('a file that prints far more than is kept still counts its tests, and the runner says what it left out', () => {
+  const r = run(['flood'], { EDGEHOOK_TEST_OUTPUT_CAP: String(64 * 1024) });
+  assert.is(r.last, '1 passed, 1 failed');
+  assert.is(r.code, 1);
+  assert.match(r.out, /\(\.\.\. \d+ characters of output left out \.\.\.\)/);
+  assert.ok(r.out.length < 200 * 1024, `runner printed ${r.out.length} characters`);
+});
+
 test('counts add up across files', () => {
   const r = run(['pass', 'skip-and-fail', 'crash']);
   assert.is(r.last, '3 passed, 2 failed');
