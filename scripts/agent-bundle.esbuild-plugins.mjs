@@ -18,6 +18,35 @@ export const englishOnlyZod = {
 };
 
 /**
+ * mqtt.js and mqtt-packet make a `debug` logger per module as they load. The real `debug` loads
+ * node's tty (to pick colours) and costs the idle agent about 0.6 MB in bare node; its loggers stay
+ * silent unless DEBUG is set. So the bundle's `debug` is the real one only when DEBUG is set as the
+ * agent starts (`systemctl edit edgehook-agent`: Environment=DEBUG=mqttjs*), and otherwise loggers
+ * that do nothing, with the same shape. Runtime `debug.enable()` is therefore a no-op without DEBUG.
+ */
+export const quietDebug = {
+  name: 'quiet-debug',
+  setup(b) {
+    b.onResolve({ filter: /^debug$/ }, async (args) => {
+      if (args.pluginData === 'real') return undefined; // our own lookup below
+      const real = await b.resolve('debug', { kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real' });
+      return real.errors.length > 0 ? undefined : { path: real.path, namespace: 'quiet-debug' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'quiet-debug' }, (args) => ({
+      loader: 'js',
+      resolveDir: dirname(args.path),
+      contents: `const quiet = (namespace) => {
+  const log = () => {};
+  return Object.assign(log, { namespace, enabled: false, useColors: false, color: 0, diff: 0, log, destroy: () => false, extend: (sub, d = ':') => quiet(namespace + d + sub) });
+};
+Object.assign(quiet, { enable() {}, disable: () => '', enabled: () => false, names: [], skips: [], formatters: {}, coerce: (v) => v, humanize: (ms) => ms + 'ms' });
+module.exports = process.env.DEBUG ? require(${JSON.stringify(args.path)}) : quiet;
+`,
+    }));
+  },
+};
+
+/**
  * mqtt.js requires all of its Node transports (tcp and tls, each with its SOCKS proxy client, and
  * websocket) on the first connect, whichever the URL needs. The TLS one (node's tls, some 1.2 MB
  * of RSS), the SOCKS client (socks, ip-address, smart-buffer, and node's assert which it loads) and
@@ -84,7 +113,22 @@ export function assertNoClassicZod(metafile) {
   const classic = Object.keys(metafile.inputs).filter((p) => /node_modules\/zod\/(v4\/)?classic\//.test(p));
   if (classic.length === 0) return;
   const importers = Object.entries(metafile.inputs).filter(([from, i]) => !from.includes('node_modules/zod/') && i.imports.some((imp) => imp.path.includes('node_modules/zod/') && !imp.path.includes('/mini/') && !imp.path.includes('/core/') && !imp.path.includes('/locales/'))).map(([from]) => from);
-  throw new Error(`classic zod is in the agent bundle (imported by ${importers.join(', ') || 'unknown'}): import { z } from '@edgehook/shared/zod'`);
+  throw new Error(`classic zod is in the agent bundle (imported by ${importers.join(', ') || 'unknown'}): import * as z from '@edgehook/shared/zod'`);
+}
+
+/** zod's share of the agent bundle when every schema imports the namespace: about 68 KB of 250 KB. */
+export const ZOD_BUNDLE_BUDGET = 120_000;
+
+/**
+ * Fails the build when zod takes more than its budget of the bundle. That happens when any module
+ * uses zod's `z` object (`import { z }`): esbuild then keeps every export of zod/mini, and the idle
+ * agent evaluates and holds them all (0.7 MB of RSS, BENCHMARKS.md "zod tree-shaken").
+ */
+export function assertZodTreeShaken(metafile, budget = ZOD_BUNDLE_BUDGET) {
+  let bytes = 0;
+  for (const out of Object.values(metafile.outputs)) for (const [p, i] of Object.entries(out.inputs)) if (p.includes('node_modules/zod/')) bytes += i.bytesInOutput;
+  if (bytes > budget) throw new Error(`zod takes ${bytes} bytes of the agent bundle (budget ${budget}): a module uses zod's \`z\` object; import the namespace instead, \`import * as z from '@edgehook/shared/zod'\``);
+  return bytes;
 }
 
 /**

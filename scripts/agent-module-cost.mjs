@@ -12,12 +12,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
+import { englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, quietDebug, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const NODE_ARGS = (process.env['EDGEHOOK_MODULE_COST_NODE_ARGS'] ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const plugins = [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, ...(process.env['EDGEHOOK_MODULE_COST_EAGER'] === '1' ? [] : [lazySchemas([join(root, 'shared/dist/'), join(root, 'firmware-profiles/dist/')])])];
+const plugins = [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, quietDebug, ...(process.env['EDGEHOOK_MODULE_COST_EAGER'] === '1' ? [] : [lazySchemas([join(root, 'shared/dist/'), join(root, 'firmware-profiles/dist/')])])];
 const defaults = {
   'zod/mini (@edgehook/shared/zod)': '@edgehook/shared/zod',
   'mqtt (no transport evaluated)': 'mqtt',

@@ -9,7 +9,7 @@ import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/prom
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAZY_BUILTINS } from '../shared/dist/node-builtins.lazy.js';
-import { assertLazyBuiltins, assertLazyMqtt, assertNoClassicZod, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
+import { assertLazyBuiltins, assertLazyMqtt, assertNoClassicZod, assertZodTreeShaken, englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, quietDebug, REQUIRE_BANNER } from './agent-bundle.esbuild-plugins.mjs';
 import { lazySchemas } from './lazy-schemas.esbuild-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,10 +47,11 @@ const result = await build({
   external: [...NATIVE, '@serialport/*'],
   banner: REQUIRE_BANNER,
   logLevel: 'warning',
-  plugins: [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
+  plugins: [englishOnlyZod, lazyMqttTransports, nodeBuiltinsForPolyfills, quietDebug, lazySchemas(LAZY_SCHEMA_DIRS, lazyStats)],
 });
 assertLazyMqtt(result.metafile);
 assertNoClassicZod(result.metafile);
+assertZodTreeShaken(result.metafile);
 assertLazyBuiltins(result.metafile, LAZY_BUILTINS);
 // These find ../package.json and ../profiles/ from import.meta.url: in a chunk (lib/chunks/) they would look in lib/.
 const entryOutput = Object.entries(result.metafile.outputs).find(([p]) => p.endsWith('lib/edgehook-agent.mjs'))?.[1];

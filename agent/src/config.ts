@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { parseFlags } from '@edgehook/shared/argv';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { BoardProfileId, VpnMode } from '@edgehook/shared';
 import { IFNAME_PATTERN } from './vpn/vpn-driver.js';
 import { AGENT_VERSION } from './version.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseFlags } from '@edgehook/shared/argv';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { parseStoreLocation, type StoreLocation } from './db/dialect.js';
 import { KVM_DOMAIN } from './kvm/kvm-host.js';
 import { VpnEndpoint } from '@edgehook/shared';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DeviceView, EnrollmentTokenView, validate } from '@edgehook/shared';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { ADMIN_PASSWORD, CP_MAIN, adminApi, cleanup, enrolledAgent, login, tempDir, startTestControlPlane, type AgentProcess, type Api, type TestControlPlane } from './helpers/harness.js';
 
 interface CliResult {

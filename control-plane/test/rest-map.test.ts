@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rm } from 'node:fs/promises';
 import { Hono } from 'hono';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { createLogger } from '@edgehook/shared';
 import { CoreRoutes, DeviceRoutes, RestRoutes, pathFor, route } from '@edgehook/shared/rest';
 import { ApiClient, credentialsFrom } from '../src/cli/api-client.js';

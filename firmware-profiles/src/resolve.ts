@@ -4,7 +4,7 @@
  * Pure, so the control plane can validate an uploaded profile with the same rules.
  */
 import { basename } from 'node:path';
-import type { z } from '@edgehook/shared/zod';
+import type * as z from '@edgehook/shared/zod';
 import { ProfileError, problem } from './errors.js';
 import { mergeProfileFiles } from './merge.js';
 import { profileFileSchema, profileSchema } from './schema.js';

@@ -3,7 +3,7 @@
  * line conflicts, duplicates) live in validate.ts because they must run after `extends`
  * has been merged.
  */
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 
 /** Lower-case kebab id; also the file name without `.json`. */
 export const profileIdSchema = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case kebab-case (a-z, 0-9, -), at most 64 characters'));

@@ -2,9 +2,9 @@
 // are evaluated only when a connection uses them: the build's guard refuses a bundle where any of
 // mqtt's modules reaches them eagerly, a real mqtt:// connect through the bundle loads net but not
 // tls nor the SOCKS client (nor node's assert, which only it requires) nor perf_hooks (lru-cache
-// reads the global `performance` as it loads), and mqtts:// loads tls. The
-// agent's own code reaches node:tls, node:crypto and node:http(s) only through
-// @edgehook/shared/node-builtins: the build refuses a static import of them.
+// reads the global `performance` as it loads) nor tty (the real `debug`, used only when DEBUG is
+// set), and mqtts:// loads tls. The agent's own code reaches node:tls, node:crypto, node:http(s)
+// and node:dns/promises only through @edgehook/shared/node-builtins: the build refuses a static import of them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build, type Metafile, type Plugin } from 'esbuild';
@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LAZY_BUILTINS } from '@edgehook/shared/node-builtins';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const plugins: { lazyMqttTransports: Plugin; nodeBuiltinsForPolyfills: Plugin; assertLazyMqtt: (m: Metafile) => void; assertLazyBuiltins: (m: Metafile, lazy: readonly string[]) => void; REQUIRE_BANNER: { js: string } } = await import(pathToFileURL(join(root, 'scripts/agent-bundle.esbuild-plugins.mjs')).href);
+const plugins: { lazyMqttTransports: Plugin; nodeBuiltinsForPolyfills: Plugin; quietDebug: Plugin; assertLazyMqtt: (m: Metafile) => void; assertLazyBuiltins: (m: Metafile, lazy: readonly string[]) => void; REQUIRE_BANNER: { js: string } } = await import(pathToFileURL(join(root, 'scripts/agent-bundle.esbuild-plugins.mjs')).href);
 
 let dir: string;
 
@@ -62,10 +62,12 @@ test('the guard passes the bundle as the package builds it, and refuses one wher
   assert.match(refused, /connect\/tls\.js/);
 });
 
-for (const [scheme, tls] of [['mqtt', false], ['mqtts', true]] as const) {
-  test(`a real ${scheme}:// connect through the bundle loads net${tls ? ' and tls' : ', not tls'}, and neither the SOCKS client nor assert nor perf_hooks`, async () => {
-    const lazy = await bundle(`lazy-run-${scheme}`, [plugins.lazyMqttTransports, plugins.nodeBuiltinsForPolyfills]);
-    const script = join(dir, `connect-${scheme}.mjs`);
+for (const [scheme, tls, debug] of [['mqtt', false, false], ['mqtts', true, false], ['mqtt', false, true]] as const) {
+  const what = debug ? 'with DEBUG set: tty and the real debug, which logs' : `net${tls ? ' and tls' : ', not tls'}, and neither the SOCKS client nor assert nor perf_hooks nor tty`;
+  test(`a real ${scheme}:// connect through the bundle loads ${what}`, async () => {
+    const name = `${scheme}${debug ? '-debug' : ''}`;
+    const lazy = await bundle(`lazy-run-${name}`, [plugins.lazyMqttTransports, plugins.nodeBuiltinsForPolyfills, plugins.quietDebug]);
+    const script = join(dir, `connect-${name}.mjs`);
     // A TCP server that takes the connection and says nothing: enough for mqtt to load its transports and dial.
     await writeFile(
       script,
@@ -73,7 +75,7 @@ for (const [scheme, tls] of [['mqtt', false], ['mqtts', true]] as const) {
 const { connect } = await import(${JSON.stringify(pathToFileURL(lazy.file).href)});
 const server = createServer((s) => {
   const loaded = process.moduleLoadList;
-  process.stdout.write(JSON.stringify({ net: loaded.includes('NativeModule net'), tls: loaded.includes('NativeModule tls'), assert: loaded.includes('NativeModule assert'), perfHooks: loaded.includes('NativeModule perf_hooks') }));
+  process.stdout.write(JSON.stringify({ net: loaded.includes('NativeModule net'), tls: loaded.includes('NativeModule tls'), assert: loaded.includes('NativeModule assert'), perfHooks: loaded.includes('NativeModule perf_hooks'), tty: loaded.includes('NativeModule tty') }));
   s.destroy(); client.end(true); server.close();
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -81,9 +83,12 @@ const client = connect('${scheme}://127.0.0.1:' + server.address().port, { recon
 client.on('error', () => {});
 `,
     );
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
+    const env = { ...process.env, DEBUG: debug ? 'mqttjs*' : '' };
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000, env });
     assert.is(r.status, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout), { net: true, tls, assert: false, perfHooks: false });
+    assert.equal(JSON.parse(r.stdout), { net: true, tls, assert: false, perfHooks: false, tty: debug });
+    if (debug) assert.match(r.stderr, /mqttjs:client/);
+    else assert.is(r.stderr, '');
   });
 }
 

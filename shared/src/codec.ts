@@ -1,4 +1,4 @@
-import type { z } from './zod.js';
+import type * as z from './zod.js';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 

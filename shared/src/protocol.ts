@@ -1,4 +1,4 @@
-import { z } from './zod.js';
+import * as z from './zod.js';
 import { DeviceDescription, PresenceMessage } from './messages/device.js';
 import { FleetEvent, Revocation } from './messages/events.js';
 import { HwEvent } from './messages/hardware.js';

@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 
 /**
  * The parts of the Docker Engine API's JSON that the runtime reads, validated (engines differ:

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { decodeJson, MqttCredentials } from '@edgehook/shared';
 
 /** What enrollment leaves in the state dir: enough to reconnect without a token. */

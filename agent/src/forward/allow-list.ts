@@ -1,5 +1,6 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
-import { transformIssue, z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
+import { transformIssue } from '@edgehook/shared/zod';
 
 /**
  * `--forward-allow`: which destinations this device forwards to. Comma-separated rules

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { ConfigDecl, EdgehookError, ImageName, PerfkitSessionId, ReportedPush, SessionRegister, validate } from '@edgehook/shared';
 import { readBody, readJson, reply, replyError, type LocalRoutes } from '../telemetry/local-http.js';
 import type { SessionRegistry } from './session-registry.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { describeIssues, EdgehookError, type ActionInfo } from '@edgehook/shared';
 
 /**

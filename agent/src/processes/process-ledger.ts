@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { decodeJson, type Logger } from '@edgehook/shared';
 import { groupMembers, procStat } from '../system/proc-identity.js';
 

@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { nodeCrypto } from '@edgehook/shared/node-builtins';
 import { join } from 'node:path';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { decodeJson, type Logger } from '@edgehook/shared';
 
 const BLOCK = 1000;

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { decodeJson, TelemetryBatch, type Clock, type Logger } from '@edgehook/shared';
 
 const Count = z.number().check(z.int(), z.nonnegative());

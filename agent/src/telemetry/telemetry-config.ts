@@ -1,4 +1,5 @@
-import { transformIssue, z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
+import { transformIssue } from '@edgehook/shared/zod';
 import { COLLECTOR_NAMES, type CollectorName } from './collectors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -4,7 +4,7 @@ import { copyFile, cp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJson, EdgehookError, packageSignedText, type AgentUpdateState, type Clock, type Logger, type RpcParamsParsed } from '@edgehook/shared';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import type { Capability } from '../capability.js';
 import { InstallLayout, type UpdateRecord } from './install-layout.js';
 import type { DownloadPackage } from './package-download.js';

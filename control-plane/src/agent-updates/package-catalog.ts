@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { AgentVersion, compareAgentVersions, decodeJson, EdgehookError, Sha256Hex, type AgentPackageList, type AgentPackageView, type Clock } from '@edgehook/shared';
 import type { PackageSigner } from './signing-key.js';
 

@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import type { Kysely } from 'kysely';
 import { AuditResult, type AuditEntry, type AuditPage, type AuditQuery } from '@edgehook/shared';
 import type { Database } from '../db/database.js';

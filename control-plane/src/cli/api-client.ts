@@ -1,4 +1,4 @@
-import type { z } from '@edgehook/shared/zod';
+import type * as z from '@edgehook/shared/zod';
 import { TokenPair, decodeJson } from '@edgehook/shared';
 import type { CommandContext } from './context.js';
 import type { CredentialsStore, StoredCredentials } from './credentials.store.js';

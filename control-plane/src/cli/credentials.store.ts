@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { decodeJson } from '@edgehook/shared';
 import { ServerFingerprint } from '@edgehook/shared/transport';
 import { CliError } from './errors.js';

@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { ApiErrorBody, decodeJson, HealthStatus } from '@edgehook/shared';
 import { ApiError, CliError } from './errors.js';
 

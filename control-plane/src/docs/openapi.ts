@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import type { RouteSpec } from '@edgehook/shared/rest';
 
 type Json = Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import type { z } from '@edgehook/shared/zod';
+import type * as z from '@edgehook/shared/zod';
 import { EdgehookError, validate, type EncedeusRole, type EncedeusUser, type Logger, type RoleView } from '@edgehook/shared';
 import type { Hono } from 'hono';
 import type { Kysely } from 'kysely';

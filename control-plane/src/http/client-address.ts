@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { EdgehookError } from '@edgehook/shared';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 
 /** The peer's address (no proxy headers are trusted); 'unknown' when the app runs in memory (tests). */
 export function clientAddress(c: Context): string {

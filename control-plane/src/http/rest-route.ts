@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { Kysely } from 'kysely';
 import type { RouteBody, RouteParams, RouteQuery, RouteResult, RouteSpec } from '@edgehook/shared/rest';

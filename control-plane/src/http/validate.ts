@@ -1,4 +1,4 @@
-import type { z } from '@edgehook/shared/zod';
+import type * as z from '@edgehook/shared/zod';
 import { EdgehookError, validate } from '@edgehook/shared';
 import type { Context } from 'hono';
 

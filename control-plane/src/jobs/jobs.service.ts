@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import type { Kysely } from 'kysely';
 import { EdgehookError, hasPermission, JobDeviceStatus, JobKinds, JobState, JobOperation, StoredRollout, JobSelection, type JobRollout, type Clock, type CountOrPercent, type JobCounts, type JobCreate, type JobDetail, type JobView, type Logger } from '@edgehook/shared';
 import type { Database } from '../db/database.js';

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EdgehookError, PikvmErrorDetails, validate, type ErrorCode, type Logger } from '@edgehook/shared';
-import type { z } from '@edgehook/shared/zod';
+import type * as z from '@edgehook/shared/zod';
 import { retryAfterOf } from '../http/client-address.js';
 
 /** kvmd's exception class per Edgehook error code, when the agent did not name a more precise one. */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ConfigClassDecl, ConfigValue, EdgehookError, type ConfigPatch, type DesiredEntry } from '@edgehook/shared';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import type { Database } from '../db/database.js';
 import { isoTime } from '../db/ids.js';
 

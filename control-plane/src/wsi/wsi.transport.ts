@@ -10,7 +10,7 @@ import {
   type RunningProcess,
   type TelemetrySnapshot,
 } from '@edgehook/shared';
-import type { z } from '@edgehook/shared/zod';
+import type * as z from '@edgehook/shared/zod';
 import type { DeviceTransport } from '../devices/device-transport.js';
 import type { WsiConnection } from './wsi-connection.js';
 

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /**
  * Agent versions: MAJOR.MINOR.PATCH with an optional pre-release (`1.2.0-rc.1`). They name a

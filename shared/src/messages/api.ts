@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /** Every REST error body: `{error: {code, message, details?}}`. */
 export const ApiErrorBody = z.object({

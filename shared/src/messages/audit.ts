@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /** How an operator action ended: done, refused (401/403/429), or failed (any other error). */
 export const AuditResult = z.enum(['ok', 'denied', 'error']);

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { isValidGrant } from '../permissions.js';
 import { PASSWORD_MAX_LENGTH, passwordProblem } from '../password-policy.js';
 

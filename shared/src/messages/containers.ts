@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /**
  * Containers ("servers" in the Encedeus/Skyhook spec, as Pterodactyl Wings runs them): the RPC

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /**
  * Mosquitto 2's dynamic security plugin answers on `$CONTROL/dynamic-security/v1/response`

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { DeviceView } from './device.js';
 import { PullProgress } from './pull-progress.js';
 import { JobCounts, JobState } from './jobs.js';

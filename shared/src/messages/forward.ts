@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /**
  * Port forwarding (issue 19): a TCP connection the agent opens to an address the device can reach,

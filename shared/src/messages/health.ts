@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /** `GET /api/health`: 200 when this replica can do its work, 503 (same body) when its store refuses writes. */
 export const HealthStatus = z.object({

@@ -1,4 +1,5 @@
-import { transformIssue, z } from '../zod.js';
+import * as z from '../zod.js';
+import { transformIssue } from '../zod.js';
 import { HwKeyName, KvmBool } from './hardware.js';
 
 /**

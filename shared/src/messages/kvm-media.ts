@@ -1,4 +1,5 @@
-import { transformIssue, z } from '../zod.js';
+import * as z from '../zod.js';
+import { transformIssue } from '../zod.js';
 
 /**
  * The screen (streamer) and virtual media (msd) of a device, in kvmd 4.x's shapes so the /kvm

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { ProcessOpenSpec, StreamResult } from './streams.js';
 
 /** Process calls that do not hold a stream open: the pow-1 REST mirror and Quix `execute`. */

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { ServerName } from './containers.js';
 
 const Count = z.number().check(z.int(), z.gte(0), z.lte(2 ** 53 - 1));

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { DeviceDescription } from './device.js';
 import { TelemetrySnapshot, TelemetrySnapshotParams } from './telemetry.js';
 import { hardwareRpcDefinitions } from './hardware.js';

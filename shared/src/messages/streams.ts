@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { validate, type Decoded } from '../codec.js';
 import { ConsoleSpec, ContainerStreamKinds, FileReadSpec, FileWriteSpec, LogsStreamSpec, StatsStreamSpec } from './containers.js';
 import { SerialOpenSpec } from './hardware.js';

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /**
  * WireGuard VPN delivery (issue 18, Quix `get_vpn_conf`): one hub run by the operator, an address

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { AgentPackageList, AgentPackageView, AgentUpdateBody, AgentUpdateOutcome, AgentVersion } from '../messages/agent-updates.js';
 import { ANONYMOUS, DeviceIdParam, RawBytes, route, SIGNED_IN } from './route.js';
 

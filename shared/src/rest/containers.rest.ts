@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { ApplyResult, ContainerRef, ContainerSpec, DeclaredServer, DeclaredServers, FilePath, PlanStep, PowerAction, ServerName, ServersPutBody } from '../messages/containers.js';
 import { RpcMethods } from '../messages/rpc.js';
 import { DeviceIdParam, NoContent, RawBytes, route, SIGNED_IN } from './route.js';

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { HealthStatus } from '../messages/health.js';
 import { CreateRole, CreateUser, LoginJson, RoleView, SshKeyCreate, SshKeyView, TokenPair, TotpActivated, TotpCode, TotpDisable, TotpEnrollment, UpdateRole, UpdateUser, UserView } from '../messages/auth.js';
 import { AuditPage, AuditQuery } from '../messages/audit.js';

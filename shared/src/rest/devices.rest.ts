@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { DevicePatch, DeviceView } from '../messages/device.js';
 import { PingResult } from '../messages/api.js';
 import { HwChannel, HwClickBody, HwKeyBody, HwPowerBody, HwPrintBody, HwPulseBody, HwSerialExchangeBody, HwSwitchBody, InfoField } from '../messages/hardware.js';

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { EncedeusChangeEmail, EncedeusChangePassword, EncedeusChangeUsername, EncedeusLogin, EncedeusRefreshResponse, EncedeusRoleCreate, EncedeusRoleRef, EncedeusRoleResponse, EncedeusRolesResponse, EncedeusRoleUpdate, EncedeusSignInResponse, EncedeusUserCreate, EncedeusUserResponse, EncedeusUsersResponse, EncedeusUserUpdate } from '../messages/encedeus.js';
 import { NoContent, RawBytes, route, SIGNED_IN, type RouteSpec } from './route.js';
 

@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { JobCreate, JobDetail, JobListQuery, JobView } from '../messages/jobs.js';
 import { route, SIGNED_IN } from './route.js';
 

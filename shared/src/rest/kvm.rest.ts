@@ -1,4 +1,4 @@
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { KvmAtxClickQuery, KvmAtxPowerQuery, KvmGpioPulseQuery, KvmGpioSwitchQuery, KvmInfoQuery, KvmLogQuery, KvmPrintQuery, KvmSendKeyQuery } from '../messages/hardware.js';
 import { KvmHidConnectedQuery, KvmHidSetParamsQuery, KvmMouseButtonQuery, KvmMouseDeltaQuery, KvmMouseMoveQuery, KvmShortcutQuery } from '../messages/hid.js';
 import { KvmMsdConnectedQuery, KvmMsdImageQuery, KvmMsdReadQuery, KvmMsdSetParamsQuery, KvmMsdWriteQuery, KvmMsdWriteRemoteQuery, KvmSnapshotQuery, KvmStreamerSetParamsQuery, KvmStreamQuery } from '../messages/kvm-media.js';

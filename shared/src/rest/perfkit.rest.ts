@@ -1,5 +1,5 @@
 
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 import { ConfigKey, ConfigPatches, ConfigPatchesQuery, ConfigScope, ConfigSetBody, ConfigSetResult, ConfigsView, ImageName, ImageQuery, InteractionBody, PerfkitInteractResult, PerfkitSessionId, SessionsView } from '../messages/perfkit.js';
 import { DeviceIdParam, RawBytes, route, SIGNED_IN } from './route.js';
 

@@ -1,7 +1,7 @@
 import type { ConnectionOptions, DetailedPeerCertificate } from 'node:tls';
 import { isIP } from 'node:net';
 import { nodeTls } from '../node-builtins.lazy.js';
-import { z } from '../zod.js';
+import * as z from '../zod.js';
 
 /**
  * How a client decides to trust a TLS server, for any link (MQTT over TLS or wss, HTTPS): the

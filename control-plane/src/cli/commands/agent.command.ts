@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { AgentPackageView, AgentVersion, DeviceView, type AgentUpdateOutcome } from '@edgehook/shared';
 import { AgentUpdateRoutes } from '@edgehook/shared/rest';
 import { withCommonHelp } from '../args.js';

@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { AGENT_SCOPE, ConfigKey, ConfigScope, type ConfigsView } from '@edgehook/shared';
 import { PerfkitRoutes as R } from '@edgehook/shared/rest';
 import { withCommonHelp } from '../args.js';

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { decodeJson, WingsFrame } from '@edgehook/shared';
 import type { ApiClient } from '../api-client.js';
 import { CliError } from '../errors.js';

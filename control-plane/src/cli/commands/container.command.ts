@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { ContainerInfo, ContainerLogLine, ContainerStats } from '@edgehook/shared';
 import { positiveInt, withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';

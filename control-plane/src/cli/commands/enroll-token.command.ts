@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { CreatedEnrollmentToken, EnrollmentTokenView } from '@edgehook/shared';
 import type { ApiClient } from '../api-client.js';
 import { durationSeconds, positiveInt, withCommonHelp } from '../args.js';

@@ -1,4 +1,5 @@
-import { transformIssue, z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
+import { transformIssue } from '@edgehook/shared/zod';
 import { ForwardHost, ForwardPort } from '@edgehook/shared';
 
 /** `[LOCAL:]HOST:PORT` as `ssh -L` writes it; an IPv6 HOST goes in brackets. LOCAL 0 or absent: a free port. */

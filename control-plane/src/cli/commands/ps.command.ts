@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { RunningProcess } from '@edgehook/shared';
 import { withCommonHelp } from '../args.js';
 import { defineCommand } from '../define-command.js';

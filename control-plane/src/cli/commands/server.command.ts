@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { ApplyResult, DeclaredServer, DeclaredServers, PlanStep } from '@edgehook/shared';
 import type { CommandContext } from '../context.js';
 import { withCommonHelp } from '../args.js';

@@ -1,4 +1,4 @@
-import type { z } from '@edgehook/shared/zod';
+import type * as z from '@edgehook/shared/zod';
 import type { RestRoute, RestRouteName, RouteBodyInput, RoutePathArgs, RouteResult, RouteSpec } from '@edgehook/shared/rest';
 
 /**

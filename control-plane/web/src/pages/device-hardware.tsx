@@ -1,4 +1,4 @@
-import { z } from '@edgehook/shared/zod';
+import * as z from '@edgehook/shared/zod';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AtxState, DeviceView, GpioModel, GpioState } from '@edgehook/shared';
 import { apiRoute, loadSchemas, messageOf, openSocket, parseFrame } from '../lib/api.js';
