@@ -16,9 +16,9 @@ const explicit = args[0] === '--' ? args.slice(1) : null;
 const filter = !explicit && args[0] ? new RegExp(args[0]) : null;
 const perFileTimeoutMs = Number(process.env.EDGEHOOK_TEST_TIMEOUT_MS ?? 300_000);
 const concurrency = Number(process.env.EDGEHOOK_TEST_JOBS ?? Math.max(1, Math.min(2, availableParallelism())));
-// What is kept of a file's output: its start and its end (where uvu's summary is). A file that
+// What is kept of a file's output (in characters): its start and its end (where uvu's summary is). A file that
 // prints without end must fail as a file, not crash the runner with a string too long for V8.
-const outputCapBytes = Number(process.env.EDGEHOOK_TEST_OUTPUT_CAP ?? 4 * 1024 * 1024);
+const outputCapChars = Number(process.env.EDGEHOOK_TEST_OUTPUT_CAP ?? 4 * 1024 * 1024);
 
 function findTests(dir) {
   let out = [];
@@ -52,7 +52,7 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 
-/** Keeps the first quarter of `cap` bytes and the last three quarters; says how much it left out. */
+/** Keeps the first quarter of `cap` characters and the last three quarters; says how much it left out. */
 function capture(cap) {
   const headCap = Math.floor(cap / 4);
   const tailCap = cap - headCap;
@@ -87,7 +87,7 @@ function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
-    const captured = capture(outputCapBytes);
+    const captured = capture(outputCapChars);
     let output = '';
     child.stdout.on('data', captured.add);
     child.stderr.on('data', captured.add);
